@@ -1,0 +1,210 @@
+import { formatModality, parseModality } from '../address/modality.js';
+import { hashBytes, hashStream, multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { formatAddress, parseAddress } from '../address/uri.js';
+import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
+import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
+import { EngineError } from '../errors.js';
+import { decodeItem, encodeItem } from '../model/item.js';
+import { decodeManifest, encodeManifest } from '../model/manifest.js';
+import { decodeSpace, encodeSpace } from '../model/space.js';
+import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
+import { decodeTrack, encodeTrack } from '../model/track.js';
+import {
+  formatRfc3339,
+  parseRfc3339,
+  rfc3339ToTick,
+  secondsToTicks,
+  ticksToSeconds,
+  tickToRfc3339,
+} from '../time/clock.js';
+import { parseRate, ticksToUnits, unitsToTicks } from '../time/rate.js';
+import { tickFromHex, tickToHex, toTick } from '../time/ticks.js';
+
+/**
+ * Runs the conformance vectors of spec/vectors/ (spec 0009 §5) against this engine. Pure: the caller
+ * loads the JSON files; the tests and `dreamdb check` share this one runner.
+ */
+
+/** One vector as stored in a spec/vectors/*.json file. */
+export interface Vector {
+  name: string;
+  op?: string;
+  input?: Record<string, unknown>;
+  output?: Record<string, unknown>;
+  value?: unknown;
+  hex?: string;
+  error?: string;
+  path?: string;
+}
+
+/** A vector file: the spec document it belongs to and its vectors. */
+export interface VectorFile {
+  spec: string;
+  title: string;
+  vectors: Vector[];
+}
+
+/** The outcome of one vector. */
+export interface VectorOutcome {
+  name: string;
+  ok: boolean;
+  detail?: string;
+}
+
+type Runner = (vector: Vector) => unknown | Promise<unknown>;
+
+const str = (v: Vector, key: string): string => String(v.input?.[key]);
+
+/** Input bytes for the hash op: a hex string or the BLAKE3 test pattern (i % 251). */
+function hashInput(v: Vector): Uint8Array {
+  if (v.input?.pattern_bytes !== undefined) {
+    const n = Number(v.input.pattern_bytes);
+    return Uint8Array.from({ length: n }, (_, i) => i % 251);
+  }
+  return fromHex(str(v, 'hex'));
+}
+
+/** Chunks of uneven sizes, so streaming hashing crosses BLAKE3's 1 KiB chunk boundaries at odd places. */
+function* unevenChunks(bytes: Uint8Array): Generator<Uint8Array> {
+  let at = 0;
+  let size = 1;
+  while (at < bytes.length) {
+    yield bytes.subarray(at, at + size);
+    at += size;
+    size = (size * 7 + 3) % 4099;
+  }
+}
+
+const MODEL: Record<string, [(b: Uint8Array) => unknown, (r: never) => Uint8Array]> = {
+  space: [decodeSpace, encodeSpace],
+  timeline: [decodeTimeline, encodeTimeline],
+  track: [decodeTrack, encodeTrack],
+  item: [decodeItem, encodeItem],
+  manifest: [decodeManifest, encodeManifest],
+};
+
+const RUNNERS: Record<string, Runner> = {
+  'tick-to-hex': (v) => ({ hex: tickToHex(toTick(str(v, 'ticks'))) }),
+  'hex-to-tick': (v) => ({ ticks: tickFromHex(str(v, 'hex')).toString() }),
+  'units-to-ticks': (v) => ({
+    ticks: unitsToTicks(BigInt(str(v, 'units')), parseRate(str(v, 'rate'))).toString(),
+  }),
+  'ticks-to-units': (v) => ({
+    units: ticksToUnits(toTick(str(v, 'ticks')), parseRate(str(v, 'rate'))).toString(),
+  }),
+  'seconds-to-ticks': (v) => ({ ticks: secondsToTicks(str(v, 'seconds')).toString() }),
+  'ticks-to-seconds': (v) => ({ seconds: ticksToSeconds(toTick(str(v, 'ticks'))) }),
+  'parse-rfc3339': (v) => ({ unix_ns: parseRfc3339(str(v, 'time')).toString() }),
+  'format-rfc3339': (v) => ({ time: formatRfc3339(BigInt(str(v, 'unix_ns'))) }),
+  'rfc3339-to-tick': (v) => ({
+    ticks: rfc3339ToTick(str(v, 'time'), parseRfc3339(str(v, 'genesis'))).toString(),
+  }),
+  'tick-to-rfc3339': (v) => ({
+    time: tickToRfc3339(toTick(str(v, 'ticks')), parseRfc3339(str(v, 'genesis'))),
+  }),
+  hash: async (v) => {
+    const bytes = hashInput(v);
+    const oneShot = multihashToHex(hashBytes(bytes));
+    const streamed = multihashToHex(await hashStream(unevenChunks(bytes)));
+    if (streamed !== oneShot) throw new Error(`streamed hash ${streamed} differs from one-shot ${oneShot}`);
+    return { multihash: oneShot };
+  },
+  parse: (v) => {
+    if (v.input?.hex !== undefined) return { multihash: multihashToHex(multihashFromHex(str(v, 'hex'))) };
+    if (v.input?.uri !== undefined) {
+      const address = parseAddress(str(v, 'uri'));
+      if (formatAddress(address) !== v.input.uri) throw new Error('formatAddress does not give the URI back');
+      return { ...address };
+    }
+    const tag = str(v, 'tag');
+    const modality = parseModality(tag);
+    if (formatModality(modality) !== tag) throw new Error('formatModality does not give the tag back');
+    return {
+      segments: modality.segments,
+      params: Object.fromEntries(modality.params),
+      builtin: modality.builtin,
+    };
+  },
+  cbor: (v) => {
+    if (v.hex !== undefined) {
+      const bytes = fromHex(v.hex);
+      const decoded = decodeCanonical(bytes);
+      const again = toHex(encodeCanonical(decoded));
+      if (again !== v.hex) throw new Error(`decoded value re-encodes as ${again}`);
+      if (v.value !== undefined) {
+        const encoded = toHex(encodeCanonical(fromJsonForm(v.value)));
+        if (encoded !== v.hex) throw new Error(`value encodes as ${encoded}`);
+        return { value: toJsonForm(decoded) };
+      }
+      return {};
+    }
+    return encodeCanonical(fromJsonForm(v.value));
+  },
+};
+
+function runnerFor(v: Vector): Runner {
+  if (v.op?.startsWith('decode-')) {
+    const [decode, encode] = MODEL[v.op.slice('decode-'.length)] ?? [];
+    if (!decode || !encode) throw new Error(`unknown op ${v.op}`);
+    return (vector) => {
+      const record = decode(fromHex(vector.hex!));
+      const again = toHex(encode(record as never));
+      if (again !== vector.hex) throw new Error(`record re-encodes as ${again}`);
+      return {};
+    };
+  }
+  const runner = RUNNERS[v.op ?? 'cbor'];
+  if (!runner) throw new Error(`unknown op ${v.op}`);
+  return runner;
+}
+
+/** Structural equality for JSON values, ignoring object key order. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return (
+    ka.length === kb.length &&
+    ka.every(
+      (k) =>
+        Object.hasOwn(b, k) &&
+        jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]),
+    )
+  );
+}
+
+/** Run one vector: its output must match, or it must fail with the named error code (and path). */
+export async function runVector(vector: Vector): Promise<VectorOutcome> {
+  const { name } = vector;
+  let result: unknown;
+  try {
+    result = await runnerFor(vector)(vector);
+  } catch (error) {
+    if (vector.error === undefined)
+      return { name, ok: false, detail: `unexpected error: ${(error as Error).message}` };
+    if (!(error instanceof EngineError) || error.code !== vector.error) {
+      return { name, ok: false, detail: `expected ${vector.error}, got ${(error as Error).message}` };
+    }
+    if (vector.path !== undefined && !error.message.includes(vector.path)) {
+      return { name, ok: false, detail: `error does not name ${vector.path}: ${error.message}` };
+    }
+    return { name, ok: true };
+  }
+  if (vector.error !== undefined)
+    return { name, ok: false, detail: `expected ${vector.error}, but it was accepted` };
+  const expected =
+    vector.output ?? (vector.value !== undefined && vector.op === undefined ? { value: vector.value } : {});
+  if (!jsonEqual(JSON.parse(JSON.stringify(result)), expected)) {
+    return { name, ok: false, detail: `got ${JSON.stringify(result)}, expected ${JSON.stringify(expected)}` };
+  }
+  return { name, ok: true };
+}
+
+/** Run every vector of a file, in order. */
+export async function runVectorFile(file: VectorFile): Promise<VectorOutcome[]> {
+  const outcomes: VectorOutcome[] = [];
+  for (const vector of file.vectors) outcomes.push(await runVector(vector));
+  return outcomes;
+}

@@ -1,0 +1,102 @@
+/**
+ * @dreamdb/engine pure core: runs unchanged in Node and in the browser. Node-only code (files, servers)
+ * is under `@dreamdb/engine/node`.
+ */
+
+export {
+  assertModality,
+  FAMILIES,
+  formatModality,
+  MAX_MODALITY_LENGTH,
+  type Modality,
+  parseModality,
+} from './address/modality.js';
+export {
+  assertMultihash,
+  BLAKE3_CODE,
+  createMultihasher,
+  DIGEST_BYTES,
+  equalBytes,
+  hashBytes,
+  hashStream,
+  MULTIHASH_BYTES,
+  type Multihash,
+  type Multihasher,
+  multihashFromHex,
+  multihashToHex,
+  verifyBytes,
+} from './address/multihash.js';
+export { type Address, formatAddress, parseAddress } from './address/uri.js';
+export { type CborValue, decodeCanonical, encodeCanonical, isCanonical } from './cbor/deterministic.js';
+export { fromHex, fromJsonForm, type JsonValue, toHex, toJsonForm } from './cbor/json-form.js';
+export { ALLOWED_TAGS, CborTag, TAGS, tagDuration, tagTick, untagTick } from './cbor/tags.js';
+export {
+  jsonEqual,
+  runVector,
+  runVectorFile,
+  type Vector,
+  type VectorFile,
+  type VectorOutcome,
+} from './conformance/vectors.js';
+export { EngineError, type EngineErrorCode } from './errors.js';
+export { decodeItem, encodeItem, type Item, itemFromCbor, itemToCbor, validateItem } from './model/item.js';
+export {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_VERSION,
+  type Manifest,
+  manifestFromCbor,
+  manifestToCbor,
+} from './model/manifest.js';
+
+export { assertName, isName } from './model/names.js';
+export { decodeSpace, encodeSpace, type Space, spaceFromCbor, spaceToCbor } from './model/space.js';
+export {
+  decodeTimeline,
+  encodeTimeline,
+  type Timeline,
+  timelineFromCbor,
+  timelineToCbor,
+} from './model/timeline.js';
+export {
+  decodeTrack,
+  encodeTrack,
+  TRACK_KINDS,
+  type Track,
+  type TrackKind,
+  trackFromCbor,
+  trackToCbor,
+  validateTrack,
+} from './model/track.js';
+export {
+  formatRfc3339,
+  parseRfc3339,
+  rfc3339ToTick,
+  secondsToTicks,
+  ticksFromSecondsNumber,
+  ticksToSeconds,
+  ticksToSecondsNumber,
+  tickToRfc3339,
+  type UnixNanos,
+} from './time/clock.js';
+export {
+  divRound,
+  parseRate,
+  type Rate,
+  type Rounding,
+  rate,
+  rescale,
+  ticksToUnits,
+  unitsToTicks,
+} from './time/rate.js';
+export {
+  addTicks,
+  assertTick,
+  MAX_TICK,
+  subTicks,
+  TICKS_PER_SECOND,
+  type Tick,
+  tickFromHex,
+  tickToHex,
+  toTick,
+} from './time/ticks.js';

@@ -1,0 +1,131 @@
+import { Tag } from 'cbor-x';
+import { assertModality, parseModality } from '../address/modality.js';
+import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
+import { TAGS, tagDuration } from '../cbor/tags.js';
+import type { Rate } from '../time/rate.js';
+import type { Tick } from '../time/ticks.js';
+import { FieldReader, fieldError } from './fields.js';
+import { assertName } from './names.js';
+
+/** The three kinds of track (spec 0001 §4). */
+export const TRACK_KINDS = ['stream', 'event', 'constant'] as const;
+export type TrackKind = (typeof TRACK_KINDS)[number];
+
+/** Modality families each kind accepts; user (reverse-DNS) tags are accepted by every kind. */
+const KIND_FAMILIES: Record<TrackKind, readonly string[]> = {
+  stream: ['video', 'audio'],
+  event: ['event', 'text', 'vector', 'sensor', 'image', 'meta'],
+  constant: ['meta', 'text', 'vector', 'sensor', 'image', 'event'],
+};
+
+/**
+ * A Track: one sequence of items of one modality on a timeline. Stream tracks hold back-to-back CMAF
+ * fragments with a media rate; event tracks hold discrete items batched per `bucketDuration`; constant
+ * tracks hold values that last from a tick on, corrected by layers.
+ */
+export interface Track {
+  readonly timeline: string;
+  readonly name: string;
+  readonly kind: TrackKind;
+  readonly modality: string;
+  /** Stream tracks: the media timescale of the fragments (units per second). */
+  readonly rate?: Rate;
+  /** Stream tracks: the RFC 6381 codecs string, e.g. "avc1.64001f". */
+  readonly codecs?: string;
+  /** Event tracks: how much time one bucket object covers. */
+  readonly bucketDuration?: Tick;
+  /** Free-form descriptive fields (language, device, units). */
+  readonly attrs?: Readonly<Record<string, unknown>>;
+}
+
+/** Refuse a track whose kind-specific fields do not fit its kind. */
+export function validateTrack(track: Track, path = 'track'): Track {
+  const family = parseModality(track.modality);
+  if (family.builtin && !KIND_FAMILIES[track.kind].includes(family.segments[0]!)) {
+    fieldError(`${path}.modality`, `a ${track.kind} track cannot hold ${track.modality} items`);
+  }
+  if (track.kind === 'stream') {
+    if (track.rate === undefined) fieldError(`${path}.rate`, 'a stream track needs its media rate');
+    if (track.bucketDuration !== undefined)
+      fieldError(`${path}.bucket_duration`, 'only event tracks have buckets');
+  } else {
+    if (track.rate !== undefined || track.codecs !== undefined) {
+      fieldError(
+        `${path}.${track.rate !== undefined ? 'rate' : 'codecs'}`,
+        'only stream tracks have a media rate and codecs',
+      );
+    }
+    if (track.kind === 'event' && track.bucketDuration === undefined) {
+      fieldError(`${path}.bucket_duration`, 'an event track needs a bucket duration');
+    }
+    if (track.kind === 'constant' && track.bucketDuration !== undefined) {
+      fieldError(`${path}.bucket_duration`, 'only event tracks have buckets');
+    }
+  }
+  if (track.bucketDuration !== undefined && track.bucketDuration === 0n) {
+    fieldError(`${path}.bucket_duration`, 'must be positive');
+  }
+  return track;
+}
+
+/** The CBOR map of a Track. */
+export function trackToCbor(track: Track, path = 'track'): Record<string, unknown> {
+  validateTrack(track, path);
+  const out: Record<string, unknown> = {
+    timeline: assertName(track.timeline, `${path}.timeline`),
+    name: assertName(track.name, `${path}.name`),
+    kind: track.kind,
+    modality: new Tag(assertModality(track.modality, `${path}.modality`), TAGS.modality),
+  };
+  if (track.rate !== undefined) out.rate = [track.rate.num, track.rate.den];
+  if (track.codecs !== undefined) out.codecs = track.codecs;
+  if (track.bucketDuration !== undefined) out.bucket_duration = tagDuration(track.bucketDuration);
+  if (track.attrs !== undefined) out.attrs = track.attrs;
+  return out;
+}
+
+/** Read and validate a Track from its decoded CBOR map. */
+export function trackFromCbor(value: unknown, path = 'track'): Track {
+  const r = new FieldReader(value, path, [
+    'timeline',
+    'name',
+    'kind',
+    'modality',
+    'rate',
+    'codecs',
+    'bucket_duration',
+    'attrs',
+  ]);
+  const track: {
+    -readonly [K in keyof Track]: Track[K];
+  } = {
+    timeline: r.name('timeline'),
+    name: r.name('name'),
+    kind: r.oneOf('kind', TRACK_KINDS),
+    modality: r.modality('modality'),
+  };
+  if (r.has('rate')) {
+    const pair = r.array('rate');
+    const [num, den] = pair;
+    const positive = (v: unknown) =>
+      (typeof v === 'number' && Number.isSafeInteger(v) && v > 0) || (typeof v === 'bigint' && v > 0n);
+    if (pair.length !== 2 || !positive(num) || !positive(den)) {
+      fieldError(r.at('rate'), 'expected [numerator, denominator], two positive integers');
+    }
+    track.rate = { num: BigInt(num as number), den: BigInt(den as number) };
+  }
+  if (r.has('codecs')) track.codecs = r.text('codecs', 256);
+  if (r.has('bucket_duration')) track.bucketDuration = r.duration('bucket_duration');
+  if (r.has('attrs')) track.attrs = r.map('attrs');
+  return validateTrack(track, path);
+}
+
+/** Deterministic CBOR bytes of a Track. */
+export function encodeTrack(track: Track): Uint8Array {
+  return encodeCanonical(trackToCbor(track));
+}
+
+/** Decode and validate a Track. */
+export function decodeTrack(bytes: Uint8Array): Track {
+  return trackFromCbor(decodeCanonical(bytes));
+}

@@ -1,0 +1,76 @@
+// Makes a fresh checkout runnable: npm dependencies, the build, and the OS packages the tests use.
+// Only node: built-ins here, since it runs before node_modules exists.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Run a command in the repository root, inheriting stdio; throw if it fails. */
+export function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited with ${result.status ?? result.signal}`);
+  }
+}
+
+/** npm ci when node_modules is missing or older than the lock file. */
+export function ensureNodeModules() {
+  const marker = `${ROOT}node_modules/.package-lock.json`;
+  const lock = `${ROOT}package-lock.json`;
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.log('[bootstrap] installing npm dependencies (npm ci)');
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+}
+
+function has(command, args) {
+  return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+}
+
+/** OS packages the test suite calls, each with the check that proves it is there. */
+export const SYSTEM_PACKAGES = [
+  {
+    pkg: 'b3sum',
+    why: 'BLAKE3 reference for the multihash tests',
+    present: () => has('b3sum', ['--version']),
+  },
+  {
+    pkg: 'python3-cbor2',
+    why: 'independent CBOR decoder for the vectors',
+    present: () => has('/usr/bin/python3', ['-c', 'import cbor2']),
+  },
+];
+
+/** Install missing OS packages with apt-get when root; otherwise fail with what to install. */
+export function ensureSystemPackages(packages = SYSTEM_PACKAGES) {
+  const missing = packages.filter((p) => !p.present());
+  if (missing.length === 0) return;
+  const names = missing.map((p) => p.pkg);
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !has('apt-get', ['--version'])) {
+    throw new Error(
+      `missing OS packages: ${missing.map((p) => `${p.pkg} (${p.why})`).join(', ')}; install them with: sudo apt-get install -y ${names.join(' ')}`,
+    );
+  }
+  console.log(`[bootstrap] installing OS packages: ${names.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-qq'], { env });
+  run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...names], { env });
+  const still = missing.filter((p) => !p.present());
+  if (still.length > 0) throw new Error(`apt-get did not provide: ${still.map((p) => p.pkg).join(', ')}`);
+}
+
+/** Build every workspace (turbo caches what did not change). */
+export function build() {
+  run('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], {
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+  });
+}
+
+/** The Node version check: the project needs Node 20 or newer. */
+export function ensureNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) throw new Error(`Node ${process.versions.node} is too old; DreamDB needs Node 20 or newer`);
+}
+
+export { execFileSync };

@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { runVectorFile } from '@dreamdb/engine';
+import { loadVectorFiles, VECTORS_DIR } from '@dreamdb/engine/node';
+import type { Command } from 'commander';
+
+/** Tools DreamDB uses from the OS, and what for. */
+const TOOLS: { name: string; args: string[]; use: string }[] = [
+  { name: 'b3sum', args: ['--version'], use: 'independent BLAKE3 check' },
+  { name: '/usr/bin/python3', args: ['-c', 'import cbor2'], use: 'independent CBOR check (python3-cbor2)' },
+  { name: 'ffmpeg', args: ['-version'], use: 'media ingest (packager)' },
+  { name: 'chromium', args: ['--version'], use: 'player tests' },
+];
+
+/** `dreamdb check`: run every conformance vector against this build and list the tools this machine has. */
+export function registerCheck(program: Command): void {
+  program
+    .command('check')
+    .description(
+      'run the conformance vectors in spec/vectors against this build, and list the OS tools found',
+    )
+    .option('--vectors <dir>', 'the vectors directory', VECTORS_DIR)
+    .action(async (opts: { vectors: string }) => {
+      let failed = 0;
+      let passed = 0;
+      for (const [name, file] of await loadVectorFiles(opts.vectors)) {
+        const outcomes = await runVectorFile(file);
+        const bad = outcomes.filter((o) => !o.ok);
+        passed += outcomes.length - bad.length;
+        failed += bad.length;
+        process.stdout.write(
+          `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${file.spec} ${name.padEnd(16)} ${outcomes.length - bad.length}/${outcomes.length}  ${file.title}\n`,
+        );
+        for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
+      }
+      process.stdout.write('\ntools:\n');
+      for (const tool of TOOLS) {
+        const found = spawnSync(tool.name, tool.args, { stdio: 'ignore' }).status === 0;
+        process.stdout.write(`  ${found ? 'found  ' : 'missing'} ${tool.name.padEnd(17)} ${tool.use}\n`);
+      }
+      process.stdout.write(`\nvectors: ${passed} passed, ${failed} failed\n`);
+      if (failed > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,19 @@
+import { createReadStream } from 'node:fs';
+import { hashStream, multihashToHex } from '@dreamdb/engine';
+import { HASH_CHUNK_BYTES } from '@dreamdb/engine/node';
+import type { Command } from 'commander';
+
+/** `dreamdb hash <file|->`: the multihash hex of a file or stdin, streamed. */
+export function registerHash(program: Command): void {
+  program
+    .command('hash')
+    .description(
+      'print the BLAKE3 multihash (1e20 + digest, hex) of a file, or of stdin for "-"; streamed, never read whole',
+    )
+    .argument('<file>', 'a file path, or - for standard input')
+    .action(async (file: string) => {
+      const source =
+        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES });
+      process.stdout.write(`${multihashToHex(await hashStream(source))}\n`);
+    });
+}

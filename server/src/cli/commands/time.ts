@@ -1,0 +1,91 @@
+import {
+  parseRate,
+  parseRfc3339,
+  type Rate,
+  rfc3339ToTick,
+  secondsToTicks,
+  type Tick,
+  tickFromHex,
+  ticksToSeconds,
+  ticksToUnits,
+  tickToHex,
+  tickToRfc3339,
+  toTick,
+  unitsToTicks,
+} from '@dreamdb/engine';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+
+const FORMS = ['ticks', 'hex', 'seconds', 'rfc3339', 'units'] as const;
+type Form = (typeof FORMS)[number];
+
+interface TimeOptions {
+  from?: Form;
+  genesis?: string;
+  rate?: string;
+  json?: boolean;
+}
+
+/** Guess the form of a time value; --from overrides (a 16-digit decimal tick count needs --from ticks). */
+function detect(value: string): Form {
+  if (/^[0-9a-f]{16}$/.test(value)) return 'hex';
+  if (/^[0-9]+$/.test(value)) return 'ticks';
+  if (/^[0-9]+(\.[0-9]+)?s$/.test(value)) return 'seconds';
+  if (/^[0-9]{4}-/.test(value)) return 'rfc3339';
+  throw new UsageError(
+    `cannot tell what ${JSON.stringify(value)} is: give ticks (123), hex (16 lowercase digits), seconds (1.5s) or RFC 3339`,
+  );
+}
+
+function toTicks(value: string, form: Form, genesis: bigint | undefined, rate: Rate | undefined): Tick {
+  switch (form) {
+    case 'ticks':
+      return toTick(value);
+    case 'hex':
+      return tickFromHex(value);
+    case 'seconds':
+      return secondsToTicks(value.endsWith('s') ? value.slice(0, -1) : value);
+    case 'rfc3339':
+      if (genesis === undefined) throw new UsageError('an RFC 3339 time needs --genesis to become a tick');
+      return rfc3339ToTick(value, genesis);
+    case 'units':
+      if (rate === undefined) throw new UsageError('--from units needs --rate');
+      if (!/^[0-9]+$/.test(value))
+        throw new UsageError(`media units ${JSON.stringify(value)} must be a non-negative integer`);
+      return unitsToTicks(BigInt(value), rate);
+  }
+}
+
+/** `dreamdb time <value>`: one instant in every form DreamDB writes. */
+export function registerTime(program: Command): void {
+  program
+    .command('time')
+    .description(
+      'convert a time between ticks (ns), 16-char hex, seconds, RFC 3339 (given --genesis) and media units (given --rate)',
+    )
+    .argument(
+      '<value>',
+      'ticks (123), hex (000000000000007b), seconds (1.5s), RFC 3339, or units with --from units',
+    )
+    .option('--from <form>', `the form of <value>: ${FORMS.join(', ')} (default: detected)`)
+    .option('--genesis <rfc3339>', 'the wall-clock time of tick 0')
+    .option('--rate <n[/d]>', 'a media rate in units per second, e.g. 90000 or 30000/1001')
+    .option('--json', 'print one JSON object')
+    .action((value: string, opts: TimeOptions) => {
+      if (opts.from !== undefined && !FORMS.includes(opts.from)) {
+        throw new UsageError(`--from ${JSON.stringify(opts.from)} is not one of ${FORMS.join(', ')}`);
+      }
+      const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
+      const rate = opts.rate === undefined ? undefined : parseRate(opts.rate);
+      const ticks = toTicks(value, opts.from ?? detect(value), genesis, rate);
+      const out: Record<string, string> = {
+        ticks: ticks.toString(),
+        hex: tickToHex(ticks),
+        seconds: ticksToSeconds(ticks),
+      };
+      if (genesis !== undefined) out.rfc3339 = tickToRfc3339(ticks, genesis);
+      if (rate !== undefined) out.units = ticksToUnits(ticks, rate).toString();
+      if (opts.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+      else for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(8)}${v}\n`);
+    });
+}

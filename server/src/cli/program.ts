@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { registerCbor } from './commands/cbor.js';
+import { registerCheck } from './commands/check.js';
+import { registerHash } from './commands/hash.js';
+import { registerTime } from './commands/time.js';
+import { describe, exitCodeOf } from './errors.js';
+
+/** The `dreamdb` program: one sub-command per verb or tool, each a thin layer over the engine. */
+export function buildProgram(): Command {
+  const program = new Command('dreamdb')
+    .description('DreamDB: a time-keyed, content-addressed database for recorded sessions')
+    .version('0.0.0')
+    .showSuggestionAfterError(true)
+    .configureOutput({ outputError: () => {} }) // errors are printed once, in runCli
+    .exitOverride();
+  registerHash(program);
+  registerCbor(program);
+  registerTime(program);
+  registerCheck(program);
+  for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
+  for (const command of program.commands.flatMap((c) => c.commands)) {
+    command.exitOverride().configureOutput({ outputError: () => {} });
+  }
+  return program;
+}
+
+/** Run the program; bad arguments exit 2 with a one-line error naming the problem. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0; // --help, --version
+      if (error.code === 'commander.help') {
+        process.stderr.write('dreamdb: missing command (see the list above)\n');
+        return 2;
+      }
+      process.stderr.write(`dreamdb: ${error.message.replace(/^error: /, '')}\n`);
+      return 2;
+    }
+    process.stderr.write(`dreamdb: ${describe(error)}\n`);
+    return exitCodeOf(error);
+  }
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/python3
+"""Writes the conformance vectors of spec 0002, 0003 and 0009 from an implementation independent of the
+engine: Python integers and datetime for time, cbor2 for CBOR, the b3sum program for BLAKE3.
+Run from anywhere: /usr/bin/python3 spec/vectors/generate.py (needs python3-cbor2 and b3sum).
+"""
+import datetime
+import json
+import os
+import subprocess
+
+from cbor_form import canon, from_json_form
+
+here = os.path.dirname(os.path.abspath(__file__))
+NS = 10**9
+MAX = 2**64 - 1
+
+
+def write(name, spec, title, vectors):
+    doc = {"spec": spec, "title": title, "vectors": vectors}
+    with open(os.path.join(here, name), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    valid = sum(1 for v in vectors if "error" not in v)
+    print(f"{name}: {valid} valid, {len(vectors) - valid} invalid")
+
+
+# ---------------------------------------------------------------- time (spec 0003)
+def ceil_div(a, b):
+    return -(-a // b)
+
+
+def rate_parts(r):
+    n, _, d = r.partition("/")
+    return int(n), int(d or 1)
+
+
+def unix_ns(text):
+    """RFC 3339 -> Unix ns with Python's datetime (microseconds) plus the sub-microsecond digits."""
+    frac = ""
+    if text.endswith("Z"):
+        zone, body = "+00:00", text[:-1]
+    else:
+        zone, body = text[-6:], text[:-6]
+    if "." in body:
+        body, frac = body.split(".")
+    dt = datetime.datetime.fromisoformat(body + zone)
+    whole = (dt - datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)) // datetime.timedelta(seconds=1)
+    return whole * NS + int((frac + "000000000")[:9] or 0)
+
+
+def format_rfc3339(ns):
+    secs, frac = divmod(ns, NS)
+    dt = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=secs)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{frac:09d}Z"
+
+
+time = []
+for t in (0, 1, 255, 1_000_000_000, 2**32, 2**53 + 1, 86_400 * 104 * NS, MAX - 1, MAX):
+    time.append({"name": f"tick {t} to hex", "op": "tick-to-hex", "input": {"ticks": str(t)}, "output": {"hex": f"{t:016x}"}})
+for h in ("0000000000000000", "00000000075bcd15", "ffffffffffffffff", "0123456789abcdef"):
+    time.append({"name": f"hex {h} to tick", "op": "hex-to-tick", "input": {"hex": h}, "output": {"ticks": str(int(h, 16))}})
+for bad, why in (
+    ("7b", "too short"),
+    ("000000000000007B", "uppercase"),
+    ("0000000000000007b", "17 characters"),
+    ("0x0000000000007b", "0x prefix"),
+    ("00000000000000g0", "not hex"),
+    (" 00000000000007b", "leading space"),
+    ("-000000000000001", "sign"),
+    ("", "empty"),
+):
+    time.append({"name": f"hex refused: {why}", "op": "hex-to-tick", "input": {"hex": bad}, "error": "E_TICK_FORMAT"})
+for bad, code, why in (
+    ("-1", "E_TICK_FORMAT", "negative"),
+    ("18446744073709551616", "E_TICK_RANGE", "2^64 is past the last tick"),
+    ("1.5", "E_TICK_FORMAT", "fraction"),
+    ("007", "E_TICK_FORMAT", "leading zeros"),
+    ("1e9", "E_TICK_FORMAT", "exponent"),
+):
+    time.append({"name": f"tick refused: {why}", "op": "tick-to-hex", "input": {"ticks": bad}, "error": code})
+for r in ("90000", "48000", "44100", "30000/1001", "24000/1001", "60000/1001", "25", "1000", "1000000000", "3"):
+    n, d = rate_parts(r)
+    for units in (0, 1, 2, 1001, 29_970, 3_003_000, 10**12 + 7):
+        ticks = ceil_div(units * NS * d, n)
+        result = {"output": {"ticks": str(ticks)}} if ticks <= MAX else {"error": "E_TICK_RANGE"}
+        time.append({"name": f"{units} units at {r} to ticks (ceil)", "op": "units-to-ticks",
+                     "input": {"units": str(units), "rate": r}, **result})
+    for ticks in (0, 1, 33_366_666, 33_366_667, 10**12 + 11, 86_400 * NS - 1):
+        time.append({"name": f"tick {ticks} at {r} to units (floor)", "op": "ticks-to-units",
+                     "input": {"ticks": str(ticks), "rate": r}, "output": {"units": str(ticks * n // (NS * d))}})
+for r, why in (("0", "zero"), ("30000/0", "zero denominator"), ("-90000", "negative"), ("29.97", "decimal"), ("a/b", "not a number")):
+    time.append({"name": f"rate refused: {why}", "op": "units-to-ticks", "input": {"units": "1", "rate": r}, "error": "E_RATE"})
+units_overflow = MAX // 1000 + 1
+time.append({"name": "units past the last tick refused", "op": "units-to-ticks",
+             "input": {"units": str(units_overflow), "rate": "1000"}, "error": "E_TICK_RANGE"})
+for s, t in (("0", 0), ("1", NS), ("1.5", 3 * NS // 2), ("0.000000001", 1), ("12.345678901", 12_345_678_901),
+             ("1.0000000019", 1_000_000_001), ("18446744073.709551615", MAX)):
+    time.append({"name": f"{s} s to ticks", "op": "seconds-to-ticks", "input": {"seconds": s}, "output": {"ticks": str(t)}})
+for s, code in (("-1", "E_TIME_FORMAT"), ("1e3", "E_TIME_FORMAT"), (".5", "E_TIME_FORMAT"), ("01.5", "E_TIME_FORMAT"),
+                ("abc", "E_TIME_FORMAT"), ("18446744073.709551616", "E_TICK_RANGE")):
+    time.append({"name": f"seconds refused: {s}", "op": "seconds-to-ticks", "input": {"seconds": s}, "error": code})
+for t in (0, 1, 1_500_000_000, 12_345_678_901, MAX):
+    time.append({"name": f"tick {t} to seconds", "op": "ticks-to-seconds", "input": {"ticks": str(t)},
+                 "output": {"seconds": f"{t // NS}.{t % NS:09d}"}})
+for text in ("2026-11-24T23:45:35Z", "2026-11-24T23:45:35.123456789Z", "2026-11-25T01:45:35.5+02:00",
+             "2026-11-24T18:15:35-05:30", "2024-02-29T00:00:00Z", "1970-01-01T00:00:00Z",
+             "1969-12-31T23:59:59.999999999Z", "2000-03-01T00:00:00.000000001Z", "9999-12-31T23:59:59.999999999Z",
+             "0001-01-01T00:00:00Z", "2026-11-24T23:45:35.1234567899Z"):
+    time.append({"name": f"parse {text}", "op": "parse-rfc3339", "input": {"time": text}, "output": {"unix_ns": str(unix_ns(text))}})
+for bad in ("2023-02-29T00:00:00Z", "2026-11-24T24:00:00Z", "2016-12-31T23:59:60Z", "2026-11-24T23:45Z",
+            "2026-13-01T00:00:00Z", "2026-11-24T23:45:35", "2026-11-24T23:45:35+2:00", "26-11-24T23:45:35Z",
+            "2026-11-24T23:45:35.Z", "2026-11-24T23:45:35+24:00"):
+    time.append({"name": f"RFC 3339 refused: {bad}", "op": "parse-rfc3339", "input": {"time": bad}, "error": "E_TIME_FORMAT"})
+for ns in (0, 1, 1_764_027_935_123_456_789, -1, -86_400 * NS, 253_402_300_799 * NS + NS - 1):
+    time.append({"name": f"format {ns} ns", "op": "format-rfc3339", "input": {"unix_ns": str(ns)}, "output": {"time": format_rfc3339(ns)}})
+genesis = "2026-11-24T23:45:35Z"
+for text in ("2026-11-24T23:45:35Z", "2026-11-24T23:45:36.5Z", "2026-11-25T00:45:35.000000001+01:00"):
+    time.append({"name": f"{text} on a timeline from {genesis}", "op": "rfc3339-to-tick",
+                 "input": {"time": text, "genesis": genesis}, "output": {"ticks": str(unix_ns(text) - unix_ns(genesis))}})
+time.append({"name": "a time before genesis is refused", "op": "rfc3339-to-tick",
+             "input": {"time": "2026-11-24T23:45:34.999999999Z", "genesis": genesis}, "error": "E_TICK_RANGE"})
+for t in (0, 90_000_000_000, 2**40):
+    time.append({"name": f"tick {t} from {genesis}", "op": "tick-to-rfc3339", "input": {"ticks": str(t), "genesis": genesis},
+                 "output": {"time": format_rfc3339(unix_ns(genesis) + t)}})
+write("time.json", "0003", "Ticks, hex, media rates, seconds and RFC 3339", time)
+
+# ---------------------------------------------------------------- CBOR (spec 0002, 0009 §3)
+MH_EMPTY = "1e20af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+valid_values = [
+    ("uint 0", 0), ("uint 23", 23), ("uint 24", 24), ("uint 255", 255), ("uint 256", 256), ("uint 65535", 65535),
+    ("uint 65536", 65536), ("uint 2^32-1", 2**32 - 1), ("uint 2^32", 2**32), ("uint 2^53+1", {"$bigint": str(2**53 + 1)}),
+    ("uint 2^64-1", {"$bigint": str(MAX)}), ("nint -1", -1), ("nint -24", -24), ("nint -25", -25),
+    ("nint -2^32-1", -(2**32) - 1), ("nint -2^64+1, the most negative DreamDB integer", {"$bigint": str(-(2**64) + 1)}),
+    ("float 1.5 as half", 1.5), ("float 0.1 as double", 0.1), ("float 100000.5 as single", 100000.5),
+    ("float 5.960464477539063e-8 half subnormal", 5.960464477539063e-8), ("float 1e300", 1e300), ("float -2.5", -2.5),
+    ("float 3.4028234663852886e38 single max", 3.4028234663852886e38), ("float 2^64 is a float", 18446744073709551616.0),
+    ("NaN", {"$float": "NaN"}), ("Infinity", {"$float": "Infinity"}), ("-Infinity", {"$float": "-Infinity"}),
+    ("false", False), ("true", True), ("null", None),
+    ("empty text", ""), ("text a", "a"), ("text of 24 bytes", "x" * 24), ("text of 256 bytes", "y" * 256),
+    ("unicode text", "ü水🌊"), ("empty bytes", {"$bytes": ""}), ("bytes", {"$bytes": "00ff10"}),
+    ("empty array", []), ("nested arrays", [1, [2, [3, []]]]), ("array of 24", list(range(24))),
+    ("empty map", {}), ("map sorted", {"a": 1, "b": 2}), ("map given unsorted", {"b": 1, "a": 2, "aa": 3}),
+    ("map with index-like keys", {"10": 1, "9": 2, "a": 3}),
+    ("map with mixed keys sorts bytewise, not length-first", {"$map": [[1000, "x"], ["a", "y"], [-1, "z"]]}),
+    ("map with integer keys", {"$map": [[2, "b"], [1, "a"], [-2, "d"], [-1, "c"]]}),
+    ("key __proto__", {"$map": [["__proto__", 1]]}),
+    ("time anchor tag", {"$tag": 65524, "$value": 1_500_000_000}),
+    ("time anchor at the last tick", {"$tag": 65524, "$value": {"$bigint": str(MAX)}}),
+    ("duration tag", {"$tag": 65525, "$value": 2_000_000_000}),
+    ("multihash tag", {"$tag": 65521, "$value": {"$bytes": MH_EMPTY}}),
+    ("item address tag", {"$tag": 65522, "$value": [{"$bytes": MH_EMPTY}, 0, 1024]}),
+    ("modality tag", {"$tag": 65523, "$value": "video.h264"}),
+    ("a record", {"track": "cam", "tick": {"$tag": 65524, "$value": 0}, "payload": {"label": "person", "score": 0.75}}),
+]
+cbor = []
+def sort_maps(v):
+    """The JSON form a decoder gives back: $map pairs in canonical key order."""
+    if isinstance(v, list):
+        return [sort_maps(x) for x in v]
+    if isinstance(v, dict):
+        if set(v) == {"$map"}:
+            pairs = [[k, sort_maps(x)] for k, x in v["$map"]]
+            return {"$map": sorted(pairs, key=lambda p: canon(from_json_form(p[0])))}
+        return {k: sort_maps(x) for k, x in v.items()}
+    return v
+
+
+for name, value in valid_values:
+    value = sort_maps(value)
+    cbor.append({"name": name, "value": value, "hex": canon(from_json_form(value)).hex()})
+nested = "81" * 300 + "00"
+invalid_hex = [
+    ("uint 23 in two bytes", "1817", "rfc"), ("uint 255 in three bytes", "1900ff", "rfc"),
+    ("uint in five bytes", "1a0000ffff", "rfc"), ("uint in nine bytes", "1b00000000ffffffff", "rfc"),
+    ("nint -1 in two bytes", "3800", "rfc"), ("text length in two bytes", "780161", "rfc"),
+    ("bytes length in two bytes", "5801ff", "rfc"), ("array length in two bytes", "980100", "rfc"),
+    ("map length in two bytes", "b8016161 01".replace(" ", ""), "rfc"), ("tag in five bytes", "da0000fff405", "rfc"),
+    ("indefinite array", "9f01ff", "rfc"), ("indefinite text", "7f6161ff", "rfc"), ("indefinite map", "bf616101ff", "rfc"),
+    ("unsorted keys", "a2616201616101", "rfc"), ("length-first order, not bytewise", "a320036161021903e801", "rfc"),
+    ("duplicate keys", "a2616101616102", "rfc"), ("float 1.5 as single", "fa3fc00000", "rfc"),
+    ("float 1.5 as double", "fb3ff8000000000000", "rfc"), ("NaN as double", "fb7ff8000000000000", "rfc"),
+    ("NaN with payload", "f97e01", "rfc"),
+    ("integral float 1.0", "f93c00", "profile"), ("negative zero", "f98000", "profile"),
+    ("undefined", "f7", "profile"), ("simple value 16", "f0", "profile"), ("simple value 32 in two bytes", "f820", "profile"),
+    ("tag 1 (epoch time)", "c11a5f000000", "profile"), ("bignum tag 2", "c249010000000000000000", "profile"),
+    ("tag 65524 holding text", "d9fff46161", "profile"), ("tag 65521 holding short bytes", "d9fff14100", "profile"),
+    ("tag 65522 holding a map", "d9fff2a0", "profile"),
+    ("array as map key", "a1800000", "profile"), ("bytes as map key", "a1400000", "profile"),
+    ("float as map key", "a1f93e0000", "profile"),
+    ("trailing byte", "0000", "rfc"), ("truncated uint", "1901", "rfc"), ("truncated text", "6361", "rfc"),
+    ("truncated array", "8201", "rfc"), ("reserved additional info 28", "1c", "rfc"), ("lone break", "ff", "rfc"),
+    ("invalid UTF-8", "62c328", "rfc"), ("nint -2^64 (outside the profile's range)", "3bffffffffffffffff", "profile"), ("empty input", "", "rfc"), ("nesting deeper than 256", nested, "profile"),
+]
+MALFORMED = {"trailing byte", "truncated uint", "truncated text", "truncated array", "reserved additional info 28",
+             "lone break", "invalid UTF-8", "empty input", "nesting deeper than 256"}
+for name, h, violates in invalid_hex:
+    code = "E_CBOR_MALFORMED" if name in MALFORMED else "E_CBOR_NONCANONICAL"
+    cbor.append({"name": f"decode refused: {name}", "hex": h, "error": code, "violates": violates})
+for name, value, code in (
+    ("lone surrogate", "a\ud800b", "E_CBOR_VALUE"),
+    ("integer 2^64", {"$bigint": str(2**64)}, "E_CBOR_VALUE"),
+    ("integer -2^64", {"$bigint": str(-(2**64))}, "E_CBOR_VALUE"),
+    ("tag 1", {"$tag": 1, "$value": 0}, "E_CBOR_VALUE"),
+    ("duplicate $map key", {"$map": [[1, "a"], [1, "b"]]}, "E_CBOR_JSON"),
+    ("bad $bytes", {"$bytes": "abc"}, "E_CBOR_JSON"),
+    ("bad $float", {"$float": "nan"}, "E_CBOR_JSON"),
+    ("$ key in a plain map", {"$x": 1}, "E_CBOR_JSON"),
+):
+    cbor.append({"name": f"encode refused: {name}", "value": value, "error": code})
+write("cbor.json", "0009", "Deterministic CBOR: JSON form <-> bytes", cbor)
+
+# ---------------------------------------------------------------- multihash (spec 0002 §3)
+def pattern(n):
+    return bytes(i % 251 for i in range(n))
+
+
+def b3(data):
+    out = subprocess.run(["b3sum", "--no-names", "-"], input=data, capture_output=True, check=True)
+    return "1e20" + out.stdout.decode().strip()
+
+
+mh = []
+for n in (0, 1, 1023, 1024, 1025, 2048, 2049, 3072, 3073, 4096, 4097, 5120, 5121, 6144, 6145, 7168, 7169,
+          8192, 8193, 16384, 31744, 102400):
+    mh.append({"name": f"pattern of {n} bytes", "op": "hash", "input": {"pattern_bytes": n}, "output": {"multihash": b3(pattern(n))}})
+for text in ("abc", "DreamDB"):
+    mh.append({"name": f"text {text}", "op": "hash", "input": {"hex": text.encode().hex()}, "output": {"multihash": b3(text.encode())}})
+for bad, why in (
+    ("1220" + "00" * 32, "sha2-256 code"), ("1e21" + "00" * 33, "wrong length byte"), ("1e20" + "00" * 31, "short digest"),
+    ("1e20" + "00" * 33, "long digest"), ("1E20" + "AB" * 32, "uppercase"), ("1e20" + "zz" * 32, "not hex"),
+    ("", "empty"), ("af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262", "bare digest"),
+    ("0x1e20" + "00" * 32, "0x prefix"), (MH_EMPTY + "\n", "trailing newline"), (" " + MH_EMPTY, "leading space"),
+    ("1e20" + "0" * 63, "odd length"), ("1e" + "00" * 33, "missing length"), ("00" + MH_EMPTY[2:], "identity code"),
+    ("1e20" + "g0" * 32, "g in digest"), ("1e20-" + "00" * 32, "dash"), ("1e 20" + "00" * 32, "inner space"),
+    ("1e20" + "00" * 16 + "/" + "00" * 16, "slash"), ("1e20" + "00" * 64, "double digest"), ("1e2000", "two bytes"),
+):
+    mh.append({"name": f"hex refused: {why}", "op": "parse", "input": {"hex": bad}, "error": "E_MULTIHASH"})
+write("multihash.json", "0002", "BLAKE3-256 multihash (0x1e 0x20) of bytes; hex form", mh)
+
+# ---------------------------------------------------------------- addresses (spec 0002 §6)
+addr = []
+for space, start, end in (("s1", 0, 0), ("s1", 0, 1024), ("lab-42", 100, 200), ("a", 9007199254740990, 9007199254740991),
+                          ("team.robots_v2", 5, 5), ("0", 1, 2), ("x" * 64, 0, 104857600), ("user-research", 17, 1048593),
+                          ("a.b-c_d", 3, 4), ("sports", 0, 1), ("meet", 65535, 65536), ("ab", 12, 100),
+                          ("s2", 4096, 8192), ("s3", 1, 1), ("z9", 0, 7), ("sensor-lab", 8, 9),
+                          ("q", 2**32, 2**32 + 1), ("s1", 999, 1000), ("s1", 10, 20), ("s1", 0, 34)):
+    uri = f"dreamdb://{space}/{MH_EMPTY}#bytes:{start}-{end}"
+    addr.append({"name": f"{space} {start}-{end}", "op": "parse", "input": {"uri": uri},
+                 "output": {"space": space, "object": MH_EMPTY, "start": start, "end": end}})
+for bad, why in (
+    (f"http://s1/{MH_EMPTY}#bytes:0-1", "other scheme"), (f"dreamdb://s1/{MH_EMPTY}", "no byte range"),
+    (f"dreamdb://s1/{MH_EMPTY}#bytes:5-4", "end before start"), (f"dreamdb://s1/{MH_EMPTY}#bytes:01-4", "leading zero"),
+    (f"dreamdb://s1/{MH_EMPTY}#bytes:-1-4", "negative"), (f"dreamdb://S1/{MH_EMPTY}#bytes:0-1", "uppercase space"),
+    (f"dreamdb://a..b/{MH_EMPTY}#bytes:0-1", "dot-dot space"), (f"dreamdb://s1/objects/{MH_EMPTY}#bytes:0-1", "extra path"),
+    (f"dreamdb://s1/{MH_EMPTY}?x=1#bytes:0-1", "query"), (f"dreamdb:///{MH_EMPTY}#bytes:0-1", "no space"),
+    (f"dreamdb://s1/{MH_EMPTY.upper()}#bytes:0-1", "uppercase hash"), (f"dreamdb://s1/1220{'00' * 32}#bytes:0-1", "sha256"),
+    (f"dreamdb://s1/{MH_EMPTY}#bytes:0-", "open range"), (f"dreamdb://s1/{MH_EMPTY}#bytes: 0-1", "space in range"),
+    (f"dreamdb://s1/{MH_EMPTY}#bytes:0-99999999999999999", "offset past 2^53"), (f"dreamdb://s1/{MH_EMPTY}#range:0-1", "wrong fragment"),
+    (f"dreamdb://s1/{MH_EMPTY}#bytes:0-1 ", "trailing space"), (f"DREAMDB://s1/{MH_EMPTY}#bytes:0-1", "uppercase scheme"),
+    (f"dreamdb://-s1/{MH_EMPTY}#bytes:0-1", "space starts with dash"), (f"dreamdb://s1/{MH_EMPTY}#bytes:1.5-2", "fraction"),
+    ("", "empty"),
+):
+    addr.append({"name": f"refused: {why}", "op": "parse", "input": {"uri": bad}, "error": "E_ADDRESS"})
+write("address.json", "0002", "dreamdb:// item addresses with #bytes:<start>-<end> (end exclusive)", addr)
+
+# ---------------------------------------------------------------- modality tags (spec 0002 §5)
+mod = []
+for tag, segs, params, builtin in (
+    ("video", ["video"], {}, True), ("video.h264", ["video", "h264"], {}, True), ("audio.aac;rate=48000", ["audio", "aac"], {"rate": "48000"}, True),
+    ("vector.f32;dim=768", ["vector", "f32"], {"dim": "768"}, True),
+    ("vector.f32;compress=dreamdb.qinco-cosine;dim=768", ["vector", "f32"], {"compress": "dreamdb.qinco-cosine", "dim": "768"}, True),
+    ("com.acme.lidar", ["com", "acme", "lidar"], {}, False), ("org.example.robot.joint-state", ["org", "example", "robot", "joint-state"], {}, False),
+    ("event.detection", ["event", "detection"], {}, True), ("text.caption;lang=en", ["text", "caption"], {"lang": "en"}, True),
+    ("sensor.imu", ["sensor", "imu"], {}, True), ("image.jpeg", ["image", "jpeg"], {}, True), ("meta.calibration", ["meta", "calibration"], {}, True),
+    ("com.3m.scanner", ["com", "3m", "scanner"], {}, False), ("video.h264;codec=avc1.64001f", ["video", "h264"], {"codec": "avc1.64001f"}, True),
+    ("audio.opus;channels=2;rate=48000", ["audio", "opus"], {"channels": "2", "rate": "48000"}, True),
+    ("event.annotation", ["event", "annotation"], {}, True), ("text.transcript;lang=pt-BR", ["text", "transcript"], {"lang": "pt-BR"}, True),
+    ("vector.f32;dim=128;model=clip:vit-b/32", ["vector", "f32"], {"dim": "128", "model": "clip:vit-b/32"}, True),
+    ("io.github.user.thing-2", ["io", "github", "user", "thing-2"], {}, False), ("video.av1;profile=0", ["video", "av1"], {"profile": "0"}, True),
+    ("sensor.gps;units=wgs84+m", ["sensor", "gps"], {"units": "wgs84+m"}, True),
+):
+    mod.append({"name": tag, "op": "parse", "input": {"tag": tag}, "output": {"segments": segs, "params": params, "builtin": builtin}})
+for bad, why in (
+    ("", "empty"), ("Video", "uppercase"), ("video..h264", "empty segment"), (".video", "leading dot"), ("video.", "trailing dot"),
+    ("acme.lidar", "two-segment user tag"), ("lidar", "unknown family"), ("com.acme.lidar;", "empty parameter"),
+    ("video;dim", "parameter without value"), ("video;=3", "parameter without key"), ("video;b=1;a=2", "parameters out of order"),
+    ("video;a=1;a=2", "parameter twice"), ("video.h_264", "underscore"), ("video.-x", "leading hyphen"), ("video.x-", "trailing hyphen"),
+    ("1video", "family starts with a digit"), ("video;Key=1", "uppercase key"), ("video;k=", "empty value"), ("video;k=a b", "space in value"),
+    ("video." + "a" * 64, "segment over 63"), ("video;k=" + "a" * 250, "over 255 characters"), ("vídeo", "non-ASCII"),
+    ("video h264", "space"), ("video.h264;k=v=w", "equals in value"),
+):
+    mod.append({"name": f"refused: {why}", "op": "parse", "input": {"tag": bad}, "error": "E_MODALITY"})
+write("modality.json", "0002", "Modality tags: dot-separated lowercase segments, reverse-DNS user tags, ;key=value parameters", mod)
+
+# ---------------------------------------------------------------- data model (spec 0001)
+def tag(t, v):
+    return {"$tag": t, "$value": v}
+
+
+mh_empty = {"$bytes": MH_EMPTY}
+model_valid = [
+    ("space", "space", {"name": "lab"}), ("space with title", "space", {"name": "lab", "title": "Robotics lab"}),
+    ("timeline", "timeline", {"name": "session-1"}),
+    ("timeline with genesis", "timeline", {"name": "s1", "genesis_unix_ns": {"$bigint": "1764027935000000000"}, "title": "Run 7"}),
+    ("timeline with a genesis before 1970", "timeline", {"name": "old", "genesis_unix_ns": -86400000000000}),
+    ("stream track", "track", {"timeline": "s1", "name": "cam", "kind": "stream", "modality": tag(65523, "video.h264"),
+                               "rate": [90000, 1], "codecs": "avc1.64001f"}),
+    ("audio track", "track", {"timeline": "s1", "name": "mic", "kind": "stream", "modality": tag(65523, "audio.aac"), "rate": [48000, 1]}),
+    ("event track", "track", {"timeline": "s1", "name": "detections", "kind": "event", "modality": tag(65523, "event.detection"),
+                              "bucket_duration": tag(65525, 60_000_000_000)}),
+    ("constant track", "track", {"timeline": "s1", "name": "calib", "kind": "constant", "modality": tag(65523, "meta.calibration")}),
+    ("user-tag track with attrs", "track", {"timeline": "s1", "name": "lidar", "kind": "event", "modality": tag(65523, "com.acme.lidar"),
+                                            "bucket_duration": tag(65525, 1_000_000_000), "attrs": {"device": "ouster-os1", "hz": 10}}),
+    ("event item", "item", {"track": "detections", "tick": tag(65524, 1_500_000_000), "payload": {"label": "person", "score": 0.75}}),
+    ("stream item", "item", {"track": "cam", "tick": tag(65524, 0), "duration": tag(65525, 2_000_000_000), "payload": {"$bytes": "00000008"}}),
+    ("constant item", "item", {"track": "calib", "tick": tag(65524, 0), "layer": "2026-11-24", "payload": {"fx": 600.5}}),
+    ("manifest", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": {"$bigint": "1764027935000000000"},
+                              "timelines": [{"name": "s1"}], "tracks": []}),
+    ("manifest with parents and tracks", "manifest", {
+        "v": 0, "space": "lab", "parents": [tag(65521, mh_empty)], "created_unix_ns": 1, "author": "ana", "message": "first cut",
+        "timelines": [{"name": "a"}, {"name": "b"}],
+        "tracks": [{"timeline": "a", "name": "cam", "kind": "stream", "modality": tag(65523, "video.h264"), "rate": [90000, 1]},
+                   {"timeline": "a", "name": "notes", "kind": "event", "modality": tag(65523, "event.annotation"),
+                    "bucket_duration": tag(65525, 60_000_000_000)},
+                   {"timeline": "b", "name": "cam", "kind": "stream", "modality": tag(65523, "video.vp9"), "rate": [1000, 1]}]}),
+]
+model = []
+for name, entity, value in model_valid:
+    model.append({"name": name, "op": f"decode-{entity}", "value": value, "hex": canon(from_json_form(value)).hex()})
+track = {"timeline": "s1", "name": "cam", "kind": "stream", "modality": tag(65523, "video.h264"), "rate": [90000, 1]}
+model_invalid = [
+    ("space name uppercase", "space", {"name": "Lab"}, "space.name"),
+    ("space unknown field", "space", {"name": "lab", "owner": "x"}, "space.owner"),
+    ("space name missing", "space", {"title": "x"}, "space.name"),
+    ("space name with dot-dot", "space", {"name": "a..b"}, "space.name"),
+    ("timeline genesis as text", "timeline", {"name": "s1", "genesis_unix_ns": "2026"}, "timeline.genesis_unix_ns"),
+    ("timeline genesis past int64", "timeline", {"name": "s1", "genesis_unix_ns": {"$bigint": str(2**63)}}, "timeline.genesis_unix_ns"),
+    ("track kind unknown", "track", {**track, "kind": "video"}, "track.kind"),
+    ("track modality untagged", "track", {**track, "modality": "video.h264"}, "track.modality"),
+    ("track modality malformed", "track", {**track, "modality": tag(65523, "Video")}, "track.modality"),
+    ("stream track without rate", "track", {k: v for k, v in track.items() if k != "rate"}, "track.rate"),
+    ("stream track rate zero", "track", {**track, "rate": [0, 1]}, "track.rate"),
+    ("stream track of events", "track", {**track, "modality": tag(65523, "event.detection")}, "track.modality"),
+    ("event track without bucket duration", "track", {"timeline": "s1", "name": "e", "kind": "event", "modality": tag(65523, "event.x")}, "track.bucket_duration"),
+    ("event track with rate", "track", {"timeline": "s1", "name": "e", "kind": "event", "modality": tag(65523, "event.x"),
+                                        "bucket_duration": tag(65525, 1), "rate": [1, 1]}, "track.rate"),
+    ("event track bucket duration zero", "track", {"timeline": "s1", "name": "e", "kind": "event", "modality": tag(65523, "event.x"),
+                                                   "bucket_duration": tag(65525, 0)}, "track.bucket_duration"),
+    ("item tick untagged", "item", {"track": "cam", "tick": 5, "payload": None}, "item.tick"),
+    ("item tick as duration tag", "item", {"track": "cam", "tick": tag(65525, 5), "payload": None}, "item.tick"),
+    ("item without payload", "item", {"track": "cam", "tick": tag(65524, 5)}, "item.payload"),
+    ("item ending past the last tick", "item", {"track": "cam", "tick": tag(65524, {"$bigint": str(MAX)}),
+                                                "duration": tag(65525, 1), "payload": None}, "item.duration"),
+    ("manifest version 1", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.v"),
+    ("manifest parent not a multihash", "manifest", {"v": 0, "space": "lab", "parents": [{"$bytes": MH_EMPTY}],
+                                                     "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.parents[0]"),
+    ("manifest parent twice", "manifest", {"v": 0, "space": "lab", "parents": [tag(65521, mh_empty), tag(65521, mh_empty)],
+                                           "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.parents[1]"),
+    ("manifest track on a missing timeline", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+                                                          "timelines": [{"name": "a"}], "tracks": [{**track, "timeline": "b"}]}, "manifest.tracks[0].timeline"),
+    ("manifest timelines unsorted", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+                                                 "timelines": [{"name": "b"}, {"name": "a"}], "tracks": []}, "manifest.timelines[1]"),
+    ("manifest duplicate track", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+                                              "timelines": [{"name": "s1"}], "tracks": [track, track]}, "manifest.tracks[1]"),
+]
+for name, entity, value, path in model_invalid:
+    model.append({"name": name, "op": f"decode-{entity}", "hex": canon(from_json_form(value)).hex(), "error": "E_FIELD", "path": path})
+write("model.json", "0001", "Data-model records: canonical CBOR maps of Space, Timeline, Track, Item, Manifest", model)
