@@ -14,6 +14,9 @@ export {
 export {
   assertMultihash,
   BLAKE3_CODE,
+  type Blake3Backend,
+  type Blake3State,
+  blake3Backend,
   createMultihasher,
   DIGEST_BYTES,
   equalBytes,
@@ -24,7 +27,9 @@ export {
   type Multihasher,
   multihashFromHex,
   multihashToHex,
+  setBlake3Backend,
   verifyBytes,
+  wasmBlake3,
 } from './address/multihash.js';
 export { type Address, formatAddress, parseAddress } from './address/uri.js';
 export { type CborValue, decodeCanonical, encodeCanonical, isCanonical } from './cbor/deterministic.js';

@@ -68,7 +68,8 @@ function normalizeNumber(value: number, walk: Walk): number | bigint {
     if (value >= -TWO_32 && value < TWO_32) return value === 0 ? 0 : value; // -0 becomes 0
     return BigInt(value);
   }
-  walk.hasFloat = true;
+  // cbor-x writes every float as 9 bytes; only those a shorter float holds exactly need rewriting.
+  if (Math.fround(value) === value || Number.isNaN(value)) walk.hasFloat = true;
   return value;
 }
 
@@ -109,6 +110,29 @@ function shapeOf(keys: string[], path: string): Shape {
   return shape;
 }
 
+/** True when ASCII keys a, b are in canonical order (shorter first, then bytewise); false if unsure. */
+function asciiOrdered(a: string, b: string): boolean {
+  if (a.length !== b.length) return a.length < b.length && isAscii(a) && isAscii(b);
+  return a < b && isAscii(a) && isAscii(b);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
+/** Keys already in canonical order with no index-like key: the object can be encoded as it is. */
+function inCanonicalOrder(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (!asciiOrdered(keys[i - 1]!, keys[i]!)) return false;
+  for (const k of keys) if (ARRAY_INDEX.test(k)) return false;
+  return true;
+}
+
+/**
+ * Bring a value into the shape cbor-x encodes canonically. Copy-on-write: a part that needs no change
+ * (keys already sorted, integers already small) is returned as it is, so records built in canonical
+ * key order cost no allocation.
+ */
 function normalize(value: unknown, path: string, walk: Walk): unknown {
   switch (typeof value) {
     case 'string':
@@ -124,33 +148,41 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
     case 'object': {
       if (value === null) return null;
       if (value instanceof Uint8Array) return value;
-      if (Array.isArray(value)) return value.map((v, i) => normalize(v, `${path}[${i}]`, walk));
+      if (Array.isArray(value)) {
+        let out: unknown[] | undefined;
+        for (let i = 0; i < value.length; i++) {
+          const v = normalize(value[i], `${path}[${i}]`, walk);
+          if (out === undefined && v !== value[i]) out = value.slice(0, i);
+          if (out !== undefined) out.push(v);
+        }
+        return out ?? value;
+      }
       if (value instanceof Tag) {
         if (!ALLOWED_TAGS.has(value.tag)) fail(path, `tag ${value.tag} is not a DreamDB tag (65521-65525)`);
-        return new Tag(normalize(value.value, `${path}<${value.tag}>`, walk), value.tag);
+        const inner = normalize(value.value, `${path}<${value.tag}>`, walk);
+        return inner === value.value ? value : new Tag(inner, value.tag);
       }
-      if (value instanceof Map) {
-        const entries = [...value.entries()].map(([k, v]) => ({
-          k: typeof k === 'string' ? k : normalizeBigint(typeof k === 'number' ? toBigint(k, path) : k, path),
-          bytes: encodedKey(k, path),
-          v,
-        }));
-        entries.sort((x, y) => compare(x.bytes, y.bytes));
-        const out = new Map<unknown, unknown>();
-        for (let i = 0; i < entries.length; i++) {
-          const e = entries[i]!;
-          if (i > 0 && compare(entries[i - 1]!.bytes, e.bytes) === 0)
-            fail(path, `duplicate map key ${quote(e.k)}`);
-          out.set(e.k, normalize(e.v, `${path}.${String(e.k)}`, walk));
-        }
-        return out;
-      }
+      if (value instanceof Map) return normalizeMap(value, path, walk);
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         fail(path, `${proto?.constructor?.name ?? 'object'} values have no DreamDB CBOR encoding`);
       }
       const record = value as Record<string, unknown>;
-      const shape = shapeOf(Object.keys(record), path);
+      const keys = Object.keys(record);
+      if (inCanonicalOrder(keys)) {
+        let out: Record<string, unknown> | undefined;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i]!;
+          const v = normalize(record[k], path ? `${path}.${k}` : k, walk);
+          if (out === undefined && v !== record[k]) {
+            out = {};
+            for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
+          }
+          if (out !== undefined) out[k] = v;
+        }
+        return out ?? record;
+      }
+      const shape = shapeOf(keys, path);
       if (shape.plain) {
         const out: Record<string, unknown> = {};
         for (const k of shape.sortedKeys) out[k] = normalize(record[k], path ? `${path}.${k}` : k, walk);
@@ -163,6 +195,25 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
     default:
       return fail(path, `${typeof value} values have no DreamDB CBOR encoding`);
   }
+}
+
+function normalizeMap(value: Map<unknown, unknown>, path: string, walk: Walk): Map<unknown, unknown> {
+  const entries = [...value.entries()].map(([k, v]) => ({
+    k:
+      typeof k === 'string'
+        ? k
+        : normalizeBigint(typeof k === 'number' ? toBigint(k, path) : (k as bigint), path),
+    bytes: encodedKey(k as string | number | bigint, path),
+    v,
+  }));
+  entries.sort((x, y) => compare(x.bytes, y.bytes));
+  const out = new Map<unknown, unknown>();
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (i > 0 && compare(entries[i - 1]!.bytes, e.bytes) === 0) fail(path, `duplicate map key ${quote(e.k)}`);
+    out.set(e.k, normalize(e.v, `${path}.${String(e.k)}`, walk));
+  }
+  return out;
 }
 
 function toBigint(key: number, path: string): bigint {

@@ -5,6 +5,8 @@ import { ALLOWED_TAGS, TAGS } from './tags.js';
 /**
  * A structural pass over CBOR bytes that cbor-x does not offer: it checks DreamDB's deterministic
  * profile (spec 0009 §3) without building values, and finds the floats a canonical encoder must shrink.
+ * The walk keeps its state in module variables (as cbor-x does): it is synchronous and never re-entered,
+ * and per-call closures would cost more than the walk itself on small items.
  */
 
 /** What a pass learned about the bytes. */
@@ -19,6 +21,13 @@ export interface Inspection {
 export const MAX_DEPTH = 256;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+const PROTO = [0x69, 0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // text "__proto__"
+
+let bytes = new Uint8Array(0);
+let view = new DataView(bytes.buffer);
+let pos = 0;
+let strict = true;
+let result: Inspection = { needsMaps: false, longFloats: [] };
 
 function malformed(offset: number, why: string): EngineError {
   return new EngineError('E_CBOR_MALFORMED', `at byte ${offset}: ${why}`);
@@ -28,7 +37,11 @@ function noncanonical(offset: number, why: string): EngineError {
   return new EngineError('E_CBOR_NONCANONICAL', `at byte ${offset}: ${why}`);
 }
 
-function compareBytes(bytes: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
+function need(n: number, start: number): void {
+  if (pos + n > bytes.length) throw malformed(start, `needs ${n} more bytes but the input ends`);
+}
+
+function compareSlices(a0: number, a1: number, b0: number, b1: number): number {
   const n = Math.min(a1 - a0, b1 - b0);
   for (let i = 0; i < n; i++) {
     const d = bytes[a0 + i]! - bytes[b0 + i]!;
@@ -37,197 +50,207 @@ function compareBytes(bytes: Uint8Array, a0: number, a1: number, b0: number, b1:
   return a1 - a0 - (b1 - b0);
 }
 
-/**
- * Walk one CBOR data item spanning all of `bytes`. Strict mode throws on anything outside the
- * deterministic profile; lax mode (for the encoder's own output) only collects long floats.
- */
-export function inspectCbor(bytes: Uint8Array, strict: boolean): Inspection {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const result: Inspection = { needsMaps: false, longFloats: [] };
-  let pos = 0;
-
-  const need = (n: number, start: number) => {
-    if (pos + n > bytes.length) throw malformed(start, `needs ${n} more bytes but the input ends`);
-  };
-
-  /** Read the argument of the head at `start` (pos is just past the initial byte). */
-  const argument = (info: number, start: number): number | bigint => {
-    if (info < 24) return info;
-    if (info === 24) {
-      need(1, start);
-      const v = bytes[pos++]!;
-      if (strict && v < 24) throw noncanonical(start, `argument ${v} should be in the initial byte`);
-      return v;
-    }
-    if (info === 25) {
-      need(2, start);
-      const v = view.getUint16(pos);
-      pos += 2;
-      if (strict && v < 0x100) throw noncanonical(start, `argument ${v} is not in its shortest form`);
-      return v;
-    }
-    if (info === 26) {
-      need(4, start);
-      const v = view.getUint32(pos);
-      pos += 4;
-      if (strict && v < 0x10000) throw noncanonical(start, `argument ${v} is not in its shortest form`);
-      return v;
-    }
-    if (info === 27) {
-      need(8, start);
-      const v = view.getBigUint64(pos);
-      pos += 8;
-      if (strict && v < 0x100000000n) throw noncanonical(start, `argument ${v} is not in its shortest form`);
-      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
-    }
-    if (info === 31) throw noncanonical(start, 'indefinite-length items are not allowed');
-    throw malformed(start, `reserved additional information ${info}`);
-  };
-
-  const length = (info: number, start: number): number => {
-    const n = argument(info, start);
-    if (typeof n === 'bigint') throw malformed(start, `length ${n} is larger than any input`);
-    return n;
-  };
-
-  const checkFloat = (value: number, width: number, start: number) => {
-    if (!strict) {
-      if (width === 8 && (exactHalfBits(value) !== undefined || Math.fround(value) === value)) {
-        result.longFloats.push(start);
-      }
-      return;
-    }
-    if (Number.isNaN(value)) {
-      if (width !== 2 || view.getUint16(start + 1) !== 0x7e00)
-        throw noncanonical(start, 'NaN must be f9 7e00');
-      return;
-    }
-    if (isIntegerValued(value))
-      throw noncanonical(start, `float ${value} is integral; write it as an integer`);
-    if (width > 2 && exactHalfBits(value) !== undefined)
-      throw noncanonical(start, `float ${value} fits a half`);
-    if (width > 4 && Math.fround(value) === value) throw noncanonical(start, `float ${value} fits a single`);
-  };
-
-  const item = (depth: number): void => {
-    if (depth > MAX_DEPTH) throw malformed(pos, `nesting deeper than ${MAX_DEPTH}`);
-    const start = pos;
+/** Read the argument of the head at `start` (pos is just past the initial byte). */
+function argument(info: number, start: number): number | bigint {
+  if (info < 24) return info;
+  if (info === 24) {
     need(1, start);
-    const initial = bytes[pos++]!;
-    const major = initial >> 5;
-    const info = initial & 0x1f;
-    switch (major) {
-      case 0:
-        argument(info, start);
-        return;
-      case 1:
-        if (argument(info, start) === 0xffffffffffffffffn && strict) {
-          throw noncanonical(start, 'integer -2^64 is outside the profile range -(2^64-1)..2^64-1');
-        }
-        return;
-      case 2:
-      case 3: {
-        const n = length(info, start);
-        need(n, start);
-        if (major === 3 && strict) {
-          try {
-            utf8.decode(bytes.subarray(pos, pos + n));
-          } catch {
-            throw malformed(start, 'text string is not valid UTF-8');
-          }
-        }
-        pos += n;
-        return;
-      }
-      case 4: {
-        const n = length(info, start);
-        for (let i = 0; i < n; i++) item(depth + 1);
-        return;
-      }
-      case 5: {
-        const n = length(info, start);
-        let prevStart = -1;
-        let prevEnd = -1;
-        for (let i = 0; i < n; i++) {
-          const keyStart = pos;
-          need(1, keyStart);
-          const keyMajor = bytes[pos]! >> 5;
-          if (strict && keyMajor !== 0 && keyMajor !== 1 && keyMajor !== 3) {
-            throw noncanonical(keyStart, 'map keys must be integers or text');
-          }
-          item(depth + 1);
-          const keyEnd = pos;
-          if (keyMajor !== 3 || isProtoKey(bytes, keyStart, keyEnd)) result.needsMaps = true;
-          if (strict && prevStart >= 0) {
-            const order = compareBytes(bytes, prevStart, prevEnd, keyStart, keyEnd);
-            if (order === 0) throw noncanonical(keyStart, 'duplicate map key');
-            if (order > 0) throw noncanonical(keyStart, 'map keys are not sorted by their encoded bytes');
-          }
-          prevStart = keyStart;
-          prevEnd = keyEnd;
-          item(depth + 1);
-        }
-        return;
-      }
-      case 6: {
-        const tag = argument(info, start);
-        if (strict && (typeof tag !== 'number' || !ALLOWED_TAGS.has(tag))) {
-          throw noncanonical(start, `tag ${tag} is not a DreamDB tag (65521-65525)`);
-        }
-        if (strict) checkTagContent(tag as number, start);
-        item(depth + 1);
-        return;
-      }
-      default: {
-        if (info === 20 || info === 21 || info === 22) return; // false, true, null
-        if (info >= 25 && info <= 27) {
-          const width = 1 << (info - 24); // 2, 4 or 8 bytes
-          need(width, start);
-          const value =
-            width === 2
-              ? halfToNumber(view.getUint16(pos))
-              : width === 4
-                ? view.getFloat32(pos)
-                : view.getFloat64(pos);
-          pos += width;
-          checkFloat(value, width, start);
-          return;
-        }
-        if (info === 31) throw malformed(start, 'break code outside an indefinite-length item');
-        if (info >= 28) throw malformed(start, `reserved additional information ${info}`);
-        throw noncanonical(
-          start,
-          `simple value ${info === 24 ? bytes[pos] : info} is not allowed (only false, true, null)`,
-        );
-      }
-    }
-  };
-
-  /** The content a DreamDB tag must carry, checked on its first byte before the walk descends. */
-  const checkTagContent = (tag: number, start: number) => {
-    need(1, start);
-    const first = bytes[pos]!;
-    const major = first >> 5;
-    const ok =
-      tag === TAGS.timeAnchor || tag === TAGS.duration
-        ? major === 0
-        : tag === TAGS.modality
-          ? major === 3
-          : tag === TAGS.multihash
-            ? first === 0x58 && bytes[pos + 1] === 34 && bytes[pos + 2] === 0x1e && bytes[pos + 3] === 0x20
-            : first === 0x83; // itemAddress: a 3-element array
-    if (!ok) throw noncanonical(start, `tag ${tag} holds the wrong kind of item`);
-  };
-
-  item(0);
-  if (pos !== bytes.length) throw malformed(pos, `${bytes.length - pos} bytes after the end of the item`);
-  return result;
+    const v = bytes[pos++]!;
+    if (strict && v < 24) throw noncanonical(start, `argument ${v} should be in the initial byte`);
+    return v;
+  }
+  if (info === 25) {
+    need(2, start);
+    const v = view.getUint16(pos);
+    pos += 2;
+    if (strict && v < 0x100) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    return v;
+  }
+  if (info === 26) {
+    need(4, start);
+    const v = view.getUint32(pos);
+    pos += 4;
+    if (strict && v < 0x10000) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    return v;
+  }
+  if (info === 27) {
+    need(8, start);
+    const v = view.getBigUint64(pos);
+    pos += 8;
+    if (strict && v < 0x100000000n) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  }
+  if (info === 31) throw noncanonical(start, 'indefinite-length items are not allowed');
+  throw malformed(start, `reserved additional information ${info}`);
 }
 
-const PROTO = [0x69, 0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // text "__proto__"
+function length(info: number, start: number): number {
+  const n = argument(info, start);
+  if (typeof n === 'bigint') throw malformed(start, `length ${n} is larger than any input`);
+  return n;
+}
 
-function isProtoKey(bytes: Uint8Array, start: number, end: number): boolean {
+function checkFloat(value: number, width: number, start: number): void {
+  if (!strict) {
+    if (width === 8 && (exactHalfBits(value) !== undefined || Math.fround(value) === value)) {
+      result.longFloats.push(start);
+    }
+    return;
+  }
+  if (Number.isNaN(value)) {
+    if (width !== 2 || view.getUint16(start + 1) !== 0x7e00) throw noncanonical(start, 'NaN must be f9 7e00');
+    return;
+  }
+  if (isIntegerValued(value)) throw noncanonical(start, `float ${value} is integral; write it as an integer`);
+  if (width > 2 && exactHalfBits(value) !== undefined)
+    throw noncanonical(start, `float ${value} fits a half`);
+  if (width > 4 && Math.fround(value) === value) throw noncanonical(start, `float ${value} fits a single`);
+}
+
+function checkText(start: number, n: number): void {
+  const end = pos + n;
+  for (let i = pos; i < end; i++) {
+    if (bytes[i]! >= 0x80) {
+      try {
+        utf8.decode(bytes.subarray(pos, end));
+      } catch {
+        throw malformed(start, 'text string is not valid UTF-8');
+      }
+      return;
+    }
+  }
+}
+
+/** The content a DreamDB tag must carry, checked on its first byte before the walk descends. */
+function checkTagContent(tag: number, start: number): void {
+  need(1, start);
+  const first = bytes[pos]!;
+  const major = first >> 5;
+  const ok =
+    tag === TAGS.timeAnchor || tag === TAGS.duration
+      ? major === 0
+      : tag === TAGS.modality
+        ? major === 3
+        : tag === TAGS.multihash
+          ? first === 0x58 && bytes[pos + 1] === 34 && bytes[pos + 2] === 0x1e && bytes[pos + 3] === 0x20
+          : first === 0x83; // itemAddress: a 3-element array
+  if (!ok) throw noncanonical(start, `tag ${tag} holds the wrong kind of item`);
+}
+
+function isProtoKey(start: number, end: number): boolean {
   if (end - start !== PROTO.length) return false;
   for (let i = 0; i < PROTO.length; i++) if (bytes[start + i] !== PROTO[i]) return false;
   return true;
+}
+
+function map(n: number, depth: number): void {
+  let prevStart = -1;
+  let prevEnd = -1;
+  for (let i = 0; i < n; i++) {
+    const keyStart = pos;
+    need(1, keyStart);
+    const keyMajor = bytes[pos]! >> 5;
+    if (strict && keyMajor !== 0 && keyMajor !== 1 && keyMajor !== 3) {
+      throw noncanonical(keyStart, 'map keys must be integers or text');
+    }
+    item(depth + 1);
+    const keyEnd = pos;
+    if (keyMajor !== 3 || isProtoKey(keyStart, keyEnd)) result.needsMaps = true;
+    if (strict && prevStart >= 0) {
+      const order = compareSlices(prevStart, prevEnd, keyStart, keyEnd);
+      if (order === 0) throw noncanonical(keyStart, 'duplicate map key');
+      if (order > 0) throw noncanonical(keyStart, 'map keys are not sorted by their encoded bytes');
+    }
+    prevStart = keyStart;
+    prevEnd = keyEnd;
+    item(depth + 1);
+  }
+}
+
+function item(depth: number): void {
+  if (depth > MAX_DEPTH) throw malformed(pos, `nesting deeper than ${MAX_DEPTH}`);
+  const start = pos;
+  need(1, start);
+  const initial = bytes[pos++]!;
+  const major = initial >> 5;
+  const info = initial & 0x1f;
+  switch (major) {
+    case 0:
+      argument(info, start);
+      return;
+    case 1:
+      if (argument(info, start) === 0xffffffffffffffffn && strict) {
+        throw noncanonical(start, 'integer -2^64 is outside the profile range -(2^64-1)..2^64-1');
+      }
+      return;
+    case 2:
+    case 3: {
+      const n = length(info, start);
+      need(n, start);
+      if (major === 3 && strict) checkText(start, n);
+      pos += n;
+      return;
+    }
+    case 4: {
+      const n = length(info, start);
+      for (let i = 0; i < n; i++) item(depth + 1);
+      return;
+    }
+    case 5:
+      map(length(info, start), depth);
+      return;
+    case 6: {
+      const tag = argument(info, start);
+      if (strict) {
+        if (typeof tag !== 'number' || !ALLOWED_TAGS.has(tag)) {
+          throw noncanonical(start, `tag ${tag} is not a DreamDB tag (65521-65525)`);
+        }
+        checkTagContent(tag, start);
+      }
+      item(depth + 1);
+      return;
+    }
+    default: {
+      if (info === 20 || info === 21 || info === 22) return; // false, true, null
+      if (info >= 25 && info <= 27) {
+        const width = 1 << (info - 24); // 2, 4 or 8 bytes
+        need(width, start);
+        const value =
+          width === 2
+            ? halfToNumber(view.getUint16(pos))
+            : width === 4
+              ? view.getFloat32(pos)
+              : view.getFloat64(pos);
+        pos += width;
+        checkFloat(value, width, start);
+        return;
+      }
+      if (info === 31) throw malformed(start, 'break code outside an indefinite-length item');
+      if (info >= 28) throw malformed(start, `reserved additional information ${info}`);
+      throw noncanonical(
+        start,
+        `simple value ${info === 24 ? bytes[pos] : info} is not allowed (only false, true, null)`,
+      );
+    }
+  }
+}
+
+/**
+ * Walk one CBOR data item spanning all of `input`. Strict mode throws on anything outside the
+ * deterministic profile; lax mode (for the encoder's own output) only collects long floats.
+ */
+export function inspectCbor(input: Uint8Array, strictMode: boolean): Inspection {
+  bytes = input;
+  view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  pos = 0;
+  strict = strictMode;
+  const found: Inspection = { needsMaps: false, longFloats: [] };
+  result = found;
+  try {
+    item(0);
+    if (pos !== bytes.length) throw malformed(pos, `${bytes.length - pos} bytes after the end of the item`);
+  } finally {
+    bytes = new Uint8Array(0); // do not keep the caller's buffer alive
+  }
+  return found;
 }

@@ -23,12 +23,17 @@ export const ALLOWED_TAGS: ReadonlySet<number> = new Set(Object.values(TAGS));
 
 /** Wrap a tick as a time anchor (tag 65524). */
 export function tagTick(tick: Tick): Tag {
-  return new Tag(assertTick(tick), TAGS.timeAnchor);
+  return new Tag(compact(assertTick(tick)), TAGS.timeAnchor);
+}
+
+/** Ticks below 2^32 are held as numbers: the form the canonical encoder writes without a copy. */
+function compact(ticks: Tick): Tick | number {
+  return ticks < 0x100000000n ? Number(ticks) : ticks;
 }
 
 /** Wrap a tick count as a duration (tag 65525). */
 export function tagDuration(ticks: Tick): Tag {
-  return new Tag(assertTick(ticks, 'duration'), TAGS.duration);
+  return new Tag(compact(assertTick(ticks, 'duration')), TAGS.duration);
 }
 
 /** Unwrap a tick-valued tag (65524 or 65525) decoded from CBOR, naming `field` on error. */

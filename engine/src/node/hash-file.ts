@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { hashStream, type Multihash } from '../address/multihash.js';
+import './native-blake3.js'; // hash files with the native BLAKE3 when it is installed
 
 /** Read size for hashing files: large reads keep the per-chunk cost low without holding the file. */
 export const HASH_CHUNK_BYTES = 1 << 20;
