@@ -23,8 +23,8 @@ export const MAX_DEPTH = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const PROTO = [0x69, 0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // text "__proto__"
 
-let bytes = new Uint8Array(0);
-let view = new DataView(bytes.buffer);
+let bytes: Uint8Array = new Uint8Array(0);
+let view: DataView = new DataView(bytes.buffer);
 let pos = 0;
 let strict = true;
 let result: Inspection = { needsMaps: false, longFloats: [] };
