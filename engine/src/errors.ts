@@ -13,7 +13,16 @@ export type EngineErrorCode =
   | 'E_MODALITY'
   | 'E_NAME'
   | 'E_FIELD'
-  | 'E_HASH_MISMATCH';
+  | 'E_HASH_MISMATCH'
+  | 'E_NOT_FOUND'
+  | 'E_PRECONDITION'
+  | 'E_CONFLICT'
+  | 'E_RANGE'
+  | 'E_BAD_REQUEST'
+  | 'E_TOO_LARGE'
+  | 'E_FORBIDDEN'
+  | 'E_STORE'
+  | 'E_STORE_TIMEOUT';
 
 /** The one error type of the engine: a stable code plus a message that names the offending input. */
 export class EngineError extends Error {

@@ -73,6 +73,24 @@ export {
   trackToCbor,
   validateTrack,
 } from './model/track.js';
+export { CountingStore, type StoreCounts } from './store/counting-store.js';
+export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
+export { type FsckReport, fsck } from './store/fsck.js';
+export { assertRefName, objectKey, parseObjectKey, refKey, spacePrefix } from './store/keys.js';
+export { MemoryStore } from './store/memory-store.js';
+export { type CacheStats, ObjectCache } from './store/object-cache.js';
+export type {
+  ByteRange,
+  GetResult,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from './store/object-store.js';
+export { listAll } from './store/object-store.js';
+export { clipRange, parseRangeHeader, rangeHeader } from './store/range.js';
+export { decodeRef, encodeRef, RefConflictError, type RefState, SpaceStore } from './store/space-store.js';
 export {
   formatRfc3339,
   parseRfc3339,

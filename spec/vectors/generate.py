@@ -189,10 +189,15 @@ invalid_hex = [
     ("float as map key", "a1f93e0000", "profile"),
     ("trailing byte", "0000", "rfc"), ("truncated uint", "1901", "rfc"), ("truncated text", "6361", "rfc"),
     ("truncated array", "8201", "rfc"), ("reserved additional info 28", "1c", "rfc"), ("lone break", "ff", "rfc"),
-    ("invalid UTF-8", "62c328", "rfc"), ("nint -2^64 (outside the profile's range)", "3bffffffffffffffff", "profile"), ("empty input", "", "rfc"), ("nesting deeper than 256", nested, "profile"),
+    ("invalid UTF-8", "62c328", "rfc"), ("additional info 31 on an integer", "1f", "rfc"),
+    ("additional info 31 on a tag", "df", "rfc"), ("simple value 0 in two bytes", "f800", "rfc"),
+    ("truncated multihash tag", "d9fff158", "rfc"), ("tag 65522 over three integers", "d9fff283010203", "profile"),
+    ("tag 65522 with start after end", "d9fff28358221e20" + "00" * 32 + "0501", "profile"),
+    ("tag 65523 holding bytes", "d9fff34100", "profile"), ("nint -2^64 (outside the profile's range)", "3bffffffffffffffff", "profile"), ("empty input", "", "rfc"), ("nesting deeper than 256", nested, "profile"),
 ]
 MALFORMED = {"trailing byte", "truncated uint", "truncated text", "truncated array", "reserved additional info 28",
-             "lone break", "invalid UTF-8", "empty input", "nesting deeper than 256"}
+             "lone break", "invalid UTF-8", "empty input", "nesting deeper than 256", "additional info 31 on an integer",
+             "additional info 31 on a tag", "simple value 0 in two bytes", "truncated multihash tag"}
 for name, h, violates in invalid_hex:
     code = "E_CBOR_MALFORMED" if name in MALFORMED else "E_CBOR_NONCANONICAL"
     cbor.append({"name": f"decode refused: {name}", "hex": h, "error": code, "violates": violates})
@@ -205,8 +210,14 @@ for name, value, code in (
     ("bad $bytes", {"$bytes": "abc"}, "E_CBOR_JSON"),
     ("bad $float", {"$float": "nan"}, "E_CBOR_JSON"),
     ("$ key in a plain map", {"$x": 1}, "E_CBOR_JSON"),
+    ("tag 65524 over text", {"$tag": 65524, "$value": "soon"}, "E_CBOR_VALUE"),
+    ("tag 65522 with start after end", {"$tag": 65522, "$value": [{"$bytes": MH_EMPTY}, 5, 1]}, "E_CBOR_VALUE"),
 ):
     cbor.append({"name": f"encode refused: {name}", "value": value, "error": code})
+deep = 0
+for _ in range(257):
+    deep = [deep]
+cbor.append({"name": "encode refused: nesting deeper than 256", "value": deep, "error": "E_CBOR_VALUE"})
 write("cbor.json", "0009", "Deterministic CBOR: JSON form <-> bytes", cbor)
 
 # ---------------------------------------------------------------- multihash (spec 0002 §3)

@@ -89,7 +89,13 @@ export function formatModality(modality: {
 }): string {
   const keys = [...(modality.params?.keys() ?? [])].sort();
   const text = [modality.segments.join('.'), ...keys.map((k) => `${k}=${modality.params!.get(k)}`)].join(';');
-  parseModality(text);
+  const parsed = parseModality(text);
+  // A segment holding "." or a value holding ";" would parse back as something else: refuse it.
+  const same =
+    parsed.segments.length === modality.segments.length &&
+    parsed.params.size === keys.length &&
+    keys.every((k) => parsed.params.get(k) === modality.params!.get(k));
+  if (!same) refuse(text, 'a segment or parameter value holds "." or ";" where it cannot');
   return text;
 }
 
@@ -104,4 +110,14 @@ export function assertModality(tag: unknown, what = 'modality'): string {
     );
   }
   return tag as string;
+}
+
+/** True when `tag` is a valid modality tag. */
+export function isModality(tag: string): boolean {
+  try {
+    parseModality(tag);
+    return true;
+  } catch {
+    return false;
+  }
 }

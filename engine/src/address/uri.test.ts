@@ -26,3 +26,11 @@ test('modality parameters are canonicalized by formatModality and must be sorted
   assert.throws(() => parseModality('vector.f32;dim=768;compress=x'), /ascending key order/);
   assert.equal(parseModality('com.acme.lidar').builtin, false);
 });
+
+test('formatModality refuses segments and values that would parse back as something else', () => {
+  assert.throws(() => formatModality({ segments: ['video.h264'] }), /cannot/);
+  assert.throws(
+    () => formatModality({ segments: ['video'], params: new Map([['a', 'x;b=y']]) }),
+    /E_MODALITY/,
+  );
+});

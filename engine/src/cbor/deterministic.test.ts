@@ -172,3 +172,44 @@ test('8-byte integers decode as bigint, smaller ones as number', () => {
   assert.equal(decodeCanonical(encodeCanonical(2 ** 32)), 4294967296n);
   assert.equal(decodeCanonical(encodeCanonical(2 ** 32 - 1)), 4294967295);
 });
+
+test('a "__proto__" key is kept as data on encode, from objects and from JSON', () => {
+  const value = JSON.parse('{"__proto__":{"b":1,"a":2},"z":1}');
+  const decoded = decodeCanonical(encodeCanonical(value));
+  assert.ok(decoded instanceof Map);
+  assert.deepEqual([...(decoded as Map<string, unknown>).keys()], ['z', '__proto__']);
+});
+
+test('key lists that look alike never share a cached sort order', () => {
+  encodeCanonical({ 'bb\u0000a': 1, c: 2 });
+  assert.equal(hex({ bb: 1, a: 2, c: 3 }), 'a3616102616303626262' + '01');
+});
+
+test('keys with lone surrogates are refused, even alone', () => {
+  assert.throws(() => encodeCanonical({ '\ud800': 1 }), /lone surrogate/);
+});
+
+test('a record whose payload has integer keys decodes as an object with a Map inside', () => {
+  const bytes = encodeCanonical({ track: 'det', payload: new Map([[1, 'cat']]) });
+  const decoded = decodeCanonical(bytes) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(decoded), Object.prototype);
+  assert.deepEqual(decoded.payload, new Map([[1, 'cat']]));
+});
+
+test('the encoder refuses what the decoder would refuse: tag contents and depth', () => {
+  assert.throws(() => encodeCanonical(new Tag('x', 65524)), /tag 65524 cannot hold/);
+  assert.throws(() => encodeCanonical(new Tag(5, 65521)), /tag 65521 cannot hold/);
+  let deep: unknown = 1.5;
+  for (let i = 0; i < 257; i++) deep = [deep];
+  assert.throws(() => encodeCanonical(deep), /nesting deeper than 256/);
+  let ok: unknown = 0;
+  for (let i = 0; i < 256; i++) ok = [ok];
+  assert.equal(toHex(encodeCanonical(decodeCanonical(encodeCanonical(ok)))), toHex(encodeCanonical(ok)));
+});
+
+test('decoded byte strings are copies, not views of the input', () => {
+  const src = encodeCanonical({ b: Uint8Array.of(1, 2, 3) });
+  const decoded = decodeCanonical(src) as { b: Uint8Array };
+  src[src.length - 1] = 99;
+  assert.deepEqual(decoded.b, Uint8Array.of(1, 2, 3));
+});

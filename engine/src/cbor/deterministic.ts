@@ -1,8 +1,8 @@
 import { Decoder, Encoder, Tag } from 'cbor-x';
 import { EngineError, quote } from '../errors.js';
 import { encodeShortestFloat, isIntegerValued } from './float.js';
-import { inspectCbor } from './inspect.js';
-import { ALLOWED_TAGS } from './tags.js';
+import { inspectCbor, MAX_DEPTH } from './inspect.js';
+import { ALLOWED_TAGS, TAGS } from './tags.js';
 
 /**
  * Deterministic CBOR (RFC 8949 §4.2.1 core deterministic encoding, DreamDB profile in spec 0009 §3)
@@ -35,10 +35,11 @@ const encoderOptions = {
   largeBigIntToFloat: false,
 } as const;
 
-const keyEncoder = new Encoder(encoderOptions);
-const valueEncoder = new Encoder(encoderOptions);
-const objectDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
-const mapDecoder = new Decoder({ useRecords: false, mapsAsObjects: false });
+// cbor-x keeps one output buffer per module, so one encoder serves keys and values alike.
+const encoder = new Encoder(encoderOptions);
+// copyBuffers: decoded byte strings are the caller's own, not views of the input.
+const objectDecoder = new Decoder({ useRecords: false, mapsAsObjects: true, copyBuffers: true } as never);
+const mapDecoder = new Decoder({ useRecords: false, mapsAsObjects: false, copyBuffers: true } as never);
 
 const TWO_32 = 0x100000000;
 // -2^64 is valid CBOR but cbor-x can only write it as a bignum, so the profile stops one short.
@@ -48,7 +49,7 @@ const MAX_INT = (1n << 64n) - 1n;
 /** Sort order and plain-object safety for one object shape, cached by its key list. */
 interface Shape {
   sortedKeys: string[];
-  /** Insertion order of a fresh object is the sorted order (no array-index-like keys). */
+  /** A fresh object keeps the sorted order (no array-index-like keys, no "__proto__"). */
   plain: boolean;
 }
 const shapes = new Map<string, Shape>();
@@ -78,16 +79,17 @@ function normalizeBigint(value: bigint, path: string): number | bigint {
   return value >= -0x100000000n && value < 0x100000000n ? Number(value) : value;
 }
 
-function encodedKey(key: string | number | bigint, path: string): Uint8Array {
-  if (typeof key === 'number') {
-    if (!Number.isSafeInteger(key)) fail(path, `map key ${key} is not an integer`);
-    return keyEncoder.encode(normalizeBigint(BigInt(key), path));
-  }
-  if (typeof key === 'bigint') return keyEncoder.encode(normalizeBigint(key, path));
+/** A map key in its normalized form: text, or an integer as number (< 2^32) or bigint. */
+function normalizeKey(key: unknown, path: string): string | number | bigint {
   if (typeof key === 'string') {
     if (!key.isWellFormed()) fail(path, `map key ${quote(key)} has a lone surrogate`);
-    return keyEncoder.encode(key);
+    return key;
   }
+  if (typeof key === 'number') {
+    if (!Number.isSafeInteger(key)) fail(path, `map key ${key} is not an integer`);
+    return normalizeBigint(BigInt(key), path);
+  }
+  if (typeof key === 'bigint') return normalizeBigint(key, path);
   return fail(path, `map key ${quote(key)} must be text or an integer`);
 }
 
@@ -98,34 +100,60 @@ function compare(a: Uint8Array, b: Uint8Array): number {
 }
 
 function shapeOf(keys: string[], path: string): Shape {
-  const id = keys.join('\u0000');
+  const id = JSON.stringify(keys);
   let shape = shapes.get(id);
   if (!shape) {
-    const encoded = keys.map((k) => ({ k, bytes: encodedKey(k, path) }));
+    const encoded = keys.map((k) => ({ k, bytes: encoder.encode(normalizeKey(k, path)) as Uint8Array }));
     encoded.sort((x, y) => compare(x.bytes, y.bytes));
-    shape = { sortedKeys: encoded.map((e) => e.k), plain: !keys.some((k) => ARRAY_INDEX.test(k)) };
+    shape = {
+      sortedKeys: encoded.map((e) => e.k),
+      plain: !keys.some((k) => ARRAY_INDEX.test(k) || k === '__proto__'),
+    };
     if (shapes.size >= MAX_SHAPES) shapes.clear();
     shapes.set(id, shape);
   }
   return shape;
 }
 
-/** True when ASCII keys a, b are in canonical order (shorter first, then bytewise); false if unsure. */
-function asciiOrdered(a: string, b: string): boolean {
-  if (a.length !== b.length) return a.length < b.length && isAscii(a) && isAscii(b);
-  return a < b && isAscii(a) && isAscii(b);
-}
-
-function isAscii(text: string): boolean {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
-  return true;
-}
-
-/** Keys already in canonical order with no index-like key: the object can be encoded as it is. */
+/** Keys that are ASCII, already in canonical order (shorter first, then bytewise) and safe as object keys. */
 function inCanonicalOrder(keys: string[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (!asciiOrdered(keys[i - 1]!, keys[i]!)) return false;
-  for (const k of keys) if (ARRAY_INDEX.test(k)) return false;
+  let previous = '';
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    for (let j = 0; j < k.length; j++) if (k.charCodeAt(j) > 0x7f) return false;
+    if (i > 0 && (k.length < previous.length || (k.length === previous.length && k <= previous)))
+      return false;
+    const c = k.charCodeAt(0);
+    if ((c >= 0x30 && c <= 0x39 && ARRAY_INDEX.test(k)) || k === '__proto__') return false;
+    previous = k;
+  }
   return true;
+}
+
+/** Check what a DreamDB tag holds before it is written, so the encoder never writes what the decoder refuses. */
+function checkTagValue(tag: number, value: unknown, path: string): void {
+  const uint = (v: unknown) =>
+    (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'bigint' && v >= 0n);
+  const multihash = (v: unknown) =>
+    v instanceof Uint8Array && v.length === 34 && v[0] === 0x1e && v[1] === 0x20;
+  let ok: boolean;
+  if (tag === TAGS.timeAnchor || tag === TAGS.duration) ok = uint(value);
+  else if (tag === TAGS.multihash) ok = multihash(value);
+  else if (tag === TAGS.modality)
+    ok = typeof value === 'string'; // grammar: the data model's check
+  else {
+    const [mh, start, end] = Array.isArray(value) ? value : [];
+    ok =
+      Array.isArray(value) &&
+      value.length === 3 &&
+      multihash(mh) &&
+      typeof start === 'number' &&
+      typeof end === 'number' &&
+      Number.isSafeInteger(end) &&
+      start >= 0 &&
+      start <= end;
+  }
+  if (!ok) fail(path, `tag ${tag} cannot hold ${quote(value)} (spec 0009 §3.2)`);
 }
 
 /**
@@ -133,7 +161,7 @@ function inCanonicalOrder(keys: string[]): boolean {
  * (keys already sorted, integers already small) is returned as it is, so records built in canonical
  * key order cost no allocation.
  */
-function normalize(value: unknown, path: string, walk: Walk): unknown {
+function normalize(value: unknown, path: string, walk: Walk, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed())
@@ -148,10 +176,11 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
     case 'object': {
       if (value === null) return null;
       if (value instanceof Uint8Array) return value;
+      if (depth >= MAX_DEPTH) fail(path, `nesting deeper than ${MAX_DEPTH}`);
       if (Array.isArray(value)) {
         let out: unknown[] | undefined;
         for (let i = 0; i < value.length; i++) {
-          const v = normalize(value[i], `${path}[${i}]`, walk);
+          const v = normalize(value[i], `${path}[${i}]`, walk, depth + 1);
           if (out === undefined && v !== value[i]) out = value.slice(0, i);
           if (out !== undefined) out.push(v);
         }
@@ -159,10 +188,11 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
       }
       if (value instanceof Tag) {
         if (!ALLOWED_TAGS.has(value.tag)) fail(path, `tag ${value.tag} is not a DreamDB tag (65521-65525)`);
-        const inner = normalize(value.value, `${path}<${value.tag}>`, walk);
+        const inner = normalize(value.value, `${path}<${value.tag}>`, walk, depth + 1);
+        checkTagValue(value.tag, inner, path);
         return inner === value.value ? value : new Tag(inner, value.tag);
       }
-      if (value instanceof Map) return normalizeMap(value, path, walk);
+      if (value instanceof Map) return normalizeMap(value, path, walk, depth);
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         fail(path, `${proto?.constructor?.name ?? 'object'} values have no DreamDB CBOR encoding`);
@@ -173,7 +203,7 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
         let out: Record<string, unknown> | undefined;
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i]!;
-          const v = normalize(record[k], path ? `${path}.${k}` : k, walk);
+          const v = normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1);
           if (out === undefined && v !== record[k]) {
             out = {};
             for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
@@ -185,11 +215,13 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
       const shape = shapeOf(keys, path);
       if (shape.plain) {
         const out: Record<string, unknown> = {};
-        for (const k of shape.sortedKeys) out[k] = normalize(record[k], path ? `${path}.${k}` : k, walk);
+        for (const k of shape.sortedKeys)
+          out[k] = normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1);
         return out;
       }
       const out = new Map<string, unknown>();
-      for (const k of shape.sortedKeys) out.set(k, normalize(record[k], path ? `${path}.${k}` : k, walk));
+      for (const k of shape.sortedKeys)
+        out.set(k, normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1));
       return out;
     }
     default:
@@ -197,28 +229,24 @@ function normalize(value: unknown, path: string, walk: Walk): unknown {
   }
 }
 
-function normalizeMap(value: Map<unknown, unknown>, path: string, walk: Walk): Map<unknown, unknown> {
-  const entries = [...value.entries()].map(([k, v]) => ({
-    k:
-      typeof k === 'string'
-        ? k
-        : normalizeBigint(typeof k === 'number' ? toBigint(k, path) : (k as bigint), path),
-    bytes: encodedKey(k as string | number | bigint, path),
-    v,
-  }));
+function normalizeMap(
+  value: Map<unknown, unknown>,
+  path: string,
+  walk: Walk,
+  depth: number,
+): Map<unknown, unknown> {
+  const entries = [...value.entries()].map(([key, v]) => {
+    const k = normalizeKey(key, path);
+    return { k, bytes: encoder.encode(k) as Uint8Array, v };
+  });
   entries.sort((x, y) => compare(x.bytes, y.bytes));
   const out = new Map<unknown, unknown>();
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (i > 0 && compare(entries[i - 1]!.bytes, e.bytes) === 0) fail(path, `duplicate map key ${quote(e.k)}`);
-    out.set(e.k, normalize(e.v, `${path}.${String(e.k)}`, walk));
+    out.set(e.k, normalize(e.v, `${path}.${String(e.k)}`, walk, depth + 1));
   }
   return out;
-}
-
-function toBigint(key: number, path: string): bigint {
-  if (!Number.isSafeInteger(key)) fail(path, `map key ${key} is not an integer`);
-  return BigInt(key);
 }
 
 /** Rewrite the 9-byte floats of cbor-x's output into their shortest form (lengths in heads are counts). */
@@ -251,9 +279,9 @@ function shrinkFloats(bytes: Uint8Array): Uint8Array {
 /** Encode a value in DreamDB's deterministic CBOR; the same value always gives the same bytes. */
 export function encodeCanonical(value: unknown): Uint8Array {
   const walk: Walk = { hasFloat: false };
-  const normalized = normalize(value, '', walk);
+  const normalized = normalize(value, '', walk, 0);
   // cbor-x hands back a view into its shared output buffer; callers get bytes of their own.
-  const bytes = valueEncoder.encode(normalized);
+  const bytes = encoder.encode(normalized);
   return walk.hasFloat ? shrinkFloats(bytes) : new Uint8Array(bytes);
 }
 
@@ -267,7 +295,21 @@ export function decodeCanonical(bytes: Uint8Array): unknown {
   const { needsMaps } = inspectCbor(bytes, true);
   // cbor-x caches a DataView on the array it reads; give it a fresh view so the caller's array stays clean.
   const view = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return (needsMaps ? mapDecoder : objectDecoder).decode(view);
+  return needsMaps ? textMapsToObjects(mapDecoder.decode(view)) : objectDecoder.decode(view);
+}
+
+/** After a Map-mode decode: text-keyed maps (without "__proto__") become objects, as in object mode. */
+function textMapsToObjects(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(textMapsToObjects);
+  if (value instanceof Tag) return new Tag(textMapsToObjects(value.value), value.tag);
+  if (value instanceof Map) {
+    const textKeys = [...value.keys()].every((k) => typeof k === 'string' && k !== '__proto__');
+    if (!textKeys) return new Map([...value].map(([k, v]) => [k, textMapsToObjects(v)]));
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of value) out[k as string] = textMapsToObjects(v);
+    return out;
+  }
+  return value;
 }
 
 /** True when `bytes` are exactly what encodeCanonical gives for their value. */

@@ -17,7 +17,7 @@ export interface Inspection {
   longFloats: number[];
 }
 
-/** Deepest nesting accepted, so hostile input cannot exhaust the stack. */
+/** Arrays, maps and tags nest at most this deep, so hostile input cannot exhaust the stack. */
 export const MAX_DEPTH = 256;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -80,7 +80,11 @@ function argument(info: number, start: number): number | bigint {
     if (strict && v < 0x100000000n) throw noncanonical(start, `argument ${v} is not in its shortest form`);
     return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
-  if (info === 31) throw noncanonical(start, 'indefinite-length items are not allowed');
+  if (info === 31) {
+    const major = bytes[start]! >> 5;
+    if (major >= 2 && major <= 5) throw noncanonical(start, 'indefinite-length items are not allowed');
+    throw malformed(start, `additional information 31 is not valid for major type ${major}`);
+  }
   throw malformed(start, `reserved additional information ${info}`);
 }
 
@@ -121,20 +125,50 @@ function checkText(start: number, n: number): void {
   }
 }
 
-/** The content a DreamDB tag must carry, checked on its first byte before the walk descends. */
-function checkTagContent(tag: number, start: number): void {
+/** A 34-byte string holding a BLAKE3 multihash at pos (truncated input is malformed, not merely wrong). */
+function multihashContent(wrong: () => EngineError): void {
+  const start = pos;
+  need(2, start);
+  if (bytes[pos] !== 0x58 || bytes[pos + 1] !== 34) throw wrong();
+  need(36, start);
+  if (bytes[pos + 2] !== 0x1e || bytes[pos + 3] !== 0x20) throw wrong();
+  pos += 36;
+}
+
+/** Read an unsigned integer item at pos (for tag contents), or undefined if it is not one. */
+function readUint(): number | bigint | undefined {
+  if (pos >= bytes.length || bytes[pos]! >> 5 !== 0) return undefined;
+  const start = pos;
+  pos++;
+  return argument(bytes[start]! & 0x1f, start);
+}
+
+/** The content a DreamDB tag must carry (spec 0009 §3.2); the walk continues after it. */
+function tagContent(tag: number, start: number, depth: number): void {
   need(1, start);
-  const first = bytes[pos]!;
-  const major = first >> 5;
-  const ok =
-    tag === TAGS.timeAnchor || tag === TAGS.duration
-      ? major === 0
-      : tag === TAGS.modality
-        ? major === 3
-        : tag === TAGS.multihash
-          ? first === 0x58 && bytes[pos + 1] === 34 && bytes[pos + 2] === 0x1e && bytes[pos + 3] === 0x20
-          : first === 0x83; // itemAddress: a 3-element array
-  if (!ok) throw noncanonical(start, `tag ${tag} holds the wrong kind of item`);
+  const wrong = () => noncanonical(start, `tag ${tag} holds the wrong kind of item`);
+  if (tag === TAGS.timeAnchor || tag === TAGS.duration) {
+    if (readUint() === undefined) throw wrong();
+    return;
+  }
+  if (tag === TAGS.multihash) {
+    multihashContent(wrong);
+    return;
+  }
+  if (tag === TAGS.modality) {
+    // Text; its grammar (0002 §5) is the data model's to check, where the error can name the field.
+    if (bytes[pos]! >> 5 !== 3) throw wrong();
+    item(depth + 1);
+    return;
+  }
+  // item address: [multihash bytes, uint start, uint end] with start <= end < 2^53
+  if (bytes[pos] !== 0x83) throw wrong();
+  pos++;
+  multihashContent(wrong);
+  const first = readUint();
+  const last = readUint();
+  if (typeof first !== 'number' || typeof last !== 'number' || first > last || !Number.isSafeInteger(last))
+    throw wrong();
 }
 
 function isProtoKey(start: number, end: number): boolean {
@@ -168,7 +202,6 @@ function map(n: number, depth: number): void {
 }
 
 function item(depth: number): void {
-  if (depth > MAX_DEPTH) throw malformed(pos, `nesting deeper than ${MAX_DEPTH}`);
   const start = pos;
   need(1, start);
   const initial = bytes[pos++]!;
@@ -193,21 +226,27 @@ function item(depth: number): void {
     }
     case 4: {
       const n = length(info, start);
+      if (depth >= MAX_DEPTH) throw malformed(start, `nesting deeper than ${MAX_DEPTH}`);
       for (let i = 0; i < n; i++) item(depth + 1);
       return;
     }
-    case 5:
-      map(length(info, start), depth);
+    case 5: {
+      const n = length(info, start);
+      if (depth >= MAX_DEPTH) throw malformed(start, `nesting deeper than ${MAX_DEPTH}`);
+      map(n, depth);
       return;
+    }
     case 6: {
       const tag = argument(info, start);
-      if (strict) {
-        if (typeof tag !== 'number' || !ALLOWED_TAGS.has(tag)) {
-          throw noncanonical(start, `tag ${tag} is not a DreamDB tag (65521-65525)`);
-        }
-        checkTagContent(tag, start);
+      if (depth >= MAX_DEPTH) throw malformed(start, `nesting deeper than ${MAX_DEPTH}`);
+      if (!strict) {
+        item(depth + 1);
+        return;
       }
-      item(depth + 1);
+      if (typeof tag !== 'number' || !ALLOWED_TAGS.has(tag)) {
+        throw noncanonical(start, `tag ${tag} is not a DreamDB tag (65521-65525)`);
+      }
+      tagContent(tag, start, depth);
       return;
     }
     default: {
@@ -227,6 +266,11 @@ function item(depth: number): void {
       }
       if (info === 31) throw malformed(start, 'break code outside an indefinite-length item');
       if (info >= 28) throw malformed(start, `reserved additional information ${info}`);
+      if (info === 24) {
+        need(1, start);
+        if (bytes[pos]! < 32)
+          throw malformed(start, `simple value ${bytes[pos]} must not use the two-byte form`);
+      }
       throw noncanonical(
         start,
         `simple value ${info === 24 ? bytes[pos] : info} is not allowed (only false, true, null)`,

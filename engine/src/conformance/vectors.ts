@@ -21,7 +21,7 @@ import { parseRate, ticksToUnits, unitsToTicks } from '../time/rate.js';
 import { tickFromHex, tickToHex, toTick } from '../time/ticks.js';
 
 /**
- * Runs the conformance vectors of spec/vectors/ (spec 0009 §5) against this engine. Pure: the caller
+ * Runs the conformance vectors of spec/vectors/ (spec 0009 §1) against this engine. Pure: the caller
  * loads the JSON files; the tests and `dreamdb check` share this one runner.
  */
 

@@ -50,18 +50,12 @@ export function validateItem(item: Item, track: Track, path = 'item'): Item {
 
 /** The CBOR map of an Item. */
 export function itemToCbor(item: Item): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    track: assertName(item.track, 'item.track'),
-    tick: tagTick(item.tick),
-    payload: item.payload,
-  };
+  // Keys in canonical order (tick, layer, track, payload, duration): the encoder then copies nothing.
+  const out: Record<string, unknown> = { tick: tagTick(item.tick) };
+  if (item.layer !== undefined) out.layer = item.layer;
+  out.track = assertName(item.track, 'item.track');
+  out.payload = item.payload;
   if (item.duration !== undefined) out.duration = tagDuration(item.duration);
-  if (item.layer !== undefined) {
-    if (typeof item.layer !== 'string' || item.layer.length === 0 || item.layer.length > 255) {
-      fieldError('item.layer', 'must be 1-255 characters of text');
-    }
-    out.layer = item.layer;
-  }
   return out;
 }
 
@@ -81,9 +75,11 @@ export function itemFromCbor(value: unknown, path = 'item'): Item {
   return item;
 }
 
-/** Deterministic CBOR bytes of an Item. */
+/** Deterministic CBOR bytes of an Item, checked by the same rules its decoder applies. */
 export function encodeItem(item: Item): Uint8Array {
-  return encodeCanonical(itemToCbor(item));
+  const map = itemToCbor(item);
+  itemFromCbor(map); // the encoder refuses what the decoder would refuse
+  return encodeCanonical(map);
 }
 
 /** Decode an Item. */

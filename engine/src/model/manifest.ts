@@ -1,5 +1,5 @@
 import { Tag } from 'cbor-x';
-import { assertMultihash, equalBytes, type Multihash } from '../address/multihash.js';
+import { assertMultihash, type Multihash, multihashToHex } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { TAGS } from '../cbor/tags.js';
 import type { UnixNanos } from '../time/clock.js';
@@ -40,11 +40,11 @@ function trackOrder(a: Track, b: Track): number {
 
 /** Refuse duplicate parents, timelines or tracks, and tracks on timelines the manifest lacks. */
 function checkStructure(manifest: Manifest): void {
+  const parents = new Set<string>();
   manifest.parents.forEach((parent, i) => {
-    assertMultihash(parent, `manifest.parents[${i}]`);
-    if (manifest.parents.slice(0, i).some((p) => equalBytes(p, parent))) {
-      fieldError(`manifest.parents[${i}]`, 'the same parent is listed twice');
-    }
+    const hex = multihashToHex(assertMultihash(parent, `manifest.parents[${i}]`));
+    if (parents.has(hex)) fieldError(`manifest.parents[${i}]`, 'the same parent is listed twice');
+    parents.add(hex);
   });
   const names = new Set<string>();
   manifest.timelines.forEach((t, i) => {
@@ -121,9 +121,11 @@ export function manifestFromCbor(value: unknown, path = 'manifest'): Manifest {
   return manifest;
 }
 
-/** Deterministic CBOR bytes of a Manifest. */
+/** Deterministic CBOR bytes of a Manifest, checked by the same rules its decoder applies. */
 export function encodeManifest(manifest: Manifest): Uint8Array {
-  return encodeCanonical(manifestToCbor(manifest));
+  const map = manifestToCbor(manifest);
+  manifestFromCbor(map); // the encoder refuses what the decoder would refuse
+  return encodeCanonical(map);
 }
 
 /** Decode and validate a Manifest. */

@@ -22,11 +22,11 @@ export function spaceFromCbor(value: unknown, path = 'space'): Space {
   return { name: r.name('name'), ...(title !== undefined && { title }) };
 }
 
-/** Deterministic CBOR bytes of a Space (validated by reading them back). */
+/** Deterministic CBOR bytes of a Space, checked by the same rules its decoder applies. */
 export function encodeSpace(space: Space): Uint8Array {
-  const bytes = encodeCanonical(spaceToCbor(space));
-  decodeSpace(bytes);
-  return bytes;
+  const map = spaceToCbor(space);
+  spaceFromCbor(map); // the encoder refuses what the decoder would refuse
+  return encodeCanonical(map);
 }
 
 /** Decode and validate a Space. */

@@ -33,11 +33,11 @@ export function timelineFromCbor(value: unknown, path = 'timeline'): Timeline {
   };
 }
 
-/** Deterministic CBOR bytes of a Timeline. */
+/** Deterministic CBOR bytes of a Timeline, checked by the same rules its decoder applies. */
 export function encodeTimeline(timeline: Timeline): Uint8Array {
-  const bytes = encodeCanonical(timelineToCbor(timeline));
-  decodeTimeline(bytes);
-  return bytes;
+  const map = timelineToCbor(timeline);
+  timelineFromCbor(map); // the encoder refuses what the decoder would refuse
+  return encodeCanonical(map);
 }
 
 /** Decode and validate a Timeline. */

@@ -120,9 +120,11 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
   return validateTrack(track, path);
 }
 
-/** Deterministic CBOR bytes of a Track. */
+/** Deterministic CBOR bytes of a Track, checked by the same rules its decoder applies. */
 export function encodeTrack(track: Track): Uint8Array {
-  return encodeCanonical(trackToCbor(track));
+  const map = trackToCbor(track);
+  trackFromCbor(map); // the encoder refuses what the decoder would refuse
+  return encodeCanonical(map);
 }
 
 /** Decode and validate a Track. */

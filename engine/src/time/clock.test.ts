@@ -74,3 +74,10 @@ test('the floating-point boundary (a media element clock) rounds to the nearest 
   assert.throws(() => ticksFromSecondsNumber(-1), /non-negative/);
   assert.throws(() => ticksFromSecondsNumber(Number.NaN), /finite/);
 });
+
+test('RFC 3339 results outside years 0000-9999 and space separators are refused', () => {
+  assert.throws(() => parseRfc3339('0000-01-01T00:00:00+01:00'), /outside years 0000-9999/);
+  assert.throws(() => parseRfc3339('9999-12-31T23:59:59-01:00'), /outside years 0000-9999/);
+  assert.throws(() => parseRfc3339('2026-01-01 00:00:00Z'), /not an RFC 3339/);
+  assert.throws(() => tickToRfc3339(1n, 5 as unknown as bigint), /must be bigint/);
+});

@@ -6,8 +6,11 @@ export type UnixNanos = bigint;
 
 const SECONDS = /^(0|[1-9][0-9]*)(?:\.([0-9]+))?$/;
 const RFC3339 =
-  /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
+  /^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})$/;
 const NS_PER_DAY = 86_400n * TICKS_PER_SECOND;
+// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999999999Z: the years RFC 3339 can write.
+const FIRST_UNIX_NS = -62_167_219_200n * TICKS_PER_SECOND;
+const LAST_UNIX_NS = 253_402_300_800n * TICKS_PER_SECOND - 1n;
 
 /** Parse decimal seconds ("12", "12.5", "0.000000001") exactly; digits past the ninth are floored away. */
 export function secondsToTicks(text: string): Tick {
@@ -112,7 +115,12 @@ export function parseRfc3339(text: string): UnixNanos {
   }
   const fraction = BigInt((match[7] ?? '').slice(0, 9).padEnd(9, '0'));
   const secondsOfDay = BigInt(hour * 3600 + minute * 60 + second - offsetMinutes * 60);
-  return BigInt(daysFromCivil(year, month, day)) * NS_PER_DAY + secondsOfDay * TICKS_PER_SECOND + fraction;
+  const unix =
+    BigInt(daysFromCivil(year, month, day)) * NS_PER_DAY + secondsOfDay * TICKS_PER_SECOND + fraction;
+  if (unix < FIRST_UNIX_NS || unix > LAST_UNIX_NS) {
+    throw new EngineError('E_TIME_FORMAT', `${quote(text)} is outside years 0000-9999 in UTC`);
+  }
+  return unix;
 }
 
 /** Format Unix nanoseconds as RFC 3339 in UTC with nine fractional digits: 2026-01-02T03:04:05.000000006Z. */
@@ -139,6 +147,8 @@ export function formatRfc3339(unixNanos: UnixNanos): string {
 
 /** The wall-clock time of a tick on a timeline whose genesis is `genesis` (Unix ns). */
 export function tickToRfc3339(tick: Tick, genesis: UnixNanos): string {
+  if (typeof genesis !== 'bigint')
+    throw new EngineError('E_TIME_FORMAT', `genesis ${quote(genesis)} must be bigint Unix ns`);
   return formatRfc3339(genesis + assertTick(tick));
 }
 

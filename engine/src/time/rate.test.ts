@@ -80,3 +80,13 @@ test('bad rates and negative media times are refused', () => {
   assert.throws(() => rate(0n), /positive/);
   assert.throws(() => unitsToTicks(-1n, parseRate('90000')), /negative/);
 });
+
+test('rates finer than a tick and hand-built zero rates are refused with E_RATE', () => {
+  assert.throws(() => parseRate('3000000000'), /finer than one unit per nanosecond/);
+  assert.throws(
+    () => unitsToTicks(1n, { num: 0n, den: 1n }),
+    (e: unknown) => e instanceof EngineError && e.code === 'E_RATE',
+  );
+  assert.throws(() => unitsToTicks(5 as unknown as bigint, parseRate('90000')), /must be a bigint/);
+  assert.equal(unitsToTicks(1n, parseRate('1000000000')), 1n);
+});

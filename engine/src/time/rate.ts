@@ -16,10 +16,29 @@ const RATE_TEXT = /^([1-9][0-9]*)(?:\/([1-9][0-9]*))?$/;
 export function rate(num: bigint | number, den: bigint | number = 1n): Rate {
   const n = typeof num === 'number' && Number.isSafeInteger(num) ? BigInt(num) : num;
   const d = typeof den === 'number' && Number.isSafeInteger(den) ? BigInt(den) : den;
-  if (typeof n !== 'bigint' || typeof d !== 'bigint' || n <= 0n || d <= 0n) {
+  return assertRate({ num: n as bigint, den: d as bigint });
+}
+
+/**
+ * Refuse a rate that is not two positive integers, or that is finer than a tick (over 1e9 units per
+ * second, where units -> ticks -> units would no longer give the units back).
+ */
+export function assertRate(mediaRate: Rate): Rate {
+  const { num, den } = mediaRate ?? {};
+  if (typeof num !== 'bigint' || typeof den !== 'bigint' || num <= 0n || den <= 0n) {
     throw new EngineError('E_RATE', `rate ${quote(num)}/${quote(den)} must be two positive integers`);
   }
-  return { num: n, den: d };
+  if (num > TICKS_PER_SECOND * den) {
+    throw new EngineError('E_RATE', `rate ${num}/${den} is finer than one unit per nanosecond tick`);
+  }
+  return mediaRate;
+}
+
+function assertUnits(units: bigint): bigint {
+  if (typeof units !== 'bigint')
+    throw new EngineError('E_TICK_FORMAT', `media time ${quote(units)} must be a bigint`);
+  if (units < 0n) throw new EngineError('E_TICK_RANGE', `media time ${units} is negative`);
+  return units;
 }
 
 /** Parse "90000" or "30000/1001". */
@@ -44,7 +63,8 @@ export function divRound(n: bigint, d: bigint, rounding: Rounding): bigint {
  * inverses for every rate up to 1e9 units per second.
  */
 export function unitsToTicks(units: bigint, mediaRate: Rate, rounding: Rounding = 'ceil'): Tick {
-  if (units < 0n) throw new EngineError('E_TICK_RANGE', `media time ${units} is negative`);
+  assertUnits(units);
+  assertRate(mediaRate);
   return assertTick(
     divRound(units * TICKS_PER_SECOND * mediaRate.den, mediaRate.num, rounding),
     `${units} units`,
@@ -53,11 +73,14 @@ export function unitsToTicks(units: bigint, mediaRate: Rate, rounding: Rounding 
 
 /** Ticks to media units; the default floor gives the unit that contains the tick. */
 export function ticksToUnits(tick: Tick, mediaRate: Rate, rounding: Rounding = 'floor'): bigint {
+  assertRate(mediaRate);
   return divRound(assertTick(tick) * mediaRate.num, TICKS_PER_SECOND * mediaRate.den, rounding);
 }
 
 /** Convert a count between two media rates (e.g. 48000 audio samples to a 90000 timescale). */
 export function rescale(units: bigint, from: Rate, to: Rate, rounding: Rounding = 'floor'): bigint {
-  if (units < 0n) throw new EngineError('E_TICK_RANGE', `media time ${units} is negative`);
+  assertUnits(units);
+  assertRate(from);
+  assertRate(to);
   return divRound(units * to.num * from.den, from.num * to.den, rounding);
 }

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
 /** All of standard input (for small inputs such as JSON and hex; large inputs are streamed instead). */
 export async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -10,9 +8,4 @@ export async function readStdin(): Promise<Buffer> {
 /** The text of an argument, or of stdin when the argument is "-" or missing. */
 export async function argOrStdin(arg: string | undefined): Promise<string> {
   return arg === undefined || arg === '-' ? (await readStdin()).toString('utf8') : arg;
-}
-
-/** The bytes of a file, or of stdin for "-". */
-export async function fileOrStdin(path: string): Promise<Uint8Array> {
-  return path === '-' ? readStdin() : readFile(path);
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCbor } from './commands/cbor.js';
 import { registerCheck } from './commands/check.js';
 import { registerHash } from './commands/hash.js';
+import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
 import { describe, exitCodeOf } from './errors.js';
 
@@ -17,6 +18,8 @@ export function buildProgram(): Command {
   registerCbor(program);
   registerTime(program);
   registerCheck(program);
+  registerStore(program);
+  registerFsck(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { hashStream, multihashToHex } from '@dreamdb/engine';
-import { HASH_CHUNK_BYTES } from '@dreamdb/engine/node';
+import { hashFile } from '@dreamdb/engine/node';
 import type { Command } from 'commander';
 
 /** `dreamdb hash <file|->`: the multihash hex of a file or stdin, streamed. */
@@ -12,8 +11,7 @@ export function registerHash(program: Command): void {
     )
     .argument('<file>', 'a file path, or - for standard input')
     .action(async (file: string) => {
-      const source =
-        file === '-' ? process.stdin : createReadStream(file, { highWaterMark: HASH_CHUNK_BYTES });
-      process.stdout.write(`${multihashToHex(await hashStream(source))}\n`);
+      const multihash = file === '-' ? await hashStream(process.stdin) : await hashFile(file);
+      process.stdout.write(`${multihashToHex(multihash)}\n`);
     });
 }

@@ -1,0 +1,378 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createMultihasher, hashBytes, multihashToHex } from '../../address/multihash.js';
+import { toHex } from '../../cbor/json-form.js';
+import { EngineError } from '../../errors.js';
+import { etagEquals } from '../../store/etag.js';
+import { parseObjectKey } from '../../store/keys.js';
+import type {
+  ByteRange,
+  GetResult,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+} from '../../store/object-store.js';
+import { clipRange } from '../../store/range.js';
+import '../native-blake3.js';
+
+/** Largest object the store accepts (v0 has no multipart upload; buckets split below this). */
+export const MAX_OBJECT_BYTES = 100 * 1024 * 1024;
+const MAX_KEY_BYTES = 1024;
+const KEY_SEGMENT = /^[A-Za-z0-9!_.*'()&$@=;:+,?~ -]+$/;
+
+/** Options of a streamed PUT. */
+export interface PutStreamOptions extends PutOptions {
+  /** Refuse bodies longer than this (E_TOO_LARGE). */
+  readonly maxBytes?: number;
+}
+
+/** A readable range of an object, for streaming it out. */
+export interface OpenedObject {
+  readonly size: number;
+  readonly etag: string;
+  readonly range: ByteRange;
+  readonly stream: ReadStream;
+}
+
+/**
+ * The embedded store's files: one directory, one file per key, written crash-safe (temp file, fsync,
+ * rename, fsync of the directory), so a key shows either its old bytes or its new ones, never a part.
+ * One process owns a directory (a pid lock), which makes its in-process per-key locks enough for
+ * linearizable compare-and-swap.
+ */
+export class FsStore implements ObjectStore {
+  readonly name: string;
+  private readonly bucketsDir: string;
+  private readonly tmpDir: string;
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+
+  private constructor(
+    readonly dir: string,
+    readonly bucket: string,
+  ) {
+    this.name = `embedded store ${dir}`;
+    this.bucketsDir = join(dir, 'buckets');
+    this.tmpDir = join(dir, 'tmp');
+  }
+
+  /** Open (creating if needed) a store directory; refused if another live process holds it. */
+  static async open(dir: string, bucket = 'dreamdb'): Promise<FsStore> {
+    const store = new FsStore(dir, bucket);
+    await mkdir(join(store.bucketsDir, bucket), { recursive: true });
+    await store.takeOwnership();
+    // Temp files are writes that never finished: a crash left them, nothing refers to them.
+    await rm(store.tmpDir, { recursive: true, force: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    return store;
+  }
+
+  private async takeOwnership(): Promise<void> {
+    const pidFile = join(this.dir, 'store.pid');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const handle = await open(pidFile, 'wx');
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        const pid = Number((await readFile(pidFile, 'utf8').catch(() => '')).trim());
+        if (pid === process.pid || (pid > 0 && isAlive(pid))) {
+          throw new EngineError('E_STORE', `store directory ${this.dir} is in use by process ${pid}`);
+        }
+        await unlink(pidFile).catch(() => {});
+      }
+    }
+    throw new EngineError('E_STORE', `could not take store directory ${this.dir}`);
+  }
+
+  /** Release the directory. */
+  async close(): Promise<void> {
+    await unlink(join(this.dir, 'store.pid')).catch(() => {});
+  }
+
+  /** The file of a key, after checking the key is one the store can hold. */
+  pathOf(bucket: string, key: string): string {
+    if (bucket !== this.bucket)
+      throw new EngineError(
+        'E_NOT_FOUND',
+        `bucket ${bucket} does not exist (this store serves ${this.bucket})`,
+      );
+    const segments = key.split('/');
+    if (
+      key.length === 0 ||
+      Buffer.byteLength(key) > MAX_KEY_BYTES ||
+      segments.some((s) => s === '' || s === '.' || s === '..' || !KEY_SEGMENT.test(s))
+    ) {
+      throw new EngineError(
+        'E_BAD_REQUEST',
+        `key ${JSON.stringify(key.slice(0, 200))} is not a valid key (no empty, "." or ".." segments; printable ASCII)`,
+      );
+    }
+    checkLayout(key);
+    return join(this.bucketsDir, bucket, ...segments);
+  }
+
+  async head(key: string, bucket = this.bucket): Promise<ObjectInfo> {
+    const path = this.pathOf(bucket, key);
+    const info = await stat(path).catch((error) => {
+      throw notFound(error, key);
+    });
+    if (!info.isFile()) throw new EngineError('E_NOT_FOUND', `${key} does not exist`);
+    return { key, size: info.size, etag: await this.etagOf(key, path, info.size, info.mtimeMs) };
+  }
+
+  /** ETag: the BLAKE3 digest of the bytes (for content objects, the digest in their key). */
+  private async etagOf(key: string, path: string, size: number, mtimeMs: number): Promise<string> {
+    const content = parseObjectKey(key);
+    if (content) return content.multihash.slice(4);
+    const cached = this.etags.get(path);
+    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.etag;
+    const etag = toHex(hashBytes(await readFile(path)).subarray(2));
+    this.etags.set(path, { size, mtimeMs, etag });
+    return etag;
+  }
+
+  /** Open an object (or a range of it) for streaming out. */
+  async openRead(key: string, range?: ByteRange, bucket = this.bucket): Promise<OpenedObject> {
+    const info = await this.head(key, bucket);
+    const r = range ? clipRange(range, info.size, key) : { start: 0, end: info.size };
+    const stream = createReadStream(this.pathOf(bucket, key), {
+      start: r.start,
+      end: Math.max(r.start, r.end - 1),
+      highWaterMark: 1 << 20,
+    });
+    if (r.end === r.start) stream.destroy(); // an empty object: nothing to send
+    return { size: info.size, etag: info.etag, range: r, stream };
+  }
+
+  async get(key: string, range?: ByteRange, bucket = this.bucket): Promise<GetResult> {
+    const info = await this.head(key, bucket);
+    const r = range ? clipRange(range, info.size, key) : { start: 0, end: info.size };
+    const handle = await open(this.pathOf(bucket, key), 'r');
+    try {
+      const body = Buffer.allocUnsafe(r.end - r.start);
+      let done = 0;
+      while (done < body.length) {
+        const { bytesRead } = await handle.read(body, done, body.length - done, r.start + done);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return { body: body.subarray(0, done), etag: info.etag, size: info.size };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async put(key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
+    return this.putStream(key, [body], options);
+  }
+
+  /**
+   * Write a body as it streams in: to a temp file, hashed on the way, then renamed into place. A content
+   * key must match the body's hash; conditions are checked under the key's lock, so CAS is linearizable.
+   */
+  async putStream(
+    key: string,
+    source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    options: PutStreamOptions = {},
+    bucket = this.bucket,
+  ): Promise<{ etag: string }> {
+    const path = this.pathOf(bucket, key);
+    const maxBytes = options.maxBytes ?? MAX_OBJECT_BYTES;
+    const tmp = join(this.tmpDir, randomBytes(12).toString('hex'));
+    const hasher = await createMultihasher();
+    const file = await open(tmp, 'wx');
+    let written = 0;
+    try {
+      for await (const chunk of source) {
+        written += chunk.length;
+        if (written > maxBytes)
+          throw new EngineError('E_TOO_LARGE', `${key}: body is over ${maxBytes} bytes`);
+        hasher.update(chunk);
+        await file.write(chunk);
+      }
+      await file.sync();
+    } catch (error) {
+      await file.close();
+      await unlink(tmp).catch(() => {});
+      throw error;
+    }
+    await file.close();
+    const multihash = multihashToHex(hasher.digest());
+    const etag = multihash.slice(4);
+    try {
+      const content = parseObjectKey(key);
+      if (content && content.multihash !== multihash) {
+        throw new EngineError('E_HASH_MISMATCH', `${key}: the body hashes to ${multihash}, not to its key`);
+      }
+      return await this.withLock(path, async () => {
+        const current = await this.currentEtag(key, path, content !== undefined);
+        if (options.ifNoneMatch === '*' && current !== undefined) {
+          // Content addressing makes a repeated create of the same bytes a success, once the bytes on
+          // disk are verified (a corrupt copy is replaced by the good one).
+          if (content && current === etag) return { etag };
+          if (!content) throw new EngineError('E_PRECONDITION', `${key} already exists (If-None-Match: *)`);
+        }
+        if (options.ifMatch !== undefined && !etagEquals(current, options.ifMatch)) {
+          throw new EngineError(
+            'E_PRECONDITION',
+            `${key} is ${current === undefined ? 'absent' : `at ETag ${current}`}, not at ${options.ifMatch} (If-Match)`,
+          );
+        }
+        await this.install(tmp, path, key);
+        this.etags.delete(path);
+        return { etag };
+      });
+    } finally {
+      await unlink(tmp).catch(() => {});
+    }
+  }
+
+  /** The ETag of what is on disk now, or undefined; content objects are re-hashed (repair on re-PUT). */
+  private async currentEtag(key: string, path: string, isContent: boolean): Promise<string | undefined> {
+    try {
+      if (isContent) return toHex(hashBytes(await readFile(path)).subarray(2));
+      const info = await stat(path);
+      return await this.etagOf(key, path, info.size, info.mtimeMs);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private async install(tmp: string, path: string, key: string): Promise<void> {
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    try {
+      await mkdir(dir, { recursive: true });
+      await rename(tmp, path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOTDIR' || code === 'EISDIR' || code === 'EEXIST') {
+        throw new EngineError('E_BAD_REQUEST', `key ${key} collides with another key used as its folder`);
+      }
+      throw error;
+    }
+    const handle = await open(dir, 'r');
+    await handle.sync(); // the rename itself survives a crash once its directory is synced
+    await handle.close();
+  }
+
+  async delete(key: string, bucket = this.bucket): Promise<void> {
+    const path = this.pathOf(bucket, key);
+    await this.withLock(path, () =>
+      unlink(path).catch((error) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      }),
+    );
+    this.etags.delete(path);
+  }
+
+  async list(prefix: string, options: ListOptions = {}, bucket = this.bucket): Promise<ListPage> {
+    if (bucket !== this.bucket) throw new EngineError('E_NOT_FOUND', `bucket ${bucket} does not exist`);
+    const maxKeys = Math.min(Math.max(options.maxKeys ?? 1000, 1), 1000);
+    const root = join(this.bucketsDir, bucket);
+    const baseDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    if (baseDir.split('/').some((s) => s === '..' || s === '.'))
+      throw new EngineError('E_BAD_REQUEST', `prefix ${prefix} is not valid`);
+    const keys: string[] = [];
+    await walk(join(root, baseDir), baseDir, prefix, keys);
+    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const after = options.token;
+    const from =
+      after === undefined ? 0 : keys.findIndex((k) => Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0);
+    const page = from < 0 ? [] : keys.slice(from, from + maxKeys);
+    const objects = await Promise.all(page.map((key) => this.head(key, bucket)));
+    const more = from >= 0 && from + maxKeys < keys.length;
+    return more ? { objects, nextToken: page[page.length - 1]! } : { objects };
+  }
+
+  /** Run `fn` with the key's lock held; waiters queue in order. */
+  private async withLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(path) ?? Promise.resolve();
+    const run = previous.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(path, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(path) === tail) this.locks.delete(path);
+    }
+  }
+}
+
+/** Keys under spaces/ must follow the DreamDB layout (spec 0005 §3). */
+function checkLayout(key: string): void {
+  if (!key.startsWith('spaces/')) return;
+  const parts = key.split('/');
+  const space = parts[1] ?? '';
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(space) || space.includes('..')) {
+    throw new EngineError('E_BAD_REQUEST', `space name ${JSON.stringify(space)} in ${key} is not valid`);
+  }
+  if (parts[2] === 'objects') {
+    if (parts.length !== 4 || !parseObjectKey(key)) {
+      throw new EngineError(
+        'E_BAD_REQUEST',
+        `${key}: object keys are spaces/<space>/objects/<BLAKE3 multihash hex>`,
+      );
+    }
+  } else if (parts[2] === 'refs') {
+    const ref = parts.slice(3);
+    if (
+      ref.length === 0 ||
+      ref.length > 8 ||
+      !ref.every((s) => /^[a-z0-9][a-z0-9._-]{0,63}$/.test(s) && !s.includes('..'))
+    ) {
+      throw new EngineError(
+        'E_BAD_REQUEST',
+        `${key}: ref names are 1-8 "/"-separated segments of a-z 0-9 . _ -`,
+      );
+    }
+  } else {
+    throw new EngineError('E_BAD_REQUEST', `${key}: keys under spaces/<space>/ are objects/... or refs/...`);
+  }
+}
+
+async function walk(dir: string, relative: string, prefix: string, out: string[]): Promise<void> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ||
+      (error as NodeJS.ErrnoException).code === 'ENOTDIR'
+    )
+      return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const key = relative ? `${relative}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (prefix.startsWith(`${key}/`) || key.startsWith(prefix) || prefix.startsWith(key))
+        await walk(join(dir, entry.name), key, prefix, out);
+    } else if (entry.isFile() && key.startsWith(prefix)) {
+      out.push(key);
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function notFound(error: unknown, key: string): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR'
+    ? new EngineError('E_NOT_FOUND', `${key} does not exist`)
+    : error;
+}

@@ -1,0 +1,380 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer as createH1Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer as createH2Server,
+  type Http2ServerRequest,
+  type Http2ServerResponse,
+} from 'node:http2';
+import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
+import { pipeline } from 'node:stream/promises';
+import { XMLBuilder } from 'fast-xml-parser';
+import { EngineError } from '../../errors.js';
+import { parseRangeHeader } from '../../store/range.js';
+import { FsStore, MAX_OBJECT_BYTES } from './fs-store.js';
+import { s3ErrorOf } from './s3-errors.js';
+import { type Credentials, verifyRequest } from './sigv4.js';
+
+/** How to run the embedded store's HTTP server. */
+export interface StoreServerOptions {
+  /** The store directory. */
+  readonly dir: string;
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly port?: number;
+  readonly bucket?: string;
+  /** When given, requests must carry a valid SigV4 signature from one of these keys. */
+  readonly credentials?: readonly Credentials[];
+  /** Accept unsigned requests on a non-loopback address too (loopback allows them by default). */
+  readonly allowAnonymous?: boolean;
+  readonly maxObjectBytes?: number;
+}
+
+/** Counters of a running store server. */
+export interface StoreServerStats {
+  connections: number;
+  h2Connections: number;
+  requests: number;
+  lists: number;
+}
+
+/** A running embedded store. */
+export interface StoreServer {
+  /** Base URL, e.g. http://127.0.0.1:7480 (the bucket is the first path segment). */
+  readonly url: string;
+  readonly port: number;
+  readonly bucket: string;
+  readonly store: FsStore;
+  readonly stats: StoreServerStats;
+  close(): Promise<void>;
+}
+
+type Request = IncomingMessage | Http2ServerRequest;
+type Response = ServerResponse | Http2ServerResponse;
+
+const xml = new XMLBuilder({ ignoreAttributes: false, format: false, suppressEmptyNode: true });
+const XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>';
+const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
+
+/**
+ * Serve a store directory over the S3 REST subset of spec 0005: HTTP/1.1 keep-alive and h2c (HTTP/2
+ * with prior knowledge) on one port, told apart by the connection's first bytes.
+ */
+export async function startStoreServer(options: StoreServerOptions): Promise<StoreServer> {
+  const bucket = options.bucket ?? 'dreamdb';
+  const host = options.host ?? '127.0.0.1';
+  const store = await FsStore.open(options.dir, bucket);
+  const stats: StoreServerStats = { connections: 0, h2Connections: 0, requests: 0, lists: 0 };
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const secrets = new Map((options.credentials ?? []).map((c) => [c.accessKeyId, c.secretAccessKey]));
+  const context: Context = {
+    store,
+    bucket,
+    stats,
+    secrets,
+    anonymous: secrets.size === 0 && (loopback || options.allowAnonymous === true),
+    maxObjectBytes: options.maxObjectBytes ?? MAX_OBJECT_BYTES,
+  };
+  if (secrets.size === 0 && !context.anonymous) {
+    throw new EngineError('E_FORBIDDEN', `serving ${host} without credentials needs allowAnonymous`);
+  }
+  const handler = (req: Request, res: Response) => {
+    stats.requests++;
+    handle(context, req, res).catch((error) => sendError(res, error, req.url ?? ''));
+  };
+  const h1 = createH1Server({ keepAliveTimeout: 65_000 }, handler);
+  const h2 = createH2Server({ settings: { maxConcurrentStreams: 256 } }, handler);
+  const sockets = new Set<Socket>();
+  const tcp = createTcpServer((socket) => {
+    stats.connections++;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('readable', () => {
+      const head: Buffer | null = socket.read();
+      if (head === null) return;
+      socket.unshift(head);
+      // An HTTP/2 connection opens with "PRI * HTTP/2.0"; no HTTP/1 method starts with "PRI".
+      if (head.subarray(0, 3).toString('latin1') === 'PRI') {
+        stats.h2Connections++;
+        h2.emit('connection', socket);
+      } else {
+        h1.emit('connection', socket);
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (tcp.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    bucket,
+    store,
+    stats,
+    async close() {
+      await new Promise<void>((resolve) => {
+        tcp.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+      h1.close();
+      h2.close();
+      await store.close();
+    },
+  };
+}
+
+interface Context {
+  readonly store: FsStore;
+  readonly bucket: string;
+  readonly stats: StoreServerStats;
+  readonly secrets: Map<string, string>;
+  readonly anonymous: boolean;
+  readonly maxObjectBytes: number;
+}
+
+function headersOf(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (name.startsWith(':') || value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(',') : String(value);
+  }
+  const authority = (req.headers as Record<string, string | undefined>)[':authority'];
+  if (out.host === undefined && authority !== undefined) out.host = authority;
+  return out;
+}
+
+async function authenticate(
+  context: Context,
+  req: Request,
+  rawPath: string,
+  query: URLSearchParams,
+): Promise<void> {
+  const headers = headersOf(req);
+  if (context.anonymous && headers.authorization === undefined) return;
+  if (context.secrets.size === 0) return; // anonymous store: signatures are not checked
+  const [hostname, port] = (headers.host ?? '').split(':');
+  await verifyRequest(
+    {
+      method: req.method ?? 'GET',
+      protocol: 'http:',
+      hostname: hostname ?? '',
+      ...(port !== undefined && { port: Number(port) }),
+      path: rawPath,
+      query: Object.fromEntries(query),
+      headers,
+    },
+    (id) => context.secrets.get(id),
+  );
+}
+
+async function handle(context: Context, req: Request, res: Response): Promise<void> {
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const rawPath = q < 0 ? target : target.slice(0, q);
+  const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+  await authenticate(context, req, rawPath, query);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    throw new EngineError('E_BAD_REQUEST', `path ${rawPath} is not valid percent-encoding`);
+  }
+  const slash = path.indexOf('/', 1);
+  const bucket = slash < 0 ? path.slice(1) : path.slice(1, slash);
+  const key = slash < 0 ? '' : path.slice(slash + 1);
+  const method = req.method ?? 'GET';
+  if (bucket === '') {
+    if (method !== 'GET') throw new EngineError('E_BAD_REQUEST', `${method} / is not supported`);
+    return sendXml(res, 200, {
+      ListAllMyBucketsResult: {
+        '@_xmlns': S3_NS,
+        Owner: { ID: 'dreamdb', DisplayName: 'dreamdb' },
+        Buckets: { Bucket: [{ Name: context.bucket, CreationDate: '2026-01-01T00:00:00.000Z' }] },
+      },
+    });
+  }
+  if (bucket !== context.bucket) {
+    throw Object.assign(
+      new EngineError('E_NOT_FOUND', `bucket ${bucket} does not exist (this store serves ${context.bucket})`),
+      {
+        s3Code: 'NoSuchBucket',
+      },
+    );
+  }
+  if (query.has('uploads') || query.has('uploadId')) {
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      'multipart upload is not supported in v0 (objects are at most 100 MiB)',
+    );
+  }
+  if (key === '') {
+    if (method === 'HEAD') return void res.writeHead(200).end();
+    if (method === 'GET') return listObjects(context, res, query);
+    throw new EngineError('E_BAD_REQUEST', `${method} on a bucket is not supported`);
+  }
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return getObject(context, req, res, bucket, key, method === 'HEAD');
+    case 'PUT':
+      return putObject(context, req, res, bucket, key);
+    case 'DELETE':
+      await context.store.delete(key, bucket);
+      res.writeHead(204).end();
+      return;
+    default:
+      throw new EngineError('E_BAD_REQUEST', `method ${method} is not supported`);
+  }
+}
+
+async function getObject(
+  context: Context,
+  req: Request,
+  res: Response,
+  bucket: string,
+  key: string,
+  headOnly: boolean,
+) {
+  const info = await context.store.head(key, bucket);
+  const rangeHeader = req.headers.range;
+  const range = typeof rangeHeader === 'string' ? parseRangeHeader(rangeHeader, info.size, key) : undefined;
+  const headers: Record<string, string | number> = {
+    etag: `"${info.etag}"`,
+    'accept-ranges': 'bytes',
+    'content-type': 'application/octet-stream',
+  };
+  if (headOnly) {
+    res.writeHead(200, { ...headers, 'content-length': info.size }).end();
+    return;
+  }
+  const opened = await context.store.openRead(key, range, bucket);
+  const length = opened.range.end - opened.range.start;
+  if (range) headers['content-range'] = `bytes ${opened.range.start}-${opened.range.end - 1}/${opened.size}`;
+  res.writeHead(range ? 206 : 200, { ...headers, 'content-length': length });
+  if (length === 0) {
+    res.end();
+    return;
+  }
+  await pipeline(opened.stream, res as NodeJS.WritableStream);
+}
+
+async function* checkedBody(req: Request, declared: string | undefined, limit: number, key: string) {
+  const sha = declared && /^[0-9a-f]{64}$/.test(declared) ? createHash('sha256') : undefined;
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > limit) throw new EngineError('E_TOO_LARGE', `${key}: body is over ${limit} bytes`);
+    sha?.update(chunk);
+    yield chunk;
+  }
+  if (sha && sha.digest('hex') !== declared) {
+    throw new EngineError('E_HASH_MISMATCH', `${key}: the body does not match its x-amz-content-sha256`);
+  }
+}
+
+async function putObject(context: Context, req: Request, res: Response, bucket: string, key: string) {
+  const length = Number(req.headers['content-length'] ?? Number.NaN);
+  if (length > context.maxObjectBytes) {
+    throw new EngineError(
+      'E_TOO_LARGE',
+      `${key}: ${length} bytes is over the ${context.maxObjectBytes}-byte object limit`,
+    );
+  }
+  if (String(req.headers['content-encoding'] ?? '').includes('aws-chunked')) {
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `${key}: aws-chunked uploads are not supported; send a plain body`,
+    );
+  }
+  const ifNoneMatch = req.headers['if-none-match'];
+  const ifMatch = req.headers['if-match'];
+  if (ifNoneMatch !== undefined && ifNoneMatch !== '*') {
+    throw new EngineError('E_BAD_REQUEST', `${key}: If-None-Match on PUT must be *`);
+  }
+  const declared = req.headers['x-amz-content-sha256'];
+  const { etag } = await context.store.putStream(
+    key,
+    checkedBody(req, typeof declared === 'string' ? declared : undefined, context.maxObjectBytes, key),
+    {
+      ...(ifNoneMatch === '*' && { ifNoneMatch: '*' as const }),
+      ...(typeof ifMatch === 'string' && { ifMatch }),
+      maxBytes: context.maxObjectBytes,
+    },
+    bucket,
+  );
+  res.writeHead(200, { etag: `"${etag}"`, 'content-length': 0 }).end();
+}
+
+async function listObjects(context: Context, res: Response, query: URLSearchParams) {
+  context.stats.lists++;
+  const prefix = query.get('prefix') ?? '';
+  const v2 = query.get('list-type') === '2';
+  const maxKeysText = query.get('max-keys');
+  const maxKeys = maxKeysText === null ? 1000 : Number(maxKeysText);
+  if (!Number.isInteger(maxKeys) || maxKeys < 0)
+    throw new EngineError('E_BAD_REQUEST', `max-keys ${maxKeysText} is not a count`);
+  const tokenText = v2 ? query.get('continuation-token') : query.get('marker');
+  const startAfter = query.get('start-after');
+  let token: string | undefined;
+  if (tokenText) token = v2 ? Buffer.from(tokenText, 'base64url').toString('utf8') : tokenText;
+  else if (startAfter) token = startAfter;
+  const page =
+    maxKeys === 0
+      ? { objects: [] }
+      : await context.store.list(prefix, { ...(token !== undefined && { token }), maxKeys }, context.bucket);
+  const next = 'nextToken' in page ? page.nextToken : undefined;
+  const contents = page.objects.map((o) => ({
+    Key: o.key,
+    LastModified: '2026-01-01T00:00:00.000Z',
+    ETag: `"${o.etag}"`,
+    Size: o.size,
+    StorageClass: 'STANDARD',
+  }));
+  const body: Record<string, unknown> = {
+    '@_xmlns': S3_NS,
+    Name: context.bucket,
+    Prefix: prefix,
+    MaxKeys: maxKeys,
+    IsTruncated: next !== undefined,
+    Contents: contents,
+  };
+  if (v2) {
+    body.KeyCount = contents.length;
+    if (tokenText) body.ContinuationToken = tokenText;
+    if (next !== undefined) body.NextContinuationToken = Buffer.from(next, 'utf8').toString('base64url');
+  } else {
+    body.Marker = tokenText ?? '';
+    if (next !== undefined) body.NextMarker = next;
+  }
+  return sendXml(res, 200, { ListBucketResult: body });
+}
+
+function sendXml(res: Response, status: number, value: unknown) {
+  const text = XML_HEAD + xml.build(value);
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendError(res: Response, error: unknown, resource: string) {
+  const { status, code, message } = s3ErrorOf(error);
+  const s3Code = (error as { s3Code?: string }).s3Code ?? code;
+  if (res.headersSent) {
+    res.destroy?.();
+    return;
+  }
+  const text =
+    XML_HEAD +
+    xml.build({
+      Error: {
+        Code: s3Code,
+        Message: message,
+        Resource: resource.split('?')[0],
+        RequestId: randomBytes(8).toString('hex'),
+      },
+    });
+  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(text) });
+  if (res.req?.method === 'HEAD')
+    res.end(); // a HEAD answer has no body
+  else res.end(text);
+}

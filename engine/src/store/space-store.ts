@@ -1,0 +1,132 @@
+import {
+  hashBytes,
+  type Multihash,
+  multihashFromHex,
+  multihashToHex,
+  verifyBytes,
+} from '../address/multihash.js';
+import { EngineError } from '../errors.js';
+import { assertName } from '../model/names.js';
+import { objectKey, refKey } from './keys.js';
+import { ObjectCache } from './object-cache.js';
+import type { ByteRange, ObjectStore } from './object-store.js';
+
+/** A ref's current value and the ETag to compare-and-swap against. */
+export interface RefState {
+  readonly manifest: Multihash;
+  readonly etag: string;
+}
+
+/** A lost compare-and-swap: the ref moved (or appeared) since it was read. Carries the winning value. */
+export class RefConflictError extends EngineError {
+  constructor(
+    readonly ref: string,
+    readonly current: RefState | undefined,
+  ) {
+    super(
+      'E_CONFLICT',
+      `ref ${ref} moved: it now points at ${current ? multihashToHex(current.manifest) : 'nothing'}; read it again and retry`,
+    );
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The bytes of a ref: the manifest's multihash in hex and a newline. */
+export function encodeRef(manifest: Multihash): Uint8Array {
+  return encoder.encode(`${multihashToHex(manifest)}\n`);
+}
+
+/** Parse ref bytes; anything else is refused as corrupt. */
+export function decodeRef(bytes: Uint8Array, ref: string): Multihash {
+  const text = decoder.decode(bytes);
+  try {
+    if (!text.endsWith('\n')) throw new Error('no newline');
+    return multihashFromHex(text.slice(0, -1));
+  } catch {
+    throw new EngineError(
+      'E_HASH_MISMATCH',
+      `ref ${ref} holds ${JSON.stringify(text.slice(0, 80))}, not a multihash`,
+    );
+  }
+}
+
+/**
+ * One space's objects and refs on an object store: content goes in by hash (create-only, idempotent) and
+ * comes out verified; refs move only by compare-and-swap. Immutable objects are cached per session.
+ */
+export class SpaceStore {
+  readonly cache: ObjectCache;
+
+  constructor(
+    readonly store: ObjectStore,
+    readonly space: string,
+    cache?: ObjectCache,
+  ) {
+    assertName(space, 'space');
+    this.cache = cache ?? new ObjectCache();
+  }
+
+  /** Store bytes under their multihash. Writing bytes that are already there is a success. */
+  async putObject(bytes: Uint8Array): Promise<Multihash> {
+    const multihash = hashBytes(bytes);
+    try {
+      await this.store.put(objectKey(this.space, multihash), bytes, { ifNoneMatch: '*' });
+    } catch (error) {
+      // S3 answers 412 when the key exists; under a content address that means the same bytes.
+      if (!(error instanceof EngineError && error.code === 'E_PRECONDITION')) throw error;
+    }
+    return multihash;
+  }
+
+  /** The whole object, verified against its hash (a corrupt object is E_HASH_MISMATCH, never returned). */
+  async getObject(multihash: Multihash): Promise<Uint8Array> {
+    const key = objectKey(this.space, multihash);
+    const cached = this.cache.get(key);
+    if (cached) return cached;
+    const { body } = await this.store.get(key);
+    verifyBytes(body, multihash, key);
+    this.cache.set(key, body);
+    return body;
+  }
+
+  /** Bytes [start, end) of an object; served from the cache when the whole object is there. */
+  async getRange(multihash: Multihash, range: ByteRange): Promise<Uint8Array> {
+    const key = objectKey(this.space, multihash);
+    const cached = this.cache.get(key);
+    if (cached) return cached.subarray(range.start, range.end);
+    return (await this.store.get(key, range)).body;
+  }
+
+  /** The ref's value, or undefined when it does not exist. */
+  async readRef(ref: string): Promise<RefState | undefined> {
+    const key = refKey(this.space, ref);
+    try {
+      const { body, etag } = await this.store.get(key);
+      return { manifest: decodeRef(body, ref), etag };
+    } catch (error) {
+      if (error instanceof EngineError && error.code === 'E_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Point `ref` at `manifest` if it is still at `expected` (undefined: only if it does not exist yet).
+   * A lost race throws RefConflictError with the winner; nothing is overwritten.
+   */
+  async casRef(ref: string, manifest: Multihash, expected: RefState | undefined): Promise<RefState> {
+    const key = refKey(this.space, ref);
+    try {
+      const { etag } = await this.store.put(
+        key,
+        encodeRef(manifest),
+        expected ? { ifMatch: expected.etag } : { ifNoneMatch: '*' },
+      );
+      return { manifest, etag };
+    } catch (error) {
+      if (!(error instanceof EngineError && error.code === 'E_PRECONDITION')) throw error;
+      throw new RefConflictError(ref, await this.readRef(ref));
+    }
+  }
+}
