@@ -39,6 +39,11 @@ export const SYSTEM_PACKAGES = [
     why: 'independent CBOR decoder for the vectors',
     present: () => has('/usr/bin/python3', ['-c', 'import cbor2']),
   },
+  {
+    pkg: 'awscli',
+    why: 'AWS CLI v2 as an independent S3 client (SigV4) for the embedded store interop tests',
+    present: () => has('/usr/bin/aws', ['--version']),
+  },
 ];
 
 /** Install missing OS packages with apt-get when root; otherwise fail with what to install. */

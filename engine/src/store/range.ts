@@ -45,7 +45,8 @@ export function parseRangeHeader(header: string, size: number, key: string): Byt
     return { start: Math.max(0, size - suffix), end: size };
   }
   const start = Number(match[1]);
-  const last = match[2] === '' ? size - 1 : Number(match[2]);
+  if (match[2] === '') return clipRange({ start, end: Math.max(size, start + 1) }, size, key);
+  const last = Number(match[2]);
   if (last < start) throw new EngineError('E_BAD_REQUEST', `Range ${header} ends before it starts`);
   return clipRange({ start, end: last + 1 }, size, key);
 }

@@ -118,13 +118,18 @@ export class FsStore implements ObjectStore {
     return join(this.bucketsDir, bucket, ...segments);
   }
 
-  async head(key: string, bucket = this.bucket): Promise<ObjectInfo> {
+  async head(key: string, bucket = this.bucket): Promise<ObjectInfo & { modified: Date }> {
     const path = this.pathOf(bucket, key);
     const info = await stat(path).catch((error) => {
       throw notFound(error, key);
     });
     if (!info.isFile()) throw new EngineError('E_NOT_FOUND', `${key} does not exist`);
-    return { key, size: info.size, etag: await this.etagOf(key, path, info.size, info.mtimeMs) };
+    return {
+      key,
+      size: info.size,
+      etag: await this.etagOf(key, path, info.size, info.mtimeMs),
+      modified: info.mtime,
+    };
   }
 
   /** ETag: the BLAKE3 digest of the bytes (for content objects, the digest in their key). */
@@ -273,23 +278,21 @@ export class FsStore implements ObjectStore {
     this.etags.delete(path);
   }
 
-  async list(prefix: string, options: ListOptions = {}, bucket = this.bucket): Promise<ListPage> {
+  /** Every key under a prefix, in byte order (S3's listing order). */
+  async keysUnder(prefix: string, bucket = this.bucket): Promise<string[]> {
     if (bucket !== this.bucket) throw new EngineError('E_NOT_FOUND', `bucket ${bucket} does not exist`);
-    const maxKeys = Math.min(Math.max(options.maxKeys ?? 1000, 1), 1000);
-    const root = join(this.bucketsDir, bucket);
     const baseDir = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     if (baseDir.split('/').some((s) => s === '..' || s === '.'))
       throw new EngineError('E_BAD_REQUEST', `prefix ${prefix} is not valid`);
     const keys: string[] = [];
-    await walk(join(root, baseDir), baseDir, prefix, keys);
-    keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-    const after = options.token;
-    const from =
-      after === undefined ? 0 : keys.findIndex((k) => Buffer.compare(Buffer.from(k), Buffer.from(after)) > 0);
-    const page = from < 0 ? [] : keys.slice(from, from + maxKeys);
-    const objects = await Promise.all(page.map((key) => this.head(key, bucket)));
-    const more = from >= 0 && from + maxKeys < keys.length;
-    return more ? { objects, nextToken: page[page.length - 1]! } : { objects };
+    await walk(join(this.bucketsDir, bucket, baseDir), baseDir, prefix, keys);
+    return keys.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  }
+
+  async list(prefix: string, options: ListOptions = {}, bucket = this.bucket): Promise<ListPage> {
+    const page = pageKeys(await this.keysUnder(prefix, bucket), { ...options, prefix });
+    const objects = await Promise.all(page.keys.map((key) => this.head(key, bucket)));
+    return page.nextToken === undefined ? { objects } : { objects, nextToken: page.nextToken };
   }
 
   /** Run `fn` with the key's lock held; waiters queue in order. */
@@ -304,6 +307,34 @@ export class FsStore implements ObjectStore {
       if (this.locks.get(path) === tail) this.locks.delete(path);
     }
   }
+}
+
+/** One page of a sorted key list, as ListObjects cuts it: after `token`, at most `maxKeys` entries,
+ * keys sharing a part up to `delimiter` (after the prefix) rolled into one common prefix. */
+export function pageKeys(
+  sorted: readonly string[],
+  options: { prefix: string; token?: string; maxKeys?: number; delimiter?: string },
+): { keys: string[]; commonPrefixes: string[]; nextToken?: string } {
+  const maxKeys = Math.min(Math.max(options.maxKeys ?? 1000, 1), 1000);
+  const after = options.token === undefined ? undefined : Buffer.from(options.token);
+  const keys: string[] = [];
+  const commonPrefixes: string[] = [];
+  let last: string | undefined;
+  for (const key of sorted) {
+    if (after !== undefined && Buffer.compare(Buffer.from(key), after) <= 0) continue;
+    const rest = key.slice(options.prefix.length);
+    const cut = options.delimiter ? rest.indexOf(options.delimiter) : -1;
+    const common = cut >= 0 ? options.prefix + rest.slice(0, cut + options.delimiter!.length) : undefined;
+    if (common !== undefined && common === commonPrefixes[commonPrefixes.length - 1]) {
+      last = key;
+      continue;
+    }
+    if (keys.length + commonPrefixes.length === maxKeys) return { keys, commonPrefixes, nextToken: last! };
+    if (common !== undefined) commonPrefixes.push(common);
+    else keys.push(key);
+    last = key;
+  }
+  return { keys, commonPrefixes };
 }
 
 /** Keys under spaces/ must follow the DreamDB layout (spec 0005 §3). */

@@ -156,6 +156,9 @@ export class HttpStore implements ObjectStore {
           path: search ? `${path}?${search}` : path,
           headers: wire,
           ...(body && { body }),
+          // Keep the connection after HEAD and bodies too (undici closes it by default, to guard
+          // against servers that send bodies they should not); stores here speak HTTP correctly.
+          reset: false,
           signal: AbortSignal.timeout(this.timeoutMs),
         });
         const bytes = new Uint8Array(await response.body.arrayBuffer());

@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { XMLBuilder } from 'fast-xml-parser';
 import { EngineError } from '../../errors.js';
 import { parseRangeHeader } from '../../store/range.js';
-import { FsStore, MAX_OBJECT_BYTES } from './fs-store.js';
+import { FsStore, MAX_OBJECT_BYTES, pageKeys } from './fs-store.js';
 import { s3ErrorOf } from './s3-errors.js';
 import { type Credentials, verifyRequest } from './sigv4.js';
 
@@ -241,6 +241,7 @@ async function getObject(
   const range = typeof rangeHeader === 'string' ? parseRangeHeader(rangeHeader, info.size, key) : undefined;
   const headers: Record<string, string | number> = {
     etag: `"${info.etag}"`,
+    'last-modified': info.modified.toUTCString(),
     'accept-ranges': 'bytes',
     'content-type': 'application/octet-stream',
   };
@@ -261,15 +262,21 @@ async function getObject(
 
 async function* checkedBody(req: Request, declared: string | undefined, limit: number, key: string) {
   const sha = declared && /^[0-9a-f]{64}$/.test(declared) ? createHash('sha256') : undefined;
+  const md5Header = req.headers['content-md5'];
+  const md5 = typeof md5Header === 'string' ? createHash('md5') : undefined;
   let total = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     total += chunk.length;
     if (total > limit) throw new EngineError('E_TOO_LARGE', `${key}: body is over ${limit} bytes`);
     sha?.update(chunk);
+    md5?.update(chunk);
     yield chunk;
   }
   if (sha && sha.digest('hex') !== declared) {
     throw new EngineError('E_HASH_MISMATCH', `${key}: the body does not match its x-amz-content-sha256`);
+  }
+  if (md5 && md5.digest('base64') !== md5Header) {
+    throw new EngineError('E_HASH_MISMATCH', `${key}: the body does not match its Content-MD5`);
   }
 }
 
@@ -309,7 +316,9 @@ async function putObject(context: Context, req: Request, res: Response, bucket: 
 async function listObjects(context: Context, res: Response, query: URLSearchParams) {
   context.stats.lists++;
   const prefix = query.get('prefix') ?? '';
+  const delimiter = query.get('delimiter') ?? '';
   const v2 = query.get('list-type') === '2';
+  const urlEncoded = query.get('encoding-type') === 'url';
   const maxKeysText = query.get('max-keys');
   const maxKeys = maxKeysText === null ? 1000 : Number(maxKeysText);
   if (!Number.isInteger(maxKeys) || maxKeys < 0)
@@ -321,26 +330,35 @@ async function listObjects(context: Context, res: Response, query: URLSearchPara
   else if (startAfter) token = startAfter;
   const page =
     maxKeys === 0
-      ? { objects: [] }
-      : await context.store.list(prefix, { ...(token !== undefined && { token }), maxKeys }, context.bucket);
+      ? { keys: [], commonPrefixes: [] }
+      : pageKeys(await context.store.keysUnder(prefix, context.bucket), {
+          prefix,
+          maxKeys,
+          ...(token !== undefined && { token }),
+          ...(delimiter !== '' && { delimiter }),
+        });
   const next = 'nextToken' in page ? page.nextToken : undefined;
-  const contents = page.objects.map((o) => ({
-    Key: o.key,
-    LastModified: '2026-01-01T00:00:00.000Z',
-    ETag: `"${o.etag}"`,
-    Size: o.size,
-    StorageClass: 'STANDARD',
-  }));
+  const encode = (key: string) => (urlEncoded ? encodeURIComponent(key).replace(/%2F/g, '/') : key);
+  const infos = await Promise.all(page.keys.map((key) => context.store.head(key, context.bucket)));
   const body: Record<string, unknown> = {
     '@_xmlns': S3_NS,
     Name: context.bucket,
-    Prefix: prefix,
+    Prefix: encode(prefix),
     MaxKeys: maxKeys,
     IsTruncated: next !== undefined,
-    Contents: contents,
+    Contents: infos.map((o) => ({
+      Key: encode(o.key),
+      LastModified: o.modified.toISOString(),
+      ETag: `"${o.etag}"`,
+      Size: o.size,
+      StorageClass: 'STANDARD',
+    })),
+    CommonPrefixes: page.commonPrefixes.map((p) => ({ Prefix: encode(p) })),
   };
+  if (delimiter !== '') body.Delimiter = encode(delimiter);
+  if (urlEncoded) body.EncodingType = 'url';
   if (v2) {
-    body.KeyCount = contents.length;
+    body.KeyCount = infos.length + page.commonPrefixes.length;
     if (tokenText) body.ContinuationToken = tokenText;
     if (next !== undefined) body.NextContinuationToken = Buffer.from(next, 'utf8').toString('base64url');
   } else {
