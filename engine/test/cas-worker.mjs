@@ -1,11 +1,29 @@
-// One writer of the CAS race test: increments a counter held by a ref, for a while, through the
-// embedded store's HTTP API; prints {"successes": n, "conflicts": n}. Runs on the built engine (dist).
+// One writer of the CAS race tests: increments a counter held by a ref, for a while, and prints
+// {"successes": n, "conflicts": n}. Runs on the built engine (dist).
+//   node cas-worker.mjs <store> <seconds> <id>
+// <store> is either the origin of the embedded store's HTTP API (http://127.0.0.1:PORT, spoken over h2c,
+// bucket dreamdb), or any store spec openStore takes (s3://bucket/prefix with S3_ENDPOINT, AWS_* and
+// DREAMDB_S3_* from the environment; http://host:port/bucket/prefix).
+// With CAS_WORKER_WAIT=1 it prints "ready" once its store answers and starts racing when a line arrives
+// on stdin, so that writers which took long to start (32 processes on 2 cores) still race together.
 import { RefConflictError, SpaceStore } from '@dreamdb/engine';
-import { HttpStore } from '@dreamdb/engine/node';
+import { HttpStore, openStore } from '@dreamdb/engine/node';
 
-const [url, seconds, id] = process.argv.slice(2);
-const store = new HttpStore({ endpoint: url, bucket: 'dreamdb', protocol: 'h2c' });
-const space = new SpaceStore(store, 'race');
+const [target, seconds, id] = process.argv.slice(2);
+const embedded = /^https?:\/\/[^/]+\/?$/.test(target);
+const opened = embedded
+  ? (() => {
+      const store = new HttpStore({ endpoint: target, bucket: 'dreamdb', protocol: 'h2c' });
+      return { store, close: () => store.close() };
+    })()
+  : await openStore(target);
+const space = new SpaceStore(opened.store, 'race');
+if (process.env.CAS_WORKER_WAIT === '1') {
+  await space.readRef('counter');
+  process.stdout.write('ready\n');
+  await new Promise((resolve) => process.stdin.once('data', resolve));
+  process.stdin.pause();
+}
 const deadline = Date.now() + Number(seconds) * 1000;
 let successes = 0;
 let conflicts = 0;
@@ -23,5 +41,5 @@ while (Date.now() < deadline) {
     conflicts++;
   }
 }
-await store.close();
+await opened.close();
 process.stdout.write(`${JSON.stringify({ successes, conflicts })}\n`);

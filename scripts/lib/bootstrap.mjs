@@ -44,6 +44,37 @@ export const SYSTEM_PACKAGES = [
     why: 'AWS CLI v2 as an independent S3 client (SigV4) for the embedded store interop tests',
     present: () => has('/usr/bin/aws', ['--version']),
   },
+  // A single-node Ceph RADOS Gateway (scripts/ceph-rgw.sh) as a real S3 server for the RGW tests.
+  {
+    pkg: 'ceph-mon',
+    why: 'Ceph monitor for the RGW tests (scripts/ceph-rgw.sh)',
+    present: () => has('ceph-mon', ['--version']),
+  },
+  {
+    pkg: 'ceph-mgr',
+    why: 'Ceph manager (optional in scripts/ceph-rgw.sh, WITH_MGR=1)',
+    present: () => has('ceph-mgr', ['--version']),
+  },
+  {
+    pkg: 'ceph-osd',
+    why: 'Ceph object storage daemon for the RGW tests',
+    present: () => has('ceph-osd', ['--version']),
+  },
+  {
+    pkg: 'radosgw',
+    why: 'Ceph RADOS Gateway: the S3 server of the RGW tests',
+    present: () => has('radosgw', ['--version']),
+  },
+  {
+    pkg: 'ceph-common',
+    why: 'ceph and radosgw-admin for scripts/ceph-rgw.sh',
+    present: () => has('ceph', ['--version']) && has('radosgw-admin', ['--version']),
+  },
+  {
+    pkg: 'uuid-runtime',
+    why: 'uuidgen for the Ceph cluster and OSD ids in scripts/ceph-rgw.sh',
+    present: () => has('uuidgen', []),
+  },
 ];
 
 /** Install missing OS packages with apt-get when root; otherwise fail with what to install. */

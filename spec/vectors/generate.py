@@ -377,3 +377,49 @@ model_invalid = [
 for name, entity, value, path in model_invalid:
     model.append({"name": name, "op": f"decode-{entity}", "hex": canon(from_json_form(value)).hex(), "error": "E_FIELD", "path": path})
 write("model.json", "0001", "Data-model records: canonical CBOR maps of Space, Timeline, Track, Item, Manifest", model)
+
+# ---------------------------------------------------------------- backend contract (spec 0005)
+backend = []
+for raw, norm in (('"abc"', "abc"), ("abc", "abc"), ('W/"abc"', "abc"), ('w/"ABC"', "abc"), ('"9B2CF535F27731C974343645A3985328-2"', "9b2cf535f27731c974343645a3985328-2"),
+                  (' "x" ', "x"), ('""', ""), ("", ""), ('W/"d41d8cd98f00b204e9800998ecf8427e"', "d41d8cd98f00b204e9800998ecf8427e"),
+                  ('"a-1"', "a-1"), ('"quoted', '"quoted'), ("W/bare", "bare")):
+    backend.append({"name": f"ETag {raw!r} normalizes to {norm!r}", "op": "normalize-etag", "input": {"etag": raw}, "output": {"etag": norm}})
+
+
+def parse_range(header, size):
+    """RFC 9110 single byte range, clipped like S3; returns (start, end) half-open or an error code."""
+    import re
+    m = re.fullmatch(r"bytes=(\d{0,16})-(\d{0,16})", header.strip())
+    if not m or (m.group(1) == "" and m.group(2) == ""):
+        return "E_BAD_REQUEST"
+    if m.group(1) == "":
+        n = int(m.group(2))
+        if n == 0 or size == 0:
+            return "E_RANGE"
+        return (max(0, size - n), size)
+    start = int(m.group(1))
+    if m.group(2) != "" and int(m.group(2)) < start:
+        return "E_BAD_REQUEST"
+    if start >= size:
+        return "E_RANGE"
+    end = size if m.group(2) == "" else min(int(m.group(2)) + 1, size)
+    return (start, end)
+
+
+for header, size in (("bytes=0-0", 10), ("bytes=0-9", 10), ("bytes=2-", 10), ("bytes=-3", 10), ("bytes=-30", 10), ("bytes=5-99", 10),
+                     ("bytes=9-9", 10), ("bytes=0-", 1), (" bytes=1-2 ", 10), ("bytes=3-3", 4), ("bytes=0-1048575", 104857600),
+                     ("bytes=10-", 10), ("bytes=-0", 10), ("bytes=-1", 0), ("bytes=0-0", 0), ("bytes=11-20", 10),
+                     ("bytes=", 10), ("bytes=a-b", 10), ("items=0-1", 10), ("bytes=0-1,2-3", 10), ("bytes=3-2", 10), ("bytes 0-1", 10),
+                     ("bytes=--1", 10), ("bytes=1.5-2", 10), ("bytes=0x1-2", 10)):
+    result = parse_range(header, size)
+    vector = {"name": f"Range {header!r} of {size} bytes", "op": "parse-range", "input": {"header": header, "size": size}}
+    if isinstance(result, str):
+        vector["error"] = result
+    else:
+        vector["output"] = {"start": result[0], "end": result[1]}
+    backend.append(vector)
+for ref in ("main", "heads/team-a", "tags/v1.0", "heads/a/b/c", "users/ana_b", "0", "a" * 64, "a/b/c/d/e/f/g/h", "x.y-z_w"):
+    backend.append({"name": f"ref name {ref}", "op": "ref-name", "input": {"ref": ref}, "output": {"key": f"spaces/lab/refs/{ref}"}})
+for ref in ("", "Main", "heads//a", "/main", "main/", "..", "heads/..", "a..b", "-x", ".x", "heads/team a", "a/b/c/d/e/f/g/h/i", "a" * 65, "refs\\main", "héad"):
+    backend.append({"name": f"ref name refused: {ref!r}", "op": "ref-name", "input": {"ref": ref}, "error": "E_NAME"})
+write("backend.json", "0005", "Backend contract: ETag normalization, Range headers, ref names and keys", backend)

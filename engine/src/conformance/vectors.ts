@@ -9,6 +9,9 @@ import { decodeManifest, encodeManifest } from '../model/manifest.js';
 import { decodeSpace, encodeSpace } from '../model/space.js';
 import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
 import { decodeTrack, encodeTrack } from '../model/track.js';
+import { normalizeEtag } from '../store/etag.js';
+import { refKey } from '../store/keys.js';
+import { parseRangeHeader } from '../store/range.js';
 import {
   formatRfc3339,
   parseRfc3339,
@@ -109,6 +112,9 @@ const RUNNERS: Record<string, Runner> = {
     if (streamed !== oneShot) throw new Error(`streamed hash ${streamed} differs from one-shot ${oneShot}`);
     return { multihash: oneShot };
   },
+  'normalize-etag': (v) => ({ etag: normalizeEtag(str(v, 'etag')) }),
+  'parse-range': (v) => ({ ...parseRangeHeader(str(v, 'header'), Number(v.input?.size), 'key') }),
+  'ref-name': (v) => ({ key: refKey('lab', str(v, 'ref')) }),
   parse: (v) => {
     if (v.input?.hex !== undefined) return { multihash: multihashToHex(multihashFromHex(str(v, 'hex'))) };
     if (v.input?.uri !== undefined) {

@@ -7,6 +7,7 @@ import { toHex } from '../../cbor/json-form.js';
 import { EngineError } from '../../errors.js';
 import { etagEquals } from '../../store/etag.js';
 import { parseObjectKey } from '../../store/keys.js';
+import { ObjectCache } from '../../store/object-cache.js';
 import type {
   ByteRange,
   GetResult,
@@ -30,13 +31,19 @@ export interface PutStreamOptions extends PutOptions {
   readonly maxBytes?: number;
 }
 
-/** A readable range of an object, for streaming it out. */
+/** A range of an object opened for sending: small ranges come as bytes, large ones as a stream. */
 export interface OpenedObject {
   readonly size: number;
   readonly etag: string;
   readonly range: ByteRange;
-  readonly stream: ReadStream;
+  readonly body?: Buffer;
+  readonly stream?: ReadStream;
 }
+
+/** Ranges up to this size are read in one call; larger ones are streamed in 1 MiB reads. */
+export const BUFFERED_READ_BYTES = 256 * 1024;
+/** Bytes of small files kept in memory (each checked against a stat before it is served). */
+export const SMALL_CACHE_BYTES = 64 << 20;
 
 /**
  * The embedded store's files: one directory, one file per key, written crash-safe (temp file, fsync,
@@ -50,6 +57,9 @@ export class FsStore implements ObjectStore {
   private readonly tmpDir: string;
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly etags = new Map<string, { mtimeMs: number; size: number; etag: string }>();
+  /** Small files' bytes, served without a read while the file's size and mtime are unchanged. */
+  private readonly small = new ObjectCache(SMALL_CACHE_BYTES);
+  private readonly smallStamps = new Map<string, number>();
 
   private constructor(
     readonly dir: string,
@@ -118,7 +128,7 @@ export class FsStore implements ObjectStore {
     return join(this.bucketsDir, bucket, ...segments);
   }
 
-  async head(key: string, bucket = this.bucket): Promise<ObjectInfo & { modified: Date }> {
+  async head(key: string, bucket = this.bucket): Promise<ObjectInfo & { modified: Date; mtimeMs: number }> {
     const path = this.pathOf(bucket, key);
     const info = await stat(path).catch((error) => {
       throw notFound(error, key);
@@ -129,6 +139,7 @@ export class FsStore implements ObjectStore {
       size: info.size,
       etag: await this.etagOf(key, path, info.size, info.mtimeMs),
       modified: info.mtime,
+      mtimeMs: info.mtimeMs,
     };
   }
 
@@ -144,22 +155,41 @@ export class FsStore implements ObjectStore {
   }
 
   /** Open an object (or a range of it) for streaming out. */
-  async openRead(key: string, range?: ByteRange, bucket = this.bucket): Promise<OpenedObject> {
-    const info = await this.head(key, bucket);
+  async openRead(
+    key: string,
+    range?: ByteRange,
+    bucket = this.bucket,
+    known?: ObjectInfo & { mtimeMs: number },
+  ): Promise<OpenedObject> {
+    const info = known ?? (await this.head(key, bucket));
     const r = range ? clipRange(range, info.size, key) : { start: 0, end: info.size };
-    const stream = createReadStream(this.pathOf(bucket, key), {
-      start: r.start,
-      end: Math.max(r.start, r.end - 1),
-      highWaterMark: 1 << 20,
-    });
-    if (r.end === r.start) stream.destroy(); // an empty object: nothing to send
+    const path = this.pathOf(bucket, key);
+    if (info.size <= BUFFERED_READ_BYTES) {
+      // The stat just taken proves the cached copy current (same size, same mtime).
+      const stamp = info.mtimeMs * 2 ** 20 + info.size;
+      let whole = this.smallStamps.get(path) === stamp ? this.small.get(path) : undefined;
+      if (!whole) {
+        whole = await this.readRange(path, { start: 0, end: info.size });
+        this.small.set(path, whole);
+        this.smallStamps.set(path, stamp);
+      }
+      return {
+        size: info.size,
+        etag: info.etag,
+        range: r,
+        body: Buffer.from(whole.buffer, whole.byteOffset + r.start, r.end - r.start),
+      };
+    }
+    if (r.end - r.start <= BUFFERED_READ_BYTES) {
+      return { size: info.size, etag: info.etag, range: r, body: await this.readRange(path, r) };
+    }
+    const stream = createReadStream(path, { start: r.start, end: r.end - 1, highWaterMark: 1 << 20 });
     return { size: info.size, etag: info.etag, range: r, stream };
   }
 
-  async get(key: string, range?: ByteRange, bucket = this.bucket): Promise<GetResult> {
-    const info = await this.head(key, bucket);
-    const r = range ? clipRange(range, info.size, key) : { start: 0, end: info.size };
-    const handle = await open(this.pathOf(bucket, key), 'r');
+  /** Bytes [start, end) of a file, with one open and as few reads as the kernel allows. */
+  private async readRange(path: string, r: ByteRange): Promise<Buffer> {
+    const handle = await open(path, 'r');
     try {
       const body = Buffer.allocUnsafe(r.end - r.start);
       let done = 0;
@@ -168,10 +198,16 @@ export class FsStore implements ObjectStore {
         if (bytesRead === 0) break;
         done += bytesRead;
       }
-      return { body: body.subarray(0, done), etag: info.etag, size: info.size };
+      return body.subarray(0, done);
     } finally {
       await handle.close();
     }
+  }
+
+  async get(key: string, range?: ByteRange, bucket = this.bucket): Promise<GetResult> {
+    const info = await this.head(key, bucket);
+    const r = range ? clipRange(range, info.size, key) : { start: 0, end: info.size };
+    return { body: await this.readRange(this.pathOf(bucket, key), r), etag: info.etag, size: info.size };
   }
 
   async put(key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -231,7 +267,8 @@ export class FsStore implements ObjectStore {
           );
         }
         await this.install(tmp, path, key);
-        this.etags.delete(path);
+        const info = await stat(path);
+        this.etags.set(path, { size: info.size, mtimeMs: info.mtimeMs, etag });
         return { etag };
       });
     } finally {

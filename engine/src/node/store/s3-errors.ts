@@ -25,6 +25,8 @@ export function s3ErrorOf(error: unknown): { status: number; code: string; messa
 /** The engine error for an S3 error response (status, S3 code, message), naming the key. */
 export function engineErrorOf(status: number, s3Code: string, message: string, what: string): EngineError {
   const detail = `${what}: HTTP ${status}${s3Code ? ` ${s3Code}` : ''}${message ? `: ${message}` : ''}`;
+  // A missing bucket is a misconfigured store, not a missing key: it must not read as "no such ref".
+  if (status === 404 && s3Code === 'NoSuchBucket') return new EngineError('E_STORE', detail);
   if (status === 404) return new EngineError('E_NOT_FOUND', detail);
   if (status === 412) return new EngineError('E_PRECONDITION', detail);
   if (status === 416) return new EngineError('E_RANGE', detail);

@@ -84,7 +84,7 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
   const h1 = createH1Server({ keepAliveTimeout: 65_000 }, handler);
   const h2 = createH2Server({ settings: { maxConcurrentStreams: 256 } }, handler);
   const sockets = new Set<Socket>();
-  const tcp = createTcpServer((socket) => {
+  const tcp = createTcpServer({ noDelay: true }, (socket) => {
     stats.connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -249,15 +249,12 @@ async function getObject(
     res.writeHead(200, { ...headers, 'content-length': info.size }).end();
     return;
   }
-  const opened = await context.store.openRead(key, range, bucket);
+  const opened = await context.store.openRead(key, range, bucket, info);
   const length = opened.range.end - opened.range.start;
   if (range) headers['content-range'] = `bytes ${opened.range.start}-${opened.range.end - 1}/${opened.size}`;
   res.writeHead(range ? 206 : 200, { ...headers, 'content-length': length });
-  if (length === 0) {
-    res.end();
-    return;
-  }
-  await pipeline(opened.stream, res as NodeJS.WritableStream);
+  if (opened.stream) await pipeline(opened.stream, res as NodeJS.WritableStream);
+  else res.end(opened.body!);
 }
 
 async function* checkedBody(req: Request, declared: string | undefined, limit: number, key: string) {
