@@ -47,6 +47,19 @@ export class ObjectCache {
     }
   }
 
+  /** Whether `key` is cached, without counting a hit or a miss. */
+  has(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /** Drop one entry (e.g. when the bytes under a key were replaced). */
+  delete(key: string): void {
+    const old = this.entries.get(key);
+    if (old === undefined) return;
+    this.entries.delete(key);
+    this.bytes -= old.length;
+  }
+
   /** Counters and current size. */
   snapshot(): CacheStats {
     return { ...this.stats, bytes: this.bytes, entries: this.entries.size };

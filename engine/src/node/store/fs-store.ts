@@ -60,6 +60,7 @@ export class FsStore implements ObjectStore {
   /** Small files' bytes, served without a read while the file's size and mtime are unchanged. */
   private readonly small = new ObjectCache(SMALL_CACHE_BYTES);
   private readonly smallStamps = new Map<string, number>();
+  private readonly contentInfo = new Map<string, ObjectInfo & { modified: Date; mtimeMs: number }>();
 
   private constructor(
     readonly dir: string,
@@ -130,6 +131,10 @@ export class FsStore implements ObjectStore {
 
   async head(key: string, bucket = this.bucket): Promise<ObjectInfo & { modified: Date; mtimeMs: number }> {
     const path = this.pathOf(bucket, key);
+    // Content never changes under its key except through this store (a repair), so a cached content
+    // object needs no stat; refs and other keys are checked on disk every time.
+    const known = this.contentInfo.get(path);
+    if (known && this.small.has(path)) return known;
     const info = await stat(path).catch((error) => {
       throw notFound(error, key);
     });
@@ -172,6 +177,7 @@ export class FsStore implements ObjectStore {
         whole = await this.readRange(path, { start: 0, end: info.size });
         this.small.set(path, whole);
         this.smallStamps.set(path, stamp);
+        if (parseObjectKey(key) && 'modified' in info) this.contentInfo.set(path, info as ObjectInfo & { modified: Date; mtimeMs: number });
       }
       return {
         size: info.size,
@@ -267,6 +273,7 @@ export class FsStore implements ObjectStore {
           );
         }
         await this.install(tmp, path, key);
+        this.forget(path);
         const info = await stat(path);
         this.etags.set(path, { size: info.size, mtimeMs: info.mtimeMs, etag });
         return { etag };
@@ -307,6 +314,7 @@ export class FsStore implements ObjectStore {
 
   async delete(key: string, bucket = this.bucket): Promise<void> {
     const path = this.pathOf(bucket, key);
+    this.forget(path);
     await this.withLock(path, () =>
       unlink(path).catch((error) => {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
@@ -330,6 +338,14 @@ export class FsStore implements ObjectStore {
     const page = pageKeys(await this.keysUnder(prefix, bucket), { ...options, prefix });
     const objects = await Promise.all(page.keys.map((key) => this.head(key, bucket)));
     return page.nextToken === undefined ? { objects } : { objects, nextToken: page.nextToken };
+  }
+
+  /** Drop what is cached about a file whose bytes changed. */
+  private forget(path: string): void {
+    this.small.delete(path);
+    this.smallStamps.delete(path);
+    this.contentInfo.delete(path);
+    this.etags.delete(path);
   }
 
   /** Run `fn` with the key's lock held; waiters queue in order. */
