@@ -1,0 +1,137 @@
+import { Tag } from 'cbor-x';
+import { assertMultihash, type Multihash } from '../address/multihash.js';
+import { TAGS, tagTick, untagTick } from '../cbor/tags.js';
+import { EngineError } from '../errors.js';
+import { FieldReader, fieldError } from '../model/fields.js';
+import { assertName } from '../model/names.js';
+import type { Tick } from '../time/ticks.js';
+import { openObject, sealObject } from './envelope.js';
+
+/** Objects are at most 100 MiB in v0 (spec 0005 §2); a bucket splits below it (spec 0007 §6.4). */
+export const MAX_BUCKET_BYTES = 100 * 1024 * 1024;
+
+/** One item going into a bucket: where it sits on the timeline and its bytes. */
+export interface BucketItem {
+  readonly tick: Tick;
+  readonly duration?: Tick;
+  readonly bytes: Uint8Array;
+}
+
+/** Where an item landed: bytes [start, end) of the bucket object. */
+export interface ItemLocator {
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A decoded bucket header with each item's place. */
+export interface BucketContents {
+  readonly timeline: string;
+  readonly track: string;
+  readonly kind: 'stream' | 'event';
+  readonly spatialIndex?: Multihash;
+  readonly items: readonly { tick: Tick; duration: Tick; start: number; end: number }[];
+}
+
+const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
+
+/**
+ * Pack items (ticks strictly increasing) into one bucket object (spec 0007 §6): header with the ticks
+ * as deltas and the item lengths as a positional array, then the items' bytes back to back, so an
+ * item's address is a plain byte range (for stream tracks, a whole CMAF fragment).
+ */
+export function encodeBucket(input: {
+  timeline: string;
+  track: string;
+  kind: 'stream' | 'event';
+  items: readonly BucketItem[];
+  spatialIndex?: Multihash;
+}): { bytes: Uint8Array; locators: ItemLocator[] } {
+  const { items } = input;
+  if (items.length === 0) throw new EngineError('E_FIELD', `bucket of ${input.track}: no items`);
+  const deltas: (number | bigint)[] = [];
+  const durations: (number | bigint)[] = [];
+  const lengths: number[] = [];
+  let payloadBytes = 0;
+  items.forEach((item, i) => {
+    if (i > 0 && item.tick <= items[i - 1]!.tick) {
+      fieldError(
+        `bucket of ${input.track}: items[${i}].tick`,
+        `ticks must increase (${item.tick} after ${items[i - 1]!.tick})`,
+      );
+    }
+    deltas.push(i === 0 ? 0 : item.tick - items[i - 1]!.tick);
+    durations.push(item.duration ?? 0n);
+    lengths.push(item.bytes.length);
+    payloadBytes += item.bytes.length;
+  });
+  const header: Record<string, unknown> = {
+    v: 0,
+    kind: input.kind,
+    track: assertName(input.track, 'bucket track'),
+    first: tagTick(items[0]!.tick),
+    deltas,
+    lengths,
+    timeline: assertName(input.timeline, 'bucket timeline'),
+  };
+  if (durations.some((d) => d !== 0n)) header.durations = durations;
+  if (input.spatialIndex) header.spatial_index = new Tag(assertMultihash(input.spatialIndex), TAGS.multihash);
+  const bytes = sealObject(
+    'bucket',
+    header,
+    items.map((item) => item.bytes),
+  );
+  if (bytes.length > MAX_BUCKET_BYTES) {
+    throw new EngineError(
+      'E_TOO_LARGE',
+      `bucket of ${input.track} would be ${bytes.length} bytes, over ${MAX_BUCKET_BYTES}`,
+    );
+  }
+  let at = bytes.length - payloadBytes;
+  const locators = lengths.map((length) => {
+    const locator = { start: at, end: at + length };
+    at += length;
+    return locator;
+  });
+  return { bytes, locators };
+}
+
+/** Read a bucket's header and the place of each item (lineage: pass the spatial index it must carry). */
+export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents {
+  const { header, payloadStart } = openObject(bytes, 'bucket', what);
+  const r = new FieldReader(header, what, [
+    'v',
+    'kind',
+    'track',
+    'timeline',
+    'first',
+    'deltas',
+    'durations',
+    'lengths',
+    'spatial_index',
+  ]);
+  if (r.uint('v') !== 0) fieldError(r.at('v'), 'bucket version is not 0');
+  const deltas = r.array('deltas');
+  const lengths = r.array('lengths');
+  const durations = r.has('durations') ? r.array('durations') : undefined;
+  if (lengths.length !== deltas.length || (durations && durations.length !== deltas.length)) {
+    fieldError(what, 'deltas, durations and lengths must be the same length');
+  }
+  let tick = untagTick(r.raw('first'), r.at('first'));
+  let at = payloadStart;
+  const items = deltas.map((delta, i) => {
+    if (i > 0) tick += big(delta);
+    const length = lengths[i] as number;
+    const item = { tick, duration: durations ? big(durations[i]) : 0n, start: at, end: at + length };
+    at += length;
+    return item;
+  });
+  if (at !== bytes.length) fieldError(what, `items cover ${at} bytes but the object has ${bytes.length}`);
+  const spatial = r.has('spatial_index') ? ((r.raw('spatial_index') as Tag).value as Multihash) : undefined;
+  return {
+    timeline: r.name('timeline'),
+    track: r.name('track'),
+    kind: r.oneOf('kind', ['stream', 'event'] as const),
+    items,
+    ...(spatial && { spatialIndex: spatial }),
+  };
+}

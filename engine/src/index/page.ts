@@ -1,0 +1,169 @@
+import { Tag } from 'cbor-x';
+import { type Multihash, multihashToHex } from '../address/multihash.js';
+import { TAGS, tagTick } from '../cbor/tags.js';
+import { openObject, sealObject } from '../format/envelope.js';
+import { FieldReader, fieldError } from '../model/fields.js';
+import { assertName } from '../model/names.js';
+import type { Tick } from '../time/ticks.js';
+
+/** One item in a track's index: its time and where its bytes are (spec 0007 §7). */
+export interface IndexEntry {
+  readonly tick: Tick;
+  /** 0 when the item has no duration. */
+  readonly duration: Tick;
+  readonly object: Multihash;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A child of an inner page: the key range under it, its page, and how many entries it holds. */
+export interface ChildRef {
+  readonly first: Tick;
+  readonly last: Tick;
+  readonly page: Multihash;
+  readonly count: number;
+}
+
+export type IndexPage =
+  | { readonly level: 0; readonly track: string; readonly entries: readonly IndexEntry[] }
+  | { readonly level: number; readonly track: string; readonly children: readonly ChildRef[] };
+
+const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
+const mhTag = (mh: Multihash) => new Tag(mh, TAGS.multihash);
+
+function deltasOf(ticks: readonly Tick[]): (number | bigint)[] {
+  return ticks.map((t, i) => (i === 0 ? 0 : t - ticks[i - 1]!));
+}
+
+function undelta(first: Tick, deltas: readonly unknown[]): Tick[] {
+  let tick = first;
+  return deltas.map((d, i) => (i === 0 ? tick : (tick += big(d))));
+}
+
+/**
+ * A leaf page: times as deltas from the first, and positional arrays for the rest. Objects are listed
+ * once per page and referred to by position, since neighbouring items share buckets.
+ */
+export function encodeLeaf(track: string, entries: readonly IndexEntry[]): Uint8Array {
+  const objects: Multihash[] = [];
+  const position = new Map<string, number>();
+  const refs = entries.map((e) => {
+    const hex = multihashToHex(e.object);
+    let i = position.get(hex);
+    if (i === undefined) {
+      i = objects.length;
+      objects.push(e.object);
+      position.set(hex, i);
+    }
+    return i;
+  });
+  const header: Record<string, unknown> = {
+    v: 0,
+    kind: 'leaf',
+    refs,
+    first: tagTick(entries[0]!.tick),
+    track: assertName(track, 'index track'),
+    deltas: deltasOf(entries.map((e) => e.tick)),
+    starts: entries.map((e) => e.start),
+    lengths: entries.map((e) => e.end - e.start),
+    objects: objects.map(mhTag),
+  };
+  if (entries.some((e) => e.duration !== 0n)) header.durations = entries.map((e) => e.duration);
+  return sealObject('indexPage', header);
+}
+
+/** An inner page: each child's first tick (as deltas), span to its last tick, page and entry count. */
+export function encodeNode(track: string, level: number, children: readonly ChildRef[]): Uint8Array {
+  return sealObject('indexPage', {
+    v: 0,
+    kind: 'node',
+    level,
+    first: tagTick(children[0]!.first),
+    track: assertName(track, 'index track'),
+    counts: children.map((c) => c.count),
+    deltas: deltasOf(children.map((c) => c.first)),
+    spans: children.map((c) => c.last - c.first),
+    children: children.map((c) => mhTag(c.page)),
+  });
+}
+
+/** Decode an index page (leaf or inner), checking its arrays line up. */
+export function decodePage(bytes: Uint8Array, what = 'index page'): IndexPage {
+  const { header } = openObject(bytes, 'indexPage', what);
+  const kind = (header as { kind?: unknown })?.kind;
+  if (kind === 'leaf') {
+    const r = new FieldReader(header, what, [
+      'v',
+      'kind',
+      'refs',
+      'first',
+      'track',
+      'deltas',
+      'starts',
+      'lengths',
+      'objects',
+      'durations',
+    ]);
+    const ticks = undelta(r.tick('first'), r.array('deltas'));
+    const objects = r.multihashes('objects');
+    const refs = r.array('refs') as number[];
+    const starts = r.array('starts') as number[];
+    const lengths = r.array('lengths') as number[];
+    const durations = r.has('durations') ? r.array('durations') : undefined;
+    if (refs.length !== ticks.length || starts.length !== ticks.length || lengths.length !== ticks.length) {
+      fieldError(what, 'leaf arrays differ in length');
+    }
+    return {
+      level: 0,
+      track: r.name('track'),
+      entries: ticks.map((tick, i) => {
+        const object = objects[refs[i]!];
+        if (!object) fieldError(`${what}.refs[${i}]`, `object ${refs[i]} is not listed`);
+        return {
+          tick,
+          duration: durations ? big(durations[i]) : 0n,
+          object,
+          start: starts[i]!,
+          end: starts[i]! + lengths[i]!,
+        };
+      }),
+    };
+  }
+  if (kind === 'node') {
+    const r = new FieldReader(header, what, [
+      'v',
+      'kind',
+      'level',
+      'first',
+      'track',
+      'counts',
+      'deltas',
+      'spans',
+      'children',
+    ]);
+    const firsts = undelta(r.tick('first'), r.array('deltas'));
+    const spans = r.array('spans');
+    const counts = r.array('counts') as number[];
+    const children = r.multihashes('children');
+    if (
+      spans.length !== firsts.length ||
+      counts.length !== firsts.length ||
+      children.length !== firsts.length
+    ) {
+      fieldError(what, 'node arrays differ in length');
+    }
+    const level = r.uint('level');
+    if (level < 1) fieldError(r.at('level'), 'an inner page is at level 1 or above');
+    return {
+      level,
+      track: r.name('track'),
+      children: firsts.map((first, i) => ({
+        first,
+        last: first + big(spans[i]),
+        page: children[i]!,
+        count: counts[i]!,
+      })),
+    };
+  }
+  return fieldError(`${what}.kind`, `expected "leaf" or "node", got ${JSON.stringify(kind)}`);
+}

@@ -1,0 +1,188 @@
+import { hashBytes, type Multihash, multihashToHex } from '../address/multihash.js';
+import { EngineError } from '../errors.js';
+import type { Tick } from '../time/ticks.js';
+import { chunkEnds } from './chunking.js';
+import {
+  type ChildRef,
+  decodePage,
+  encodeLeaf,
+  encodeNode,
+  type IndexEntry,
+  type IndexPage,
+} from './page.js';
+
+/** The root of a track's index: its page, height (1 = a single leaf), entry count and tick span. */
+export interface TreeRoot {
+  readonly page: Multihash;
+  readonly height: number;
+  readonly count: number;
+  readonly first: Tick;
+  readonly last: Tick;
+}
+
+/** A built tree: its root and every page's bytes by multihash hex (to be stored). */
+export interface BuiltTree {
+  readonly root: TreeRoot;
+  readonly pages: Map<string, Uint8Array>;
+}
+
+/**
+ * Build a track's index from entries sorted by tick, each tick once (spec 0007 §7): leaves cut at
+ * content-defined boundaries, then inner levels over their first ticks, until one page remains. The same
+ * entries always give the same pages, whatever order they were written in.
+ */
+export function buildTree(track: string, entries: readonly IndexEntry[]): BuiltTree | undefined {
+  if (entries.length === 0) return undefined;
+  for (let i = 1; i < entries.length; i++) {
+    if (entries[i]!.tick <= entries[i - 1]!.tick) {
+      throw new EngineError(
+        'E_FIELD',
+        `index of ${track}: ticks must increase (${entries[i]!.tick} after ${entries[i - 1]!.tick})`,
+      );
+    }
+  }
+  const pages = new Map<string, Uint8Array>();
+  const store = (bytes: Uint8Array) => {
+    const mh = hashBytes(bytes);
+    pages.set(multihashToHex(mh), bytes);
+    return mh;
+  };
+  let level: ChildRef[] = [];
+  let start = 0;
+  for (const end of chunkEnds(
+    entries.map((e) => e.tick),
+    0,
+  )) {
+    const slice = entries.slice(start, end);
+    level.push({
+      first: slice[0]!.tick,
+      last: slice[slice.length - 1]!.tick,
+      page: store(encodeLeaf(track, slice)),
+      count: slice.length,
+    });
+    start = end;
+  }
+  let height = 1;
+  while (level.length > 1) {
+    const next: ChildRef[] = [];
+    start = 0;
+    for (const end of chunkEnds(
+      level.map((c) => c.first),
+      height,
+    )) {
+      const slice = level.slice(start, end);
+      next.push({
+        first: slice[0]!.first,
+        last: slice[slice.length - 1]!.last,
+        page: store(encodeNode(track, height, slice)),
+        count: slice.reduce((s, c) => s + c.count, 0),
+      });
+      start = end;
+    }
+    level = next;
+    height++;
+  }
+  const top = level[0]!;
+  return { root: { page: top.page, height, count: top.count, first: top.first, last: top.last }, pages };
+}
+
+/** Find the last index in a sorted list whose key is <= t, or -1. */
+function floorIndex<T>(list: readonly T[], key: (x: T) => Tick, t: Tick): number {
+  let lo = 0;
+  let hi = list.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (key(list[mid]!) <= t) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * Reads a track's index: one page GET per level on a cold path, none once the pages are cached
+ * (decoded pages are kept in a bounded cache).
+ */
+export class TreeReader {
+  private readonly decoded = new Map<string, IndexPage>();
+  /** Pages fetched through `load` (cache misses). */
+  pagesLoaded = 0;
+
+  /** @param maxPages decoded pages kept, least recently used out first (pages never change). */
+  constructor(
+    private readonly load: (page: Multihash) => Promise<Uint8Array>,
+    private readonly maxPages = 8192,
+  ) {}
+
+  /** A page, decoded, from the cache or the loader. */
+  async page(mh: Multihash): Promise<IndexPage> {
+    const hex = multihashToHex(mh);
+    const hit = this.decoded.get(hex);
+    if (hit) {
+      this.decoded.delete(hex); // re-insert: Map order is recency order
+      this.decoded.set(hex, hit);
+      return hit;
+    }
+    const page = decodePage(await this.load(mh), `index page ${hex}`);
+    this.pagesLoaded++;
+    this.decoded.set(hex, page);
+    if (this.decoded.size > this.maxPages) this.decoded.delete(this.decoded.keys().next().value!);
+    return page;
+  }
+
+  /** The entry with the greatest tick <= t, or undefined. */
+  async floor(root: TreeRoot, t: Tick): Promise<IndexEntry | undefined> {
+    if (t < root.first) return undefined;
+    let page = await this.page(root.page);
+    while (page.level > 0) {
+      const children = (page as { children: readonly ChildRef[] }).children;
+      const i = floorIndex(children, (c) => c.first, t);
+      if (i < 0) return undefined;
+      page = await this.page(children[i]!.page);
+    }
+    const entries = (page as { entries: readonly IndexEntry[] }).entries;
+    const i = floorIndex(entries, (e) => e.tick, t);
+    return i < 0 ? undefined : entries[i];
+  }
+
+  /** Entries with t0 <= tick < t1, in tick order, streamed page by page. */
+  async *range(root: TreeRoot, t0: Tick, t1: Tick): AsyncGenerator<IndexEntry> {
+    if (t1 <= t0 || t0 > root.last || t1 <= root.first) return;
+    yield* this.walk(root.page, t0, t1);
+  }
+
+  private async *walk(mh: Multihash, t0: Tick, t1: Tick): AsyncGenerator<IndexEntry> {
+    const page = await this.page(mh);
+    if (page.level === 0) {
+      const entries = (page as { entries: readonly IndexEntry[] }).entries;
+      for (
+        let i = Math.max(
+          0,
+          floorIndex(entries, (e) => e.tick, t0),
+        );
+        i < entries.length;
+        i++
+      ) {
+        const e = entries[i]!;
+        if (e.tick >= t1) return;
+        if (e.tick >= t0) yield e;
+      }
+      return;
+    }
+    const children = (page as { children: readonly ChildRef[] }).children;
+    for (
+      let i = Math.max(
+        0,
+        floorIndex(children, (c) => c.first, t0),
+      );
+      i < children.length;
+      i++
+    ) {
+      const child = children[i]!;
+      if (child.first >= t1) return;
+      if (child.last >= t0) yield* this.walk(child.page, t0, t1);
+    }
+  }
+}
