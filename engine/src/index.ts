@@ -44,6 +44,34 @@ export {
   type VectorOutcome,
 } from './conformance/vectors.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
+export {
+  type BucketContents,
+  type BucketItem,
+  decodeBucket,
+  encodeBucket,
+  type ItemLocator,
+  MAX_BUCKET_BYTES,
+} from './format/bucket.js';
+export {
+  type Envelope,
+  MAGIC,
+  OBJECT_KINDS,
+  type ObjectKind,
+  openObject,
+  PREAMBLE_BYTES,
+  readPreamble,
+  sealObject,
+} from './format/envelope.js';
+export { chunkEnds, isBoundary, MAX_FANOUT, TARGET_FANOUT, tickHash } from './index/chunking.js';
+export {
+  type ChildRef,
+  decodePage,
+  encodeLeaf,
+  encodeNode,
+  type IndexEntry,
+  type IndexPage,
+} from './index/page.js';
+export { type BuiltTree, buildTree, TreeReader, type TreeRoot } from './index/tree.js';
 export { decodeItem, encodeItem, type Item, itemFromCbor, itemToCbor, validateItem } from './model/item.js';
 export {
   decodeManifest,
@@ -53,7 +81,6 @@ export {
   manifestFromCbor,
   manifestToCbor,
 } from './model/manifest.js';
-
 export { assertName, isName } from './model/names.js';
 export { decodeSpace, encodeSpace, type Space, spaceFromCbor, spaceToCbor } from './model/space.js';
 export {
