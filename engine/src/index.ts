@@ -43,6 +43,10 @@ export {
   type VectorFile,
   type VectorOutcome,
 } from './conformance/vectors.js';
+export { type Published, type PublishOptions, publish } from './db/publish.js';
+export { type RangePage, type RangeQuery, type ReadItem, range, read } from './db/read.js';
+export { findTrack, type Resolved, Session } from './db/session.js';
+export { type StagedItem, type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {
   type BucketContents,
@@ -80,6 +84,8 @@ export {
   type Manifest,
   manifestFromCbor,
   manifestToCbor,
+  openManifest,
+  sealManifest,
 } from './model/manifest.js';
 export { assertName, isName } from './model/names.js';
 export { decodeSpace, encodeSpace, type Space, spaceFromCbor, spaceToCbor } from './model/space.js';
@@ -90,6 +96,7 @@ export {
   timelineFromCbor,
   timelineToCbor,
 } from './model/timeline.js';
+export type { TrackIndex } from './model/track.js';
 export {
   decodeTrack,
   encodeTrack,

@@ -37,7 +37,10 @@ function deltasOf(ticks: readonly Tick[]): (number | bigint)[] {
 
 function undelta(first: Tick, deltas: readonly unknown[]): Tick[] {
   let tick = first;
-  return deltas.map((d, i) => (i === 0 ? tick : (tick += big(d))));
+  return deltas.map((d, i) => {
+    if (i > 0) tick += big(d);
+    return tick;
+  });
 }
 
 /**

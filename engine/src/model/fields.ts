@@ -134,9 +134,14 @@ export class FieldReader {
   }
 
   multihashes(key: string): Multihash[] {
-    const list = this.array(key);
+    return this.multihashesOf(this.array(key), key);
+  }
+
+  /** Tagged multihashes from a list, errors naming `key`. */
+  multihashesOf(list: readonly unknown[], key: string): Multihash[] {
     return list.map((entry, i) => {
-      const where = `${this.at(key)}[${i}]`;
+      const where =
+        list.length === 1 && !Array.isArray(this.record[key]) ? this.at(key) : `${this.at(key)}[${i}]`;
       if (!(entry instanceof Tag) || entry.tag !== TAGS.multihash) {
         wrong(where, `expected a multihash (CBOR tag ${TAGS.multihash}), got ${quote(entry)}`);
       }

@@ -2,6 +2,7 @@ import { Tag } from 'cbor-x';
 import { assertMultihash, type Multihash, multihashToHex } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { TAGS } from '../cbor/tags.js';
+import { openObject, sealObject } from '../format/envelope.js';
 import type { UnixNanos } from '../time/clock.js';
 import { FieldReader, fieldError } from './fields.js';
 import { assertName } from './names.js';
@@ -131,4 +132,16 @@ export function encodeManifest(manifest: Manifest): Uint8Array {
 /** Decode and validate a Manifest. */
 export function decodeManifest(bytes: Uint8Array): Manifest {
   return manifestFromCbor(decodeCanonical(bytes));
+}
+
+/** The manifest as a stored object: the envelope (spec 0007 §2) around its CBOR map. */
+export function sealManifest(manifest: Manifest): Uint8Array {
+  const map = manifestToCbor(manifest);
+  manifestFromCbor(map);
+  return sealObject('manifest', map);
+}
+
+/** Read a stored manifest object. */
+export function openManifest(bytes: Uint8Array, what = 'manifest'): Manifest {
+  return manifestFromCbor(openObject(bytes, 'manifest', what).header, what);
 }

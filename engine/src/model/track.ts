@@ -1,7 +1,8 @@
 import { Tag } from 'cbor-x';
 import { assertModality, parseModality } from '../address/modality.js';
+import type { Multihash } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
-import { TAGS, tagDuration } from '../cbor/tags.js';
+import { TAGS, tagDuration, tagTick } from '../cbor/tags.js';
 import type { Rate } from '../time/rate.js';
 import type { Tick } from '../time/ticks.js';
 import { FieldReader, fieldError } from './fields.js';
@@ -36,6 +37,42 @@ export interface Track {
   readonly bucketDuration?: Tick;
   /** Free-form descriptive fields (language, device, units). */
   readonly attrs?: Readonly<Record<string, unknown>>;
+  /** In a manifest: the root of the track's index (spec 0007 §7), absent while the track is empty. */
+  readonly index?: TrackIndex;
+}
+
+/** Where a track's items are found: the root page of its index and what is under it. */
+export interface TrackIndex {
+  readonly root: Multihash;
+  readonly height: number;
+  readonly count: number;
+  readonly first: Tick;
+  readonly last: Tick;
+}
+
+function indexToCbor(index: TrackIndex): Record<string, unknown> {
+  return {
+    last: tagTick(index.last),
+    root: new Tag(index.root, TAGS.multihash),
+    count: index.count,
+    first: tagTick(index.first),
+    height: index.height,
+  };
+}
+
+function indexFromCbor(value: unknown, path: string): TrackIndex {
+  const r = new FieldReader(value, path, ['last', 'root', 'count', 'first', 'height']);
+  const [root] = r.multihashesOf([r.raw('root')], 'root');
+  const index = {
+    root: root!,
+    height: r.uint('height'),
+    count: r.uint('count'),
+    first: r.tick('first'),
+    last: r.tick('last'),
+  };
+  if (index.height < 1 || index.count < 1 || index.last < index.first)
+    fieldError(path, 'height and count must be positive, last >= first');
+  return index;
 }
 
 /** Refuse a track whose kind-specific fields do not fit its kind. */
@@ -81,6 +118,7 @@ export function trackToCbor(track: Track, path = 'track'): Record<string, unknow
   if (track.codecs !== undefined) out.codecs = track.codecs;
   if (track.bucketDuration !== undefined) out.bucket_duration = tagDuration(track.bucketDuration);
   if (track.attrs !== undefined) out.attrs = track.attrs;
+  if (track.index !== undefined) out.index = indexToCbor(track.index);
   return out;
 }
 
@@ -95,6 +133,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     'codecs',
     'bucket_duration',
     'attrs',
+    'index',
   ]);
   const track: {
     -readonly [K in keyof Track]: Track[K];
@@ -117,6 +156,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
   if (r.has('codecs')) track.codecs = r.text('codecs', 256);
   if (r.has('bucket_duration')) track.bucketDuration = r.duration('bucket_duration');
   if (r.has('attrs')) track.attrs = r.map('attrs');
+  if (r.has('index')) track.index = indexFromCbor(r.raw('index'), r.at('index'));
   return validateTrack(track, path);
 }
 

@@ -177,7 +177,8 @@ export class FsStore implements ObjectStore {
         whole = await this.readRange(path, { start: 0, end: info.size });
         this.small.set(path, whole);
         this.smallStamps.set(path, stamp);
-        if (parseObjectKey(key) && 'modified' in info) this.contentInfo.set(path, info as ObjectInfo & { modified: Date; mtimeMs: number });
+        if (parseObjectKey(key) && 'modified' in info)
+          this.contentInfo.set(path, info as ObjectInfo & { modified: Date; mtimeMs: number });
       }
       return {
         size: info.size,

@@ -1,0 +1,258 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hashBytes, multihashToHex } from '../address/multihash.js';
+import { EngineError } from '../errors.js';
+import { CountingStore } from '../store/counting-store.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { ObjectStore, PutOptions } from '../store/object-store.js';
+import { RefConflictError, SpaceStore } from '../store/space-store.js';
+import { parseRate } from '../time/rate.js';
+import { publish } from './publish.js';
+import { range, read } from './read.js';
+import { Session } from './session.js';
+import { Writer } from './writer.js';
+
+const SECOND = 1_000_000_000n;
+const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code === c;
+
+function newWriter(base?: ConstructorParameters<typeof Writer>[0]) {
+  return new Writer(base)
+    .timeline({ name: 's1', genesis: 1_764_000_000_000_000_000n })
+    .track({
+      timeline: 's1',
+      name: 'cam',
+      kind: 'stream',
+      modality: 'video.h264',
+      rate: parseRate('90000'),
+      codecs: 'avc1.64001f',
+    })
+    .track({
+      timeline: 's1',
+      name: 'det',
+      kind: 'event',
+      modality: 'event.detection',
+      bucketDuration: 60n * SECOND,
+    });
+}
+
+/** 5 minutes of 2 s fragments and a detection every 300 ms. */
+function fill(writer: Writer, minutes = 5) {
+  const fragments = [];
+  for (let t = 0n; t < BigInt(minutes) * 60n * SECOND; t += 2n * SECOND) {
+    fragments.push({ tick: t, duration: 2n * SECOND, payload: new TextEncoder().encode(`fragment@${t}`) });
+  }
+  writer.write('s1', 'cam', fragments);
+  const detections = [];
+  for (let t = 0n; t < BigInt(minutes) * 60n * SECOND; t += 300_000_000n) {
+    detections.push({ tick: t, payload: { label: t % 2n === 0n ? 'person' : 'car', score: 0.5 } });
+  }
+  writer.write('s1', 'det', detections);
+  return { fragments: fragments.length, detections: detections.length };
+}
+
+test('write, publish, resolve, read and range round-trip a session', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const session = new Session(space);
+  const writer = newWriter();
+  const counts = fill(writer);
+  const published = await publish(session, writer, { ref: 'main', author: 'ana', message: 'first' });
+  assert.ok(published.objectsWritten > 5);
+
+  const fresh = new Session(space);
+  const main = (await fresh.resolve('main'))!;
+  assert.equal(multihashToHex(main.hash), multihashToHex(published.hash));
+  const det = main.manifest.tracks.find((t) => t.name === 'det')!;
+  assert.equal(det.index?.count, counts.detections);
+
+  // stream: the fragment covering a tick; event: the item at or before it
+  const frag = await read(fresh, main, { timeline: 's1', track: 'cam', tick: 61n * SECOND + 5n });
+  assert.equal(new TextDecoder().decode(frag!.bytes), `fragment@${60n * SECOND}`);
+  assert.equal(frag!.address.end - frag!.address.start, frag!.bytes.length);
+  const event = await read(fresh, main, { timeline: 's1', track: 'det', tick: 1_000_000_001n });
+  assert.equal(event!.tick, 900_000_000n);
+  assert.deepEqual(event!.payload, { label: 'person', score: 0.5 });
+  assert.equal(await read(fresh, main, { timeline: 's1', track: 'cam', tick: 10_000n * SECOND }), undefined);
+
+  // one second of both tracks
+  const window = await range(fresh, main, { timeline: 's1', t0: 30n * SECOND, t1: 31n * SECOND });
+  assert.deepEqual(
+    window.items.map((i) => `${i.track}@${i.tick}`),
+    ['cam@30000000000', 'det@30000000000', 'det@30300000000', 'det@30600000000', 'det@30900000000'],
+  );
+
+  // paging with a cursor gives exactly the unpaged answer
+  const all = await range(fresh, main, { timeline: 's1', t0: 0n, t1: 60n * SECOND });
+  const paged = [];
+  let cursor: string | undefined;
+  do {
+    const page = await range(fresh, main, {
+      timeline: 's1',
+      t0: 0n,
+      t1: 60n * SECOND,
+      limit: 37,
+      ...(cursor && { cursor }),
+    });
+    paged.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor);
+  assert.deepEqual(
+    paged.map((i) => `${i.track}@${i.tick}`),
+    all.items.map((i) => `${i.track}@${i.tick}`),
+  );
+  assert.equal(all.items.length, 30 + 200);
+});
+
+test('a second publish adds to a track, keeps the old items, and names its parent', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const session = new Session(space);
+  const first = await publish(
+    session,
+    (() => {
+      const w = newWriter();
+      fill(w);
+      return w;
+    })(),
+    { ref: 'main' },
+  );
+  const writer = new Writer(first);
+  writer.write('s1', 'det', [
+    { tick: 150_000_000n, payload: { label: 'dog', score: 0.9 } },
+    { tick: 0n, payload: { label: 'replaced' } },
+  ]);
+  writer.write('s1', 'cam', [{ tick: 300n * SECOND, duration: 2n * SECOND, payload: Uint8Array.of(1) }]);
+  const second = await publish(session, writer, { ref: 'main', message: 'annotations' });
+  assert.deepEqual(second.manifest.parents.map(multihashToHex), [multihashToHex(first.hash)]);
+  const det = second.manifest.tracks.find((t) => t.name === 'det')!;
+  assert.equal(det.index!.count, first.manifest.tracks.find((t) => t.name === 'det')!.index!.count + 1);
+  const window = await range(session, second, { timeline: 's1', tracks: ['det'], t0: 0n, t1: 400_000_000n });
+  assert.deepEqual(
+    window.items.map((i) => (i.payload as { label: string }).label),
+    ['replaced', 'dog', 'person'],
+  );
+  assert.ok(
+    second.objectsWritten < first.objectsWritten,
+    `${second.objectsWritten} objects for a small change`,
+  );
+  assert.throws(
+    () => writer.write('s1', 'cam', [{ tick: 100n, duration: 1n, payload: Uint8Array.of(1) }]),
+    code('E_TICK_RANGE'),
+  );
+});
+
+test('a lost race is a conflict carrying the winner, and the ref stays on the winner', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const session = new Session(space);
+  const base = await publish(
+    session,
+    (() => {
+      const w = newWriter();
+      fill(w, 1);
+      return w;
+    })(),
+    { ref: 'main' },
+  );
+  const a = new Writer(base).write('s1', 'det', [{ tick: 5n, payload: 'a' }]);
+  const b = new Writer(base).write('s1', 'det', [{ tick: 6n, payload: 'b' }]);
+  const winner = await publish(new Session(space), a, { ref: 'main' });
+  await assert.rejects(publish(new Session(space), b, { ref: 'main' }), (e: unknown) => {
+    assert.ok(e instanceof RefConflictError);
+    assert.equal(multihashToHex(e.current!.manifest), multihashToHex(winner.hash));
+    return true;
+  });
+  assert.equal(multihashToHex((await space.readRef('main'))!.manifest), multihashToHex(winner.hash));
+});
+
+test('bad input is refused before anything is published', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const session = new Session(space);
+  const writer = newWriter();
+  assert.throws(
+    () => writer.write('s1', 'nope', [{ tick: 0n, payload: 1 }]),
+    /track s1\/nope is not defined/,
+  );
+  assert.throws(
+    () => writer.write('s1', 'cam', [{ tick: 0n, duration: 1n, payload: { not: 'bytes' } }]),
+    code('E_FIELD'),
+  );
+  assert.throws(
+    () =>
+      writer.write('s1', 'cam', [
+        { tick: 5n, duration: 1n, payload: Uint8Array.of(1) },
+        { tick: 5n, duration: 1n, payload: Uint8Array.of(2) },
+      ]),
+    /stream time must increase/,
+  );
+  assert.throws(() => writer.write('s1', 'det', [{ tick: -1n, payload: 1 }]), code('E_TICK_RANGE'));
+  assert.throws(
+    () =>
+      writer.track({
+        timeline: 's1',
+        name: 'det',
+        kind: 'stream',
+        modality: 'video.h264',
+        rate: parseRate('90000'),
+      }),
+    /cannot become/,
+  );
+  fill(writer, 1);
+  await assert.rejects(publish(session, writer, { ref: 'heads/../main' }), code('E_NAME'));
+  await assert.rejects(
+    publish(session, writer, { ref: 'main', parents: [hashBytes(Uint8Array.of(9))] }),
+    /parent manifest .* cannot be read/,
+  );
+  assert.equal(await space.readRef('main'), undefined);
+});
+
+test('a publish that fails part way leaves the ref as it was, and a retry completes', async () => {
+  const inner = new MemoryStore();
+  let failAfter = Number.POSITIVE_INFINITY;
+  const flaky: ObjectStore = {
+    name: 'flaky',
+    get: (k, r) => inner.get(k, r),
+    head: (k) => inner.head(k),
+    delete: (k) => inner.delete(k),
+    list: (p, o) => inner.list(p, o),
+    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
+      if (failAfter-- <= 0) throw new EngineError('E_STORE', `injected failure writing ${k}`);
+      return inner.put(k, body, options);
+    },
+  };
+  const space = new SpaceStore(flaky, 'lab');
+  const first = await publish(
+    new Session(space),
+    (() => {
+      const w = newWriter();
+      fill(w, 1);
+      return w;
+    })(),
+    { ref: 'main' },
+  );
+  const writer = new Writer(first).write('s1', 'det', [{ tick: 7n, payload: 'late' }]);
+  failAfter = 1;
+  await assert.rejects(publish(new Session(space), writer, { ref: 'main' }), /injected failure/);
+  assert.equal(multihashToHex((await space.readRef('main'))!.manifest), multihashToHex(first.hash));
+  failAfter = Number.POSITIVE_INFINITY;
+  const retried = await publish(new Session(space), writer, { ref: 'main' });
+  assert.equal(multihashToHex((await space.readRef('main'))!.manifest), multihashToHex(retried.hash));
+});
+
+test('a cold 1-second range reads at most index height + 1 objects, and never lists', async () => {
+  const counting = new CountingStore(new MemoryStore());
+  const space = new SpaceStore(counting, 'lab');
+  const writer = newWriter();
+  fill(writer, 30);
+  const published = await publish(new Session(space), writer, { ref: 'main' });
+  const cold = new Session(new SpaceStore(counting, 'lab'));
+  const main = (await cold.resolve('main'))!;
+  counting.reset();
+  const page = await range(cold, main, {
+    timeline: 's1',
+    tracks: ['det'],
+    t0: 600n * SECOND,
+    t1: 601n * SECOND,
+  });
+  assert.equal(page.items.length, 4);
+  const height = published.manifest.tracks.find((t) => t.name === 'det')!.index!.height;
+  assert.ok(counting.counts.get <= height + 1, `${counting.counts.get} GETs, height ${height}`);
+  assert.equal(counting.counts.list, 0);
+});
