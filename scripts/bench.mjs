@@ -13,5 +13,11 @@ for (const name of names) {
     console.error(`npm run bench: no bench/${name}.ts (have: ${all.join(', ')})`);
     process.exit(2);
   }
-  run('node', ['--import', 'tsx', '--conditions=source', join('bench', `${name}.ts`)]);
+  run('node', [
+    '--max-old-space-size=12288',
+    '--import',
+    'tsx',
+    '--conditions=source',
+    join('bench', `${name}.ts`),
+  ]);
 }

@@ -50,7 +50,10 @@ function undelta(first: Tick, deltas: readonly unknown[]): Tick[] {
 export function encodeLeaf(track: string, entries: readonly IndexEntry[]): Uint8Array {
   const objects: Multihash[] = [];
   const position = new Map<string, number>();
+  let lastObject: Multihash | undefined;
+  let lastRef = -1;
   const refs = entries.map((e) => {
+    if (e.object === lastObject) return lastRef; // neighbours share a bucket: skip the hex lookup
     const hex = multihashToHex(e.object);
     let i = position.get(hex);
     if (i === undefined) {
@@ -58,6 +61,8 @@ export function encodeLeaf(track: string, entries: readonly IndexEntry[]): Uint8
       objects.push(e.object);
       position.set(hex, i);
     }
+    lastObject = e.object;
+    lastRef = i;
     return i;
   });
   const header: Record<string, unknown> = {

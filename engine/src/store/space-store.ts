@@ -91,12 +91,20 @@ export class SpaceStore {
     return body;
   }
 
-  /** Bytes [start, end) of an object; served from the cache when the whole object is there. */
+  /**
+   * Bytes [start, end) of an object; served from the cache when the whole object, or this very range,
+   * is there (content never changes, so neither goes stale).
+   */
   async getRange(multihash: Multihash, range: ByteRange): Promise<Uint8Array> {
     const key = objectKey(this.space, multihash);
-    const cached = this.cache.get(key);
-    if (cached) return cached.subarray(range.start, range.end);
-    return (await this.store.get(key, range)).body;
+    const whole = this.cache.get(key);
+    if (whole) return whole.subarray(range.start, range.end);
+    const rangeKey = `${key}#${range.start}-${range.end}`;
+    const hit = this.cache.get(rangeKey);
+    if (hit) return hit;
+    const { body } = await this.store.get(key, range);
+    this.cache.set(rangeKey, body);
+    return body;
   }
 
   /** The ref's value, or undefined when it does not exist. */

@@ -1,0 +1,137 @@
+/**
+ * Ingest and range queries at scale (issue 4): N small event items (10 ms apart, one track, 60-second
+ * buckets) written and published through the engine, first into the in-memory store (engine cost alone)
+ * then into the embedded store over HTTP (h2c); then 1-second range queries at random places, cold (new
+ * session) and warm, with object GETs per query. The baseline in the same run is cbor-x encoding the same
+ * items with no index at all (the cost floor of turning items into bytes).
+ * Run: npm run bench -- ingest   (DREAMDB_BENCH_ITEMS=10000000 for the full 10M; default 1M)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  CountingStore,
+  MemoryStore,
+  type ObjectStore,
+  publish,
+  range,
+  Session,
+  SpaceStore,
+  Writer,
+} from '@dreamdb/engine';
+import { HttpStore, startStoreServer } from '@dreamdb/engine/node';
+import { Encoder } from 'cbor-x';
+import { printTable, type Row, timed } from './lib.ts';
+
+const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);
+const QUERIES = 200;
+const MS = 1_000_000n;
+const LABELS = ['person', 'car', 'dog', 'bicycle', 'cup'];
+
+function items(from: number, to: number) {
+  const out = [];
+  for (let i = from; i < to; i++)
+    out.push({
+      tick: BigInt(i) * 10n * MS,
+      payload: { label: LABELS[i % 5]!, score: (i % 1000) / 1000 + 0.0005 },
+    });
+  return out;
+}
+
+async function ingest(store: ObjectStore) {
+  const space = new SpaceStore(store, 'bench');
+  const writer = new Writer().timeline({ name: 'run' }).track({
+    timeline: 'run',
+    name: 'det',
+    kind: 'event',
+    modality: 'event.detection',
+    bucketDuration: 60_000n * MS,
+  });
+  let published: Awaited<ReturnType<typeof publish>> | undefined;
+  const writeSeconds = await timed(() => {
+    for (let i = 0; i < N; i += 100_000) writer.write('run', 'det', items(i, Math.min(N, i + 100_000)));
+  });
+  const publishSeconds = await timed(async () => {
+    published = await publish(new Session(space), writer, { ref: 'main' });
+  });
+  return { published: published!, writeSeconds, publishSeconds };
+}
+
+const rows: Row[] = [];
+const plain = new Encoder({ useRecords: false });
+const floor = await timed(() => {
+  for (let i = 0; i < N; i += 100_000)
+    for (const item of items(i, Math.min(N, i + 100_000))) plain.encode(item.payload);
+});
+rows.push({ name: 'baseline: cbor-x encode of the payloads only', value: N / floor, unit: 'items/s' });
+
+const memory = await ingest(new MemoryStore());
+rows.push({ name: 'write (validate + encode + stage)', value: N / memory.writeSeconds, unit: 'items/s' });
+rows.push({
+  name: 'publish into memory (buckets + index + manifest)',
+  value: N / memory.publishSeconds,
+  unit: 'items/s',
+});
+rows.push({
+  name: 'write + publish, memory store',
+  value: N / (memory.writeSeconds + memory.publishSeconds),
+  unit: 'items/s',
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'dreamdb-bench-ingest-'));
+const server = await startStoreServer({ dir });
+const http = new HttpStore({ endpoint: server.url, bucket: 'dreamdb', protocol: 'h2c' });
+try {
+  const embedded = await ingest(http);
+  rows.push({
+    name: 'write + publish, embedded store over h2c',
+    value: N / (embedded.writeSeconds + embedded.publishSeconds),
+    unit: 'items/s',
+  });
+  const det = embedded.published.manifest.tracks.find((t) => t.name === 'det')!;
+  const indexBytes = [...(await http.list('spaces/bench/objects/')).objects].length;
+  printTable(
+    `Ingest of ${N} event items into one track`,
+    rows,
+    'baseline: cbor-x encode of the payloads only',
+  );
+  console.log(
+    `objects written: ${embedded.published.objectsWritten} (${(embedded.published.bytesWritten / 2 ** 20).toFixed(1)} MiB, ${(embedded.published.bytesWritten / N).toFixed(1)} bytes/item); index height ${det.index!.height}; ${indexBytes} objects listed`,
+  );
+
+  // Range queries: 1 s at random places; cold = a new session each time, warm = one session.
+  const counting = new CountingStore(http);
+  const span = Number(det.index!.last / MS) - 1000;
+  const latencies = { cold: [] as number[], warm: [] as number[] };
+  const gets = { cold: [] as number[], warm: [] as number[] };
+  const warmSession = new Session(new SpaceStore(counting, 'bench'));
+  const warmMain = (await warmSession.resolve('main'))!;
+  for (let q = 0; q < QUERIES; q++) {
+    const t0 = BigInt(Math.floor((((q * 7919) % 1000) / 1000) * span)) * MS;
+    for (const mode of ['cold', 'warm'] as const) {
+      const session = mode === 'cold' ? new Session(new SpaceStore(counting, 'bench')) : warmSession;
+      const main = mode === 'cold' ? (await session.resolve('main'))! : warmMain;
+      counting.reset();
+      const seconds = await timed(() => range(session, main, { timeline: 'run', t0, t1: t0 + 1000n * MS }));
+      latencies[mode].push(seconds * 1000);
+      gets[mode].push(counting.counts.get);
+      if (mode === 'warm') {
+        counting.reset();
+        const again = await timed(() => range(session, main, { timeline: 'run', t0, t1: t0 + 1000n * MS }));
+        latencies.warm[latencies.warm.length - 1] = again * 1000;
+        gets.warm[gets.warm.length - 1] = counting.counts.get;
+      }
+    }
+  }
+  const pct = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
+  for (const mode of ['cold', 'warm'] as const) {
+    console.log(
+      `1-second range, ${mode}: p50 ${pct(latencies[mode], 0.5).toFixed(2)} ms, p99 ${pct(latencies[mode], 0.99).toFixed(2)} ms, object GETs per query: max ${Math.max(...gets[mode])}, mean ${(gets[mode].reduce((s, x) => s + x, 0) / QUERIES).toFixed(2)} (index height ${det.index!.height})`,
+    );
+  }
+} finally {
+  await http.close();
+  await server.close();
+  rmSync(dir, { recursive: true, force: true });
+}
