@@ -43,6 +43,7 @@ export {
   type VectorFile,
   type VectorOutcome,
 } from './conformance/vectors.js';
+export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
 export { type Published, type PublishOptions, publish } from './db/publish.js';
 export { type RangePage, type RangeQuery, type ReadItem, range, read } from './db/read.js';
 export { findTrack, type Resolved, Session } from './db/session.js';

@@ -16,7 +16,7 @@ import { clipRange } from './range.js';
 /** An in-memory object store with the contract's semantics. For unit tests only; it keeps nothing. */
 export class MemoryStore implements ObjectStore {
   readonly name = 'memory';
-  private readonly objects = new Map<string, { body: Uint8Array; etag: string }>();
+  private readonly objects = new Map<string, { body: Uint8Array; etag: string; modified: Date }>();
 
   async get(key: string, range?: ByteRange): Promise<GetResult> {
     const found = this.find(key);
@@ -27,7 +27,7 @@ export class MemoryStore implements ObjectStore {
 
   async head(key: string): Promise<ObjectInfo> {
     const found = this.find(key);
-    return { key, size: found.body.length, etag: found.etag };
+    return { key, size: found.body.length, etag: found.etag, modified: found.modified };
   }
 
   async put(key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -39,7 +39,7 @@ export class MemoryStore implements ObjectStore {
       throw new EngineError('E_PRECONDITION', `${key} is not at ETag ${options.ifMatch} (If-Match)`);
     }
     const etag = toHex(hashBytes(body).subarray(2));
-    this.objects.set(key, { body: Uint8Array.from(body), etag });
+    this.objects.set(key, { body: Uint8Array.from(body), etag, modified: new Date() });
     return { etag };
   }
 
@@ -53,11 +53,10 @@ export class MemoryStore implements ObjectStore {
       .filter((k) => k.startsWith(prefix) && (options.token === undefined || k > options.token))
       .sort();
     const page = keys.slice(0, max);
-    const objects = page.map((key) => ({
-      key,
-      size: this.objects.get(key)!.body.length,
-      etag: this.objects.get(key)!.etag,
-    }));
+    const objects = page.map((key) => {
+      const found = this.objects.get(key)!;
+      return { key, size: found.body.length, etag: found.etag, modified: found.modified };
+    });
     return keys.length > max ? { objects, nextToken: page[page.length - 1]! } : { objects };
   }
 

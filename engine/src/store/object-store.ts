@@ -15,6 +15,8 @@ export interface ObjectInfo {
   readonly size: number;
   /** Normalized ETag (etag.ts). */
   readonly etag: string;
+  /** When the object was last written, where the store says (LIST and HEAD do on S3). */
+  readonly modified?: Date;
 }
 
 /** The bytes of an object, or of a range of it. */

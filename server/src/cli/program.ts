@@ -4,6 +4,7 @@ import { registerCheck } from './commands/check.js';
 import { registerHash } from './commands/hash.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
+import { registerVerbs } from './commands/verbs.js';
 import { describe, exitCodeOf } from './errors.js';
 
 /** The `dreamdb` program: one sub-command per verb or tool, each a thin layer over the engine. */
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerStore(program);
   registerFsck(program);
+  registerVerbs(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

@@ -235,7 +235,13 @@ export class HttpStore implements ObjectStore {
     const what = `HEAD ${key} on ${this.name}`;
     const response = await this.send('HEAD', this.pathOf(key), {}, {}, undefined, what);
     if (response.status !== 200) this.fail(response, what);
-    return { key, size: Number(response.headers['content-length'] ?? 0), etag: this.etagOf(response) };
+    const lastModified = response.headers['last-modified'];
+    return {
+      key,
+      size: Number(response.headers['content-length'] ?? 0),
+      etag: this.etagOf(response),
+      ...(typeof lastModified === 'string' && { modified: new Date(lastModified) }),
+    };
   }
 
   async put(key: string, body: Uint8Array, options: PutOptions = {}): Promise<{ etag: string }> {
@@ -277,6 +283,7 @@ export class HttpStore implements ObjectStore {
       key: String(c.Key).slice(this.keyPrefix.length),
       size: Number(c.Size),
       etag: normalizeEtag(c.ETag),
+      ...(c.LastModified && { modified: new Date(String(c.LastModified)) }),
     }));
     const truncated = String(result.IsTruncated) === 'true';
     const next = result.NextContinuationToken;

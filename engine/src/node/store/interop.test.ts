@@ -100,7 +100,9 @@ describe('HttpStore against s3rver (an independent S3 emulator)', () => {
     assert.deepEqual(got.body, body);
     assert.equal(got.size, 1000);
     assert.equal(got.etag, etag);
-    assert.deepEqual(await store.head('objects/a.bin'), { key: 'objects/a.bin', size: 1000, etag });
+    const { modified, ...head } = await store.head('objects/a.bin');
+    assert.deepEqual(head, { key: 'objects/a.bin', size: 1000, etag });
+    assert.ok(modified && Math.abs(modified.getTime() - Date.now()) < 60_000, 'HEAD carries Last-Modified');
   });
 
   test('range GETs return exactly the requested bytes and the whole size', async () => {

@@ -15,6 +15,7 @@ import {
 } from '@dreamdb/engine';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { detectTimeForm, parseTimeArg } from '../time-arg.js';
 
 const FORMS = ['ticks', 'hex', 'seconds', 'rfc3339', 'units'] as const;
 type Form = (typeof FORMS)[number];
@@ -26,28 +27,15 @@ interface TimeOptions {
   json?: boolean;
 }
 
-/** Guess the form of a time value; --from overrides (a 16-digit decimal tick count needs --from ticks). */
-function detect(value: string): Form {
-  if (/^[0-9a-f]{16}$/.test(value)) return 'hex';
-  if (/^[0-9]+$/.test(value)) return 'ticks';
-  if (/^[0-9]+(\.[0-9]+)?s$/.test(value)) return 'seconds';
-  if (/^[0-9]{4}-/.test(value)) return 'rfc3339';
-  throw new UsageError(
-    `cannot tell what ${JSON.stringify(value)} is: give ticks (123), hex (16 lowercase digits), seconds (1.5s) or RFC 3339`,
-  );
-}
-
 function toTicks(value: string, form: Form, genesis: bigint | undefined, rate: Rate | undefined): Tick {
   switch (form) {
-    case 'ticks':
-      return toTick(value);
-    case 'hex':
-      return tickFromHex(value);
-    case 'seconds':
-      return secondsToTicks(value.endsWith('s') ? value.slice(0, -1) : value);
     case 'rfc3339':
       if (genesis === undefined) throw new UsageError('an RFC 3339 time needs --genesis to become a tick');
-      return rfc3339ToTick(value, genesis);
+      return parseTimeArg(value, genesis, form);
+    case 'ticks':
+    case 'hex':
+    case 'seconds':
+      return parseTimeArg(value, genesis, form);
     case 'units':
       if (rate === undefined) throw new UsageError('--from units needs --rate');
       if (!/^[0-9]+$/.test(value))
@@ -77,7 +65,7 @@ export function registerTime(program: Command): void {
       }
       const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
       const rate = opts.rate === undefined ? undefined : parseRate(opts.rate);
-      const ticks = toTicks(value, opts.from ?? detect(value), genesis, rate);
+      const ticks = toTicks(value, opts.from ?? detectTimeForm(value), genesis, rate);
       const out: Record<string, string> = {
         ticks: ticks.toString(),
         hex: tickToHex(ticks),

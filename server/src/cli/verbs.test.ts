@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/dreamdb.js', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'dreamdb-verbs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const store = join(dir, 'store');
+
+function dreamdb(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args, '--store', store, '--space', 'lab'], {
+    encoding: 'utf8',
+  });
+  return {
+    code: result.status,
+    lines: result.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+    stderr: result.stderr,
+    stdout: result.stdout,
+  };
+}
+
+test('the verbs as commands: write publishes, resolve, read and range read back, publish branches, collect reports', () => {
+  const file = join(dir, 'notes.jsonl');
+  writeFileSync(
+    file,
+    [0, 1, 2, 3, 4, 5]
+      .map((i) => JSON.stringify({ tick: `${i}.5s`, payload: { label: `wave ${i}` } }))
+      .join('\n'),
+  );
+  const written = dreamdb(
+    'write',
+    '--timeline',
+    's1',
+    '--track',
+    'notes',
+    '--file',
+    file,
+    '--message',
+    'first',
+  );
+  assert.equal(written.code, 0, written.stderr);
+  assert.equal(written.lines[0].items, 6);
+
+  const resolved = dreamdb('resolve');
+  assert.equal(resolved.lines[0].manifest, written.lines[0].manifest);
+  assert.deepEqual(resolved.lines[0].tracks[0], {
+    timeline: 's1',
+    name: 'notes',
+    kind: 'event',
+    modality: 'event.annotation',
+    items: 6,
+    first: '500000000',
+    last: '5500000000',
+  });
+
+  const item = dreamdb('read', '--timeline', 's1', '--track', 'notes', '--tick', '3s');
+  assert.deepEqual(item.lines[0].payload, { label: 'wave 2' });
+  assert.match(item.lines[0].address, /^dreamdb:\/\/lab\/1e20[0-9a-f]{64}#bytes:\d+-\d+$/);
+
+  const page = dreamdb('range', '--timeline', 's1', '--from', '1s', '--to', '4s', '--limit', '2');
+  assert.deepEqual(
+    page.lines.slice(0, 2).map((l) => l.tick),
+    ['1500000000', '2500000000'],
+  );
+  const rest = dreamdb(
+    'range',
+    '--timeline',
+    's1',
+    '--from',
+    '1s',
+    '--to',
+    '4s',
+    '--cursor',
+    page.lines[2].cursor,
+  );
+  assert.deepEqual(
+    rest.lines.map((l) => l.tick),
+    ['3500000000'],
+  );
+
+  const branch = dreamdb('publish', '--ref', 'heads/ana', '--from', 'main', '--message', 'branch');
+  assert.equal(branch.code, 0, branch.stderr);
+  const onBranch = dreamdb('resolve', '--ref', 'heads/ana');
+  assert.deepEqual(onBranch.lines[0].parents, [written.lines[0].manifest]);
+
+  const old = dreamdb(
+    'read',
+    '--timeline',
+    's1',
+    '--track',
+    'notes',
+    '--tick',
+    '0.6s',
+    '--manifest',
+    written.lines[0].manifest,
+  );
+  assert.deepEqual(old.lines[0].payload, { label: 'wave 0' });
+
+  const gc = spawnSync(process.execPath, [BIN, 'collect', '--store', store, '--space', 'lab', '--dry-run'], {
+    encoding: 'utf8',
+  });
+  assert.match(gc.stdout, /2 refs, 2 manifests, \d+ reachable of \d+ objects; 0 to delete/);
+});
+
+test('verb commands refuse bad input with one line and exit 2', () => {
+  const missing = dreamdb('read', '--timeline', 's1', '--track', 'nope', '--tick', '1s');
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^dreamdb: E_NOT_FOUND: track s1\/nope is not in this manifest/);
+  const bad = join(dir, 'bad.jsonl');
+  writeFileSync(bad, '{"tick": "1s", "payload": 1}\nnot json\n');
+  const refused = dreamdb('write', '--timeline', 's1', '--track', 'notes', '--file', bad);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /line 2: not JSON/);
+  const badRef = dreamdb('resolve', '--ref', 'heads/..');
+  assert.equal(badRef.code, 2);
+  assert.match(badRef.stderr, /E_NAME/);
+});
