@@ -1,4 +1,5 @@
 import { hashBytes, type Multihash, multihashToHex } from '../address/multihash.js';
+import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucket, MAX_BUCKET_BYTES } from '../format/bucket.js';
 import type { ChildRef, IndexEntry } from '../index/page.js';
@@ -105,15 +106,27 @@ export async function publish(session: Session, writer: Writer, options: Publish
       });
     }
     // Old entries and the pages that already exist (those are not uploaded again).
-    const merged = new Map<bigint, IndexEntry>();
     const oldPages = new Set<string>();
+    let entries = fresh; // staged items come sorted, one per tick
     if (track.index) {
+      const merged = new Map<bigint, IndexEntry>();
       for await (const entry of session.pages.range(rootOf(track), 0n, MAX_TICK))
         merged.set(entry.tick, entry);
       await collectPages(session, track.index.root, oldPages);
+      for (const entry of fresh) {
+        const old = merged.get(entry.tick);
+        // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
+        if (
+          old &&
+          track.kind === 'constant' &&
+          (await layerOf(session, old)) > (await layerOf(session, entry, items))
+        ) {
+          continue;
+        }
+        merged.set(entry.tick, entry);
+      }
+      entries = [...merged.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
     }
-    for (const entry of fresh) merged.set(entry.tick, entry);
-    const entries = [...merged.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
     const built = buildTree(track.name, entries)!;
     for (const [hex, bytes] of built.pages)
       if (!oldPages.has(hex)) uploads.push({ bytes, hash: hashBytes(bytes) });
@@ -158,6 +171,14 @@ export async function publish(session: Session, writer: Writer, options: Publish
   };
   session.remember(options.ref, resolved);
   return resolved;
+}
+
+/** The correction layer of a constant item: from the staged items, or read from its bucket. */
+async function layerOf(session: Session, entry: IndexEntry, staged?: readonly StagedItem[]): Promise<string> {
+  const local = staged?.find((s) => s.tick === entry.tick);
+  if (local) return local.layer ?? '';
+  const bytes = await session.store.getRange(entry.object, entry);
+  return String((decodeCanonical(bytes) as { layer?: unknown }).layer ?? '');
 }
 
 /** A manifest track's index as a tree root. */

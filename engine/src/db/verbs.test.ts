@@ -256,3 +256,36 @@ test('a cold 1-second range reads at most index height + 1 objects, and never li
   assert.ok(counting.counts.get <= height + 1, `${counting.counts.get} GETs, height ${height}`);
   assert.equal(counting.counts.list, 0);
 });
+
+test('constant tracks: the lexicographically greatest correction layer wins, in a writer and across publishes', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const session = new Session(space);
+  const writer = new Writer()
+    .timeline({ name: 's1' })
+    .track({ timeline: 's1', name: 'calib', kind: 'constant', modality: 'meta.calibration' });
+  writer.write('s1', 'calib', [{ tick: 0n, layer: '2026-01', payload: { fx: 600 } }]);
+  writer.write('s1', 'calib', [{ tick: 0n, layer: '2025-12', payload: { fx: 1 } }]); // older layer: ignored
+  const first = await publish(session, writer, { ref: 'main' });
+  const at = async (version: Awaited<ReturnType<typeof publish>>) =>
+    (await read(new Session(space), version, { timeline: 's1', track: 'calib', tick: 5n * SECOND }))!;
+  assert.deepEqual((await at(first)).payload, { fx: 600 });
+  const stale = await publish(
+    new Session(space),
+    new Writer(first).write('s1', 'calib', [{ tick: 0n, layer: '2025-11', payload: { fx: 2 } }]),
+    {
+      ref: 'main',
+    },
+  );
+  assert.deepEqual((await at(stale)).payload, { fx: 600 });
+  const newer = await publish(
+    new Session(space),
+    new Writer(stale).write('s1', 'calib', [{ tick: 0n, layer: '2026-02', payload: { fx: 601 } }]),
+    {
+      ref: 'main',
+    },
+  );
+  const value = await at(newer);
+  assert.deepEqual(value.payload, { fx: 601 });
+  assert.equal(value.layer, '2026-02');
+  assert.throws(() => new Writer(newer).write('s1', 'calib', [{ tick: 1n, payload: 1 }]), /needs a layer/);
+});

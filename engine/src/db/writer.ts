@@ -22,6 +22,8 @@ export interface StagedItem {
   readonly tick: Tick;
   readonly duration: Tick;
   readonly bytes: Uint8Array;
+  /** Constant items: the correction layer. */
+  readonly layer?: string;
 }
 
 const key = (timeline: string, track: string) => `${timeline}/${track}`;
@@ -129,14 +131,24 @@ export class Writer {
           `${path}: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
         );
       }
-      return { tick: item.tick, duration: item.duration ?? 0n, bytes };
+      return {
+        tick: item.tick,
+        duration: item.duration ?? 0n,
+        bytes,
+        ...(item.layer !== undefined && { layer: item.layer }),
+      };
     });
     let map = this.staged.get(k);
     if (!map) {
       map = new Map();
       this.staged.set(k, map);
     }
-    for (const item of ready) map.set(item.tick, item);
+    for (const item of ready) {
+      // Constant tracks: corrections are layers, and the lexicographically greatest layer wins (0008 §6.3).
+      const staged = map.get(item.tick);
+      if (track.kind === 'constant' && staged?.layer !== undefined && staged.layer > item.layer!) continue;
+      map.set(item.tick, item);
+    }
     if (track.kind === 'stream') this.streamLast.set(k, last);
     return this;
   }
