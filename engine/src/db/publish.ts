@@ -85,6 +85,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
   }
   const uploads: { bytes: Uint8Array; hash: Multihash }[] = [];
   const tracks: Track[] = [];
+  const builtPages = new Map<Track, Uint8Array[]>();
   for (const track of writer.allTracks()) {
     const items = writer.stagedItems(track.timeline, track.name);
     if (items.length === 0) {
@@ -131,9 +132,12 @@ export async function publish(session: Session, writer: Writer, options: Publish
     for (const [hex, bytes] of built.pages)
       if (!oldPages.has(hex)) uploads.push({ bytes, hash: hashBytes(bytes) });
     const { page: root, height, count, first, last } = built.root;
-    tracks.push({ ...track, index: { root, height, count, first, last } });
+    const rebuilt: Track = { ...track, index: { root, height, count, first, last } };
+    tracks.push(rebuilt);
+    builtPages.set(rebuilt, [...built.pages.values()]);
   }
   const base = writer.base?.manifest;
+  inlineSmallIndexes(tracks, builtPages);
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     space: store.space,
@@ -171,6 +175,29 @@ export async function publish(session: Session, writer: Writer, options: Publish
   };
   session.remember(options.ref, resolved);
   return resolved;
+}
+
+/** Manifests stay under this size; indexes that fit inside it travel inline (spec 0007 §7.5). */
+export const INLINE_INDEX_BUDGET = 1024 * 1024;
+
+/** Put each rebuilt track's pages inline while the manifest stays under its budget, smallest first. */
+function inlineSmallIndexes(tracks: Track[], built: Map<Track, Uint8Array[]>): void {
+  // Room for the rest of the manifest, and for the inline pages unchanged tracks already carry.
+  let budget = INLINE_INDEX_BUDGET - 64 * 1024;
+  for (const track of tracks)
+    if (!built.has(track)) budget -= (track.index?.pages ?? []).reduce((s, p) => s + p.length, 0);
+  const bySize = [...built].map(([track, pages]) => ({
+    track,
+    pages,
+    bytes: pages.reduce((s, p) => s + p.length, 0),
+  }));
+  bySize.sort((a, b) => a.bytes - b.bytes);
+  for (const { track, pages, bytes } of bySize) {
+    if (bytes > budget) break;
+    budget -= bytes;
+    const i = tracks.indexOf(track);
+    tracks[i] = { ...track, index: { ...track.index!, pages } };
+  }
 }
 
 /** The correction layer of a constant item: from the staged items, or read from its bucket. */

@@ -40,6 +40,7 @@ export class Session {
         );
       }
       this.manifests.set(hex, manifest);
+      for (const track of manifest.tracks) if (track.index?.pages) this.pages.prime(track.index.pages);
     }
     return manifest;
   }

@@ -289,3 +289,18 @@ test('constant tracks: the lexicographically greatest correction layer wins, in 
   assert.equal(value.layer, '2026-02');
   assert.throws(() => new Writer(newer).write('s1', 'calib', [{ tick: 1n, payload: 1 }]), /needs a layer/);
 });
+
+test('small indexes travel inline in the manifest: a cold read needs no index GET', async () => {
+  const counting = new CountingStore(new MemoryStore());
+  const space = new SpaceStore(counting, 'lab');
+  const writer = newWriter();
+  fill(writer, 2);
+  const published = await publish(new Session(space), writer, { ref: 'main' });
+  assert.ok(published.manifest.tracks.every((t) => (t.index?.pages?.length ?? 0) > 0));
+  const cold = new Session(new SpaceStore(counting, 'lab'));
+  const main = (await cold.resolve('main'))!;
+  counting.reset();
+  const item = await read(cold, main, { timeline: 's1', track: 'det', tick: 61n * SECOND });
+  assert.equal(item!.tick, 60_900_000_000n);
+  assert.equal(counting.counts.get, 1); // the bucket range only
+});

@@ -116,6 +116,14 @@ export class TreeReader {
     private readonly maxPages = 8192,
   ) {}
 
+  /** Add pages the caller already holds (inline in a manifest), checked against their hashes. */
+  prime(pages: readonly Uint8Array[]): void {
+    for (const bytes of pages) {
+      const hex = multihashToHex(hashBytes(bytes));
+      if (!this.decoded.has(hex)) this.decoded.set(hex, decodePage(bytes, `inline index page ${hex}`));
+    }
+  }
+
   /** A page, decoded, from the cache or the loader. */
   async page(mh: Multihash): Promise<IndexPage> {
     const hex = multihashToHex(mh);

@@ -48,20 +48,27 @@ export interface TrackIndex {
   readonly count: number;
   readonly first: Tick;
   readonly last: Tick;
+  /**
+   * Every page of the index, inline, while the manifest stays under 1 MiB (spec 0007 §7.5): a reader
+   * then needs no GET to search it. The pages are stored as objects too.
+   */
+  readonly pages?: readonly Uint8Array[];
 }
 
 function indexToCbor(index: TrackIndex): Record<string, unknown> {
-  return {
+  const out: Record<string, unknown> = {
     last: tagTick(index.last),
     root: new Tag(index.root, TAGS.multihash),
     count: index.count,
     first: tagTick(index.first),
     height: index.height,
   };
+  if (index.pages !== undefined) out.pages = index.pages;
+  return out;
 }
 
 function indexFromCbor(value: unknown, path: string): TrackIndex {
-  const r = new FieldReader(value, path, ['last', 'root', 'count', 'first', 'height']);
+  const r = new FieldReader(value, path, ['last', 'root', 'count', 'first', 'height', 'pages']);
   const [root] = r.multihashesOf([r.raw('root')], 'root');
   const index = {
     root: root!,
@@ -69,10 +76,18 @@ function indexFromCbor(value: unknown, path: string): TrackIndex {
     count: r.uint('count'),
     first: r.tick('first'),
     last: r.tick('last'),
+    ...(r.has('pages') && { pages: pagesOf(r.array('pages'), r.at('pages')) }),
   };
   if (index.height < 1 || index.count < 1 || index.last < index.first)
     fieldError(path, 'height and count must be positive, last >= first');
   return index;
+}
+
+function pagesOf(list: unknown[], path: string): Uint8Array[] {
+  return list.map((page, i) => {
+    if (!(page instanceof Uint8Array)) fieldError(`${path}[${i}]`, 'an inline index page is a byte string');
+    return page;
+  });
 }
 
 /** Refuse a track whose kind-specific fields do not fit its kind. */
