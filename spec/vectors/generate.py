@@ -423,3 +423,94 @@ for ref in ("main", "heads/team-a", "tags/v1.0", "heads/a/b/c", "users/ana_b", "
 for ref in ("", "Main", "heads//a", "/main", "main/", "..", "heads/..", "a..b", "-x", ".x", "heads/team a", "a/b/c/d/e/f/g/h/i", "a" * 65, "refs\\main", "héad"):
     backend.append({"name": f"ref name refused: {ref!r}", "op": "ref-name", "input": {"ref": ref}, "error": "E_NAME"})
 write("backend.json", "0005", "Backend contract: ETag normalization, Range headers, ref names and keys", backend)
+
+# ---------------------------------------------------------------- objects, buckets, index pages (spec 0007)
+import struct
+
+import cbor2
+
+
+def seal(kind, header, payload=b""):
+    h = canon(header)
+    return b"DRDB" + bytes([0, kind]) + b"\x00\x00" + struct.pack(">I", len(h)) + h + payload
+
+
+def mh(data):
+    return bytes.fromhex(b3(data))
+
+
+def imul(a, b):
+    r = (a * b) & 0xFFFFFFFF
+    return r - (1 << 32) if r >= 1 << 31 else r
+
+
+def s32(x):
+    x &= 0xFFFFFFFF
+    return x - (1 << 32) if x >= 1 << 31 else x
+
+
+def tick_hash(tick, level):
+    lo = s32(tick & 0xFFFFFFFF)
+    hi = s32((tick >> 32) & 0xFFFFFFFF)
+    h = s32(imul(lo ^ s32(0x9E3779B9), s32(0x85EBCA6B)) ^ imul(s32(hi + imul(level + 1, 0x27D4EB2D)), s32(0xC2B2AE35)))
+    h = s32(h ^ ((h & 0xFFFFFFFF) >> 16))
+    h = imul(h, 0x7FEB352D)
+    h = s32(h ^ ((h & 0xFFFFFFFF) >> 15))
+    h = imul(h, s32(0x846CA68B))
+    h = s32(h ^ ((h & 0xFFFFFFFF) >> 16))
+    return h & 0xFFFFFFFF
+
+
+fmt = []
+for tick, level in ((0, 0), (1, 0), (255, 0), (2**32, 0), (2**32 + 7, 1), (123_456_789_012, 0), (123_456_789_012, 1),
+                    (2**64 - 1, 0), (2**64 - 1, 3), (30_000_000, 0), (1_000_000_000, 2), (86_400_000_000_000, 0)):
+    fmt.append({"name": f"page boundary hash of tick {tick} at level {level}", "op": "tick-hash",
+                "input": {"tick": str(tick), "level": level}, "output": {"hash": tick_hash(tick, level), "boundary": tick_hash(tick, level) % 256 == 0}})
+
+items = [(5, 0, bytes([1, 2, 3])), (9, 4, bytes([4])), (2**40, 0, b"")]
+header = {"v": 0, "kind": "event", "track": "notes", "first": cbor2.CBORTag(65524, 5), "deltas": [0, 4, 2**40 - 9],
+          "lengths": [3, 1, 0], "timeline": "s1", "durations": [0, 4, 0]}
+bucket = seal(3, header, b"".join(i[2] for i in items))
+fmt.append({"name": "an event bucket of three items", "op": "encode-bucket",
+            "input": {"timeline": "s1", "track": "notes", "kind": "event",
+                      "items": [{"tick": str(t), "duration": str(d), "bytes": b.hex()} for t, d, b in items]},
+            "output": {"hex": bucket.hex()}})
+stream_items = [(0, 2_000_000_000, b"moof-mdat-0"), (2_000_000_000, 2_000_000_000, b"moof-mdat-1")]
+stream_header = {"v": 0, "kind": "stream", "track": "cam", "first": cbor2.CBORTag(65524, 0), "deltas": [0, 2_000_000_000],
+                 "lengths": [11, 11], "timeline": "s1", "durations": [2_000_000_000, 2_000_000_000]}
+fmt.append({"name": "a stream bucket: fragments back to back", "op": "encode-bucket",
+            "input": {"timeline": "s1", "track": "cam", "kind": "stream",
+                      "items": [{"tick": str(t), "duration": str(d), "bytes": b.hex()} for t, d, b in stream_items]},
+            "output": {"hex": seal(3, stream_header, b"".join(i[2] for i in stream_items)).hex()}})
+obj_a, obj_b = mh(b"bucket a"), mh(b"bucket b")
+entries = [(100, 0, obj_a, 12, 20), (150, 10, obj_a, 20, 25), (400, 0, obj_b, 12, 40)]
+leaf_header = {"v": 0, "kind": "leaf", "refs": [0, 0, 1], "first": cbor2.CBORTag(65524, 100), "track": "notes",
+               "deltas": [0, 50, 250], "starts": [12, 20, 12], "lengths": [8, 5, 28],
+               "objects": [cbor2.CBORTag(65521, obj_a), cbor2.CBORTag(65521, obj_b)], "durations": [0, 10, 0]}
+fmt.append({"name": "a leaf page of three entries over two buckets", "op": "encode-leaf",
+            "input": {"track": "notes", "entries": [{"tick": str(t), "duration": str(d), "object": o.hex(), "start": s, "end": e} for t, d, o, s, e in entries]},
+            "output": {"hex": seal(2, leaf_header).hex()}})
+node_header = {"v": 0, "kind": "node", "level": 1, "first": cbor2.CBORTag(65524, 100), "track": "notes", "counts": [3, 250],
+               "deltas": [0, 900], "spans": [300, 5000], "children": [cbor2.CBORTag(65521, obj_a), cbor2.CBORTag(65521, obj_b)]}
+fmt.append({"name": "an inner page of two children", "op": "encode-node",
+            "input": {"track": "notes", "level": 1, "children": [{"first": "100", "last": "400", "page": obj_a.hex(), "count": 3},
+                                                                  {"first": "1000", "last": "6000", "page": obj_b.hex(), "count": 250}]},
+            "output": {"hex": seal(2, node_header).hex()}})
+good = seal(2, leaf_header)
+for name, data in (("bad magic", b"XRDB" + good[4:]), ("envelope version 1", good[:4] + b"\x01" + good[5:]),
+                   ("unknown kind 9", good[:5] + b"\x09" + good[6:]), ("nonzero flags", good[:6] + b"\x00\x01" + good[8:]),
+                   ("header longer than the object", good[:8] + struct.pack(">I", len(good)) + good[12:]),
+                   ("shorter than the preamble", good[:11]), ("a bucket where a page is expected", bucket),
+                   ("leaf arrays of different lengths", seal(2, {**leaf_header, "starts": [12, 20]})),
+                   ("leaf ref past its objects", seal(2, {**leaf_header, "refs": [0, 0, 2]})),
+                   ("unknown page kind", seal(2, {**leaf_header, "kind": "twig"})),
+                   ("inner page at level 0", seal(2, {**node_header, "level": 0})),
+                   ("unknown field", seal(2, {**leaf_header, "extra": 1})),
+                   ("non-canonical header", good[:12] + b"\xb9\x00\x0a" + good[13:])):
+    fmt.append({"name": f"page refused: {name}", "op": "decode-page", "input": {"hex": data.hex()},
+                "error": "E_CBOR_NONCANONICAL" if name == "non-canonical header" else "E_FIELD"})
+for name, data in (("bucket whose items do not cover the payload", bucket + b"\x00"),
+                   ("bucket lengths differ from deltas", seal(3, {**header, "lengths": [3, 1]}, b"".join(i[2] for i in items))),
+                   ("a page where a bucket is expected", good)):
+    fmt.append({"name": f"bucket refused: {name}", "op": "decode-bucket", "input": {"hex": data.hex()}, "error": "E_FIELD"})
+write("format.json", "0007", "Object envelope, buckets, index pages and page boundaries", fmt)
