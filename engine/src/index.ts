@@ -46,7 +46,9 @@ export {
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
 export { type Published, type PublishOptions, publish } from './db/publish.js';
 export { type RangePage, type RangeQuery, type ReadItem, range, read } from './db/read.js';
+export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';
 export { findTrack, type Resolved, Session } from './db/session.js';
+export { type ItemStream, type StreamOptions, type StreamStats, stream } from './db/stream.js';
 export { type StagedItem, type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {

@@ -120,7 +120,7 @@ const RUNNERS: Record<string, Runner> = {
     return { hash, boundary: isBoundary(BigInt(str(v, 'tick')), Number(v.input?.level)) };
   },
   'encode-bucket': (v) => {
-    const items = (v.input?.items as { tick: string; duration: string; bytes: string }[]).map((i) => ({
+    const items = (v.input!.items as { tick: string; duration: string; bytes: string }[]).map((i) => ({
       tick: BigInt(i.tick),
       duration: BigInt(i.duration),
       bytes: fromHex(i.bytes),
@@ -145,7 +145,7 @@ const RUNNERS: Record<string, Runner> = {
   },
   'encode-leaf': (v) => {
     const entries = (
-      v.input?.entries as { tick: string; duration: string; object: string; start: number; end: number }[]
+      v.input!.entries as { tick: string; duration: string; object: string; start: number; end: number }[]
     ).map((e) => ({
       tick: BigInt(e.tick),
       duration: BigInt(e.duration),
@@ -155,13 +155,13 @@ const RUNNERS: Record<string, Runner> = {
     }));
     const bytes = encodeLeaf(str(v, 'track'), entries);
     const page = decodePage(bytes);
-    if (page.level !== 0 || (page as { entries: unknown[] }).entries.length !== entries.length)
+    if (page.level !== 0 || (page as unknown as { entries: unknown[] }).entries.length !== entries.length)
       throw new Error('leaf does not decode');
     return { hex: toHex(bytes) };
   },
   'encode-node': (v) => {
     const children = (
-      v.input?.children as { first: string; last: string; page: string; count: number }[]
+      v.input!.children as { first: string; last: string; page: string; count: number }[]
     ).map((c) => ({
       first: BigInt(c.first),
       last: BigInt(c.last),

@@ -36,9 +36,10 @@ function rootOf(track: Track): TreeRoot | undefined {
   );
 }
 
-function toItem(session: Session, track: Track, entry: IndexEntry, bytes: Uint8Array): ReadItem {
+/** The ReadItem for an entry's stored bytes; event items are decoded and checked against their entry. */
+export function toItem(space: string, track: Track, entry: IndexEntry, bytes: Uint8Array): ReadItem {
   const address: Address = {
-    space: session.store.space,
+    space,
     object: multihashToHex(entry.object),
     start: entry.start,
     end: entry.end,
@@ -77,7 +78,7 @@ export async function read(
   const entry = await session.pages.floor(root, where.tick);
   if (!entry) return undefined;
   if (track.kind === 'stream' && entry.tick + entry.duration <= where.tick) return undefined;
-  return toItem(session, track, entry, await session.store.getRange(entry.object, entry));
+  return toItem(session.store.space, track, entry, await session.store.getRange(entry.object, entry));
 }
 
 /** Options of a range query. */
@@ -101,8 +102,9 @@ export interface RangePage {
 }
 
 /** Neighbouring items of one object are fetched together when the gap between them is at most this. */
-const COALESCE_GAP = 64 * 1024;
-const COALESCE_MAX = 8 * 1024 * 1024;
+export const COALESCE_GAP = 64 * 1024;
+/** ...and while the run stays under this many bytes. */
+export const COALESCE_MAX = 8 * 1024 * 1024;
 
 /** Items of one track in [t0, t1), fetched with one range read per run of neighbouring items. */
 async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): AsyncGenerator<ReadItem> {
@@ -116,7 +118,7 @@ async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): 
     const end = run[run.length - 1]!.end;
     const bytes = await session.store.getRange(object, { start, end });
     for (const entry of run)
-      yield toItem(session, track, entry, bytes.subarray(entry.start - start, entry.end - start));
+      yield toItem(session.store.space, track, entry, bytes.subarray(entry.start - start, entry.end - start));
     run = [];
   };
   for await (const entry of session.pages.range(root, t0, t1)) {

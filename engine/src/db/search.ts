@@ -42,7 +42,7 @@ export function vectorDimension(track: Track): number {
   if (track.kind !== 'event' || !isF32) {
     throw new EngineError(
       'E_BAD_REQUEST',
-      `track ${name} is a ${track.kind} track of ${track.modality}, not a vector track (an event track of vector.f32;dim=N)`,
+      `track ${name} (${track.kind}, ${track.modality}) is not a vector track (an event track of vector.f32;dim=N)`,
     );
   }
   const dim = modality.params.get('dim');
@@ -87,7 +87,10 @@ function queryVector(vector: unknown, dim: number, track: string): { values: Flo
   }
   const squares = foldSquares(values);
   if (squares === 0)
-    throw new EngineError('E_BAD_REQUEST', 'query vector is zero (in float32); it has no direction to compare');
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      'query vector is zero (in float32); it has no direction to compare',
+    );
   if (!Number.isFinite(squares))
     throw new EngineError('E_BAD_REQUEST', 'query vector is too long: its squared length overflows float32');
   return { values, norm: Math.fround(Math.sqrt(squares)) };
@@ -117,7 +120,12 @@ function storedBytes(payload: unknown): Uint8Array | undefined {
  * any implementation doing the same IEEE float32 operations in this order gets the same bits.
  * Undefined for a zero stored vector (it has no direction).
  */
-function cosine(query: Float32Array, queryNorm: number, bytes: Uint8Array, where: string): number | undefined {
+function cosine(
+  query: Float32Array,
+  queryNorm: number,
+  bytes: Uint8Array,
+  where: string,
+): number | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let dot = 0;
   let squares = 0;

@@ -1,12 +1,9 @@
 import { multihashToHex } from '../address/multihash.js';
-import type { Address } from '../address/uri.js';
-import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import type { IndexEntry } from '../index/page.js';
-import { itemFromCbor } from '../model/item.js';
 import type { Track } from '../model/track.js';
 import { assertTick, type Tick } from '../time/ticks.js';
-import type { ReadItem } from './read.js';
+import { COALESCE_GAP, COALESCE_MAX, type ReadItem, toItem } from './read.js';
 import { findTrack, type Resolved, type Session } from './session.js';
 
 /** Options of a stream. */
@@ -53,8 +50,6 @@ export interface ItemStream extends AsyncIterableIterator<ReadItem> {
 }
 
 /** Same coalescing as read.ts (its constants are not exported): neighbours this close share one GET. */
-const COALESCE_GAP = 64 * 1024;
-const COALESCE_MAX = 8 * 1024 * 1024;
 const DEFAULT_MAX_BYTES_IN_FLIGHT = 8 * 1024 * 1024;
 const DEFAULT_INITIAL_WINDOW = 256 * 1024;
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
@@ -85,33 +80,6 @@ interface Head {
   readonly track: Track;
   readonly iterator: AsyncGenerator<IndexEntry>;
   next: IndexEntry | undefined;
-}
-
-/** A copy of read.ts's toItem (not exported there): stored bytes to the ReadItem the read verbs return. */
-function toItem(space: string, track: Track, entry: IndexEntry, bytes: Uint8Array): ReadItem {
-  const address: Address = {
-    space,
-    object: multihashToHex(entry.object),
-    start: entry.start,
-    end: entry.end,
-  };
-  const base = {
-    timeline: track.timeline,
-    track: track.name,
-    tick: entry.tick,
-    duration: entry.duration,
-    address,
-    bytes,
-  };
-  if (track.kind === 'stream') return base;
-  const item = itemFromCbor(decodeCanonical(bytes), `item ${track.name}@${entry.tick}`);
-  if (item.tick !== entry.tick || item.track !== track.name) {
-    throw new EngineError(
-      'E_HASH_MISMATCH',
-      `item at ${address.object}#bytes:${entry.start}-${entry.end} is not ${track.name}@${entry.tick}`,
-    );
-  }
-  return { ...base, payload: item.payload, ...(item.layer !== undefined && { layer: item.layer }) };
 }
 
 function positive(value: number | undefined, fallback: number, what: string): number {
@@ -213,6 +181,7 @@ class Playback implements ItemStream {
     if (this.closed) return DONE;
     const waited = this.pending.length === 0;
     while (this.pending.length === 0) {
+      if (this.failure !== undefined) return this.fail(this.failure);
       if (this.exhausted) return DONE;
       await this.refill(true);
       if (this.failure !== undefined) return this.fail(this.failure);
@@ -252,7 +221,8 @@ class Playback implements ItemStream {
   private refill(force: boolean): Promise<void> {
     if (this.planning) return this.planning;
     if (this.closed || this.exhausted) return Promise.resolve();
-    if (!force && this.stats.window - this.stats.bytesInFlight < this.stats.window / 4) return Promise.resolve();
+    if (!force && this.stats.window - this.stats.bytesInFlight < this.stats.window / 4)
+      return Promise.resolve();
     const generation = this.generation;
     const planning: Promise<void> = this.plan(generation)
       .catch((error: unknown) => {
@@ -329,7 +299,14 @@ class Playback implements ItemStream {
         fetch = run;
         fetch.end = entry.end;
       } else {
-        fetch = { object: entry.object, start: entry.start, end: entry.end, unclaimed: 0, settled: false, released: false };
+        fetch = {
+          object: entry.object,
+          start: entry.start,
+          end: entry.end,
+          unclaimed: 0,
+          settled: false,
+          released: false,
+        };
         open.set(hex, fetch);
         runs.push(fetch);
       }

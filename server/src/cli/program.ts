@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCbor } from './commands/cbor.js';
 import { registerCheck } from './commands/check.js';
 import { registerHash } from './commands/hash.js';
+import { registerSearchStream } from './commands/search-stream.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
 import { registerVerbs } from './commands/verbs.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerStore(program);
   registerFsck(program);
   registerVerbs(program);
+  registerSearchStream(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

@@ -123,3 +123,46 @@ test('verb commands refuse bad input with one line and exit 2', () => {
   assert.equal(badRef.code, 2);
   assert.match(badRef.stderr, /E_NAME/);
 });
+
+test('search finds the nearest vectors, by vector and like an item; stream reports prefetch stats', () => {
+  const f32 = (...v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('hex');
+  const file = join(dir, 'vectors.jsonl');
+  writeFileSync(
+    file,
+    [
+      { tick: '1s', payload: { $bytes: f32(1, 0, 0) } },
+      { tick: '2s', payload: { $bytes: f32(0, 1, 0) } },
+      { tick: '3s', payload: { $bytes: f32(0.9, 0.1, 0) } },
+    ]
+      .map((l) => JSON.stringify(l))
+      .join('\n'),
+  );
+  const written = dreamdb(
+    'write',
+    '--timeline',
+    'v',
+    '--track',
+    'emb',
+    '--modality',
+    'vector.f32;dim=3',
+    '--file',
+    file,
+  );
+  assert.equal(written.code, 0, written.stderr);
+  const hits = dreamdb('search', '--timeline', 'v', '--track', 'emb', '--vector', '1,0,0', '--k', '2');
+  assert.deepEqual(
+    hits.lines.map((h) => h.tick),
+    ['1000000000', '3000000000'],
+  );
+  const like = dreamdb('search', '--timeline', 'v', '--track', 'emb', '--like', '2s', '--k', '1');
+  assert.deepEqual(
+    like.lines.map((h) => h.tick),
+    ['2000000000'],
+  );
+  const wrong = dreamdb('search', '--timeline', 'v', '--track', 'emb', '--vector', '1,0');
+  assert.equal(wrong.code, 2);
+  assert.match(wrong.stderr, /E_BAD_REQUEST/);
+  const played = dreamdb('stream', '--timeline', 'v', '--from', '0');
+  assert.equal(played.lines.length, 4);
+  assert.equal(played.lines[3].stats.yielded, 3);
+});

@@ -2,15 +2,11 @@ import {
   parseRate,
   parseRfc3339,
   type Rate,
-  rfc3339ToTick,
-  secondsToTicks,
   type Tick,
-  tickFromHex,
   ticksToSeconds,
   ticksToUnits,
   tickToHex,
   tickToRfc3339,
-  toTick,
   unitsToTicks,
 } from '@dreamdb/engine';
 import type { Command } from 'commander';

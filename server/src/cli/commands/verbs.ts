@@ -2,92 +2,29 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   collect,
-  formatAddress,
   fromJsonForm,
-  type Manifest,
   multihashFromHex,
   multihashToHex,
   publish,
-  type ReadItem,
-  type Resolved,
   range,
   read,
-  Session,
-  SpaceStore,
-  tickToHex,
-  toJsonForm,
   Writer,
 } from '@dreamdb/engine';
-import { openStore } from '@dreamdb/engine/node';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import {
+  genesisOf,
+  itemJson,
+  type SpaceOptions,
+  spaceOptions,
+  type VersionOptions,
+  version,
+  versionOptions,
+  withSession,
+} from '../session-options.js';
 import { parseTimeArg } from '../time-arg.js';
 
-interface SpaceOptions {
-  store?: string;
-  space: string;
-}
-
-interface VersionOptions extends SpaceOptions {
-  ref: string;
-  manifest?: string;
-}
-
-/** Open the store and a session on one space, run `fn`, close the store. */
-async function withSession<T>(opts: SpaceOptions, fn: (session: Session) => Promise<T>): Promise<T> {
-  const opened = await openStore(opts.store);
-  try {
-    return await fn(new Session(new SpaceStore(opened.store, opts.space)));
-  } finally {
-    await opened.close();
-  }
-}
-
-/** The version a read verb looks at: a manifest hash when given, else the ref. */
-async function version(session: Session, opts: VersionOptions): Promise<Resolved> {
-  if (opts.manifest) {
-    const hash = multihashFromHex(opts.manifest);
-    return { hash, manifest: await session.manifest(hash) };
-  }
-  const resolved = await session.resolve(opts.ref);
-  if (!resolved) throw new UsageError(`space ${opts.space} has no ref ${opts.ref}`);
-  return resolved;
-}
-
-function genesisOf(manifest: Manifest, timeline: string): bigint | undefined {
-  return manifest.timelines.find((t) => t.name === timeline)?.genesis;
-}
-
-function itemJson(item: ReadItem) {
-  return {
-    timeline: item.timeline,
-    track: item.track,
-    tick: item.tick.toString(),
-    hex: tickToHex(item.tick),
-    duration: item.duration.toString(),
-    address: formatAddress(item.address),
-    bytes: item.bytes.length,
-    ...(item.payload !== undefined && { payload: toJsonForm(item.payload) }),
-    ...(item.layer !== undefined && { layer: item.layer }),
-  };
-}
-
-function spaceOptions(command: Command): Command {
-  return command
-    .requiredOption('--space <name>', 'the space')
-    .option(
-      '--store <spec>',
-      'a directory, s3://bucket/prefix or http(s)://host/bucket (default: DREAMDB_STORE or ./.dreamdb/store)',
-    );
-}
-
-function versionOptions(command: Command): Command {
-  return spaceOptions(command)
-    .option('--ref <name>', 'the ref to read', 'main')
-    .option('--manifest <hash>', 'read this manifest instead of a ref (time travel)');
-}
-
-/** The verbs as commands: resolve, read, range, write (+ publish), publish, collect. */
+/** The verbs as commands: resolve, read, range, search, stream, write (+ publish), publish, collect. */
 export function registerVerbs(program: Command): void {
   versionOptions(
     program.command('resolve').description('print the manifest a ref points at (hash, parents, tracks)'),

@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { EngineError } from '../errors.js';
+import { MemoryStore } from '../store/memory-store.js';
+import { SpaceStore } from '../store/space-store.js';
+import { publish } from './publish.js';
+import { encodeVector, type SearchQuery, search } from './search.js';
+import { type Resolved, Session } from './session.js';
+import { Writer } from './writer.js';
+
+const SECOND = 1_000_000_000n;
+const DIM = 16;
+const code = (c: string, text?: RegExp) => (e: unknown) =>
+  e instanceof EngineError && e.code === c && (!text || text.test(e.message));
+
+/** A seeded PRNG (mulberry32), so a failure can be replayed. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Stored {
+  tick: bigint;
+  vector: Float32Array;
+}
+
+const f = Math.fround;
+
+/** The reference: the same float32 left-fold cosine, written out plainly, over every stored vector. */
+function reference(stored: readonly Stored[], query: Float32Array, k: number, t0 = 0n, t1 = 1n << 64n) {
+  let qq = 0;
+  for (const x of query) qq = f(qq + f(x * x));
+  const scored = [];
+  for (const { tick, vector } of stored) {
+    if (tick < t0 || tick >= t1) continue;
+    let dot = 0;
+    let vv = 0;
+    for (let i = 0; i < DIM; i++) {
+      dot = f(dot + f(query[i]! * vector[i]!));
+      vv = f(vv + f(vector[i]! * vector[i]!));
+    }
+    if (vv === 0) continue;
+    scored.push({ tick, score: f(dot / f(f(Math.sqrt(qq)) * f(Math.sqrt(vv)))) });
+  }
+  scored.sort((a, b) => b.score - a.score || (a.tick < b.tick ? -1 : 1));
+  return scored.slice(0, k);
+}
+
+/** float64 cosine, to check the float32 scores are the cosine they claim to be. */
+function cosine64(a: Float32Array, b: Float32Array): number {
+  let dot = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i]! * b[i]!;
+    aa += a[i]! * a[i]!;
+    bb += b[i]! * b[i]!;
+  }
+  return dot / Math.sqrt(aa * bb);
+}
+
+/**
+ * 400 random vectors at increasing ticks over ~7 minutes, every other one stored as a map with a label,
+ * a few duplicated at later ticks (ties), and one zero vector; plus tracks that are not vector tracks
+ * or hold bad vectors.
+ */
+async function fixture(): Promise<{
+  session: Session;
+  main: Resolved;
+  stored: Stored[];
+  next: () => number;
+}> {
+  const next = random(6);
+  const writer = new Writer()
+    .timeline({ name: 's1', genesis: 0n })
+    .track({
+      timeline: 's1',
+      name: 'emb',
+      kind: 'event',
+      modality: `vector.f32;dim=${DIM}`,
+      bucketDuration: 60n * SECOND,
+    })
+    .track({
+      timeline: 's1',
+      name: 'det',
+      kind: 'event',
+      modality: 'event.detection',
+      bucketDuration: 60n * SECOND,
+    })
+    .track({
+      timeline: 's1',
+      name: 'nodim',
+      kind: 'event',
+      modality: 'vector.f32',
+      bucketDuration: 60n * SECOND,
+    })
+    .track({
+      timeline: 's1',
+      name: 'bad',
+      kind: 'event',
+      modality: 'vector.f32;dim=4',
+      bucketDuration: 60n * SECOND,
+    })
+    .track({
+      timeline: 's1',
+      name: 'nan',
+      kind: 'event',
+      modality: 'vector.f32;dim=4',
+      bucketDuration: 60n * SECOND,
+    })
+    .track({
+      timeline: 's1',
+      name: 'text',
+      kind: 'event',
+      modality: 'vector.f32;dim=4',
+      bucketDuration: 60n * SECOND,
+    });
+  const stored: Stored[] = [];
+  let tick = 0n;
+  for (let i = 0; i < 400; i++) {
+    tick += BigInt(Math.floor(next() * 2e9)) + 1n;
+    const vector =
+      i === 50
+        ? new Float32Array(DIM)
+        : i % 37 === 36
+          ? stored[i - 20]!.vector // the same vector again, later: a tie broken by tick
+          : Float32Array.from({ length: DIM }, () => next() * 2 - 1);
+    stored.push({ tick, vector });
+  }
+  writer.write(
+    's1',
+    'emb',
+    stored.map(({ tick, vector }, i) => ({
+      tick,
+      payload: i % 2 ? encodeVector(vector) : { label: `v${i}`, vector: encodeVector(vector) },
+    })),
+  );
+  writer.write('s1', 'det', [{ tick: 0n, payload: { label: 'person' } }]);
+  writer.write('s1', 'nodim', [{ tick: 0n, payload: encodeVector([1, 2, 3]) }]);
+  writer.write('s1', 'bad', [
+    { tick: 5n, payload: encodeVector([1, 2, 3, 4]) },
+    { tick: 77n, payload: encodeVector([1, 2, 3]) },
+  ]);
+  writer.write('s1', 'nan', [{ tick: 9n, payload: { vector: encodeVector([1, Number.NaN, 3, 4]) } }]);
+  writer.write('s1', 'text', [{ tick: 11n, payload: { vector: 'not bytes' } }]);
+  const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
+  const main = await publish(session, writer, { ref: 'main' });
+  return { session, main, stored, next };
+}
+
+test('search returns the k nearest by float32 cosine, as the brute-force reference does', async () => {
+  const { session, main, stored, next } = await fixture();
+  const last = stored[stored.length - 1]!.tick;
+  const windows: [bigint | undefined, bigint | undefined][] = [
+    [undefined, undefined],
+    [last / 4n, (last * 3n) / 4n],
+    [stored[100]!.tick, undefined],
+    [undefined, stored[10]!.tick + 1n],
+    [stored[200]!.tick, stored[200]!.tick], // empty
+  ];
+  let checked = 0;
+  for (let q = 0; q < 8; q++) {
+    // Half the queries are stored vectors (their own item scores ~1, and duplicates tie).
+    const query =
+      q % 2 ? stored[35 + q * 37]!.vector : Float32Array.from({ length: DIM }, () => next() * 2 - 1);
+    for (const [t0, t1] of windows) {
+      for (const k of [1, 7, 50, 1000]) {
+        const hits = await search(session, main, {
+          timeline: 's1',
+          track: 'emb',
+          vector: q === 2 ? Array.from(query) : query,
+          k,
+          ...(t0 !== undefined && { t0 }),
+          ...(t1 !== undefined && { t1 }),
+        });
+        const expected = reference(stored, query, k, t0, t1);
+        assert.deepEqual(
+          hits.map((h) => [h.tick, h.score]),
+          expected.map((e) => [e.tick, e.score]),
+          `query ${q}, k ${k}, window ${t0}..${t1}`,
+        );
+        for (const hit of hits) {
+          const vector = stored.find((s) => s.tick === hit.tick)!.vector;
+          assert.ok(Math.abs(hit.score - cosine64(query, vector)) < 1e-5);
+          assert.equal(hit.track, 'emb');
+          assert.equal(hit.address.end - hit.address.start > DIM * 4, true);
+        }
+        checked += hits.length;
+      }
+    }
+  }
+  assert.ok(checked > 5000);
+
+  // Ties go to the earlier tick; the whole payload comes back, in either form.
+  const twin = stored[16]!; // stored again at index 36
+  const [first, second] = await search(session, main, {
+    timeline: 's1',
+    track: 'emb',
+    vector: twin.vector,
+    k: 2,
+  });
+  assert.equal(first!.score, second!.score);
+  assert.deepEqual([first!.tick, second!.tick], [twin.tick, stored[36]!.tick]);
+  assert.equal((first!.payload as { label: string }).label, 'v16');
+  assert.deepEqual(second!.payload, { label: 'v36', vector: encodeVector(twin.vector) });
+  const raw = await search(session, main, { timeline: 's1', track: 'emb', vector: stored[17]!.vector, k: 1 });
+  assert.deepEqual(raw[0]!.payload, encodeVector(stored[17]!.vector));
+  // The zero vector (no direction) is never a hit.
+  const all = await search(session, main, { timeline: 's1', track: 'emb', vector: twin.vector, k: 1000 });
+  assert.equal(all.length, 399);
+  assert.ok(!all.some((h) => h.tick === stored[50]!.tick));
+});
+
+test('search refuses bad queries, tracks that are not vector tracks, and bad stored vectors', async () => {
+  const { session, main } = await fixture();
+  const ones = new Array(DIM).fill(1);
+  const ask = (q: Partial<SearchQuery>) =>
+    search(session, main, { timeline: 's1', track: 'emb', vector: ones, k: 3, ...q });
+
+  await assert.rejects(ask({ vector: [1, 2, 3] }), code('E_BAD_REQUEST', /3 components.*16-dimensional/));
+  await assert.rejects(ask({ vector: [] }), code('E_BAD_REQUEST', /0 components/));
+  await assert.rejects(
+    ask({ vector: [...ones.slice(1), Number.NaN] }),
+    code('E_BAD_REQUEST', /component 15 is NaN/),
+  );
+  await assert.rejects(
+    ask({ vector: Float32Array.from(ones).fill(Number.POSITIVE_INFINITY, 2, 3) }),
+    code('E_BAD_REQUEST', /component 2 is Infinity/),
+  );
+  await assert.rejects(ask({ vector: [1e39, ...ones.slice(1)] }), code('E_BAD_REQUEST', /overflows float32/));
+  await assert.rejects(ask({ vector: [1e20, ...ones.slice(1)] }), code('E_BAD_REQUEST', /too long/));
+  await assert.rejects(ask({ vector: new Array(DIM).fill(0) }), code('E_BAD_REQUEST', /zero/));
+  await assert.rejects(ask({ vector: new Array(DIM).fill(1e-30) }), code('E_BAD_REQUEST', /zero/));
+  await assert.rejects(
+    ask({ vector: ['1', ...ones.slice(1)] as never }),
+    code('E_BAD_REQUEST', /component 0/),
+  );
+  await assert.rejects(ask({ vector: 'abc' as never }), code('E_BAD_REQUEST', /not an array/));
+  for (const k of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '3' as never])
+    await assert.rejects(ask({ k }), code('E_BAD_REQUEST', /^E_BAD_REQUEST: k .* is not a positive integer/));
+  await assert.rejects(ask({ t0: -1n }), code('E_TICK_RANGE', /t0/));
+
+  await assert.rejects(ask({ track: 'nope' }), code('E_NOT_FOUND', /s1\/nope/));
+  await assert.rejects(
+    ask({ track: 'det' }),
+    code('E_BAD_REQUEST', /s1\/det \(event, event.detection\) is not a vector track/),
+  );
+  await assert.rejects(ask({ track: 'nodim' }), code('E_BAD_REQUEST', /s1\/nodim .* needs a dim=N/));
+
+  const four = { vector: [1, 0, 0, 0], k: 5 };
+  await assert.rejects(
+    ask({ track: 'bad', ...four }),
+    code('E_FIELD', /item s1\/bad@77: vector has 12 bytes; .* 4 float32 values \(16 bytes\)/),
+  );
+  // The window leaves the bad item out: the good one is found.
+  const good = await ask({ track: 'bad', ...four, t1: 77n });
+  assert.deepEqual(
+    good.map((h) => h.tick),
+    [5n],
+  );
+  await assert.rejects(ask({ track: 'nan', ...four }), code('E_FIELD', /item s1\/nan@9: component 1 is NaN/));
+  await assert.rejects(
+    ask({ track: 'text', ...four }),
+    code('E_FIELD', /item s1\/text@11: payload .* neither/),
+  );
+});

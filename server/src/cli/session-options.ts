@@ -1,0 +1,79 @@
+import {
+  formatAddress,
+  type Manifest,
+  multihashFromHex,
+  type ReadItem,
+  type Resolved,
+  Session,
+  SpaceStore,
+  tickToHex,
+  toJsonForm,
+} from '@dreamdb/engine';
+import { openStore } from '@dreamdb/engine/node';
+import type { Command } from 'commander';
+import { UsageError } from './errors.js';
+
+/** Options every verb command takes, and the helpers that turn them into a session and a version. */
+export interface SpaceOptions {
+  store?: string;
+  space: string;
+}
+
+export interface VersionOptions extends SpaceOptions {
+  ref: string;
+  manifest?: string;
+}
+
+/** Open the store and a session on one space, run `fn`, close the store. */
+export async function withSession<T>(opts: SpaceOptions, fn: (session: Session) => Promise<T>): Promise<T> {
+  const opened = await openStore(opts.store);
+  try {
+    return await fn(new Session(new SpaceStore(opened.store, opts.space)));
+  } finally {
+    await opened.close();
+  }
+}
+
+/** The version a read verb looks at: a manifest hash when given, else the ref. */
+export async function version(session: Session, opts: VersionOptions): Promise<Resolved> {
+  if (opts.manifest) {
+    const hash = multihashFromHex(opts.manifest);
+    return { hash, manifest: await session.manifest(hash) };
+  }
+  const resolved = await session.resolve(opts.ref);
+  if (!resolved) throw new UsageError(`space ${opts.space} has no ref ${opts.ref}`);
+  return resolved;
+}
+
+export function genesisOf(manifest: Manifest, timeline: string): bigint | undefined {
+  return manifest.timelines.find((t) => t.name === timeline)?.genesis;
+}
+
+export function itemJson(item: ReadItem) {
+  return {
+    timeline: item.timeline,
+    track: item.track,
+    tick: item.tick.toString(),
+    hex: tickToHex(item.tick),
+    duration: item.duration.toString(),
+    address: formatAddress(item.address),
+    bytes: item.bytes.length,
+    ...(item.payload !== undefined && { payload: toJsonForm(item.payload) }),
+    ...(item.layer !== undefined && { layer: item.layer }),
+  };
+}
+
+export function spaceOptions(command: Command): Command {
+  return command
+    .requiredOption('--space <name>', 'the space')
+    .option(
+      '--store <spec>',
+      'a directory, s3://bucket/prefix or http(s)://host/bucket (default: DREAMDB_STORE or ./.dreamdb/store)',
+    );
+}
+
+export function versionOptions(command: Command): Command {
+  return spaceOptions(command)
+    .option('--ref <name>', 'the ref to read', 'main')
+    .option('--manifest <hash>', 'read this manifest instead of a ref (time travel)');
+}
