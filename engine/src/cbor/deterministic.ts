@@ -60,7 +60,19 @@ interface Walk {
   hasFloat: boolean;
 }
 
-function fail(path: string, why: string): never {
+/**
+ * Paths name the offending field in errors, but building them for every field costs more than the
+ * encoding itself. So the first pass runs without paths (null) and throws this marker on a refusal;
+ * only then is the value walked again with paths, to word the error.
+ */
+const REFUSED = Symbol('refused');
+type Path = string | null;
+
+const key = (path: Path, k: string): Path => (path === null ? null : path ? `${path}.${k}` : k);
+const index = (path: Path, i: number): Path => (path === null ? null : `${path}[${i}]`);
+
+function fail(path: Path, why: string): never {
+  if (path === null) throw REFUSED;
   throw new EngineError('E_CBOR_VALUE', `${path || '(root)'}: ${why}`);
 }
 
@@ -74,13 +86,13 @@ function normalizeNumber(value: number, walk: Walk): number | bigint {
   return value;
 }
 
-function normalizeBigint(value: bigint, path: string): number | bigint {
+function normalizeBigint(value: bigint, path: Path): number | bigint {
   if (value < MIN_INT || value > MAX_INT) fail(path, `integer ${value} is outside -(2^64-1)..2^64-1`);
   return value >= -0x100000000n && value < 0x100000000n ? Number(value) : value;
 }
 
 /** A map key in its normalized form: text, or an integer as number (< 2^32) or bigint. */
-function normalizeKey(key: unknown, path: string): string | number | bigint {
+function normalizeKey(key: unknown, path: Path): string | number | bigint {
   if (typeof key === 'string') {
     if (!key.isWellFormed()) fail(path, `map key ${quote(key)} has a lone surrogate`);
     return key;
@@ -99,7 +111,7 @@ function compare(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-function shapeOf(keys: string[], path: string): Shape {
+function shapeOf(keys: string[], path: Path): Shape {
   const id = JSON.stringify(keys);
   let shape = shapes.get(id);
   if (!shape) {
@@ -131,7 +143,7 @@ function inCanonicalOrder(keys: string[]): boolean {
 }
 
 /** Check what a DreamDB tag holds before it is written, so the encoder never writes what the decoder refuses. */
-function checkTagValue(tag: number, value: unknown, path: string): void {
+function checkTagValue(tag: number, value: unknown, path: Path): void {
   const uint = (v: unknown) =>
     (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) || (typeof v === 'bigint' && v >= 0n);
   const multihash = (v: unknown) =>
@@ -161,7 +173,7 @@ function checkTagValue(tag: number, value: unknown, path: string): void {
  * (keys already sorted, integers already small) is returned as it is, so records built in canonical
  * key order cost no allocation.
  */
-function normalize(value: unknown, path: string, walk: Walk, depth: number): unknown {
+function normalize(value: unknown, path: Path, walk: Walk, depth: number): unknown {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed())
@@ -180,7 +192,7 @@ function normalize(value: unknown, path: string, walk: Walk, depth: number): unk
       if (Array.isArray(value)) {
         let out: unknown[] | undefined;
         for (let i = 0; i < value.length; i++) {
-          const v = normalize(value[i], `${path}[${i}]`, walk, depth + 1);
+          const v = normalize(value[i], index(path, i), walk, depth + 1);
           if (out === undefined && v !== value[i]) out = value.slice(0, i);
           if (out !== undefined) out.push(v);
         }
@@ -188,7 +200,7 @@ function normalize(value: unknown, path: string, walk: Walk, depth: number): unk
       }
       if (value instanceof Tag) {
         if (!ALLOWED_TAGS.has(value.tag)) fail(path, `tag ${value.tag} is not a DreamDB tag (65521-65525)`);
-        const inner = normalize(value.value, `${path}<${value.tag}>`, walk, depth + 1);
+        const inner = normalize(value.value, path === null ? null : `${path}<${value.tag}>`, walk, depth + 1);
         checkTagValue(value.tag, inner, path);
         return inner === value.value ? value : new Tag(inner, value.tag);
       }
@@ -203,7 +215,7 @@ function normalize(value: unknown, path: string, walk: Walk, depth: number): unk
         let out: Record<string, unknown> | undefined;
         for (let i = 0; i < keys.length; i++) {
           const k = keys[i]!;
-          const v = normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1);
+          const v = normalize(record[k], key(path, k), walk, depth + 1);
           if (out === undefined && v !== record[k]) {
             out = {};
             for (let j = 0; j < i; j++) out[keys[j]!] = record[keys[j]!];
@@ -215,13 +227,11 @@ function normalize(value: unknown, path: string, walk: Walk, depth: number): unk
       const shape = shapeOf(keys, path);
       if (shape.plain) {
         const out: Record<string, unknown> = {};
-        for (const k of shape.sortedKeys)
-          out[k] = normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1);
+        for (const k of shape.sortedKeys) out[k] = normalize(record[k], key(path, k), walk, depth + 1);
         return out;
       }
       const out = new Map<string, unknown>();
-      for (const k of shape.sortedKeys)
-        out.set(k, normalize(record[k], path ? `${path}.${k}` : k, walk, depth + 1));
+      for (const k of shape.sortedKeys) out.set(k, normalize(record[k], key(path, k), walk, depth + 1));
       return out;
     }
     default:
@@ -231,7 +241,7 @@ function normalize(value: unknown, path: string, walk: Walk, depth: number): unk
 
 function normalizeMap(
   value: Map<unknown, unknown>,
-  path: string,
+  path: Path,
   walk: Walk,
   depth: number,
 ): Map<unknown, unknown> {
@@ -244,7 +254,7 @@ function normalizeMap(
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (i > 0 && compare(entries[i - 1]!.bytes, e.bytes) === 0) fail(path, `duplicate map key ${quote(e.k)}`);
-    out.set(e.k, normalize(e.v, `${path}.${String(e.k)}`, walk, depth + 1));
+    out.set(e.k, normalize(e.v, key(path, String(e.k)), walk, depth + 1));
   }
   return out;
 }
@@ -279,7 +289,14 @@ function shrinkFloats(bytes: Uint8Array): Uint8Array {
 /** Encode a value in DreamDB's deterministic CBOR; the same value always gives the same bytes. */
 export function encodeCanonical(value: unknown): Uint8Array {
   const walk: Walk = { hasFloat: false };
-  const normalized = normalize(value, '', walk, 0);
+  let normalized: unknown;
+  try {
+    normalized = normalize(value, null, walk, 0);
+  } catch (error) {
+    if (error !== REFUSED) throw error;
+    normalize(value, '', { hasFloat: false }, 0); // again, with paths: throws the worded error
+    throw error;
+  }
   // cbor-x hands back a view into its shared output buffer; callers get bytes of their own.
   const bytes = encoder.encode(normalized);
   return walk.hasFloat ? shrinkFloats(bytes) : new Uint8Array(bytes);

@@ -109,16 +109,30 @@ export class Writer {
     }
     const k = key(timeline, trackName);
     let last = this.streamLast.get(k) ?? (track.index ? track.index.last : -1n);
-    const ready: StagedItem[] = items.map((item, i) => {
-      const path = `${timeline}/${trackName}[${i}]`;
-      assertTick(item.tick, `${path}.tick`);
-      const full = { ...item, track: trackName };
-      validateItem(full, track, path);
+    const ready: StagedItem[] = new Array(items.length);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      const full = {
+        tick: item.tick,
+        duration: item.duration,
+        layer: item.layer,
+        track: trackName,
+        payload: item.payload,
+      };
+      try {
+        // Checked without building the item's path (the hot path); a refusal is worded below.
+        assertTick(item.tick);
+        validateItem(full, track, '');
+      } catch {
+        const path = `${timeline}/${trackName}[${i}]`;
+        assertTick(item.tick, `${path}.tick`);
+        validateItem(full, track, path);
+      }
       if (track.kind === 'stream') {
         if (item.tick <= last) {
           throw new EngineError(
             'E_TICK_RANGE',
-            `${path}: stream time must increase; tick ${item.tick} is not after ${last}`,
+            `${timeline}/${trackName}[${i}]: stream time must increase; tick ${item.tick} is not after ${last}`,
           );
         }
         last = item.tick;
@@ -128,16 +142,14 @@ export class Writer {
       if (bytes.length > MAX_BUCKET_BYTES - 64 * 1024) {
         throw new EngineError(
           'E_TOO_LARGE',
-          `${path}: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
+          `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
         );
       }
-      return {
-        tick: item.tick,
-        duration: item.duration ?? 0n,
-        bytes,
-        ...(item.layer !== undefined && { layer: item.layer }),
-      };
-    });
+      ready[i] =
+        item.layer === undefined
+          ? { tick: item.tick, duration: item.duration ?? 0n, bytes }
+          : { tick: item.tick, duration: item.duration ?? 0n, bytes, layer: item.layer };
+    }
     let map = this.staged.get(k);
     if (!map) {
       map = new Map();
