@@ -52,7 +52,11 @@ function itemBytes(item: {
 export class Writer {
   private readonly timelines = new Map<string, Timeline>();
   private readonly tracks = new Map<string, Track>();
-  private readonly staged = new Map<string, Map<bigint, StagedItem>>();
+  /**
+   * Staged items per track: a plain list while ticks only grow (the common, cheap case), turned into a
+   * map by tick the first time a tick comes out of order or again.
+   */
+  private readonly staged = new Map<string, { list: StagedItem[]; byTick?: Map<bigint, StagedItem> }>();
   private readonly streamLast = new Map<string, Tick>();
 
   constructor(readonly base?: Resolved) {
@@ -150,16 +154,23 @@ export class Writer {
           ? { tick: item.tick, duration: item.duration ?? 0n, bytes }
           : { tick: item.tick, duration: item.duration ?? 0n, bytes, layer: item.layer };
     }
-    let map = this.staged.get(k);
-    if (!map) {
-      map = new Map();
-      this.staged.set(k, map);
+    let staged = this.staged.get(k);
+    if (!staged) {
+      staged = { list: [] };
+      this.staged.set(k, staged);
     }
     for (const item of ready) {
+      const list = staged.list;
+      if (!staged.byTick && (list.length === 0 || item.tick > list[list.length - 1]!.tick)) {
+        list.push(item);
+        continue;
+      }
+      if (!staged.byTick) staged.byTick = new Map(list.map((s) => [s.tick, s]));
       // Constant tracks: corrections are layers, and the lexicographically greatest layer wins (0008 §6.3).
-      const staged = map.get(item.tick);
-      if (track.kind === 'constant' && staged?.layer !== undefined && staged.layer > item.layer!) continue;
-      map.set(item.tick, item);
+      const previous = staged.byTick.get(item.tick);
+      if (track.kind === 'constant' && previous?.layer !== undefined && previous.layer > item.layer!)
+        continue;
+      staged.byTick.set(item.tick, item);
     }
     if (track.kind === 'stream') this.streamLast.set(k, last);
     return this;
@@ -167,15 +178,16 @@ export class Writer {
 
   /** Staged items of a track, sorted by tick. */
   stagedItems(timeline: string, track: string): StagedItem[] {
-    return [...(this.staged.get(key(timeline, track))?.values() ?? [])].sort((a, b) =>
-      a.tick < b.tick ? -1 : 1,
-    );
+    const staged = this.staged.get(key(timeline, track));
+    if (!staged) return [];
+    if (!staged.byTick) return staged.list;
+    return [...staged.byTick.values()].sort((a, b) => (a.tick < b.tick ? -1 : 1));
   }
 
   /** Number of staged items. */
   get size(): number {
     let n = 0;
-    for (const m of this.staged.values()) n += m.size;
+    for (const s of this.staged.values()) n += s.byTick ? s.byTick.size : s.list.length;
     return n;
   }
 }
