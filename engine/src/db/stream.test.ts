@@ -4,12 +4,11 @@ import { EngineError } from '../errors.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ByteRange, ObjectStore, PutOptions } from '../store/object-store.js';
 import { SpaceStore } from '../store/space-store.js';
-import { parseRate } from '../time/rate.js';
 import { publish } from './publish.js';
 import { range } from './read.js';
 import { type Resolved, Session } from './session.js';
 import { stream } from './stream.js';
-import { Writer } from './writer.js';
+import { camAndDetections } from './testing/fixtures.js';
 
 const SECOND = 1_000_000_000n;
 const KIB = 1024;
@@ -70,22 +69,7 @@ class SlowStore implements ObjectStore {
 async function recording(): Promise<{ slow: SlowStore; cold: () => Promise<[Session, Resolved]> }> {
   const memory = new MemoryStore();
   const slow = new SlowStore(memory);
-  const writer = new Writer()
-    .timeline({ name: 's1', genesis: 1_764_000_000_000_000_000n })
-    .track({
-      timeline: 's1',
-      name: 'cam',
-      kind: 'stream',
-      modality: 'video.h264',
-      rate: parseRate('90000'),
-    })
-    .track({
-      timeline: 's1',
-      name: 'det',
-      kind: 'event',
-      modality: 'event.detection',
-      bucketDuration: 60n * SECOND,
-    });
+  const writer = camAndDetections();
   const fragments = [];
   for (let i = 0; i < 300; i++) {
     const payload = new Uint8Array(8 * KIB).fill(i & 0xff);

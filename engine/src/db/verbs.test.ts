@@ -10,30 +10,12 @@ import { parseRate } from '../time/rate.js';
 import { publish } from './publish.js';
 import { range, read } from './read.js';
 import { Session } from './session.js';
+import { camAndDetections, SECOND } from './testing/fixtures.js';
 import { Writer } from './writer.js';
 
-const SECOND = 1_000_000_000n;
 const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code === c;
 
-function newWriter(base?: ConstructorParameters<typeof Writer>[0]) {
-  return new Writer(base)
-    .timeline({ name: 's1', genesis: 1_764_000_000_000_000_000n })
-    .track({
-      timeline: 's1',
-      name: 'cam',
-      kind: 'stream',
-      modality: 'video.h264',
-      rate: parseRate('90000'),
-      codecs: 'avc1.64001f',
-    })
-    .track({
-      timeline: 's1',
-      name: 'det',
-      kind: 'event',
-      modality: 'event.detection',
-      bucketDuration: 60n * SECOND,
-    });
-}
+const newWriter = camAndDetections;
 
 /** 5 minutes of 2 s fragments and a detection every 300 ms. */
 function fill(writer: Writer, minutes = 5) {
