@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes, multihashToHex } from '../address/multihash.js';
+import { refKey } from '../store/keys.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
 import { collect } from './collect.js';
@@ -76,4 +77,39 @@ test('objects of a publish whose ref never moved are kept through the grace peri
   const report = await collect(new Session(space), { graceMs: HOUR });
   assert.equal(report.keptYoung, 2);
   assert.deepEqual(report.deleted, []);
+});
+
+test('a ref that moves onto old unreachable objects while collect runs keeps them', async () => {
+  const inner = new MemoryStore();
+  let onList: (() => Promise<void>) | undefined;
+  const hooked = new Proxy(inner, {
+    get(target, prop, receiver) {
+      if (prop === 'list') {
+        return async (prefix: string, options?: object) => {
+          if (prefix.endsWith('/objects/') && onList) {
+            const hook = onList;
+            onList = undefined;
+            await hook(); // a publish lands while collect is listing objects
+          }
+          return target.list(prefix, options);
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const space = new SpaceStore(hooked, 'lab');
+  const { second } = await twoVersions(space);
+  await space.casRef('tmp', second.hash, undefined);
+  const main = await space.readRef('main');
+  await hooked.delete(refKey('lab', 'main')); // main's objects are now reachable only from tmp
+  await hooked.delete(refKey('lab', 'tmp')); // ...and now from nothing
+  onList = async () => {
+    await space.casRef('main', main!.manifest, undefined);
+  };
+  const report = await collect(new Session(space), { now: Date.now() + 2 * HOUR });
+  assert.deepEqual(report.deleted, []);
+  const session = new Session(new SpaceStore(inner, 'lab'));
+  const resolved = (await session.resolve('main'))!;
+  const all = await range(session, resolved, { timeline: 's1', t0: 0n, t1: 60n * SECOND });
+  assert.equal(all.items.length, 501);
 });

@@ -32,7 +32,8 @@ export interface CollectOptions {
  * collect: garbage collection of one space. Marks everything reachable from every ref — manifests and
  * their ancestors (time travel keeps history), index pages, buckets — then sweeps the objects nobody
  * reaches that are older than the grace period. A publish uploads its objects before it moves its ref,
- * so the grace period is what keeps an in-flight publish's objects alive. LIST is used here, as GC may.
+ * so the grace period keeps an in-flight publish's new objects; the refs are marked again just before
+ * the sweep, so a publish that landed meanwhile keeps the old objects it reuses. LIST is used here.
  */
 export async function collect(session: Session, options: CollectOptions = {}): Promise<CollectReport> {
   const space = session.store;
@@ -40,28 +41,8 @@ export async function collect(session: Session, options: CollectOptions = {}): P
   const now = options.now ?? Date.now();
   const grace = options.graceMs ?? 60 * 60 * 1000;
   const reachable = new Set<string>();
-  const manifests: Multihash[] = [];
-  let refs = 0;
-  for await (const info of listAll(store, spacePrefix(space.space, 'refs'))) {
-    refs++;
-    const { body } = await store.get(info.key);
-    manifests.push(decodeRef(body, info.key));
-  }
-  let manifestCount = 0;
-  const pending = [...manifests];
-  while (pending.length > 0) {
-    const hash = pending.pop()!;
-    const hex = multihashToHex(hash);
-    if (reachable.has(hex)) continue;
-    reachable.add(hex);
-    manifestCount++;
-    const manifest = await session.manifest(hash);
-    pending.push(...manifest.parents);
-    for (const track of manifest.tracks)
-      if (track.index) await markPages(session, track.index.root, reachable);
-  }
-  const deleted: string[] = [];
-  let bytesFreed = 0;
+  const marked = await markFromRefs(session, reachable);
+  const candidates: { key: string; multihash: string; size: number }[] = [];
   let keptYoung = 0;
   let scanned = 0;
   for await (const info of listAll(store, spacePrefix(space.space, 'objects'))) {
@@ -74,23 +55,55 @@ export async function collect(session: Session, options: CollectOptions = {}): P
         `${store.name} gives no modification time for ${info.key}; collect cannot honour the grace period`,
       );
     }
-    if (now - info.modified.getTime() < grace) {
-      keptYoung++;
-      continue;
-    }
-    if (!options.dryRun) await store.delete(info.key);
-    deleted.push(content.multihash);
-    bytesFreed += info.size;
+    if (now - info.modified.getTime() < grace) keptYoung++;
+    else candidates.push({ key: info.key, multihash: content.multihash, size: info.size });
+  }
+  const again = await markFromRefs(session, reachable);
+  const deleted: string[] = [];
+  let bytesFreed = 0;
+  for (const candidate of candidates) {
+    if (reachable.has(candidate.multihash)) continue;
+    if (!options.dryRun) await store.delete(candidate.key);
+    deleted.push(candidate.multihash);
+    bytesFreed += candidate.size;
   }
   return {
-    refs,
-    manifests: manifestCount,
+    refs: Math.max(marked.refs, again.refs),
+    manifests: marked.manifests + again.manifests,
     reachable: reachable.size,
     scanned,
     deleted,
     bytesFreed,
     keptYoung,
   };
+}
+
+/** Mark everything reachable from the space's refs as they are now, skipping what is already marked. */
+async function markFromRefs(
+  session: Session,
+  reachable: Set<string>,
+): Promise<{ refs: number; manifests: number }> {
+  const space = session.store;
+  const pending: Multihash[] = [];
+  let refs = 0;
+  for await (const info of listAll(space.store, spacePrefix(space.space, 'refs'))) {
+    refs++;
+    const { body } = await space.store.get(info.key);
+    pending.push(decodeRef(body, info.key));
+  }
+  let manifests = 0;
+  while (pending.length > 0) {
+    const hash = pending.pop()!;
+    const hex = multihashToHex(hash);
+    if (reachable.has(hex)) continue;
+    reachable.add(hex);
+    manifests++;
+    const manifest = await session.manifest(hash);
+    pending.push(...manifest.parents);
+    for (const track of manifest.tracks)
+      if (track.index) await markPages(session, track.index.root, reachable);
+  }
+  return { refs, manifests };
 }
 
 /** Mark an index page, its descendants, and the buckets its leaves point into. */

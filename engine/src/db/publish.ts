@@ -7,7 +7,6 @@ import { buildTree } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import { assertRefName } from '../store/keys.js';
-import { MAX_TICK } from '../time/ticks.js';
 import type { Resolved, Session } from './session.js';
 import type { StagedItem, Writer } from './writer.js';
 
@@ -97,7 +96,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
       const { bytes, locators } = encodeBucket({
         timeline: track.timeline,
         track: track.name,
-        kind: track.kind as 'stream' | 'event',
+        kind: track.kind,
         items: group,
       });
       const hash = hashBytes(bytes);
@@ -111,7 +110,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
     let entries = fresh; // staged items come sorted, one per tick
     if (track.index) {
       const merged = new Map<bigint, IndexEntry>();
-      for await (const entry of session.pages.range(rootOf(track), 0n, MAX_TICK))
+      for await (const entry of session.pages.range(rootOf(track), 0n, track.index.last + 1n))
         merged.set(entry.tick, entry);
       await collectPages(session, track.index.root, oldPages);
       for (const entry of fresh) {

@@ -153,13 +153,18 @@ function parseCursor(cursor: string): { tick: Tick; track: string } {
  */
 export async function range(session: Session, resolved: Resolved, query: RangeQuery): Promise<RangePage> {
   const tracks = (
-    query.tracks ?? resolved.manifest.tracks.filter((t) => t.timeline === query.timeline).map((t) => t.name)
+    query.tracks
+      ? [...new Set(query.tracks)]
+      : resolved.manifest.tracks.filter((t) => t.timeline === query.timeline).map((t) => t.name)
   )
     .map((name) => findTrack(resolved.manifest, query.timeline, name))
     .sort((a, b) => (a.name < b.name ? -1 : 1));
   const after = query.cursor ? parseCursor(query.cursor) : undefined;
   const t0 = after && after.tick > query.t0 ? after.tick : query.t0;
   const limit = query.limit ?? Number.POSITIVE_INFINITY;
+  if (!(limit >= 1) || (Number.isFinite(limit) && !Number.isInteger(limit))) {
+    throw new EngineError('E_BAD_REQUEST', `range limit ${query.limit} must be a positive integer`);
+  }
   const heads = await Promise.all(
     tracks.map(async (track) => {
       const iterator = trackItems(session, track, t0, query.t1);

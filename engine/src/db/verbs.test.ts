@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
+import { decodeBucket } from '../format/bucket.js';
+import { decodePage } from '../index/page.js';
 import { CountingStore } from '../store/counting-store.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ObjectStore, PutOptions } from '../store/object-store.js';
@@ -285,4 +287,48 @@ test('small indexes travel inline in the manifest: a cold read needs no index GE
   const item = await read(cold, main, { timeline: 's1', track: 'det', tick: 61n * SECOND });
   assert.equal(item!.tick, 60_900_000_000n);
   assert.equal(counting.counts.get, 1); // the bucket range only
+});
+
+test('edge cases: an item at the last tick survives the next publish; constant buckets decode; limits and repeated tracks', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const writer = new Writer()
+    .timeline({ name: 's1' })
+    .track({
+      timeline: 's1',
+      name: 'det',
+      kind: 'event',
+      modality: 'event.detection',
+      bucketDuration: 60n * SECOND,
+    })
+    .track({ timeline: 's1', name: 'calib', kind: 'constant', modality: 'meta.calibration' });
+  writer.write('s1', 'det', [
+    { tick: 5n, payload: 'a' },
+    { tick: 2n ** 53n + 1n, payload: 'b' },
+    { tick: 2n ** 64n - 1n, payload: 'last' },
+  ]);
+  writer.write('s1', 'calib', [{ tick: 0n, layer: 'l1', payload: { fx: 1 } }]);
+  const first = await publish(new Session(space), writer, { ref: 'main' });
+  const second = await publish(
+    new Session(space),
+    new Writer(first).write('s1', 'det', [{ tick: 6n, payload: 'c' }]),
+    { ref: 'main' },
+  );
+  const det = second.manifest.tracks.find((t) => t.name === 'det')!;
+  assert.equal(det.index!.count, 4);
+  const last = await read(new Session(space), second, { timeline: 's1', track: 'det', tick: 2n ** 64n - 1n });
+  assert.equal(last!.payload, 'last');
+  const calib = second.manifest.tracks.find((t) => t.name === 'calib')!;
+  const leaf = decodePage(await space.getObject(calib.index!.root));
+  const bucket = (leaf as unknown as { entries: { object: Uint8Array }[] }).entries[0]!.object;
+  assert.equal(decodeBucket(await space.getObject(bucket)).kind, 'constant');
+  const session = new Session(space);
+  await assert.rejects(
+    range(session, second, { timeline: 's1', t0: 0n, t1: 10n, limit: 0 }),
+    code('E_BAD_REQUEST'),
+  );
+  const twice = await range(session, second, { timeline: 's1', tracks: ['det', 'det'], t0: 0n, t1: 10n });
+  assert.deepEqual(
+    twice.items.map((i) => i.payload),
+    ['a', 'c'],
+  );
 });

@@ -27,7 +27,7 @@ export interface ItemLocator {
 export interface BucketContents {
   readonly timeline: string;
   readonly track: string;
-  readonly kind: 'stream' | 'event';
+  readonly kind: 'stream' | 'event' | 'constant';
   readonly spatialIndex?: Multihash;
   readonly items: readonly { tick: Tick; duration: Tick; start: number; end: number }[];
 }
@@ -42,7 +42,7 @@ const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
 export function encodeBucket(input: {
   timeline: string;
   track: string;
-  kind: 'stream' | 'event';
+  kind: 'stream' | 'event' | 'constant';
   items: readonly BucketItem[];
   spatialIndex?: Multihash;
 }): { bytes: Uint8Array; locators: ItemLocator[] } {
@@ -130,7 +130,7 @@ export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents
   return {
     timeline: r.name('timeline'),
     track: r.name('track'),
-    kind: r.oneOf('kind', ['stream', 'event'] as const),
+    kind: r.oneOf('kind', ['stream', 'event', 'constant'] as const),
     items,
     ...(spatial && { spatialIndex: spatial }),
   };

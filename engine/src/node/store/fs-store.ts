@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createMultihasher, hashBytes, multihashToHex } from '../../address/multihash.js';
 import { toHex } from '../../cbor/json-form.js';
@@ -264,7 +264,14 @@ export class FsStore implements ObjectStore {
         if (options.ifNoneMatch === '*' && current !== undefined) {
           // Content addressing makes a repeated create of the same bytes a success, once the bytes on
           // disk are verified (a corrupt copy is replaced by the good one).
-          if (content && current === etag) return { etag };
+          if (content && current === etag) {
+            // A writer is reusing this object: refresh its time, so collect's grace period protects it
+            // like a new one (spec 0006 §2.8).
+            const now = new Date();
+            await utimes(path, now, now);
+            this.forget(path);
+            return { etag };
+          }
           if (!content) throw new EngineError('E_PRECONDITION', `${key} already exists (If-None-Match: *)`);
         }
         if (options.ifMatch !== undefined && !etagEquals(current, options.ifMatch)) {
