@@ -1,6 +1,5 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
-import type { ChildRef, IndexEntry } from '../index/page.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
 import { decodeRef } from '../store/space-store.js';
@@ -100,23 +99,13 @@ async function markFromRefs(
     manifests++;
     const manifest = await session.manifest(hash);
     pending.push(...manifest.parents);
-    for (const track of manifest.tracks)
-      if (track.index) await markPages(session, track.index.root, reachable);
+    // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
+    for (const track of manifest.tracks) {
+      if (track.index)
+        await session.pages.visit(track.index.root, reachable, (e) =>
+          reachable.add(multihashToHex(e.object)),
+        );
+    }
   }
   return { refs, manifests };
-}
-
-/** Mark an index page, its descendants, and the buckets its leaves point into. */
-async function markPages(session: Session, root: Multihash, reachable: Set<string>): Promise<void> {
-  const hex = multihashToHex(root);
-  if (reachable.has(hex)) return; // shared by an older manifest: already walked
-  reachable.add(hex);
-  const page = await session.pages.page(root);
-  if (page.level === 0) {
-    for (const entry of (page as { entries: readonly IndexEntry[] }).entries)
-      reachable.add(multihashToHex(entry.object));
-    return;
-  }
-  for (const child of (page as { children: readonly ChildRef[] }).children)
-    await markPages(session, child.page, reachable);
 }

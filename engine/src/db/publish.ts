@@ -2,7 +2,7 @@ import { hashBytes, type Multihash, multihashToHex } from '../address/multihash.
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucket, MAX_BUCKET_BYTES } from '../format/bucket.js';
-import type { ChildRef, IndexEntry } from '../index/page.js';
+import type { IndexEntry } from '../index/page.js';
 import { buildTree } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
@@ -110,9 +110,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
     let entries = fresh; // staged items come sorted, one per tick
     if (track.index) {
       const merged = new Map<bigint, IndexEntry>();
-      for await (const entry of session.pages.range(rootOf(track), 0n, track.index.last + 1n))
-        merged.set(entry.tick, entry);
-      await collectPages(session, track.index.root, oldPages);
+      await session.pages.visit(track.index.root, oldPages, (entry) => merged.set(entry.tick, entry));
       for (const entry of fresh) {
         const old = merged.get(entry.tick);
         // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
@@ -205,19 +203,4 @@ async function layerOf(session: Session, entry: IndexEntry, staged?: readonly St
   if (local) return local.layer ?? '';
   const bytes = await session.store.getRange(entry.object, entry);
   return String((decodeCanonical(bytes) as { layer?: unknown }).layer ?? '');
-}
-
-/** A manifest track's index as a tree root. */
-function rootOf(track: Track) {
-  const index = track.index!;
-  return { page: index.root, height: index.height, count: index.count, first: index.first, last: index.last };
-}
-
-/** Every page hash under a root (to skip uploading pages that already exist). */
-async function collectPages(session: Session, root: Multihash, into: Set<string>): Promise<void> {
-  into.add(multihashToHex(root));
-  const page = await session.pages.page(root);
-  if (page.level === 0) return;
-  for (const child of (page as { children: readonly ChildRef[] }).children)
-    await collectPages(session, child.page, into);
 }

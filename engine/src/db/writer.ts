@@ -1,8 +1,7 @@
 import { encodeCanonical } from '../cbor/deterministic.js';
-import { tagDuration, tagTick } from '../cbor/tags.js';
 import { EngineError } from '../errors.js';
 import { MAX_BUCKET_BYTES } from '../format/bucket.js';
-import { validateItem } from '../model/item.js';
+import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
 import { type Track, validateTrack } from '../model/track.js';
@@ -27,22 +26,6 @@ export interface StagedItem {
 }
 
 const key = (timeline: string, track: string) => `${timeline}/${track}`;
-
-/** The stored bytes of a validated event or constant item: the Item record's deterministic CBOR. */
-function itemBytes(item: {
-  tick: Tick;
-  duration?: Tick;
-  layer?: string;
-  track: string;
-  payload: unknown;
-}): Uint8Array {
-  const map: Record<string, unknown> = { tick: tagTick(item.tick) };
-  if (item.layer !== undefined) map.layer = item.layer;
-  map.track = item.track;
-  map.payload = item.payload;
-  if (item.duration !== undefined) map.duration = tagDuration(item.duration);
-  return encodeCanonical(map);
-}
 
 /**
  * write: stages items into tracks of a timeline, checking each before anything is stored (ticks, the
@@ -142,7 +125,8 @@ export class Writer {
         last = item.tick;
       }
       // The item was just validated, so its CBOR is built directly, keys in canonical order (0001 §5).
-      const bytes = track.kind === 'stream' ? (item.payload as Uint8Array) : itemBytes(full);
+      const bytes =
+        track.kind === 'stream' ? (item.payload as Uint8Array) : encodeCanonical(itemToCbor(full));
       if (bytes.length > MAX_BUCKET_BYTES - 64 * 1024) {
         throw new EngineError(
           'E_TOO_LARGE',

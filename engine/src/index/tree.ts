@@ -140,6 +140,23 @@ export class TreeReader {
     return page;
   }
 
+  /**
+   * Walk every page under `root` not yet in `seen` (page hex), adding each to `seen`, and hand each
+   * entry of the leaves walked to `onEntry`. Pages shared with a tree walked before are skipped whole.
+   */
+  async visit(root: Multihash, seen: Set<string>, onEntry: (entry: IndexEntry) => void): Promise<void> {
+    const hex = multihashToHex(root);
+    if (seen.has(hex)) return;
+    seen.add(hex);
+    const page = await this.page(root);
+    if (page.level === 0) {
+      for (const entry of (page as { entries: readonly IndexEntry[] }).entries) onEntry(entry);
+      return;
+    }
+    for (const child of (page as { children: readonly ChildRef[] }).children)
+      await this.visit(child.page, seen, onEntry);
+  }
+
   /** The entry with the greatest tick <= t, or undefined. */
   async floor(root: TreeRoot, t: Tick): Promise<IndexEntry | undefined> {
     if (t < root.first) return undefined;
