@@ -4,7 +4,14 @@
  * page sizes to 1 billion items (the model written into spec 0007 §7.4).
  * Run: npm run bench -- index-model   (DREAMDB_BENCH_ITEMS=1000000 by default)
  */
-import { buildTree, decodePage, hashBytes, type IndexEntry, TARGET_FANOUT } from '@dreamdb/engine';
+import {
+  buildTree,
+  decodePage,
+  hashBytes,
+  type IndexEntry,
+  LEAF_TARGET,
+  TARGET_FANOUT,
+} from '@dreamdb/engine';
 import { timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);
@@ -54,19 +61,28 @@ console.log(`index bytes per item: ${(total / N).toFixed(2)}`);
 
 // The same page sizes at 1 billion items.
 const leafBytes = levels.get(0)!.bytes / levels.get(0)!.pages;
-const nodeBytes = (levels.get(1)?.bytes ?? leafBytes) / (levels.get(1)?.pages ?? 1);
-let pages = 1e9 / TARGET_FANOUT;
+// Leaves are measured (thousands of them); inner pages are too few here to average, so they take the
+// expected size of a content-defined page (T(1 - e^-4) children, the 4T limit cutting the tail) at the
+// measured bytes per child.
+const perLeaf = N / levels.get(0)!.pages;
+const perNode = TARGET_FANOUT * (1 - Math.exp(-4));
+const bytesPerChild = (levels.get(1)?.bytes ?? 0) / levels.get(0)!.pages || 60;
+const nodeBytes = perNode * bytesPerChild;
+let pages = Math.ceil(1e9 / perLeaf);
 let bytes = pages * leafBytes;
 let height = 1;
 const rows = [`level 0: ${pages.toFixed(0)} pages, ${((pages * leafBytes) / 2 ** 30).toFixed(1)} GiB`];
 while (pages > 1) {
-  pages = Math.ceil(pages / TARGET_FANOUT);
+  pages = Math.ceil(pages / perNode);
   bytes += pages * nodeBytes;
   rows.push(`level ${height}: ${pages} pages, ${((pages * nodeBytes) / 2 ** 20).toFixed(2)} MiB`);
   height++;
 }
 console.log(
   `\nModel at 1e9 items: height ${height}; ${rows.join('; ')}; total ${(bytes / 2 ** 30).toFixed(1)} GiB (${(bytes / 1e9).toFixed(1)} bytes/item)`,
+);
+console.log(
+  `(targets: ${LEAF_TARGET} entries per leaf, ${TARGET_FANOUT} children per inner page; measured ${perLeaf.toFixed(0)} per leaf; inner pages modelled at ${perNode.toFixed(0)} children of ${bytesPerChild.toFixed(1)} bytes)`,
 );
 console.log(
   `a cold point lookup reads ${height} pages (~${(((height - 1) * nodeBytes + leafBytes) / 1024) | 0} KiB); warm: 0`,

@@ -32,7 +32,13 @@ export {
   wasmBlake3,
 } from './address/multihash.js';
 export { type Address, formatAddress, parseAddress } from './address/uri.js';
-export { type CborValue, decodeCanonical, encodeCanonical, isCanonical } from './cbor/deterministic.js';
+export {
+  type CborValue,
+  decodeCanonical,
+  encodeCanonical,
+  encodeCanonicalView,
+  isCanonical,
+} from './cbor/deterministic.js';
 export { fromHex, fromJsonForm, type JsonValue, toHex, toJsonForm } from './cbor/json-form.js';
 export { ALLOWED_TAGS, CborTag, TAGS, tagDuration, tagTick, untagTick } from './cbor/tags.js';
 export {
@@ -48,14 +54,17 @@ export { type Published, type PublishOptions, publish } from './db/publish.js';
 export { type RangePage, type RangeQuery, type ReadItem, range, read } from './db/read.js';
 export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';
 export { findTrack, type Resolved, Session } from './db/session.js';
+export { StagedColumns } from './db/staged.js';
 export { type ItemStream, type StreamOptions, type StreamStats, stream } from './db/stream.js';
-export { type StagedItem, type WriteItem, Writer } from './db/writer.js';
+export { type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {
+  type BucketColumns,
   type BucketContents,
   type BucketItem,
   decodeBucket,
   encodeBucket,
+  encodeBucketColumns,
   type ItemLocator,
   MAX_BUCKET_BYTES,
 } from './format/bucket.js';
@@ -69,7 +78,16 @@ export {
   readPreamble,
   sealObject,
 } from './format/envelope.js';
-export { chunkEnds, isBoundary, MAX_FANOUT, TARGET_FANOUT, tickHash } from './index/chunking.js';
+export {
+  chunkEnds,
+  isBoundary,
+  LEAF_MAX,
+  LEAF_TARGET,
+  MAX_FANOUT,
+  TARGET_FANOUT,
+  tickHash,
+} from './index/chunking.js';
+export { concatColumns, type EntryColumns, entryAt, entryColumns } from './index/columns.js';
 export {
   type ChildRef,
   decodePage,
@@ -78,7 +96,7 @@ export {
   type IndexEntry,
   type IndexPage,
 } from './index/page.js';
-export { type BuiltTree, buildTree, TreeReader, type TreeRoot } from './index/tree.js';
+export { appendTree, type BuiltTree, buildTree, TreeReader, type TreeRoot } from './index/tree.js';
 export { decodeItem, encodeItem, type Item, itemFromCbor, itemToCbor, validateItem } from './model/item.js';
 export {
   decodeManifest,

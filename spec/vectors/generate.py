@@ -461,11 +461,60 @@ def tick_hash(tick, level):
     return h & 0xFFFFFFFF
 
 
+LEAF_TARGET, LEAF_MAX, NODE_TARGET, NODE_MAX = 1024, 4096, 256, 1024
+
+
+def is_boundary(tick, level):
+    return tick_hash(tick, level) % (LEAF_TARGET if level == 0 else NODE_TARGET) == 0
+
+
 fmt = []
 for tick, level in ((0, 0), (1, 0), (255, 0), (2**32, 0), (2**32 + 7, 1), (123_456_789_012, 0), (123_456_789_012, 1),
                     (2**64 - 1, 0), (2**64 - 1, 3), (30_000_000, 0), (1_000_000_000, 2), (86_400_000_000_000, 0)):
     fmt.append({"name": f"page boundary hash of tick {tick} at level {level}", "op": "tick-hash",
-                "input": {"tick": str(tick), "level": level}, "output": {"hash": tick_hash(tick, level), "boundary": tick_hash(tick, level) % 256 == 0}})
+                "input": {"tick": str(tick), "level": level}, "output": {"hash": tick_hash(tick, level), "boundary": is_boundary(tick, level)}})
+# Ticks that close a leaf (h mod 1024 = 0), and ticks whose hash is 0 mod 256 but not mod 1024: a boundary
+# above the leaves, not at them.
+found = {"leaf": [], "inner-only": []}
+t = 0
+while len(found["leaf"]) < 2 or len(found["inner-only"]) < 2:
+    h = tick_hash(t, 0)
+    if h % 1024 == 0 and len(found["leaf"]) < 2:
+        found["leaf"].append(t)
+    elif h % 256 == 0 and h % 1024 != 0 and len(found["inner-only"]) < 2:
+        found["inner-only"].append(t)
+    t += 1
+for tick in found["leaf"] + found["inner-only"]:
+    for level in (0, 1):
+        fmt.append({"name": f"page boundary of tick {tick} at level {level}", "op": "tick-hash",
+                    "input": {"tick": str(tick), "level": level},
+                    "output": {"hash": tick_hash(tick, level), "boundary": is_boundary(tick, level)}})
+
+
+def chunk_ends(ticks, level):
+    limit = LEAF_MAX if level == 0 else NODE_MAX
+    ends, start = [], 0
+    for i, tick in enumerate(ticks):
+        if is_boundary(tick, level) or i + 1 - start == limit:
+            ends.append(i + 1)
+            start = i + 1
+    if start < len(ticks):
+        ends.append(len(ticks))
+    return ends
+
+
+# Page cuts over 20,000 keys 1 ms apart, and over keys 0..9999 (some pages cut by the size limit).
+for first, step, count in ((1_700_000_000_000_000_000, 1_000_000, 20_000), (0, 1, 10_000)):
+    for level in (0, 1):
+        ticks = [first + i * step for i in range(count)]
+        fmt.append({"name": f"page cuts of {count} keys from {first} every {step} at level {level}", "op": "chunk-ends",
+                    "input": {"first": str(first), "step": str(step), "count": count, "level": level},
+                    "output": {"ends": chunk_ends(ticks, level)}})
+# A run of keys none of which is a boundary: pages are cut at the size limit.
+quiet = [t for t in range(0, 200_000) if not is_boundary(t, 0)][:9000]
+fmt.append({"name": "9000 keys with no leaf boundary are cut every 4096", "op": "chunk-ends",
+            "input": {"first": "0", "step": "1", "count": 9000, "level": 0, "skipBoundaries": True},
+            "output": {"ends": chunk_ends(quiet, 0)}})
 
 items = [(5, 0, bytes([1, 2, 3])), (9, 4, bytes([4])), (2**40, 0, b"")]
 header = {"v": 0, "kind": "event", "track": "notes", "first": cbor2.CBORTag(65524, 5), "deltas": [0, 4, 2**40 - 9],

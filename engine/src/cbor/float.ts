@@ -1,4 +1,4 @@
-/** Shortest-form float encoding for deterministic CBOR (RFC 8949 §4.2.1), which cbor-x does not do. */
+/** Shortest-form floats for deterministic CBOR (RFC 8949 §4.2.1), which cbor-x does not do. */
 
 const scratch = new DataView(new ArrayBuffer(8));
 
@@ -34,22 +34,6 @@ export function halfToNumber(bits: number): number {
   if (exponent === 0) return sign * mantissa * 2 ** -24;
   if (exponent === 31) return mantissa === 0 ? sign * Number.POSITIVE_INFINITY : Number.NaN;
   return sign * (1024 + mantissa) * 2 ** (exponent - 25);
-}
-
-/** The shortest CBOR encoding (major type 7) of a float: 3, 5 or 9 bytes. */
-export function encodeShortestFloat(value: number): Uint8Array {
-  const half = exactHalfBits(value);
-  if (half !== undefined) return Uint8Array.of(0xf9, half >>> 8, half & 0xff);
-  if (Math.fround(value) === value) {
-    const out = new Uint8Array(5);
-    out[0] = 0xfa;
-    new DataView(out.buffer).setFloat32(1, value);
-    return out;
-  }
-  const out = new Uint8Array(9);
-  out[0] = 0xfb;
-  new DataView(out.buffer).setFloat64(1, value);
-  return out;
 }
 
 /** True when DreamDB's number model writes this value as a CBOR integer rather than a float. */

@@ -4,7 +4,7 @@ import { ALLOWED_TAGS, TAGS } from './tags.js';
 
 /**
  * A structural pass over CBOR bytes that cbor-x does not offer: it checks DreamDB's deterministic
- * profile (spec 0009 §3) without building values, and finds the floats a canonical encoder must shrink.
+ * profile (spec 0009 §3) without building values.
  * The walk keeps its state in module variables (as cbor-x does): it is synchronous and never re-entered,
  * and per-call closures would cost more than the walk itself on small items.
  */
@@ -13,8 +13,6 @@ import { ALLOWED_TAGS, TAGS } from './tags.js';
 export interface Inspection {
   /** Some map has a key that is not text (or is "__proto__"), so maps must decode as Map. */
   needsMaps: boolean;
-  /** Offsets of 9-byte floats (0xfb) whose value fits a shorter float; only collected when not strict. */
-  longFloats: number[];
 }
 
 /** Arrays, maps and tags nest at most this deep, so hostile input cannot exhaust the stack. */
@@ -26,8 +24,7 @@ const PROTO = [0x69, 0x5f, 0x5f, 0x70, 0x72, 0x6f, 0x74, 0x6f, 0x5f, 0x5f]; // t
 let bytes: Uint8Array = new Uint8Array(0);
 let view: DataView = new DataView(bytes.buffer);
 let pos = 0;
-let strict = true;
-let result: Inspection = { needsMaps: false, longFloats: [] };
+let result: Inspection = { needsMaps: false };
 
 function malformed(offset: number, why: string): EngineError {
   return new EngineError('E_CBOR_MALFORMED', `at byte ${offset}: ${why}`);
@@ -56,28 +53,28 @@ function argument(info: number, start: number): number | bigint {
   if (info === 24) {
     need(1, start);
     const v = bytes[pos++]!;
-    if (strict && v < 24) throw noncanonical(start, `argument ${v} should be in the initial byte`);
+    if (v < 24) throw noncanonical(start, `argument ${v} should be in the initial byte`);
     return v;
   }
   if (info === 25) {
     need(2, start);
     const v = view.getUint16(pos);
     pos += 2;
-    if (strict && v < 0x100) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    if (v < 0x100) throw noncanonical(start, `argument ${v} is not in its shortest form`);
     return v;
   }
   if (info === 26) {
     need(4, start);
     const v = view.getUint32(pos);
     pos += 4;
-    if (strict && v < 0x10000) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    if (v < 0x10000) throw noncanonical(start, `argument ${v} is not in its shortest form`);
     return v;
   }
   if (info === 27) {
     need(8, start);
     const v = view.getBigUint64(pos);
     pos += 8;
-    if (strict && v < 0x100000000n) throw noncanonical(start, `argument ${v} is not in its shortest form`);
+    if (v < 0x100000000n) throw noncanonical(start, `argument ${v} is not in its shortest form`);
     return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   }
   if (info === 31) {
@@ -95,12 +92,6 @@ function length(info: number, start: number): number {
 }
 
 function checkFloat(value: number, width: number, start: number): void {
-  if (!strict) {
-    if (width === 8 && (exactHalfBits(value) !== undefined || Math.fround(value) === value)) {
-      result.longFloats.push(start);
-    }
-    return;
-  }
   if (Number.isNaN(value)) {
     if (width !== 2 || view.getUint16(start + 1) !== 0x7e00) throw noncanonical(start, 'NaN must be f9 7e00');
     return;
@@ -184,13 +175,13 @@ function map(n: number, depth: number): void {
     const keyStart = pos;
     need(1, keyStart);
     const keyMajor = bytes[pos]! >> 5;
-    if (strict && keyMajor !== 0 && keyMajor !== 1 && keyMajor !== 3) {
+    if (keyMajor !== 0 && keyMajor !== 1 && keyMajor !== 3) {
       throw noncanonical(keyStart, 'map keys must be integers or text');
     }
     item(depth + 1);
     const keyEnd = pos;
     if (keyMajor !== 3 || isProtoKey(keyStart, keyEnd)) result.needsMaps = true;
-    if (strict && prevStart >= 0) {
+    if (prevStart >= 0) {
       const order = compareSlices(prevStart, prevEnd, keyStart, keyEnd);
       if (order === 0) throw noncanonical(keyStart, 'duplicate map key');
       if (order > 0) throw noncanonical(keyStart, 'map keys are not sorted by their encoded bytes');
@@ -212,7 +203,7 @@ function item(depth: number): void {
       argument(info, start);
       return;
     case 1:
-      if (argument(info, start) === 0xffffffffffffffffn && strict) {
+      if (argument(info, start) === 0xffffffffffffffffn) {
         throw noncanonical(start, 'integer -2^64 is outside the profile range -(2^64-1)..2^64-1');
       }
       return;
@@ -220,7 +211,7 @@ function item(depth: number): void {
     case 3: {
       const n = length(info, start);
       need(n, start);
-      if (major === 3 && strict) checkText(start, n);
+      if (major === 3) checkText(start, n);
       pos += n;
       return;
     }
@@ -239,10 +230,6 @@ function item(depth: number): void {
     case 6: {
       const tag = argument(info, start);
       if (depth >= MAX_DEPTH) throw malformed(start, `nesting deeper than ${MAX_DEPTH}`);
-      if (!strict) {
-        item(depth + 1);
-        return;
-      }
       if (typeof tag !== 'number' || !ALLOWED_TAGS.has(tag)) {
         throw noncanonical(start, `tag ${tag} is not a DreamDB tag (65521-65525)`);
       }
@@ -280,15 +267,14 @@ function item(depth: number): void {
 }
 
 /**
- * Walk one CBOR data item spanning all of `input`. Strict mode throws on anything outside the
- * deterministic profile; lax mode (for the encoder's own output) only collects long floats.
+ * Walk one CBOR data item spanning all of `input`, throwing on anything outside the deterministic
+ * profile.
  */
-export function inspectCbor(input: Uint8Array, strictMode: boolean): Inspection {
+export function inspectCbor(input: Uint8Array): Inspection {
   bytes = input;
   view = new DataView(input.buffer, input.byteOffset, input.byteLength);
   pos = 0;
-  strict = strictMode;
-  const found: Inspection = { needsMaps: false, longFloats: [] };
+  const found: Inspection = { needsMaps: false };
   result = found;
   try {
     item(0);

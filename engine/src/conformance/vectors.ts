@@ -5,7 +5,8 @@ import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
-import { isBoundary, tickHash } from '../index/chunking.js';
+import { chunkEnds, isBoundary, tickHash } from '../index/chunking.js';
+import { entryColumns } from '../index/columns.js';
 import { decodePage, encodeLeaf, encodeNode } from '../index/page.js';
 import { decodeItem, encodeItem } from '../model/item.js';
 import { decodeManifest, encodeManifest } from '../model/manifest.js';
@@ -119,6 +120,15 @@ const RUNNERS: Record<string, Runner> = {
     const hash = tickHash(BigInt(str(v, 'tick')), Number(v.input?.level));
     return { hash, boundary: isBoundary(BigInt(str(v, 'tick')), Number(v.input?.level)) };
   },
+  'chunk-ends': (v) => {
+    const first = BigInt(str(v, 'first'));
+    const step = BigInt(str(v, 'step'));
+    const level = Number(v.input?.level);
+    const ticks: bigint[] = [];
+    for (let t = first; ticks.length < Number(v.input?.count); t += step)
+      if (!v.input?.skipBoundaries || !isBoundary(t, level)) ticks.push(t);
+    return { ends: chunkEnds(ticks, level) };
+  },
   'encode-bucket': (v) => {
     const items = (v.input!.items as { tick: string; duration: string; bytes: string }[]).map((i) => ({
       tick: BigInt(i.tick),
@@ -153,7 +163,7 @@ const RUNNERS: Record<string, Runner> = {
       start: e.start,
       end: e.end,
     }));
-    const bytes = encodeLeaf(str(v, 'track'), entries);
+    const bytes = encodeLeaf(str(v, 'track'), entryColumns(entries));
     const page = decodePage(bytes);
     if (page.level !== 0 || (page as unknown as { entries: unknown[] }).entries.length !== entries.length)
       throw new Error('leaf does not decode');

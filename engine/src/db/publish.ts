@@ -1,14 +1,17 @@
-import { hashBytes, type Multihash, multihashToHex } from '../address/multihash.js';
+import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
-import { encodeBucket, MAX_BUCKET_BYTES } from '../format/bucket.js';
-import type { IndexEntry } from '../index/page.js';
-import { buildTree } from '../index/tree.js';
+import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
+import { type EntryColumns, entryAt } from '../index/columns.js';
+import { type ChildRef, decodePage, type IndexEntry } from '../index/page.js';
+import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import { assertRefName } from '../store/keys.js';
+import type { SpaceStore } from '../store/space-store.js';
 import type { Resolved, Session } from './session.js';
-import type { StagedItem, Writer } from './writer.js';
+import type { StagedColumns } from './staged.js';
+import type { Writer } from './writer.js';
 
 /** What publish needs beyond the writer. */
 export interface PublishOptions {
@@ -30,36 +33,153 @@ export interface Published extends Resolved {
   readonly bytesWritten: number;
 }
 
-/** Run `tasks` with at most `limit` in flight. */
-async function inParallel(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-      while (next < tasks.length) await tasks[next++]!();
-    }),
-  );
+/**
+ * Uploads objects as they are built, at most `limit` at a time: building waits for a free slot, so the
+ * bytes waiting in memory stay bounded and encoding overlaps the network. The first failure is kept and
+ * thrown by the next `put` or by `drain`.
+ */
+class Uploader {
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+  objects = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly store: SpaceStore,
+    private readonly limit: number,
+  ) {}
+
+  async put(bytes: Uint8Array, hash: Multihash): Promise<void> {
+    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+    const upload: Promise<void> = this.store.putObject(bytes, hash).then(
+      () => {
+        this.objects++;
+        this.bytes += bytes.length;
+        this.inFlight.delete(upload);
+      },
+      (error: unknown) => {
+        this.failure ??= error;
+        this.inFlight.delete(upload);
+      },
+    );
+    this.inFlight.add(upload);
+  }
+
+  /** Wait for every upload to finish, failed or not. */
+  async settle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
+  }
+
+  /** Wait for every upload; throws the first failure. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.failure !== undefined) throw this.failure;
+  }
 }
 
-/** Group a track's new items into buckets: event items by time window, stream fragments by size. */
-function bucketsOf(track: Track, items: readonly StagedItem[]): StagedItem[][] {
-  const groups: StagedItem[][] = [];
-  let current: StagedItem[] = [];
-  let bytes = 0;
-  let window: bigint | undefined;
-  for (const item of items) {
-    const itemWindow = track.kind === 'event' ? item.tick / track.bucketDuration! : 0n;
-    const full = bytes + item.bytes.length > MAX_BUCKET_BYTES - 1024 * 1024;
-    if (current.length > 0 && (itemWindow !== window || full)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
+/**
+ * Pack a track's staged items into bucket objects (event items by time window, stream fragments back to
+ * back up to the size limit), queue them for upload, and return their index entries.
+ */
+async function packBuckets(track: Track, staged: StagedColumns, uploader: Uploader): Promise<EntryColumns> {
+  const n = staged.count;
+  const ticks = staged.ticks.subarray(0, n);
+  const lengths = staged.lengths;
+  const refs = new Uint32Array(n);
+  const starts = new Uint32Array(n);
+  const objects: Multihash[] = [];
+  const limit = MAX_BUCKET_BYTES - 1024 * 1024;
+  const span = track.kind === 'event' ? track.bucketDuration! : undefined;
+  let from = 0;
+  while (from < n) {
+    // This bucket ends at the end of the first tick's window, or before the size limit.
+    const windowEnd = span === undefined ? undefined : (ticks[from]! / span + 1n) * span;
+    let to = from;
+    let bytes = 0;
+    while (to < n && (windowEnd === undefined || ticks[to]! < windowEnd)) {
+      if (to > from && bytes + lengths[to]! > limit) break;
+      bytes += lengths[to++]!;
     }
-    current.push(item);
-    bytes += item.bytes.length;
-    window = itemWindow;
+    const { bytes: object, payloadStart } = encodeBucketColumns({
+      timeline: track.timeline,
+      track: track.name,
+      kind: track.kind,
+      from,
+      to,
+      ticks,
+      ...(staged.durations && { durations: staged.durations }),
+      lengths,
+      payload: staged.pieces(from, to),
+    });
+    const hash = hashBytes(object);
+    await uploader.put(object, hash);
+    let at = payloadStart;
+    for (let i = from; i < to; i++) {
+      refs[i] = objects.length;
+      starts[i] = at;
+      at += lengths[i]!;
+    }
+    objects.push(hash);
+    from = to;
   }
-  if (current.length > 0) groups.push(current);
-  return groups;
+  return {
+    count: n,
+    ticks,
+    refs,
+    starts,
+    lengths,
+    objects,
+    ...(staged.durations && { durations: staged.durations.subarray(0, n) }),
+  };
+}
+
+/** Pack, index and upload every track with staged items; the tracks as the new manifest lists them. */
+async function uploadTracks(session: Session, writer: Writer, uploader: Uploader): Promise<Track[]> {
+  const tracks: Track[] = [];
+  const builtPages = new Map<Track, (Uint8Array | undefined)[]>();
+  for (const track of writer.allTracks()) {
+    const staged = writer.stagedItems(track.timeline, track.name);
+    if (!staged || staged.count === 0) {
+      tracks.push(track);
+      continue;
+    }
+    const fresh = await packBuckets(track, staged, uploader);
+    const old = track.index;
+    const oldPages = new Set<string>();
+    let built: BuiltTree;
+    if (!old) built = buildTree(track.name, fresh)!;
+    else if (fresh.ticks[0]! > old.last) {
+      // Appending (the common case): only the right edge of the old tree is read and rewritten.
+      built = await appendTree(session.pages, track.name, { ...old, page: old.root }, fresh);
+    } else {
+      const merged = new Map<bigint, IndexEntry>();
+      await session.pages.visit(old.root, oldPages, (entry) => merged.set(entry.tick, entry));
+      for (let i = 0; i < fresh.count; i++) {
+        const entry = entryAt(fresh, i);
+        const previous = merged.get(entry.tick);
+        // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
+        if (
+          previous &&
+          track.kind === 'constant' &&
+          (await layerOf(session, previous)) > (staged.layers?.[i] ?? '')
+        ) {
+          continue;
+        }
+        merged.set(entry.tick, entry);
+      }
+      const entries = [...merged.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
+      built = buildTree(track.name, entries)!;
+    }
+    for (const [hex, bytes] of built.pages)
+      if (!oldPages.has(hex)) await uploader.put(bytes, multihashFromHex(hex));
+    const { page: root, height, count, first, last } = built.root;
+    const rebuilt: Track = { ...track, index: { root, height, count, first, last } };
+    tracks.push(rebuilt);
+    builtPages.set(rebuilt, treePages(built.root, built.pages, old?.pages));
+  }
+  inlineSmallIndexes(tracks, builtPages);
+  return tracks;
 }
 
 /**
@@ -82,59 +202,16 @@ export async function publish(session: Session, writer: Writer, options: Publish
       );
     }
   }
-  const uploads: { bytes: Uint8Array; hash: Multihash }[] = [];
-  const tracks: Track[] = [];
-  const builtPages = new Map<Track, Uint8Array[]>();
-  for (const track of writer.allTracks()) {
-    const items = writer.stagedItems(track.timeline, track.name);
-    if (items.length === 0) {
-      tracks.push(track);
-      continue;
-    }
-    const fresh: IndexEntry[] = [];
-    for (const group of bucketsOf(track, items)) {
-      const { bytes, locators } = encodeBucket({
-        timeline: track.timeline,
-        track: track.name,
-        kind: track.kind,
-        items: group,
-      });
-      const hash = hashBytes(bytes);
-      uploads.push({ bytes, hash });
-      group.forEach((item, i) => {
-        fresh.push({ tick: item.tick, duration: item.duration, object: hash, ...locators[i]! });
-      });
-    }
-    // Old entries and the pages that already exist (those are not uploaded again).
-    const oldPages = new Set<string>();
-    let entries = fresh; // staged items come sorted, one per tick
-    if (track.index) {
-      const merged = new Map<bigint, IndexEntry>();
-      await session.pages.visit(track.index.root, oldPages, (entry) => merged.set(entry.tick, entry));
-      for (const entry of fresh) {
-        const old = merged.get(entry.tick);
-        // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
-        if (
-          old &&
-          track.kind === 'constant' &&
-          (await layerOf(session, old)) > (await layerOf(session, entry, items))
-        ) {
-          continue;
-        }
-        merged.set(entry.tick, entry);
-      }
-      entries = [...merged.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
-    }
-    const built = buildTree(track.name, entries)!;
-    for (const [hex, bytes] of built.pages)
-      if (!oldPages.has(hex)) uploads.push({ bytes, hash: hashBytes(bytes) });
-    const { page: root, height, count, first, last } = built.root;
-    const rebuilt: Track = { ...track, index: { root, height, count, first, last } };
-    tracks.push(rebuilt);
-    builtPages.set(rebuilt, [...built.pages.values()]);
+  const uploader = new Uploader(store, options.concurrency ?? 16);
+  let tracks: Track[];
+  try {
+    tracks = await uploadTracks(session, writer, uploader);
+    await uploader.drain();
+  } catch (error) {
+    await uploader.settle(); // nothing keeps writing after publish has failed
+    throw error;
   }
   const base = writer.base?.manifest;
-  inlineSmallIndexes(tracks, builtPages);
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     space: store.space,
@@ -146,16 +223,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
     ...(options.message !== undefined && { message: options.message }),
   };
   const manifestBytes = sealManifest(manifest);
-  let bytesWritten = 0;
-  await inParallel(
-    uploads.map((u) => async () => {
-      await store.putObject(u.bytes);
-      bytesWritten += u.bytes.length;
-    }),
-    options.concurrency ?? 16,
-  );
   const hash = await store.putObject(manifestBytes);
-  bytesWritten += manifestBytes.length;
   const expected =
     writer.base?.ref?.name === options.ref
       ? writer.base.ref.state
@@ -167,8 +235,8 @@ export async function publish(session: Session, writer: Writer, options: Publish
     hash,
     manifest,
     ref: { name: options.ref, state },
-    objectsWritten: uploads.length + 1,
-    bytesWritten,
+    objectsWritten: uploader.objects + 1,
+    bytesWritten: uploader.bytes + manifestBytes.length,
   };
   session.remember(options.ref, resolved);
   return resolved;
@@ -177,8 +245,39 @@ export async function publish(session: Session, writer: Writer, options: Publish
 /** Manifests stay under this size; indexes that fit inside it travel inline (spec 0007 §7.5). */
 export const INLINE_INDEX_BUDGET = 1024 * 1024;
 
-/** Put each rebuilt track's pages inline while the manifest stays under its budget, smallest first. */
-function inlineSmallIndexes(tracks: Track[], built: Map<Track, Uint8Array[]>): void {
+/**
+ * The pages of a rebuilt tree, root first, as far as they are at hand: the pages just built and, after
+ * an append, the unchanged pages of the old inline index. Undefined members mean a page is not at hand
+ * (the old index was paged), and then only the root can travel inline.
+ */
+function treePages(
+  root: TreeRoot,
+  built: ReadonlyMap<string, Uint8Array>,
+  oldInline: readonly Uint8Array[] | undefined,
+): (Uint8Array | undefined)[] {
+  const rootBytes = built.get(multihashToHex(root.page))!;
+  let size = 0;
+  for (const bytes of built.values()) size += bytes.length;
+  if (size > INLINE_INDEX_BUDGET) return [rootBytes, undefined]; // too big to inline whole anyway
+  const pool = new Map(built);
+  for (const bytes of oldInline ?? []) pool.set(multihashToHex(hashBytes(bytes)), bytes);
+  const out: (Uint8Array | undefined)[] = [];
+  const walk = (mh: Multihash, level: number) => {
+    const bytes = pool.get(multihashToHex(mh));
+    out.push(bytes);
+    if (!bytes || level === 0) return;
+    for (const child of (decodePage(bytes) as { children: readonly ChildRef[] }).children)
+      walk(child.page, level - 1);
+  };
+  walk(root.page, root.height - 1);
+  return out;
+}
+
+/**
+ * Put rebuilt tracks' indexes inline while the manifest stays under its budget, smallest first; a track
+ * whose whole index does not fit carries its root page alone, which saves every cold query one GET.
+ */
+function inlineSmallIndexes(tracks: Track[], built: Map<Track, (Uint8Array | undefined)[]>): void {
   // Room for the rest of the manifest, and for the inline pages unchanged tracks already carry.
   let budget = INLINE_INDEX_BUDGET - 64 * 1024;
   for (const track of tracks)
@@ -186,21 +285,31 @@ function inlineSmallIndexes(tracks: Track[], built: Map<Track, Uint8Array[]>): v
   const bySize = [...built].map(([track, pages]) => ({
     track,
     pages,
-    bytes: pages.reduce((s, p) => s + p.length, 0),
+    whole: pages.every((p) => p !== undefined),
+    bytes: pages.reduce((s, p) => s + (p?.length ?? Number.POSITIVE_INFINITY), 0),
   }));
   bySize.sort((a, b) => a.bytes - b.bytes);
-  for (const { track, pages, bytes } of bySize) {
-    if (bytes > budget) break;
-    budget -= bytes;
+  const inline = (track: Track, pages: Uint8Array[]) => {
     const i = tracks.indexOf(track);
     tracks[i] = { ...track, index: { ...track.index!, pages } };
+  };
+  const rootOnly: typeof bySize = [];
+  for (const entry of bySize) {
+    if (entry.whole && entry.bytes <= budget) {
+      budget -= entry.bytes;
+      inline(entry.track, entry.pages as Uint8Array[]);
+    } else rootOnly.push(entry);
+  }
+  for (const { track, pages } of rootOnly) {
+    const root = pages[0]!;
+    if (root.length > budget) continue;
+    budget -= root.length;
+    inline(track, [root]);
   }
 }
 
-/** The correction layer of a constant item: from the staged items, or read from its bucket. */
-async function layerOf(session: Session, entry: IndexEntry, staged?: readonly StagedItem[]): Promise<string> {
-  const local = staged?.find((s) => s.tick === entry.tick);
-  if (local) return local.layer ?? '';
+/** The correction layer of a stored constant item, read from its bucket. */
+async function layerOf(session: Session, entry: IndexEntry): Promise<string> {
   const bytes = await session.store.getRange(entry.object, entry);
   return String((decodeCanonical(bytes) as { layer?: unknown }).layer ?? '');
 }

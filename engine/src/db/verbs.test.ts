@@ -332,3 +332,72 @@ test('edge cases: an item at the last tick survives the next publish; constant b
     ['a', 'c'],
   );
 });
+
+test('a paged index carries its root inline; an append rewrites its right edge and equals a full build', async () => {
+  const counting = new CountingStore(new MemoryStore());
+  const space = new SpaceStore(counting, 'lab');
+  const detections = (from: number, to: number) =>
+    Array.from({ length: to - from }, (_, k) => ({
+      tick: BigInt(from + k) * 10_000_000n,
+      payload: { label: 'person', score: ((from + k) % 100) / 100 },
+    }));
+  const first = await publish(new Session(space), newWriter().write('s1', 'det', detections(0, 120_000)), {
+    ref: 'main',
+  });
+  const det = (r: { manifest: { tracks: readonly { name: string; index?: unknown }[] } }) =>
+    r.manifest.tracks.find((t) => t.name === 'det')!.index as {
+      root: Uint8Array;
+      height: number;
+      count: number;
+      pages?: Uint8Array[];
+    };
+  assert.ok(det(first).height >= 2);
+  assert.equal(det(first).pages?.length, 1, 'paged: the root page alone is inline');
+  assert.equal(multihashToHex(hashBytes(det(first).pages![0]!)), multihashToHex(det(first).root));
+
+  counting.reset();
+  const appended = await publish(
+    new Session(space),
+    new Writer(first).write('s1', 'det', detections(120_000, 125_000)),
+    { ref: 'main' },
+  );
+  // Read: the parent manifest and one page per level below the root; written: a few buckets and pages.
+  assert.ok(counting.counts.get <= det(first).height + 1, `${counting.counts.get} GETs to append`);
+  assert.ok(appended.objectsWritten < 20, `${appended.objectsWritten} objects written by the append`);
+  const whole = await publish(
+    new Session(new SpaceStore(new MemoryStore(), 'lab')),
+    newWriter().write('s1', 'det', detections(0, 125_000)),
+    { ref: 'main' },
+  );
+  assert.equal(multihashToHex(det(appended).root), multihashToHex(det(whole).root));
+  assert.equal(det(appended).count, 125_000);
+
+  // Cold: the root is inline, so a point read costs height - 1 pages and the item.
+  const cold = new Session(new SpaceStore(counting, 'lab'));
+  const main = (await cold.resolve('main'))!;
+  counting.reset();
+  const item = await read(cold, main, { timeline: 's1', track: 'det', tick: 1_234_567_890n });
+  assert.equal(item!.tick, 1_230_000_000n);
+  assert.equal(counting.counts.get, det(appended).height);
+});
+
+test('a write refused part way stages nothing of that call', () => {
+  const writer = newWriter();
+  writer.write('s1', 'det', [{ tick: 5n, payload: 1 }]);
+  assert.throws(
+    () =>
+      writer.write('s1', 'det', [
+        { tick: 6n, duration: 4n, payload: 'x'.repeat(100_000) },
+        { tick: 7n, payload: 2 },
+        { tick: 8n, payload: undefined },
+      ]),
+    code('E_CBOR_VALUE'),
+  );
+  assert.equal(writer.size, 1);
+  // The refused item's duration and bytes are gone, not left behind for the next item.
+  writer.write('s1', 'det', [{ tick: 9n, payload: 3 }]);
+  const staged = writer.stagedItems('s1', 'det')!;
+  assert.deepEqual([...staged.ticks.subarray(0, staged.count)], [5n, 9n]);
+  assert.equal(staged.duration(1), 0n);
+  assert.equal(staged.bytes(1).length < 40, true);
+});

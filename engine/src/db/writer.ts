@@ -1,12 +1,13 @@
-import { encodeCanonical } from '../cbor/deterministic.js';
+import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { MAX_BUCKET_BYTES } from '../format/bucket.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
 import { type Track, validateTrack } from '../model/track.js';
-import { assertTick, type Tick } from '../time/ticks.js';
+import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
 import type { Resolved } from './session.js';
+import { StagedColumns } from './staged.js';
 
 /** An item as a writer gives it: stream items carry bytes (a CMAF fragment), others any CBOR value. */
 export interface WriteItem {
@@ -16,16 +17,24 @@ export interface WriteItem {
   readonly payload: unknown;
 }
 
-/** An item ready for a bucket: its place in time and the exact bytes to store. */
-export interface StagedItem {
-  readonly tick: Tick;
-  readonly duration: Tick;
-  readonly bytes: Uint8Array;
-  /** Constant items: the correction layer. */
-  readonly layer?: string;
-}
-
 const key = (timeline: string, track: string) => `${timeline}/${track}`;
+
+/** An item's bytes leave room in a bucket for its header. */
+const MAX_ITEM_BYTES = MAX_BUCKET_BYTES - 64 * 1024;
+
+/** The checks of validateItem, without building the item or a path: the hot path (false: word it). */
+function fits(item: WriteItem, track: Track): boolean {
+  const { tick, duration, layer } = item;
+  if (typeof tick !== 'bigint' || tick < 0n || tick > MAX_TICK) return false;
+  if (duration !== undefined && (typeof duration !== 'bigint' || duration < 0n || tick + duration > MAX_TICK))
+    return false;
+  if (track.kind === 'stream')
+    return (
+      item.payload instanceof Uint8Array && duration !== undefined && duration > 0n && layer === undefined
+    );
+  if (track.kind === 'constant') return typeof layer === 'string';
+  return layer === undefined;
+}
 
 /**
  * write: stages items into tracks of a timeline, checking each before anything is stored (ticks, the
@@ -35,11 +44,8 @@ const key = (timeline: string, track: string) => `${timeline}/${track}`;
 export class Writer {
   private readonly timelines = new Map<string, Timeline>();
   private readonly tracks = new Map<string, Track>();
-  /**
-   * Staged items per track: a plain list while ticks only grow (the common, cheap case), turned into a
-   * map by tick the first time a tick comes out of order or again.
-   */
-  private readonly staged = new Map<string, { list: StagedItem[]; byTick?: Map<bigint, StagedItem> }>();
+  /** Staged items per track, as columns (StagedColumns): no object per item. */
+  private readonly staged = new Map<string, StagedColumns>();
   private readonly streamLast = new Map<string, Tick>();
 
   constructor(readonly base?: Resolved) {
@@ -96,82 +102,69 @@ export class Writer {
     }
     const k = key(timeline, trackName);
     let last = this.streamLast.get(k) ?? (track.index ? track.index.last : -1n);
-    const ready: StagedItem[] = new Array(items.length);
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      const full = {
-        tick: item.tick,
-        duration: item.duration,
-        layer: item.layer,
-        track: trackName,
-        payload: item.payload,
-      };
-      try {
-        // Checked without building the item's path (the hot path); a refusal is worded below.
-        assertTick(item.tick);
-        validateItem(full, track, '');
-      } catch {
-        const path = `${timeline}/${trackName}[${i}]`;
-        assertTick(item.tick, `${path}.tick`);
-        validateItem(full, track, path);
-      }
-      if (track.kind === 'stream') {
-        if (item.tick <= last) {
-          throw new EngineError(
-            'E_TICK_RANGE',
-            `${timeline}/${trackName}[${i}]: stream time must increase; tick ${item.tick} is not after ${last}`,
-          );
-        }
-        last = item.tick;
-      }
-      // The item was just validated, so its CBOR is built directly, keys in canonical order (0001 §5).
-      const bytes =
-        track.kind === 'stream' ? (item.payload as Uint8Array) : encodeCanonical(itemToCbor(full));
-      if (bytes.length > MAX_BUCKET_BYTES - 64 * 1024) {
-        throw new EngineError(
-          'E_TOO_LARGE',
-          `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
-        );
-      }
-      ready[i] =
-        item.layer === undefined
-          ? { tick: item.tick, duration: item.duration ?? 0n, bytes }
-          : { tick: item.tick, duration: item.duration ?? 0n, bytes, layer: item.layer };
-    }
     let staged = this.staged.get(k);
     if (!staged) {
-      staged = { list: [] };
+      staged = new StagedColumns();
       this.staged.set(k, staged);
     }
-    for (const item of ready) {
-      const list = staged.list;
-      if (!staged.byTick && (list.length === 0 || item.tick > list[list.length - 1]!.tick)) {
-        list.push(item);
-        continue;
+    // Items are staged as they are checked; a bad item rolls the whole call back.
+    const mark = staged.mark();
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        if (!fits(item, track)) {
+          const path = `${timeline}/${trackName}[${i}]`;
+          assertTick(item.tick, `${path}.tick`);
+          validateItem({ ...item, track: trackName }, track, path);
+        }
+        if (track.kind === 'stream') {
+          if (item.tick <= last) {
+            throw new EngineError(
+              'E_TICK_RANGE',
+              `${timeline}/${trackName}[${i}]: stream time must increase; tick ${item.tick} is not after ${last}`,
+            );
+          }
+          last = item.tick;
+        }
+        // The item was just validated, so its CBOR is built directly, keys in canonical order (0001 §5);
+        // the encoder's view is copied straight into the arena.
+        const bytes =
+          track.kind === 'stream'
+            ? (item.payload as Uint8Array)
+            : encodeCanonicalView(
+                itemToCbor({
+                  tick: item.tick,
+                  duration: item.duration,
+                  layer: item.layer,
+                  track: trackName,
+                  payload: item.payload,
+                }),
+              );
+        if (bytes.length > MAX_ITEM_BYTES) {
+          throw new EngineError(
+            'E_TOO_LARGE',
+            `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
+          );
+        }
+        staged.push(item.tick, item.duration ?? 0n, bytes, item.layer);
       }
-      if (!staged.byTick) staged.byTick = new Map(list.map((s) => [s.tick, s]));
-      // Constant tracks: corrections are layers, and the lexicographically greatest layer wins (0008 §6.3).
-      const previous = staged.byTick.get(item.tick);
-      if (track.kind === 'constant' && previous?.layer !== undefined && previous.layer > item.layer!)
-        continue;
-      staged.byTick.set(item.tick, item);
+    } catch (error) {
+      staged.rollback(mark);
+      throw error;
     }
     if (track.kind === 'stream') this.streamLast.set(k, last);
     return this;
   }
 
-  /** Staged items of a track, sorted by tick. */
-  stagedItems(timeline: string, track: string): StagedItem[] {
-    const staged = this.staged.get(key(timeline, track));
-    if (!staged) return [];
-    if (!staged.byTick) return staged.list;
-    return [...staged.byTick.values()].sort((a, b) => (a.tick < b.tick ? -1 : 1));
+  /** Staged items of a track, sorted by tick, one per tick; undefined when none. */
+  stagedItems(timeline: string, track: string): StagedColumns | undefined {
+    return this.staged.get(key(timeline, track))?.inOrder();
   }
 
   /** Number of staged items. */
   get size(): number {
     let n = 0;
-    for (const s of this.staged.values()) n += s.byTick ? s.byTick.size : s.list.length;
+    for (const s of this.staged.values()) n += s.inOrder().count;
     return n;
   }
 }

@@ -34,11 +34,77 @@ export interface BucketContents {
 
 const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
 
+/** A bucket's items column by column: ticks strictly increasing, and the items' bytes back to back. */
+export interface BucketColumns {
+  readonly timeline: string;
+  readonly track: string;
+  readonly kind: 'stream' | 'event' | 'constant';
+  /** Items [from, to) of the columns go into the bucket. */
+  readonly from: number;
+  readonly to: number;
+  readonly ticks: ArrayLike<Tick>;
+  readonly durations?: ArrayLike<Tick>;
+  readonly lengths: ArrayLike<number>;
+  /** The items' bytes in order, in as many pieces as convenient. */
+  readonly payload: readonly Uint8Array[];
+  readonly spatialIndex?: Multihash;
+}
+
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * Pack items (ticks strictly increasing) into one bucket object (spec 0007 §6): header with the ticks
- * as deltas and the item lengths as a positional array, then the items' bytes back to back, so an
- * item's address is a plain byte range (for stream tracks, a whole CMAF fragment).
+ * Pack items into one bucket object (spec 0007 §6): header with the ticks as deltas and the item lengths
+ * as a positional array, then the items' bytes back to back, so an item's address is a plain byte range
+ * (for stream tracks, a whole CMAF fragment). Item i of the bucket starts at `payloadStart` plus the
+ * lengths before it.
  */
+export function encodeBucketColumns(input: BucketColumns): { bytes: Uint8Array; payloadStart: number } {
+  const { from, to, ticks } = input;
+  const n = to - from;
+  if (n <= 0) throw new EngineError('E_FIELD', `bucket of ${input.track}: no items`);
+  const deltas: (number | bigint)[] = new Array(n);
+  const lengths: number[] = new Array(n);
+  let anyDuration = false;
+  let payloadBytes = 0;
+  deltas[0] = 0;
+  for (let i = from; i < to; i++) {
+    if (i > from) {
+      const delta = ticks[i]! - ticks[i - 1]!;
+      if (delta <= 0n) {
+        fieldError(
+          `bucket of ${input.track}: items[${i - from}].tick`,
+          `ticks must increase (${ticks[i]} after ${ticks[i - 1]})`,
+        );
+      }
+      deltas[i - from] = delta <= SAFE ? Number(delta) : delta;
+    }
+    const length = input.lengths[i]!;
+    lengths[i - from] = length;
+    payloadBytes += length;
+    if (input.durations && input.durations[i] !== 0n) anyDuration = true;
+  }
+  const header: Record<string, unknown> = {
+    v: 0,
+    kind: input.kind,
+    track: assertName(input.track, 'bucket track'),
+    first: tagTick(ticks[from]!),
+    deltas,
+    lengths,
+    timeline: assertName(input.timeline, 'bucket timeline'),
+  };
+  if (anyDuration) header.durations = Array.from({ length: n }, (_, i) => input.durations![from + i]!);
+  if (input.spatialIndex) header.spatial_index = new Tag(assertMultihash(input.spatialIndex), TAGS.multihash);
+  const bytes = sealObject('bucket', header, input.payload);
+  if (bytes.length > MAX_BUCKET_BYTES) {
+    throw new EngineError(
+      'E_TOO_LARGE',
+      `bucket of ${input.track} would be ${bytes.length} bytes, over ${MAX_BUCKET_BYTES}`,
+    );
+  }
+  return { bytes, payloadStart: bytes.length - payloadBytes };
+}
+
+/** Pack item objects into one bucket (encodeBucketColumns), with each item's byte range. */
 export function encodeBucket(input: {
   timeline: string;
   track: string;
@@ -47,49 +113,19 @@ export function encodeBucket(input: {
   spatialIndex?: Multihash;
 }): { bytes: Uint8Array; locators: ItemLocator[] } {
   const { items } = input;
-  if (items.length === 0) throw new EngineError('E_FIELD', `bucket of ${input.track}: no items`);
-  const deltas: (number | bigint)[] = [];
-  const durations: (number | bigint)[] = [];
-  const lengths: number[] = [];
-  let payloadBytes = 0;
-  items.forEach((item, i) => {
-    if (i > 0 && item.tick <= items[i - 1]!.tick) {
-      fieldError(
-        `bucket of ${input.track}: items[${i}].tick`,
-        `ticks must increase (${item.tick} after ${items[i - 1]!.tick})`,
-      );
-    }
-    deltas.push(i === 0 ? 0 : item.tick - items[i - 1]!.tick);
-    durations.push(item.duration ?? 0n);
-    lengths.push(item.bytes.length);
-    payloadBytes += item.bytes.length;
+  const { bytes, payloadStart } = encodeBucketColumns({
+    ...input,
+    from: 0,
+    to: items.length,
+    ticks: items.map((item) => item.tick),
+    durations: items.map((item) => item.duration ?? 0n),
+    lengths: items.map((item) => item.bytes.length),
+    payload: items.map((item) => item.bytes),
   });
-  const header: Record<string, unknown> = {
-    v: 0,
-    kind: input.kind,
-    track: assertName(input.track, 'bucket track'),
-    first: tagTick(items[0]!.tick),
-    deltas,
-    lengths,
-    timeline: assertName(input.timeline, 'bucket timeline'),
-  };
-  if (durations.some((d) => d !== 0n)) header.durations = durations;
-  if (input.spatialIndex) header.spatial_index = new Tag(assertMultihash(input.spatialIndex), TAGS.multihash);
-  const bytes = sealObject(
-    'bucket',
-    header,
-    items.map((item) => item.bytes),
-  );
-  if (bytes.length > MAX_BUCKET_BYTES) {
-    throw new EngineError(
-      'E_TOO_LARGE',
-      `bucket of ${input.track} would be ${bytes.length} bytes, over ${MAX_BUCKET_BYTES}`,
-    );
-  }
-  let at = bytes.length - payloadBytes;
-  const locators = lengths.map((length) => {
-    const locator = { start: at, end: at + length };
-    at += length;
+  let at = payloadStart;
+  const locators = items.map((item) => {
+    const locator = { start: at, end: at + item.bytes.length };
+    at = locator.end;
     return locator;
   });
   return { bytes, locators };

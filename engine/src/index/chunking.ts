@@ -2,13 +2,16 @@ import type { Tick } from '../time/ticks.js';
 
 /**
  * Content-defined page boundaries (spec 0007 §7.1). A page ends after an entry whose key hashes below a
- * threshold (probability 1/256, so pages hold 256 entries on average) or when it reaches 1024 entries.
+ * threshold or when it reaches four times its target: leaves hold 1024 entries on average (about 12 KiB,
+ * since a leaf entry takes about 11 bytes), inner pages 256 children (about 16 KiB).
  * Because the boundaries depend on the keys and not on the order of insertion, the same set of entries
  * always gives the same pages: two writers converge on the same hashes, and a change rewrites only the
  * pages around it (spec 0008).
  */
 export const TARGET_FANOUT = 256;
-export const MAX_FANOUT = 1024;
+export const MAX_FANOUT = 4 * TARGET_FANOUT;
+export const LEAF_TARGET = 1024;
+export const LEAF_MAX = 4 * LEAF_TARGET;
 const SAFE_TICK = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** A 32-bit mix of a tick and a tree level (murmur3's finalizer over both halves), integer only. */
@@ -37,15 +40,16 @@ export function tickHash(tick: Tick, level: number): number {
 
 /** Whether an entry keyed by `tick` closes its page at `level`. */
 export function isBoundary(tick: Tick, level: number): boolean {
-  return tickHash(tick, level) % TARGET_FANOUT === 0;
+  return tickHash(tick, level) % (level === 0 ? LEAF_TARGET : TARGET_FANOUT) === 0;
 }
 
 /** Cut keys (in order) into pages: returns the end index (exclusive) of each page. */
-export function chunkEnds(ticks: readonly Tick[], level: number): number[] {
+export function chunkEnds(ticks: ArrayLike<Tick>, level: number): number[] {
+  const max = level === 0 ? LEAF_MAX : MAX_FANOUT;
   const ends: number[] = [];
   let start = 0;
   for (let i = 0; i < ticks.length; i++) {
-    if (isBoundary(ticks[i]!, level) || i + 1 - start === MAX_FANOUT) {
+    if (isBoundary(ticks[i]!, level) || i + 1 - start === max) {
       ends.push(i + 1);
       start = i + 1;
     }

@@ -1,10 +1,11 @@
 import { Tag } from 'cbor-x';
-import { type Multihash, multihashToHex } from '../address/multihash.js';
+import type { Multihash } from '../address/multihash.js';
 import { TAGS, tagTick } from '../cbor/tags.js';
 import { openObject, sealObject } from '../format/envelope.js';
 import { FieldReader, fieldError } from '../model/fields.js';
 import { assertName } from '../model/names.js';
 import type { Tick } from '../time/ticks.js';
+import type { EntryColumns } from './columns.js';
 
 /** One item in a track's index: its time and where its bytes are (spec 0007 §7). */
 export interface IndexEntry {
@@ -31,10 +32,6 @@ export type IndexPage =
 const big = (v: unknown) => (typeof v === 'bigint' ? v : BigInt(v as number));
 const mhTag = (mh: Multihash) => new Tag(mh, TAGS.multihash);
 
-function deltasOf(ticks: readonly Tick[]): (number | bigint)[] {
-  return ticks.map((t, i) => (i === 0 ? 0 : t - ticks[i - 1]!));
-}
-
 function undelta(first: Tick, deltas: readonly unknown[]): Tick[] {
   let tick = first;
   return deltas.map((d, i) => {
@@ -43,40 +40,61 @@ function undelta(first: Tick, deltas: readonly unknown[]): Tick[] {
   });
 }
 
+/** Tick differences as CBOR wants them: numbers below 2^53, bigints above. */
+function deltasFrom(ticks: ArrayLike<Tick>, from: number, to: number): (number | bigint)[] {
+  const out: (number | bigint)[] = new Array(to - from);
+  out[0] = 0;
+  for (let i = from + 1; i < to; i++) {
+    const d = ticks[i]! - ticks[i - 1]!;
+    out[i - from] = d <= SAFE ? Number(d) : d;
+  }
+  return out;
+}
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * A leaf page: times as deltas from the first, and positional arrays for the rest. Objects are listed
- * once per page and referred to by position, since neighbouring items share buckets.
+ * A leaf page of entries [from, to): times as deltas from the first, and positional arrays for the rest.
+ * Objects are listed once per page and referred to by position, since neighbouring items share buckets.
  */
-export function encodeLeaf(track: string, entries: readonly IndexEntry[]): Uint8Array {
-  const objects: Multihash[] = [];
-  const position = new Map<string, number>();
-  let lastObject: Multihash | undefined;
+export function encodeLeaf(track: string, columns: EntryColumns, from = 0, to = columns.count): Uint8Array {
+  const objects: Tag[] = [];
+  const position = new Map<number, number>();
+  const n = to - from;
+  const refs: number[] = new Array(n);
+  const starts: number[] = new Array(n);
+  const lengths: number[] = new Array(n);
   let lastRef = -1;
-  const refs = entries.map((e) => {
-    if (e.object === lastObject) return lastRef; // neighbours share a bucket: skip the hex lookup
-    const hex = multihashToHex(e.object);
-    let i = position.get(hex);
-    if (i === undefined) {
-      i = objects.length;
-      objects.push(e.object);
-      position.set(hex, i);
+  let lastPosition = -1;
+  let anyDuration = false;
+  for (let i = from; i < to; i++) {
+    const ref = columns.refs[i]!;
+    if (ref !== lastRef) {
+      let p = position.get(ref);
+      if (p === undefined) {
+        p = objects.length;
+        objects.push(mhTag(columns.objects[ref]!));
+        position.set(ref, p);
+      }
+      lastRef = ref;
+      lastPosition = p;
     }
-    lastObject = e.object;
-    lastRef = i;
-    return i;
-  });
+    refs[i - from] = lastPosition;
+    starts[i - from] = columns.starts[i]!;
+    lengths[i - from] = columns.lengths[i]!;
+    if (columns.durations && columns.durations[i] !== 0n) anyDuration = true;
+  }
   const header: Record<string, unknown> = {
     v: 0,
     kind: 'leaf',
     refs,
-    first: tagTick(entries[0]!.tick),
+    first: tagTick(columns.ticks[from]!),
     track: assertName(track, 'index track'),
-    deltas: deltasOf(entries.map((e) => e.tick)),
-    starts: entries.map((e) => e.start),
-    lengths: entries.map((e) => e.end - e.start),
-    objects: objects.map(mhTag),
+    deltas: deltasFrom(columns.ticks, from, to),
+    starts,
+    lengths,
+    objects,
   };
-  if (entries.some((e) => e.duration !== 0n)) header.durations = entries.map((e) => e.duration);
+  if (anyDuration) header.durations = Array.from(columns.durations!.subarray(from, to));
   return sealObject('indexPage', header);
 }
 
@@ -89,7 +107,11 @@ export function encodeNode(track: string, level: number, children: readonly Chil
     first: tagTick(children[0]!.first),
     track: assertName(track, 'index track'),
     counts: children.map((c) => c.count),
-    deltas: deltasOf(children.map((c) => c.first)),
+    deltas: deltasFrom(
+      children.map((c) => c.first),
+      0,
+      children.length,
+    ),
     spans: children.map((c) => c.last - c.first),
     children: children.map((c) => mhTag(c.page)),
   });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
-import { chunkEnds, MAX_FANOUT } from './chunking.js';
+import { chunkEnds, LEAF_MAX, LEAF_TARGET, MAX_FANOUT, TARGET_FANOUT } from './chunking.js';
+import { entryColumns } from './columns.js';
 import { decodePage, type IndexEntry } from './page.js';
-import { buildTree, TreeReader } from './tree.js';
+import { appendTree, buildTree, TreeReader } from './tree.js';
 
 const objectA = hashBytes(Uint8Array.of(1));
 const objectB = hashBytes(Uint8Array.of(2));
@@ -36,17 +37,42 @@ function readerFor(pages: Map<string, Uint8Array>) {
   });
 }
 
-test('pages are content-defined: average fanout near 256, never above 1024', () => {
-  const ticks = entries(200_000).map((e) => e.tick);
-  const ends = chunkEnds(ticks, 0);
-  const sizes = ends.map((end, i) => end - (i === 0 ? 0 : ends[i - 1]!));
-  const mean = ticks.length / sizes.length;
-  assert.ok(mean > 180 && mean < 330, `mean page size ${mean}`);
-  assert.ok(Math.max(...sizes) <= MAX_FANOUT);
+test('pages are content-defined: leaves hold about 1024 entries (at most 4096), inner pages about 256 (at most 1024)', () => {
+  const ticks = entries(400_000).map((e) => e.tick);
+  for (const [level, target, max] of [
+    [0, LEAF_TARGET, LEAF_MAX],
+    [1, TARGET_FANOUT, MAX_FANOUT],
+  ] as const) {
+    const ends = chunkEnds(ticks, level);
+    const sizes = ends.map((end, i) => end - (i === 0 ? 0 : ends[i - 1]!));
+    const mean = ticks.length / sizes.length;
+    assert.ok(mean > target * 0.7 && mean < target * 1.3, `level ${level}: mean page size ${mean}`);
+    assert.ok(Math.max(...sizes) <= max);
+  }
+});
+
+test('appending to a tree rewrites its right edge only, and gives the tree a full build gives', async () => {
+  const all = entries(60_000, 7);
+  for (const split of [1, 1_000, 29_999, 59_999]) {
+    const before = buildTree('cam', all.slice(0, split))!;
+    const reader = readerFor(before.pages);
+    const appended = await appendTree(reader, 'cam', before.root, entryColumns(all.slice(split)));
+    const full = buildTree('cam', all)!;
+    assert.deepEqual(appended.root, full.root, `split at ${split}`);
+    for (const hex of appended.pages.keys()) assert.ok(full.pages.has(hex));
+    // Every page of the full tree is either new or already stored.
+    for (const hex of full.pages.keys()) assert.ok(appended.pages.has(hex) || before.pages.has(hex));
+    assert.ok(reader.pagesLoaded <= before.root.height, `${reader.pagesLoaded} pages read`);
+  }
+  const built = buildTree('cam', all)!;
+  await assert.rejects(
+    appendTree(readerFor(built.pages), 'cam', built.root, entryColumns(all.slice(-1))),
+    /must come after tick/,
+  );
 });
 
 test('floor and range answer exactly what a scan of the entries answers', async () => {
-  const all = entries(20_000);
+  const all = entries(60_000);
   const built = buildTree('cam', all)!;
   assert.equal(built.root.count, all.length);
   assert.ok(built.root.height >= 2);
@@ -72,7 +98,8 @@ test('floor and range answer exactly what a scan of the entries answers', async 
 });
 
 test('a cold lookup reads one page per level; a warm one reads none', async () => {
-  const built = buildTree('cam', entries(100_000))!;
+  const built = buildTree('cam', entries(400_000))!;
+  assert.ok(built.root.height >= 2);
   const reader = readerFor(built.pages);
   await reader.floor(built.root, built.root.first + 123_456_789n);
   assert.equal(reader.pagesLoaded, built.root.height);

@@ -2,6 +2,7 @@ import { hashBytes, type Multihash, multihashToHex } from '../address/multihash.
 import { EngineError } from '../errors.js';
 import type { Tick } from '../time/ticks.js';
 import { chunkEnds } from './chunking.js';
+import { concatColumns, type EntryColumns, entryColumns } from './columns.js';
 import {
   type ChildRef,
   decodePage,
@@ -26,64 +27,124 @@ export interface BuiltTree {
   readonly pages: Map<string, Uint8Array>;
 }
 
+/** Pages being built: their bytes by multihash hex, to be stored. */
+class PageSink {
+  readonly pages = new Map<string, Uint8Array>();
+  put(bytes: Uint8Array): Multihash {
+    const mh = hashBytes(bytes);
+    this.pages.set(multihashToHex(mh), bytes);
+    return mh;
+  }
+}
+
+/** Cut entries (sorted, each tick once) into leaves. */
+function leaves(track: string, columns: EntryColumns, sink: PageSink): ChildRef[] {
+  for (let i = 1; i < columns.count; i++) {
+    if (columns.ticks[i]! <= columns.ticks[i - 1]!) {
+      throw new EngineError(
+        'E_FIELD',
+        `index of ${track}: ticks must increase (${columns.ticks[i]} after ${columns.ticks[i - 1]})`,
+      );
+    }
+  }
+  const out: ChildRef[] = [];
+  let start = 0;
+  for (const end of chunkEnds(columns.ticks.subarray(0, columns.count), 0)) {
+    out.push({
+      first: columns.ticks[start]!,
+      last: columns.ticks[end - 1]!,
+      page: sink.put(encodeLeaf(track, columns, start, end)),
+      count: end - start,
+    });
+    start = end;
+  }
+  return out;
+}
+
+/** Cut the pages of one level (at `level` - 1) into the pages of `level` above them. */
+function nodes(track: string, level: number, children: readonly ChildRef[], sink: PageSink): ChildRef[] {
+  const out: ChildRef[] = [];
+  let start = 0;
+  for (const end of chunkEnds(
+    children.map((c) => c.first),
+    level,
+  )) {
+    const slice = children.slice(start, end);
+    let count = 0;
+    for (const c of slice) count += c.count;
+    out.push({
+      first: slice[0]!.first,
+      last: slice[slice.length - 1]!.last,
+      page: sink.put(encodeNode(track, level, slice)),
+      count,
+    });
+    start = end;
+  }
+  return out;
+}
+
+/** Levels above `refs` (pages at height - 1) until one page remains. */
+function top(track: string, refs: ChildRef[], height: number, sink: PageSink): BuiltTree {
+  let level = refs;
+  let h = height;
+  while (level.length > 1) {
+    level = nodes(track, h, level, sink);
+    h++;
+  }
+  const root = level[0]!;
+  return {
+    root: { page: root.page, height: h, count: root.count, first: root.first, last: root.last },
+    pages: sink.pages,
+  };
+}
+
 /**
  * Build a track's index from entries sorted by tick, each tick once (spec 0007 §7): leaves cut at
  * content-defined boundaries, then inner levels over their first ticks, until one page remains. The same
  * entries always give the same pages, whatever order they were written in.
  */
-export function buildTree(track: string, entries: readonly IndexEntry[]): BuiltTree | undefined {
-  if (entries.length === 0) return undefined;
-  for (let i = 1; i < entries.length; i++) {
-    if (entries[i]!.tick <= entries[i - 1]!.tick) {
-      throw new EngineError(
-        'E_FIELD',
-        `index of ${track}: ticks must increase (${entries[i]!.tick} after ${entries[i - 1]!.tick})`,
-      );
-    }
+export function buildTree(
+  track: string,
+  entries: EntryColumns | readonly IndexEntry[],
+): BuiltTree | undefined {
+  const columns = 'ticks' in entries ? entries : entryColumns(entries);
+  if (columns.count === 0) return undefined;
+  const sink = new PageSink();
+  return top(track, leaves(track, columns, sink), 1, sink);
+}
+
+/**
+ * Add entries that all come after an existing tree's last tick, reading and rewriting only its right
+ * edge: every page but the last one of each level ended at a content-defined boundary, so it stays as it
+ * is; the last page of each level is cut again with what follows it. The result is the tree buildTree
+ * would give for all the entries (spec 0007 §7.1), for the cost of one page per level.
+ */
+export async function appendTree(
+  reader: TreeReader,
+  track: string,
+  root: TreeRoot,
+  entries: EntryColumns,
+): Promise<BuiltTree> {
+  if (entries.count === 0 || entries.ticks[0]! <= root.last) {
+    throw new EngineError('E_FIELD', `index of ${track}: appended entries must come after tick ${root.last}`);
   }
-  const pages = new Map<string, Uint8Array>();
-  const store = (bytes: Uint8Array) => {
-    const mh = hashBytes(bytes);
-    pages.set(multihashToHex(mh), bytes);
-    return mh;
-  };
-  let level: ChildRef[] = [];
-  let start = 0;
-  for (const end of chunkEnds(
-    entries.map((e) => e.tick),
-    0,
-  )) {
-    const slice = entries.slice(start, end);
-    level.push({
-      first: slice[0]!.tick,
-      last: slice[slice.length - 1]!.tick,
-      page: store(encodeLeaf(track, slice)),
-      count: slice.length,
-    });
-    start = end;
+  // The right edge, root first.
+  const edge: IndexPage[] = [];
+  let page = await reader.page(root.page);
+  edge.push(page);
+  while (page.level > 0) {
+    const children = (page as { children: readonly ChildRef[] }).children;
+    page = await reader.page(children[children.length - 1]!.page);
+    edge.push(page);
   }
-  let height = 1;
-  while (level.length > 1) {
-    const next: ChildRef[] = [];
-    start = 0;
-    for (const end of chunkEnds(
-      level.map((c) => c.first),
-      height,
-    )) {
-      const slice = level.slice(start, end);
-      next.push({
-        first: slice[0]!.first,
-        last: slice[slice.length - 1]!.last,
-        page: store(encodeNode(track, height, slice)),
-        count: slice.reduce((s, c) => s + c.count, 0),
-      });
-      start = end;
-    }
-    level = next;
-    height++;
+  const sink = new PageSink();
+  const leaf = (edge.pop() as { entries: readonly IndexEntry[] }).entries;
+  let refs = leaves(track, concatColumns(entryColumns(leaf), entries), sink);
+  for (let level = 1; edge.length > 0; level++) {
+    const children = (edge.pop() as { children: readonly ChildRef[] }).children;
+    refs = nodes(track, level, [...children.slice(0, -1), ...refs], sink);
   }
-  const top = level[0]!;
-  return { root: { page: top.page, height, count: top.count, first: top.first, last: top.last }, pages };
+  return top(track, refs, root.height, sink);
 }
 
 /** Find the last index in a sorted list whose key is <= t, or -1. */

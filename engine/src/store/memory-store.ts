@@ -39,7 +39,7 @@ export class MemoryStore implements ObjectStore {
       throw new EngineError('E_PRECONDITION', `${key} is not at ETag ${options.ifMatch} (If-Match)`);
     }
     const etag = toHex(hashBytes(body).subarray(2));
-    this.objects.set(key, { body: Uint8Array.from(body), etag, modified: new Date() });
+    this.objects.set(key, { body: body.slice(), etag, modified: new Date() });
     return { etag };
   }
 

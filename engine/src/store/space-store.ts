@@ -69,8 +69,9 @@ export class SpaceStore {
   }
 
   /** Store bytes under their multihash. Writing bytes that are already there is a success. */
-  async putObject(bytes: Uint8Array): Promise<Multihash> {
-    const multihash = hashBytes(bytes);
+  async putObject(bytes: Uint8Array, known?: Multihash): Promise<Multihash> {
+    // `known`: the hash the caller just computed from these very bytes (publish hashes each object once).
+    const multihash = known ?? hashBytes(bytes);
     try {
       await this.store.put(objectKey(this.space, multihash), bytes, { ifNoneMatch: '*' });
     } catch (error) {
