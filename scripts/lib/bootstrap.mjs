@@ -71,6 +71,11 @@ export const SYSTEM_PACKAGES = [
     present: () => has('ceph', ['--version']) && has('radosgw-admin', ['--version']),
   },
   {
+    pkg: 'ffmpeg',
+    why: 'ffmpeg and ffprobe: the packager cuts media into CMAF with them, and its tests check the result',
+    present: () => has('ffmpeg', ['-version']) && has('ffprobe', ['-version']),
+  },
+  {
     pkg: 'uuid-runtime',
     why: 'uuidgen for the Ceph cluster and OSD ids in scripts/ceph-rgw.sh',
     present: () => has('uuidgen', []),

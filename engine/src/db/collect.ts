@@ -101,6 +101,7 @@ async function markFromRefs(
     pending.push(...manifest.parents);
     // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
     for (const track of manifest.tracks) {
+      if (track.init) reachable.add(multihashToHex(track.init));
       if (track.index)
         await session.pages.visit(track.index.root, reachable, (e) =>
           reachable.add(multihashToHex(e.object)),

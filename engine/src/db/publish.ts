@@ -2,7 +2,7 @@ import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
-import { type EntryColumns, entryAt } from '../index/columns.js';
+import { concatColumns, type EntryColumns, entryAt } from '../index/columns.js';
 import { type ChildRef, decodePage, type IndexEntry } from '../index/page.js';
 import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
@@ -40,6 +40,7 @@ export interface Published extends Resolved {
  */
 class Uploader {
   private readonly inFlight = new Set<Promise<void>>();
+  private failed = false;
   private failure: unknown;
   objects = 0;
   bytes = 0;
@@ -47,11 +48,14 @@ class Uploader {
   constructor(
     private readonly store: SpaceStore,
     private readonly limit: number,
-  ) {}
+  ) {
+    if (!(Number.isInteger(limit) && limit >= 1))
+      throw new EngineError('E_BAD_REQUEST', `upload concurrency ${limit} must be a positive integer`);
+  }
 
   async put(bytes: Uint8Array, hash: Multihash): Promise<void> {
     while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failed) throw this.failure;
     const upload: Promise<void> = this.store.putObject(bytes, hash).then(
       () => {
         this.objects++;
@@ -59,7 +63,8 @@ class Uploader {
         this.inFlight.delete(upload);
       },
       (error: unknown) => {
-        this.failure ??= error;
+        if (!this.failed) this.failure = error;
+        this.failed = true;
         this.inFlight.delete(upload);
       },
     );
@@ -74,7 +79,7 @@ class Uploader {
   /** Wait for every upload; throws the first failure. */
   async drain(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failed) throw this.failure;
   }
 }
 
@@ -134,17 +139,54 @@ async function packBuckets(track: Track, staged: StagedColumns, uploader: Upload
   };
 }
 
+/**
+ * spill: pack a stream track's staged fragments into buckets and upload them now, keeping only their
+ * index entries in the writer; the next publish indexes them with the rest. A long recording is then
+ * written with bounded memory. Nothing becomes visible before publish (unpublished buckets are garbage
+ * that `collect` removes after its grace period).
+ */
+export async function spill(
+  session: Session,
+  writer: Writer,
+  timeline: string,
+  trackName: string,
+  options: { concurrency?: number } = {},
+): Promise<void> {
+  const track = writer.allTracks().find((t) => t.timeline === timeline && t.name === trackName);
+  if (!track) throw new EngineError('E_NOT_FOUND', `track ${timeline}/${trackName} is not defined`);
+  if (track.kind !== 'stream') {
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `only stream tracks spill; ${timeline}/${trackName} is ${track.kind}`,
+    );
+  }
+  const staged = writer.takeStaged(timeline, trackName);
+  if (!staged || staged.count === 0) return;
+  const uploader = new Uploader(session.store, options.concurrency ?? 16);
+  try {
+    const entries = await packBuckets(track, staged, uploader);
+    await uploader.drain();
+    writer.addSpilled(timeline, trackName, entries);
+  } catch (error) {
+    await uploader.settle();
+    writer.restoreStaged(timeline, trackName, staged); // the items stay staged for a retry
+    throw error;
+  }
+}
+
 /** Pack, index and upload every track with staged items; the tracks as the new manifest lists them. */
 async function uploadTracks(session: Session, writer: Writer, uploader: Uploader): Promise<Track[]> {
   const tracks: Track[] = [];
   const builtPages = new Map<Track, (Uint8Array | undefined)[]>();
   for (const track of writer.allTracks()) {
     const staged = writer.stagedItems(track.timeline, track.name);
-    if (!staged || staged.count === 0) {
+    const spilled = writer.spilledEntries(track.timeline, track.name);
+    if ((!staged || staged.count === 0) && !spilled) {
       tracks.push(track);
       continue;
     }
-    const fresh = await packBuckets(track, staged, uploader);
+    const packed = staged && staged.count > 0 ? await packBuckets(track, staged, uploader) : undefined;
+    const fresh = spilled && packed ? concatColumns(spilled, packed) : (packed ?? spilled!);
     const old = track.index;
     const oldPages = new Set<string>();
     let built: BuiltTree;
@@ -162,7 +204,7 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
         if (
           previous &&
           track.kind === 'constant' &&
-          (await layerOf(session, previous)) > (staged.layers?.[i] ?? '')
+          (await layerOf(session, previous)) > (staged?.layers?.[i] ?? '')
         ) {
           continue;
         }

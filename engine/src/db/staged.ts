@@ -1,6 +1,7 @@
 import type { Tick } from '../time/ticks.js';
 
-/** Small items are copied into arena chunks of this size; bigger ones keep their own array. */
+/** Small items are copied into arena chunks that double from 64 KiB up to 4 MiB; bigger ones keep their own array. */
+const FIRST_CHUNK = 64 * 1024;
 const ARENA_CHUNK = 4 * 1024 * 1024;
 const OWN_ARRAY = 64 * 1024;
 
@@ -12,6 +13,8 @@ const OWN_ARRAY = 64 * 1024;
  */
 export class StagedColumns {
   count = 0;
+  /** Bytes of the items held. */
+  bytesHeld = 0;
   ticks = new BigUint64Array(1024);
   /** Allocated on the first item with a duration. */
   durations: BigUint64Array | undefined;
@@ -24,7 +27,7 @@ export class StagedColumns {
   /** Ticks strictly increase in append order (the cheap, common case). */
   private ascending = true;
 
-  constructor(chunks: Uint8Array[] = [new Uint8Array(ARENA_CHUNK)]) {
+  constructor(chunks: Uint8Array[] = [new Uint8Array(FIRST_CHUNK)]) {
     this.chunks = chunks;
   }
 
@@ -39,14 +42,22 @@ export class StagedColumns {
   }
 
   /** A point to roll back to: a write refused halfway leaves the staged items as they were. */
-  mark(): { count: number; chunks: number; current: number; fill: number; ascending: boolean } {
-    const { count, current, fill, ascending } = this;
-    return { count, chunks: this.chunks.length, current, fill, ascending };
+  mark(): {
+    count: number;
+    bytesHeld: number;
+    chunks: number;
+    current: number;
+    fill: number;
+    ascending: boolean;
+  } {
+    const { count, bytesHeld, current, fill, ascending } = this;
+    return { count, bytesHeld, chunks: this.chunks.length, current, fill, ascending };
   }
 
   /** Forget everything pushed since `mark`. */
   rollback(mark: ReturnType<StagedColumns['mark']>): void {
     this.count = mark.count;
+    this.bytesHeld = mark.bytesHeld;
     this.chunks.length = mark.chunks;
     this.current = mark.current;
     this.fill = mark.fill;
@@ -81,6 +92,7 @@ export class StagedColumns {
       this.layers[i] = layer;
     }
     this.place(i, bytes);
+    this.bytesHeld += bytes.length;
     this.count = i + 1;
   }
 
@@ -94,7 +106,7 @@ export class StagedColumns {
       return;
     }
     if (this.fill + n > this.chunks[this.current]!.length) {
-      this.chunks.push(new Uint8Array(ARENA_CHUNK));
+      this.chunks.push(new Uint8Array(Math.min(ARENA_CHUNK, this.chunks[this.current]!.length * 2)));
       this.current = this.chunks.length - 1;
       this.fill = 0;
     }
@@ -174,6 +186,7 @@ export class StagedColumns {
     this.chunkOf[k] = source.chunkOf[i]!;
     this.offsetOf[k] = source.offsetOf[i]!;
     this.lengthOf[k] = source.lengthOf[i]!;
+    this.bytesHeld += source.lengthOf[i]!;
     this.count = k + 1;
   }
 }

@@ -9,7 +9,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import type { ObjectStore, PutOptions } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
 import { parseRate } from '../time/rate.js';
-import { publish } from './publish.js';
+import { publish, spill } from './publish.js';
 import { range, read } from './read.js';
 import { Session } from './session.js';
 import { camAndDetections, SECOND } from './testing/fixtures.js';
@@ -400,4 +400,82 @@ test('a write refused part way stages nothing of that call', () => {
   assert.deepEqual([...staged.ticks.subarray(0, staged.count)], [5n, 9n]);
   assert.equal(staged.duration(1), 0n);
   assert.equal(staged.bytes(1).length < 40, true);
+});
+
+test('spill uploads a stream track in buckets as it is written; publish indexes them all; a failed spill keeps the items', async () => {
+  const inner = new MemoryStore();
+  let failing = false;
+  const flaky: ObjectStore = {
+    name: 'flaky',
+    get: (k, r) => inner.get(k, r),
+    head: (k) => inner.head(k),
+    delete: (k) => inner.delete(k),
+    list: (p, o) => inner.list(p, o),
+    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
+      if (failing) throw new EngineError('E_STORE', `injected failure writing ${k}`);
+      return inner.put(k, body, options);
+    },
+  };
+  const space = new SpaceStore(flaky, 'lab');
+  const session = new Session(space);
+  const writer = newWriter();
+  const fragment = (i: number) => new TextEncoder().encode(`fragment ${i} `.repeat(1 + (i % 7)));
+  for (let i = 0; i < 50; i++) {
+    writer.write('s1', 'cam', [
+      { tick: BigInt(i) * 2n * SECOND, duration: 2n * SECOND, payload: fragment(i) },
+    ]);
+    if (i % 10 === 9 && i < 40) await spill(session, writer, 's1', 'cam');
+  }
+  assert.equal(writer.stagedBytes('s1', 'cam') > 0, true);
+  failing = true;
+  await assert.rejects(spill(session, writer, 's1', 'cam'), /injected failure/);
+  assert.equal(writer.size, 50, 'the failed spill kept its items');
+  failing = false;
+  await assert.rejects(spill(session, writer, 's1', 'det'), code('E_BAD_REQUEST'));
+  const published = await publish(session, writer, { ref: 'main' });
+  const cam = published.manifest.tracks.find((t) => t.name === 'cam')!;
+  assert.equal(cam.index!.count, 50);
+  const { items } = await range(new Session(space), published, {
+    timeline: 's1',
+    tracks: ['cam'],
+    t0: 0n,
+    t1: 200n * SECOND,
+  });
+  assert.deepEqual(
+    items.map((i) => new TextDecoder().decode(i.bytes)),
+    Array.from({ length: 50 }, (_, i) => new TextDecoder().decode(fragment(i))),
+  );
+  // Four spills and the rest at publish: five buckets.
+  assert.equal(new Set(items.map((i) => i.address.object)).size, 5);
+});
+
+test('large event items keep their own bytes; bad concurrency and bad layers are refused up front', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const writer = newWriter().write('s1', 'det', [
+    { tick: 0n, payload: 'A'.repeat(100_000) },
+    { tick: 1n, payload: 'B'.repeat(100_000) },
+    { tick: 2n, payload: 'C' },
+  ]);
+  await assert.rejects(
+    publish(new Session(space), writer, { ref: 'main', concurrency: 0 }),
+    code('E_BAD_REQUEST'),
+  );
+  assert.equal(await space.readRef('main'), undefined);
+  const published = await publish(new Session(space), writer, { ref: 'main' });
+  for (const [tick, text] of [
+    [0n, 'A'.repeat(100_000)],
+    [1n, 'B'.repeat(100_000)],
+    [2n, 'C'],
+  ] as const) {
+    const item = await read(new Session(space), published, { timeline: 's1', track: 'det', tick });
+    assert.equal(item!.payload, text);
+  }
+  const calib = new Writer()
+    .timeline({ name: 's1' })
+    .track({ timeline: 's1', name: 'calib', kind: 'constant', modality: 'meta.calibration' });
+  assert.throws(() => calib.write('s1', 'calib', [{ tick: 0n, layer: '', payload: 1 }]), /1-255 characters/);
+  assert.throws(
+    () => calib.write('s1', 'calib', [{ tick: 0n, layer: 'x'.repeat(256), payload: 1 }]),
+    /1-255/,
+  );
 });

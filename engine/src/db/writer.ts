@@ -1,6 +1,7 @@
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { MAX_BUCKET_BYTES } from '../format/bucket.js';
+import { concatColumns, type EntryColumns } from '../index/columns.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
@@ -32,7 +33,7 @@ function fits(item: WriteItem, track: Track): boolean {
     return (
       item.payload instanceof Uint8Array && duration !== undefined && duration > 0n && layer === undefined
     );
-  if (track.kind === 'constant') return typeof layer === 'string';
+  if (track.kind === 'constant') return typeof layer === 'string' && layer.length >= 1 && layer.length <= 255;
   return layer === undefined;
 }
 
@@ -47,6 +48,8 @@ export class Writer {
   /** Staged items per track, as columns (StagedColumns): no object per item. */
   private readonly staged = new Map<string, StagedColumns>();
   private readonly streamLast = new Map<string, Tick>();
+  /** Stream tracks: entries of items spill has already packed and uploaded (publish indexes them). */
+  private readonly spilled = new Map<string, EntryColumns>();
 
   constructor(readonly base?: Resolved) {
     for (const t of base?.manifest.timelines ?? []) this.timelines.set(t.name, t);
@@ -146,7 +149,10 @@ export class Writer {
             `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
           );
         }
-        staged.push(item.tick, item.duration ?? 0n, bytes, item.layer);
+        // The encoder's view is reused by the next encode: large items (which the arena keeps by
+        // reference rather than copying) need bytes of their own.
+        const owned = track.kind !== 'stream' && bytes.length >= 64 * 1024 ? bytes.slice() : bytes;
+        staged.push(item.tick, item.duration ?? 0n, owned, item.layer);
       }
     } catch (error) {
       staged.rollback(mark);
@@ -161,10 +167,44 @@ export class Writer {
     return this.staged.get(key(timeline, track))?.inOrder();
   }
 
-  /** Number of staged items. */
+  /** Bytes of a track's staged items (what `spill` would upload). */
+  stagedBytes(timeline: string, track: string): number {
+    return this.staged.get(key(timeline, track))?.bytesHeld ?? 0;
+  }
+
+  /** Take a track's staged items out of the writer (spill packs them into buckets itself). */
+  takeStaged(timeline: string, track: string): StagedColumns | undefined {
+    const staged = this.staged.get(key(timeline, track))?.inOrder();
+    this.staged.delete(key(timeline, track));
+    return staged;
+  }
+
+  /** Put back items taken by takeStaged (a spill that failed), ahead of any staged since. */
+  restoreStaged(timeline: string, track: string, staged: StagedColumns): void {
+    const k = key(timeline, track);
+    const since = this.staged.get(k);
+    if (since)
+      for (let i = 0; i < since.count; i++) staged.push(since.ticks[i]!, since.duration(i), since.bytes(i));
+    this.staged.set(k, staged);
+  }
+
+  /** Index entries of a track's items that spill already uploaded in buckets, in tick order. */
+  spilledEntries(timeline: string, track: string): EntryColumns | undefined {
+    return this.spilled.get(key(timeline, track));
+  }
+
+  /** Record entries of items just uploaded by spill (they come after those recorded before). */
+  addSpilled(timeline: string, track: string, entries: EntryColumns): void {
+    const k = key(timeline, track);
+    const before = this.spilled.get(k);
+    this.spilled.set(k, before ? concatColumns(before, entries) : entries);
+  }
+
+  /** Number of items written: staged, and already spilled. */
   get size(): number {
     let n = 0;
     for (const s of this.staged.values()) n += s.inOrder().count;
+    for (const s of this.spilled.values()) n += s.count;
     return n;
   }
 }

@@ -43,6 +43,11 @@ export function validateItem(item: Item, track: Track, path = 'item'): Item {
   }
   if (track.kind === 'constant' && item.layer === undefined)
     fieldError(`${path}.layer`, 'a constant item needs a layer');
+  if (
+    item.layer !== undefined &&
+    (typeof item.layer !== 'string' || item.layer.length < 1 || item.layer.length > 255)
+  )
+    fieldError(`${path}.layer`, 'a layer is text of 1-255 characters');
   if (track.kind !== 'constant' && item.layer !== undefined)
     fieldError(`${path}.layer`, 'only constant items have layers');
   return item;

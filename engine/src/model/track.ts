@@ -33,6 +33,8 @@ export interface Track {
   readonly rate?: Rate;
   /** Stream tracks: the RFC 6381 codecs string, e.g. "avc1.64001f". */
   readonly codecs?: string;
+  /** Stream tracks: the object holding the CMAF header (init segment: ftyp + moov) the fragments need. */
+  readonly init?: Multihash;
   /** Event tracks: how much time one bucket object covers. */
   readonly bucketDuration?: Tick;
   /** Free-form descriptive fields (language, device, units). */
@@ -101,10 +103,10 @@ export function validateTrack(track: Track, path = 'track'): Track {
     if (track.bucketDuration !== undefined)
       fieldError(`${path}.bucket_duration`, 'only event tracks have buckets');
   } else {
-    if (track.rate !== undefined || track.codecs !== undefined) {
+    if (track.rate !== undefined || track.codecs !== undefined || track.init !== undefined) {
       fieldError(
-        `${path}.${track.rate !== undefined ? 'rate' : 'codecs'}`,
-        'only stream tracks have a media rate and codecs',
+        `${path}.${track.rate !== undefined ? 'rate' : track.codecs !== undefined ? 'codecs' : 'init'}`,
+        'only stream tracks have a media rate, codecs and an init segment',
       );
     }
     if (track.kind === 'event' && track.bucketDuration === undefined) {
@@ -131,6 +133,7 @@ export function trackToCbor(track: Track, path = 'track'): Record<string, unknow
   };
   if (track.rate !== undefined) out.rate = [track.rate.num, track.rate.den];
   if (track.codecs !== undefined) out.codecs = track.codecs;
+  if (track.init !== undefined) out.init = new Tag(track.init, TAGS.multihash);
   if (track.bucketDuration !== undefined) out.bucket_duration = tagDuration(track.bucketDuration);
   if (track.attrs !== undefined) out.attrs = track.attrs;
   if (track.index !== undefined) out.index = indexToCbor(track.index);
@@ -146,6 +149,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     'modality',
     'rate',
     'codecs',
+    'init',
     'bucket_duration',
     'attrs',
     'index',
@@ -169,6 +173,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     track.rate = { num: BigInt(num as number), den: BigInt(den as number) };
   }
   if (r.has('codecs')) track.codecs = r.text('codecs', 256);
+  if (r.has('init')) track.init = r.multihashesOf([r.raw('init')], 'init')[0]!;
   if (r.has('bucket_duration')) track.bucketDuration = r.duration('bucket_duration');
   if (r.has('attrs')) track.attrs = r.map('attrs');
   if (r.has('index')) track.index = indexFromCbor(r.raw('index'), r.at('index'));

@@ -39,7 +39,8 @@ export class MemoryStore implements ObjectStore {
       throw new EngineError('E_PRECONDITION', `${key} is not at ETag ${options.ifMatch} (If-Match)`);
     }
     const etag = toHex(hashBytes(body).subarray(2));
-    this.objects.set(key, { body: body.slice(), etag, modified: new Date() });
+    // Kept as given, as get hands out the stored array: callers own neither after the call.
+    this.objects.set(key, { body, etag, modified: new Date() });
     return { etag };
   }
 

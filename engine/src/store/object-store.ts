@@ -56,6 +56,7 @@ export interface ObjectStore {
   readonly name: string;
   get(key: string, range?: ByteRange): Promise<GetResult>;
   head(key: string): Promise<ObjectInfo>;
+  /** Store `body` under `key`; the store may keep the array, so the caller must not change it afterwards. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
   delete(key: string): Promise<void>;
   /** One page of keys under a prefix. Bootstrap, GC and fsck only: never on a read or write hot path. */

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCbor } from './commands/cbor.js';
 import { registerCheck } from './commands/check.js';
 import { registerHash } from './commands/hash.js';
+import { registerIngest } from './commands/ingest.js';
 import { registerSearchStream } from './commands/search-stream.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerFsck(program);
   registerVerbs(program);
   registerSearchStream(program);
+  registerIngest(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

@@ -1,0 +1,10 @@
+/** A refusal of a media input: one line naming the file and the reason (exit code 2 in the CLI). */
+export class MediaError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+  ) {
+    super(`${file}: ${reason}`);
+    this.name = 'MediaError';
+  }
+}

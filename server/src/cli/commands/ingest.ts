@@ -1,0 +1,117 @@
+import { multihashToHex, parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
+import { ingest, MediaError } from '@dreamdb/packager';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
+import { parseTimeArg } from '../time-arg.js';
+
+interface IngestFlags extends SpaceOptions {
+  timeline: string;
+  genesis?: string;
+  fragment: string;
+  transcode?: boolean;
+  ref: string;
+  branch?: string;
+  json?: boolean;
+}
+
+/** A progress bar on a terminal; a line every few seconds of media otherwise (logs stay readable). */
+function progressReporter(file: string) {
+  if (process.stderr.isTTY) {
+    const bar = new SingleBar({
+      format: `${file} [{bar}] {percentage}% | {value}/{total} s of media | ETA {eta}s | {fragments} fragments`,
+      stream: process.stderr,
+      hideCursor: true,
+    });
+    let started = false;
+    return {
+      update(p: { seconds: number; duration?: number; fragments: number }) {
+        if (!started) bar.start(Math.ceil(p.duration ?? p.seconds), 0, { fragments: 0 });
+        started = true;
+        bar.update(Math.min(Math.floor(p.seconds), Math.ceil(p.duration ?? p.seconds)), {
+          fragments: p.fragments,
+        });
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  let last = -Infinity;
+  return {
+    update(p: { seconds: number; duration?: number; fragments: number }) {
+      if (p.seconds - last < 10) return;
+      last = p.seconds;
+      const of = p.duration !== undefined ? ` of ${p.duration.toFixed(1)}` : '';
+      process.stderr.write(`ingest ${file}: ${p.seconds.toFixed(1)}${of} s, ${p.fragments} fragments\n`);
+    },
+    stop() {},
+  };
+}
+
+/** `dreamdb ingest`: a media file in, CMAF stream tracks out, one manifest published. */
+export function registerIngest(program: Command): void {
+  spaceOptions(
+    program
+      .command('ingest')
+      .description(
+        'cut a media file into CMAF fragments (remuxed when browsers play its codecs, else transcoded) and publish them as stream tracks',
+      )
+      .argument('<file>', 'the media file'),
+  )
+    .requiredOption('--timeline <name>', 'the timeline (created if missing)')
+    .option('--genesis <rfc3339>', 'wall-clock time of tick 0 of a new timeline')
+    .option('--fragment <time>', 'fragment duration, 1s to 30s', '2s')
+    .option('--transcode', 'transcode to H.264/AAC even when the codecs are playable')
+    .option('--ref <name>', 'the ref to publish to', 'main')
+    .option('--branch <name>', 'publish to the branch heads/<name> instead of --ref')
+    .option('--json', 'print the result as JSON')
+    .action((file: string, opts: IngestFlags) =>
+      withSession(opts, async (session) => {
+        const fragment = Number(parseTimeArg(opts.fragment)) / 1e9;
+        const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
+        const progress = progressReporter(file);
+        let report: Awaited<ReturnType<typeof ingest>>;
+        try {
+          report = await ingest(session, file, {
+            timeline: opts.timeline,
+            fragmentSeconds: fragment,
+            ref: opts.branch ? `heads/${opts.branch}` : opts.ref,
+            ...(genesis !== undefined && { genesis }),
+            ...(opts.transcode && { transcode: true }),
+            onProgress: (p) => progress.update(p),
+          });
+        } catch (error) {
+          // A media refusal is the user's input: exit 2 with its one line.
+          throw error instanceof MediaError ? new UsageError(error.message) : error;
+        } finally {
+          progress.stop();
+        }
+        const result = {
+          manifest: multihashToHex(report.published.hash),
+          ref: report.published.ref?.name,
+          origin: report.origin.toString(),
+          objects: report.published.objectsWritten,
+          bytes: report.published.bytesWritten,
+          tracks: report.tracks.map((t) => ({
+            name: t.name,
+            modality: t.modality,
+            codecs: t.codec,
+            remuxed: t.remuxed,
+            fragments: t.fragments,
+            first: t.first.toString(),
+            end: t.end.toString(),
+            init: multihashToHex(t.init),
+          })),
+        };
+        if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+        else {
+          for (const t of report.tracks) {
+            process.stdout.write(
+              `${t.name}: ${t.modality} (${t.codec}, ${t.remuxed ? 'remuxed' : 'transcoded'}), ${t.fragments} fragments, ${ticksToSeconds(t.first)}s to ${ticksToSeconds(t.end)}s\n`,
+            );
+          }
+          process.stdout.write(`published ${result.manifest} to ${result.ref}\n`);
+        }
+      }),
+    );
+}
