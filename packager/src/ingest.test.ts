@@ -210,3 +210,35 @@ test('bad inputs: a clear error naming the file, and nothing published', async (
     /outside 1–30 s/,
   );
 });
+
+test('re-ingesting the same file changes nothing; other media for the same track is refused', async () => {
+  const input = make('again.mp4', [...video(3, '25'), ...tone(3), ...h264, '-g', '25', '-c:a', 'aac']);
+  const store = new MemoryStore();
+  const session = new Session(new SpaceStore(store, 'lab'));
+  const first = await ingest(session, input, { timeline: 's1' });
+  assert.equal(first.unchanged, false);
+  const objects = (await store.list('spaces/lab/objects/')).objects.length;
+  const again = await ingest(new Session(new SpaceStore(store, 'lab')), input, { timeline: 's1' });
+  assert.equal(again.unchanged, true);
+  assert.deepEqual(again.published.hash, first.published.hash);
+  assert.equal((await store.list('spaces/lab/objects/')).objects.length, objects);
+  // Same encoder settings (so the same CMAF header), other pictures.
+  const other = make('other.mp4', [
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=red:size=192x108:rate=25:duration=3',
+    ...tone(3),
+    ...h264,
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+  ]);
+  await assert.rejects(
+    ingest(new Session(new SpaceStore(store, 'lab')), other, { timeline: 's1' }),
+    /already holds (other media at tick|media with another CMAF header)/,
+  );
+  const resolved = await new Session(new SpaceStore(store, 'lab')).resolve('main');
+  assert.deepEqual(resolved!.hash, first.published.hash);
+});

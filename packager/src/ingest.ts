@@ -1,8 +1,10 @@
 import {
   type Multihash,
+  multihashToHex,
   type Published,
   publish,
   rate,
+  read,
   type Session,
   spill,
   type Tick,
@@ -44,6 +46,8 @@ export interface IngestedTrack {
 
 export interface IngestReport {
   readonly published: Published;
+  /** The input was already there, byte for byte: nothing was published (`published` is the current version). */
+  readonly unchanged: boolean;
   readonly tracks: readonly IngestedTrack[];
   /** The tick at which the input's time zero sits (room left for audio priming and B-frame delay). */
   readonly origin: Tick;
@@ -70,6 +74,10 @@ export function modalityOf(codec: string): string {
 }
 
 const NS = 1_000_000_000n;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
 /** Staged fragment bytes per track before they are packed into a bucket and uploaded. */
 export const SPILL_BYTES = 16 * 1024 * 1024;
 
@@ -103,7 +111,9 @@ export async function ingest(session: Session, input: string, options: IngestOpt
   const ref = options.ref ?? 'main';
   const base = await session.resolve(ref);
   const writer = new Writer(base);
-  if (!base?.manifest.timelines.some((t) => t.name === options.timeline)) {
+  const timelineIsNew = !base?.manifest.timelines.some((t) => t.name === options.timeline);
+  let unchanged = 0;
+  if (timelineIsNew) {
     writer.timeline({
       name: options.timeline,
       ...(options.genesis !== undefined && { genesis: options.genesis }),
@@ -119,10 +129,17 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     let next: Tick | undefined;
     let fragments = 0;
     const start = origin + starts[i]!;
+    const existing = base?.manifest.tracks.find((t) => t.timeline === options.timeline && t.name === name);
     for await (const event of cmafTrack(input, stream, { fragmentSeconds, transcode: options.transcode })) {
       if (event.kind === 'init') {
         init = event.info;
         initHash = await session.store.putObject(event.bytes);
+        if (existing?.init && multihashToHex(existing.init) !== multihashToHex(initHash)) {
+          throw new MediaError(
+            input,
+            `track ${options.timeline}/${name} already holds media with another CMAF header (codec or size); ingest into another timeline`,
+          );
+        }
         writer.track({
           timeline: options.timeline,
           name,
@@ -152,13 +169,25 @@ export async function ingest(session: Session, input: string, options: IngestOpt
           `stream ${stream.index}: fragment at tick ${tick} does not follow ${next}`,
         );
       }
+      first ??= tick;
+      next = end;
+      fragments++;
+      if (existing?.index && tick <= existing.index.last) {
+        // Already stored (a re-ingest of the same file): the same bytes are skipped, other bytes refused.
+        const stored = await read(session, base!, { timeline: options.timeline, track: name, tick });
+        if (stored?.tick !== tick || !sameBytes(stored.bytes, event.bytes)) {
+          throw new MediaError(
+            input,
+            `track ${options.timeline}/${name} already holds other media at tick ${tick}; ingest into another timeline`,
+          );
+        }
+        unchanged++;
+        continue;
+      }
       writer.write(options.timeline, name, [{ tick, duration: end - tick, payload: event.bytes }]);
       // Fragments go to the store in buckets of SPILL_BYTES as they come: memory stays bounded.
       if (writer.stagedBytes(options.timeline, name) >= SPILL_BYTES)
         await spill(session, writer, options.timeline, name);
-      first ??= tick;
-      next = end;
-      fragments++;
       options.onProgress?.({
         seconds: Number(end - origin) / 1e9,
         ...(info.duration !== undefined && { duration: info.duration }),
@@ -178,6 +207,11 @@ export async function ingest(session: Session, input: string, options: IngestOpt
       remuxed: remuxes(stream, options),
     });
   }
+  const total = tracks.reduce((n, t) => n + t.fragments, 0);
+  if (base && unchanged === total && !timelineIsNew) {
+    // Everything was already there, byte for byte: nothing to publish.
+    return { published: { ...base, objectsWritten: 0, bytesWritten: 0 }, tracks, origin, unchanged: true };
+  }
   const published = await publish(session, writer, { ref, message: `ingest ${input}` });
-  return { published, tracks, origin };
+  return { published, tracks, origin, unchanged: false };
 }

@@ -85,3 +85,43 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
   assert.equal(fsck.status, 0, fsck.stderr);
   assert.match(fsck.stdout, / 0 problems/);
 });
+
+test('an ingest killed part way publishes nothing; the next run completes it', async () => {
+  const input = join(dir, 'long.mp4');
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=640x360:rate=25:duration=40',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '50',
+    input,
+  ]);
+  const killStore = join(dir, 'kill-store');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [BIN, 'ingest', input, '--timeline', 's1', '--transcode', '--store', killStore, '--space', 'lab'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  // Killed as soon as it reports progress: fragments are being written, nothing is published yet.
+  const killed = await new Promise<NodeJS.Signals | null>((resolve) => {
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('fragments')) child.kill('SIGKILL');
+    });
+    child.on('exit', (_code, signal) => resolve(signal));
+  });
+  assert.equal(killed, 'SIGKILL');
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [BIN, ...args, '--store', killStore, '--space', 'lab'], { encoding: 'utf8' });
+  assert.equal(run('resolve').status, 2, 'the ref was never written');
+  const again = run('ingest', input, '--timeline', 's1', '--transcode', '--json');
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).tracks[0].fragments, 20);
+});

@@ -90,6 +90,7 @@ export function registerIngest(program: Command): void {
           manifest: multihashToHex(report.published.hash),
           ref: report.published.ref?.name,
           origin: report.origin.toString(),
+          unchanged: report.unchanged,
           objects: report.published.objectsWritten,
           bytes: report.published.bytesWritten,
           tracks: report.tracks.map((t) => ({
@@ -110,7 +111,11 @@ export function registerIngest(program: Command): void {
               `${t.name}: ${t.modality} (${t.codec}, ${t.remuxed ? 'remuxed' : 'transcoded'}), ${t.fragments} fragments, ${ticksToSeconds(t.first)}s to ${ticksToSeconds(t.end)}s\n`,
             );
           }
-          process.stdout.write(`published ${result.manifest} to ${result.ref}\n`);
+          process.stdout.write(
+            report.unchanged
+              ? `already ingested: ${result.ref} stays at ${result.manifest}\n`
+              : `published ${result.manifest} to ${result.ref}\n`,
+          );
         }
       }),
     );
