@@ -27,6 +27,8 @@ export interface FragmentInfo {
   readonly samples: number;
   /** The first sample is a sync sample (sample_is_non_sync_sample = 0). */
   readonly startsWithSync: boolean;
+  /** Composition offset of the first sample (presentation minus decode time), in media units. */
+  readonly firstCompositionOffset: number;
 }
 
 const NON_SYNC = 0x10000;
@@ -92,5 +94,6 @@ export function parseFragment(bytes: Uint8Array, init: InitInfo): FragmentInfo {
     duration,
     samples,
     startsWithSync: (firstFlags & NON_SYNC) === 0,
+    firstCompositionOffset: trun.flags & 0x800 ? (trun.sample_composition_time_offset?.[0] ?? 0) : 0,
   };
 }

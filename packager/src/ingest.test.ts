@@ -158,17 +158,23 @@ test('WebM VP9/Opus is remuxed into CMAF; HEVC is transcoded to H.264', async ()
     ],
   );
   checkFragments(webm);
-  const hevc = await ingested(
-    make('clip-hevc.mp4', [
-      ...video(3, '25'),
-      '-c:v',
-      'libx265',
-      '-preset',
-      'ultrafast',
-      '-x265-params',
-      'log-level=error',
-    ]),
+  const hevcFile = make('clip-hevc.mp4', [
+    ...video(3, '25'),
+    '-c:v',
+    'libx265',
+    '-preset',
+    'ultrafast',
+    '-x265-params',
+    'log-level=error',
+  ]);
+  await assert.rejects(
+    ingest(new Session(new SpaceStore(new MemoryStore(), 'lab')), hevcFile, {
+      timeline: 's1',
+      remuxOnly: true,
+    }),
+    /cannot remux hevc \(stream 0\): browsers do not play it/,
   );
+  const hevc = await ingested(hevcFile);
   assert.deepEqual(
     hevc.report.tracks.map((t) => [t.modality, t.remuxed]),
     [['video.h264', false]],

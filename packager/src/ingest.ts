@@ -8,13 +8,17 @@ import {
   type Session,
   spill,
   type Tick,
+  type Track,
+  ticksFromSecondsNumber,
   unitsToTicks,
   Writer,
 } from '@dreamdb/engine';
 import type { InitInfo } from './cmaf.js';
 import { MediaError } from './errors.js';
-import { cmafTrack, remuxes } from './fragmenter.js';
-import { firstDecodeTime, type MediaStream, probe } from './probe.js';
+import { runFfmpeg } from './ffmpeg-run.js';
+import { cmafEvents, EventQueue } from './fragmenter.js';
+import { type OutputPlan, planCmaf } from './plan.js';
+import { firstPacketTimes, type MediaStream, probe } from './probe.js';
 
 export interface IngestOptions {
   readonly timeline: string;
@@ -24,6 +28,10 @@ export interface IngestOptions {
   readonly fragmentSeconds?: number;
   /** Re-encode every stream even when it is already browser-playable. */
   readonly transcode?: boolean;
+  /** Refuse (rather than transcode) an input whose codecs browsers do not play. */
+  readonly remuxOnly?: boolean;
+  /** Encode the video as a ladder of these heights (e.g. 1080, 720, 480, 360), keyframes aligned. */
+  readonly ladder?: readonly number[];
   /** The ref to publish to (default main). */
   readonly ref?: string;
   /** Called after each fragment with the media time reached (seconds) and the input's duration. */
@@ -42,6 +50,9 @@ export interface IngestedTrack {
   readonly first: Tick;
   readonly end: Tick;
   readonly remuxed: boolean;
+  /** Ladder rungs: height and target bit rate. */
+  readonly height?: number;
+  readonly bitrate?: number;
 }
 
 export interface IngestReport {
@@ -73,145 +84,229 @@ export function modalityOf(codec: string): string {
   return found;
 }
 
-const NS = 1_000_000_000n;
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
 /** Staged fragment bytes per track before they are packed into a bucket and uploaded. */
 export const SPILL_BYTES = 16 * 1024 * 1024;
+/** ffmpeg's AAC encoder primes each stream with one frame of 1024 samples. */
+const AAC_PRIMING = 1024n;
 
+const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && Buffer.compare(a, b) === 0;
 /** The least whole millisecond, in ticks, at or after `ticks`. */
 const ceilMs = (ticks: bigint) => ((ticks + 999_999n) / 1_000_000n) * 1_000_000n;
 
 /**
- * Ingest a media file into a space: probe it, cut each audio and video stream into CMAF (remuxed when the
- * codec plays in browsers, else transcoded to H.264/AAC), write the fragments as items of stream tracks
- * and publish one manifest. Every track keeps the input's timing: the input's time zero is one tick
- * (`origin`) on all of them, so audio and video line up. Nothing is published unless every stream went
- * through; a failure leaves the ref as it was.
+ * Waits until every output knows where its first fragment sits relative to the input's zero, then
+ * gives all of them the same origin: the least whole millisecond that keeps every tick at or above 0.
+ */
+class OriginBarrier {
+  private readonly offsets: (bigint | undefined)[];
+  private settle!: { resolve: (origin: bigint) => void; reject: (error: unknown) => void };
+  readonly origin: Promise<bigint>;
+
+  constructor(count: number) {
+    this.offsets = new Array(count).fill(undefined);
+    this.origin = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+    });
+    this.origin.catch(() => {});
+  }
+
+  post(i: number, offset: bigint): Promise<bigint> {
+    this.offsets[i] = offset;
+    if (this.offsets.every((o) => o !== undefined)) {
+      const lead = this.offsets.reduce<bigint>((m, o) => (o! < 0n && -o! > m ? -o! : m), 0n);
+      this.settle.resolve(ceilMs(lead));
+    }
+    return this.origin;
+  }
+
+  fail(error: unknown): void {
+    this.settle.reject(error);
+  }
+}
+
+/**
+ * Ingest a media file into a space: probe it, cut the first video stream and every audio stream into
+ * CMAF in one ffmpeg run (remuxed when browsers play the codec, else transcoded to H.264/AAC, or encoded
+ * as a ladder with keyframes aligned across rungs), write the fragments as items of stream tracks (their
+ * bytes spilled to the store as they come) and publish one manifest. Every track keeps the input's
+ * timing: the input's time zero is one tick (`origin`) on all of them. Nothing is published unless every
+ * output went through; a failure leaves the ref as it was.
  */
 export async function ingest(session: Session, input: string, options: IngestOptions): Promise<IngestReport> {
   const fragmentSeconds = options.fragmentSeconds ?? 2;
   if (!(fragmentSeconds >= 1 && fragmentSeconds <= 30))
     throw new MediaError(input, `fragment duration ${fragmentSeconds} s is outside 1–30 s`);
   const info = await probe(input);
-  const streams = [
-    info.streams.find((s) => s.kind === 'video'),
-    ...info.streams.filter((s) => s.kind === 'audio'),
-  ].filter((s): s is MediaStream => s !== undefined);
-  // Where each stream's first packet is decoded relative to the input's zero (negative: priming, B-frames).
-  const starts = await Promise.all(
-    streams.map(async (s) => {
-      const { units, rate: r } = await firstDecodeTime(input, s.index);
-      return (units * NS) / r;
-    }),
+  const plan = planCmaf(input, info.streams, { ...options, fragmentSeconds });
+  const encoded = plan.outputs.filter((o) => !o.copy);
+  if (options.remuxOnly && encoded.length > 0) {
+    const codecs = encoded.map((o) => `${o.source.codec} (stream ${o.source.index})`).join(', ');
+    throw new MediaError(input, `cannot remux ${codecs}: browsers do not play it; transcode instead`);
+  }
+  const sources = [...new Set(plan.outputs.map((o) => o.source))];
+  // Times are taken from the container's start (MPEG-TS starts near 1.4 s; MP4 at 0).
+  const zero =
+    info.startTime !== undefined && info.startTime > 0 ? ticksFromSecondsNumber(info.startTime) : 0n;
+  const firsts = new Map<MediaStream, { dts: bigint; pts: bigint }>(
+    await Promise.all(
+      sources.map(async (s) => {
+        const t = await firstPacketTimes(input, s.index);
+        return [s, { dts: t.dts - zero, pts: t.pts - zero }] as const;
+      }),
+    ),
   );
-  const origin = ceilMs(starts.reduce((lead, t) => (t < 0n && -t > lead ? -t : lead), 0n));
   const ref = options.ref ?? 'main';
   const base = await session.resolve(ref);
   const writer = new Writer(base);
   const timelineIsNew = !base?.manifest.timelines.some((t) => t.name === options.timeline);
-  let unchanged = 0;
   if (timelineIsNew) {
     writer.timeline({
       name: options.timeline,
       ...(options.genesis !== undefined && { genesis: options.genesis }),
     });
   }
-  const tracks: IngestedTrack[] = [];
-  let audioCount = 0;
-  for (const [i, stream] of streams.entries()) {
-    const name = stream.kind === 'video' ? 'video' : audioCount++ === 0 ? 'audio' : `audio-${audioCount}`;
+
+  const run = runFfmpeg(input, plan.args, plan.outputs.length);
+  const queues = run.outputs.map((output) => new EventQueue(cmafEvents(output, input)));
+  const barrier = new OriginBarrier(plan.outputs.length);
+  let fragments = 0;
+  let unchanged = 0;
+  let reached = 0;
+  const ingestOutput = async (out: OutputPlan, i: number): Promise<IngestedTrack> => {
+    const existing = base?.manifest.tracks.find(
+      (t) => t.timeline === options.timeline && t.name === out.track,
+    );
     let init: InitInfo | undefined;
     let initHash: Multihash | undefined;
+    let start: bigint | undefined;
     let first: Tick | undefined;
     let next: Tick | undefined;
-    let fragments = 0;
-    const start = origin + starts[i]!;
-    const existing = base?.manifest.tracks.find((t) => t.timeline === options.timeline && t.name === name);
-    for await (const event of cmafTrack(input, stream, { fragmentSeconds, transcode: options.transcode })) {
+    let count = 0;
+    for await (const event of queues[i]!) {
       if (event.kind === 'init') {
         init = event.info;
         initHash = await session.store.putObject(event.bytes);
         if (existing?.init && multihashToHex(existing.init) !== multihashToHex(initHash)) {
           throw new MediaError(
             input,
-            `track ${options.timeline}/${name} already holds media with another CMAF header (codec or size); ingest into another timeline`,
+            `track ${options.timeline}/${out.track} already holds media with another CMAF header (codec or size); ingest into another timeline`,
           );
         }
-        writer.track({
-          timeline: options.timeline,
-          name,
-          kind: 'stream',
-          modality: modalityOf(init.codec),
-          rate: rate(init.timescale),
-          codecs: init.codec,
-          init: initHash,
-          attrs: {
-            ...(init.width !== undefined && { width: init.width, height: init.height }),
-            ...(stream.frameRate !== undefined && { frame_rate: stream.frameRate }),
-            ...(init.sampleRate !== undefined && { sample_rate: init.sampleRate, channels: init.channels }),
-            source_stream: stream.index,
-          },
-        });
+        writer.track(trackOf(options.timeline, out, init, initHash));
         continue;
       }
       const f = event.info;
+      if (!init) throw new MediaError(input, `${out.track}: a fragment came before the CMAF header`);
       if (!f.startsWithSync)
-        throw new MediaError(input, `stream ${stream.index}: a fragment does not start at a sync sample`);
-      const r = rate(init!.timescale);
+        throw new MediaError(input, `${out.track}: a fragment does not start at a sync sample`);
+      const r = rate(init.timescale);
+      if (start === undefined) {
+        // Where this output's media time 0 sits relative to the input's zero: a copy keeps the source's
+        // first decode time; an encode presents its first frame (or its first sample after priming)
+        // where the source presented its own.
+        const source = firsts.get(out.source)!;
+        const offset = out.copy
+          ? source.dts
+          : source.pts -
+            unitsToTicks(out.kind === 'audio' ? AAC_PRIMING : BigInt(f.firstCompositionOffset), r);
+        const origin = await barrier.post(i, offset);
+        queues.forEach((q) => q.bound());
+        start = origin + offset;
+      }
       const tick = start + unitsToTicks(BigInt(f.baseMediaDecodeTime), r);
       const end = start + unitsToTicks(BigInt(f.baseMediaDecodeTime + f.duration), r);
-      if (next !== undefined && tick !== next) {
-        throw new MediaError(
-          input,
-          `stream ${stream.index}: fragment at tick ${tick} does not follow ${next}`,
-        );
-      }
+      if (next !== undefined && tick !== next)
+        throw new MediaError(input, `${out.track}: fragment at tick ${tick} does not follow ${next}`);
       first ??= tick;
       next = end;
+      count++;
       fragments++;
       if (existing?.index && tick <= existing.index.last) {
         // Already stored (a re-ingest of the same file): the same bytes are skipped, other bytes refused.
-        const stored = await read(session, base!, { timeline: options.timeline, track: name, tick });
+        const stored = await read(session, base!, { timeline: options.timeline, track: out.track, tick });
         if (stored?.tick !== tick || !sameBytes(stored.bytes, event.bytes)) {
           throw new MediaError(
             input,
-            `track ${options.timeline}/${name} already holds other media at tick ${tick}; ingest into another timeline`,
+            `track ${options.timeline}/${out.track} already holds other media at tick ${tick}; ingest into another timeline`,
           );
         }
         unchanged++;
-        continue;
+      } else {
+        writer.write(options.timeline, out.track, [{ tick, duration: end - tick, payload: event.bytes }]);
+        // Fragments go to the store in buckets of SPILL_BYTES as they come: memory stays bounded.
+        if (writer.stagedBytes(options.timeline, out.track) >= SPILL_BYTES)
+          await spill(session, writer, options.timeline, out.track);
       }
-      writer.write(options.timeline, name, [{ tick, duration: end - tick, payload: event.bytes }]);
-      // Fragments go to the store in buckets of SPILL_BYTES as they come: memory stays bounded.
-      if (writer.stagedBytes(options.timeline, name) >= SPILL_BYTES)
-        await spill(session, writer, options.timeline, name);
-      options.onProgress?.({
-        seconds: Number(end - origin) / 1e9,
-        ...(info.duration !== undefined && { duration: info.duration }),
-        fragments,
-      });
+      const seconds = Number(end - start - (await barrier.origin)) / 1e9;
+      if (out.kind === plan.outputs[0]!.kind && seconds > reached) {
+        reached = seconds;
+        options.onProgress?.({
+          seconds,
+          ...(info.duration !== undefined && { duration: info.duration }),
+          fragments,
+        });
+      }
     }
-    if (!init || fragments === 0) throw new MediaError(input, `stream ${stream.index} gave no fragments`);
-    tracks.push({
-      name,
-      stream: stream.index,
+    if (!init || count === 0) throw new MediaError(input, `${out.track}: ffmpeg gave no fragments`);
+    return {
+      name: out.track,
+      stream: out.source.index,
       codec: init.codec,
       modality: modalityOf(init.codec),
       init: initHash!,
-      fragments,
+      fragments: count,
       first: first!,
       end: next!,
-      remuxed: remuxes(stream, options),
-    });
+      remuxed: out.copy,
+      ...(out.height !== undefined && { height: out.height, bitrate: out.bitrate }),
+    };
+  };
+  let tracks: IngestedTrack[];
+  try {
+    tracks = await Promise.all(
+      plan.outputs.map((out, i) =>
+        ingestOutput(out, i).catch((error: unknown) => {
+          barrier.fail(error);
+          run.kill();
+          throw error;
+        }),
+      ),
+    );
+    await run.done;
+  } catch (error) {
+    run.kill();
+    // ffmpeg's own failure explains the others (closed pipes, missing fragments) best.
+    const ffmpeg = await run.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    throw ffmpeg instanceof MediaError && !String(ffmpeg.message).includes('was stopped') ? ffmpeg : error;
   }
-  const total = tracks.reduce((n, t) => n + t.fragments, 0);
-  if (base && unchanged === total && !timelineIsNew) {
+  const origin = await barrier.origin;
+  if (base && unchanged === fragments && !timelineIsNew) {
     // Everything was already there, byte for byte: nothing to publish.
     return { published: { ...base, objectsWritten: 0, bytesWritten: 0 }, tracks, origin, unchanged: true };
   }
   const published = await publish(session, writer, { ref, message: `ingest ${input}` });
   return { published, tracks, origin, unchanged: false };
+}
+
+/** The stream track an output becomes. */
+function trackOf(timeline: string, out: OutputPlan, init: InitInfo, initHash: Multihash): Track {
+  return {
+    timeline,
+    name: out.track,
+    kind: 'stream',
+    modality: modalityOf(init.codec),
+    rate: rate(init.timescale),
+    codecs: init.codec,
+    init: initHash,
+    attrs: {
+      ...(init.width !== undefined && { width: init.width, height: init.height }),
+      ...(out.source.frameRate !== undefined && out.kind === 'video' && { frame_rate: out.source.frameRate }),
+      ...(init.sampleRate !== undefined && { sample_rate: init.sampleRate, channels: init.channels }),
+      ...(out.bitrate !== undefined && { bandwidth: out.bitrate }),
+      source_stream: out.source.index,
+    },
+  };
 }

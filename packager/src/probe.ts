@@ -24,6 +24,8 @@ export interface Probe {
   readonly format: string;
   readonly duration?: number;
   readonly size?: number;
+  /** The container's start, in seconds (MPEG-TS starts near 1.4 s): the input's time zero. */
+  readonly startTime?: number;
   readonly streams: readonly MediaStream[];
 }
 
@@ -69,15 +71,23 @@ export async function probe(file: string): Promise<Probe> {
     format: data.format.format_name ?? 'unknown',
     ...(num(data.format.duration) !== undefined && { duration: num(data.format.duration) }),
     ...(num(data.format.size) !== undefined && { size: num(data.format.size) }),
+    ...(num(data.format.start_time) !== undefined && { startTime: num(data.format.start_time) }),
     streams,
   };
 }
 
-/** The decode time of a stream's first packet as an exact fraction of a second (ffprobe's dts and time base). */
-export async function firstDecodeTime(
-  file: string,
-  stream: number,
-): Promise<{ units: bigint; rate: bigint }> {
+/** Nanoseconds of `units` at `num/den` seconds per unit, rounded down (also below zero). */
+function toNs(units: bigint, num: bigint, den: bigint): bigint {
+  const n = units * num * 1_000_000_000n;
+  const q = n / den;
+  return n % den !== 0n && n < 0n ? q - 1n : q;
+}
+
+/**
+ * When a stream's first packet is decoded and presented, in nanoseconds from the input's zero (negative
+ * for audio priming and B-frame delay), from ffprobe's integer timestamps and time base: exact.
+ */
+export async function firstPacketTimes(file: string, stream: number): Promise<{ dts: bigint; pts: bigint }> {
   const { execFile } = await import('node:child_process');
   const out = await new Promise<string>((resolve, reject) =>
     execFile(
@@ -95,17 +105,20 @@ export async function firstDecodeTime(
         'json',
         file,
       ],
-      (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      (error, stdout) =>
+        error ? reject(new MediaError(file, `ffprobe cannot read stream ${stream}`)) : resolve(stdout),
     ),
   );
   const data = JSON.parse(out) as {
     streams?: { time_base?: string }[];
     packets?: { dts?: number; pts?: number }[];
   };
-  const [num, den] = (data.streams?.[0]?.time_base ?? '1/1').split('/').map((v) => BigInt(v));
+  const [num, den] = (data.streams?.[0]?.time_base ?? '1/1').split('/').map((v) => BigInt(v)) as [
+    bigint,
+    bigint,
+  ];
   const packet = data.packets?.[0];
-  const units = BigInt(packet?.dts ?? packet?.pts ?? 0);
-  // time_base num/den: seconds = units * num / den, so the rate is den/num units per second.
-  if (num !== 1n) return { units: units * num!, rate: den! };
-  return { units, rate: den! };
+  const dts = BigInt(packet?.dts ?? packet?.pts ?? 0);
+  const pts = BigInt(packet?.pts ?? packet?.dts ?? 0);
+  return { dts: toNs(dts, num, den), pts: toNs(pts, num, den) };
 }

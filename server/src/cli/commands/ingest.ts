@@ -11,6 +11,8 @@ interface IngestFlags extends SpaceOptions {
   genesis?: string;
   fragment: string;
   transcode?: boolean;
+  remux?: boolean;
+  ladder?: string;
   ref: string;
   branch?: string;
   json?: boolean;
@@ -61,13 +63,23 @@ export function registerIngest(program: Command): void {
     .requiredOption('--timeline <name>', 'the timeline (created if missing)')
     .option('--genesis <rfc3339>', 'wall-clock time of tick 0 of a new timeline')
     .option('--fragment <time>', 'fragment duration, 1s to 30s', '2s')
+    .option('--remux', 'only remux: refuse an input whose codecs browsers do not play')
     .option('--transcode', 'transcode to H.264/AAC even when the codecs are playable')
+    .option('--ladder <heights>', 'encode a video ladder, e.g. 1080,720,480,360 (keyframes aligned)')
     .option('--ref <name>', 'the ref to publish to', 'main')
     .option('--branch <name>', 'publish to the branch heads/<name> instead of --ref')
     .option('--json', 'print the result as JSON')
     .action((file: string, opts: IngestFlags) =>
       withSession(opts, async (session) => {
         const fragment = Number(parseTimeArg(opts.fragment)) / 1e9;
+        if ([opts.remux, opts.transcode, opts.ladder].filter(Boolean).length > 1)
+          throw new UsageError('--remux, --transcode and --ladder exclude each other');
+        const ladder = opts.ladder?.split(',').map((h) => {
+          const height = Number(h);
+          if (!Number.isInteger(height) || height < 64 || height > 4320)
+            throw new UsageError(`--ladder: ${JSON.stringify(h)} is not a height between 64 and 4320`);
+          return height;
+        });
         const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
         const progress = progressReporter(file);
         let report: Awaited<ReturnType<typeof ingest>>;
@@ -78,6 +90,8 @@ export function registerIngest(program: Command): void {
             ref: opts.branch ? `heads/${opts.branch}` : opts.ref,
             ...(genesis !== undefined && { genesis }),
             ...(opts.transcode && { transcode: true }),
+            ...(opts.remux && { remuxOnly: true }),
+            ...(ladder && { ladder }),
             onProgress: (p) => progress.update(p),
           });
         } catch (error) {

@@ -1,0 +1,47 @@
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import { MediaError } from './errors.js';
+
+/** A running ffmpeg with its output pipes. */
+export interface FfmpegRun {
+  /** Output i is ffmpeg's `pipe:${3 + i}`. */
+  readonly outputs: readonly Readable[];
+  /** Resolves when ffmpeg exits 0; rejects with a one-line MediaError otherwise. */
+  readonly done: Promise<void>;
+  kill(): void;
+}
+
+/**
+ * Run ffmpeg with `outputs` extra pipes (file descriptors 3, 4, …), so one decode of the input feeds
+ * every output (a ladder's rungs, audio and video) — what fluent-ffmpeg, which pipes only stdout, cannot.
+ * The caller must read every output: ffmpeg waits on a full pipe.
+ */
+export function runFfmpeg(file: string, args: readonly string[], outputs: number): FfmpegRun {
+  const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe', ...Array.from({ length: outputs }, () => 'pipe' as const)],
+  });
+  const tail: string[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (text: string) => {
+    tail.push(...text.split('\n').filter((l) => l.trim() !== ''));
+    tail.splice(0, Math.max(0, tail.length - 20));
+  });
+  let killed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (error) => reject(new MediaError(file, `cannot run ffmpeg (${error.message})`)));
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else if (killed) reject(new MediaError(file, 'ffmpeg was stopped'));
+      else reject(new MediaError(file, `ffmpeg failed (${tail.at(-1) ?? `exit ${code ?? signal}`})`));
+    });
+  });
+  done.catch(() => {}); // observed by the caller; never an unhandled rejection
+  return {
+    outputs: Array.from({ length: outputs }, (_, i) => child.stdio[3 + i] as Readable),
+    done,
+    kill() {
+      killed = true;
+      child.kill('SIGKILL');
+    },
+  };
+}
