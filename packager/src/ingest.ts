@@ -53,6 +53,13 @@ export interface IngestedTrack {
   /** Ladder rungs: height and target bit rate. */
   readonly height?: number;
   readonly bitrate?: number;
+  /** Measured bits per second: the peak over fragments (HLS BANDWIDTH) and the average. */
+  readonly peakBandwidth: number;
+  readonly averageBandwidth: number;
+  readonly width?: number;
+  readonly sampleRate?: number;
+  readonly channels?: number;
+  readonly frameRate?: string;
 }
 
 export interface IngestReport {
@@ -182,6 +189,8 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     let first: Tick | undefined;
     let next: Tick | undefined;
     let count = 0;
+    let bytes = 0;
+    let peak = 0;
     for await (const event of queues[i]!) {
       if (event.kind === 'init') {
         init = event.info;
@@ -221,6 +230,10 @@ export async function ingest(session: Session, input: string, options: IngestOpt
       next = end;
       count++;
       fragments++;
+      bytes += event.bytes.length;
+      // A short last fragment says little about the peak; count it only when it is the only one.
+      if (end - tick >= 500_000_000n || count === 1)
+        peak = Math.max(peak, (event.bytes.length * 8e9) / Number(end - tick));
       if (existing?.index && tick <= existing.index.last) {
         // Already stored (a re-ingest of the same file): the same bytes are skipped, other bytes refused.
         const stored = await read(session, base!, { timeline: options.timeline, track: out.track, tick });
@@ -259,6 +272,11 @@ export async function ingest(session: Session, input: string, options: IngestOpt
       end: next!,
       remuxed: out.copy,
       ...(out.height !== undefined && { height: out.height, bitrate: out.bitrate }),
+      peakBandwidth: Math.ceil(peak),
+      averageBandwidth: Math.ceil((bytes * 8e9) / Number(next! - first!)),
+      ...(init.width !== undefined && { width: init.width, height: init.height }),
+      ...(init.sampleRate !== undefined && { sampleRate: init.sampleRate, channels: init.channels }),
+      ...(out.kind === 'video' && out.source.frameRate !== undefined && { frameRate: out.source.frameRate }),
     };
   };
   let tracks: IngestedTrack[];
@@ -287,6 +305,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     // Everything was already there, byte for byte: nothing to publish.
     return { published: { ...base, objectsWritten: 0, bytesWritten: 0 }, tracks, origin, unchanged: true };
   }
+  writeRenditions(writer, options.timeline, tracks, input);
   const published = await publish(session, writer, { ref, message: `ingest ${input}` });
   return { published, tracks, origin, unchanged: false };
 }
@@ -309,4 +328,44 @@ function trackOf(timeline: string, out: OutputPlan, init: InitInfo, initHash: Mu
       source_stream: out.source.index,
     },
   };
+}
+
+/** The constant track that holds a timeline's RenditionPlaylist (spec 0014 path B). */
+export const RENDITIONS_TRACK = 'renditions';
+
+/**
+ * Write the RenditionPlaylist: the ingested stream tracks grouped into switching sets (every video rung
+ * of the source in one, each audio stream in its own), with what a player needs to choose among them
+ * (codecs, measured bandwidth, resolution, frame rate, sample rate). It is a constant item at tick 0 of
+ * the `renditions` track, so it is versioned with the tracks it describes.
+ */
+function writeRenditions(
+  writer: Writer,
+  timeline: string,
+  tracks: readonly IngestedTrack[],
+  input: string,
+): void {
+  const entry = (t: IngestedTrack) => ({
+    track: t.name,
+    codecs: t.codec,
+    bandwidth: t.peakBandwidth,
+    average_bandwidth: t.averageBandwidth,
+    ...(t.width !== undefined && { width: t.width, height: t.height }),
+    ...(t.frameRate !== undefined && { frame_rate: t.frameRate }),
+    ...(t.sampleRate !== undefined && { sample_rate: t.sampleRate, channels: t.channels }),
+  });
+  const video = tracks.filter((t) => t.modality.startsWith('video.'));
+  const audio = tracks.filter((t) => t.modality.startsWith('audio.'));
+  const playlist = {
+    v: 0,
+    source: input.split('/').at(-1)!,
+    sets: [
+      ...(video.length > 0 ? [{ kind: 'video', tracks: video.map(entry) }] : []),
+      ...audio.map((t) => ({ kind: 'audio', tracks: [entry(t)] })),
+    ],
+  };
+  if (!writer.allTracks().some((t) => t.timeline === timeline && t.name === RENDITIONS_TRACK)) {
+    writer.track({ timeline, name: RENDITIONS_TRACK, kind: 'constant', modality: 'meta.renditions' });
+  }
+  writer.write(timeline, RENDITIONS_TRACK, [{ tick: 0n, layer: 'ingest', payload: playlist }]);
 }

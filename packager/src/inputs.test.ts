@@ -69,6 +69,18 @@ test('a ladder: rungs above the source are dropped, the rest cut at the same tic
       ['audio', undefined, true],
     ],
   );
+  const playlist = items.find((i) => i.track === 'renditions')!.payload as {
+    sets: { kind: string; tracks: { track: string; bandwidth: number; height?: number; codecs: string }[] }[];
+  };
+  assert.deepEqual(
+    playlist.sets.map((set) => [set.kind, set.tracks.map((t) => t.track)]),
+    [
+      ['video', ['video-360p', 'video-240p']],
+      ['audio', ['audio']],
+    ],
+  );
+  const [hi, lo] = playlist.sets[0]!.tracks;
+  assert.ok(hi!.bandwidth > lo!.bandwidth && lo!.bandwidth > 0, 'measured peak bandwidths by rung');
   const ticksOf = (track: string) => items.filter((i) => i.track === track).map((i) => [i.tick, i.duration]);
   assert.deepEqual(ticksOf('video-360p'), ticksOf('video-240p'), 'rungs are cut at the same ticks');
   assert.equal(ticksOf('video-360p').length, 3);

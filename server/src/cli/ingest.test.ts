@@ -76,8 +76,13 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-  assert.equal(items.length, 5);
-  assert.deepEqual([...new Set(items.map((i: { track: string }) => i.track))].sort(), ['audio', 'video']);
+  // 2 video and 3 audio fragments, and the RenditionPlaylist.
+  assert.equal(items.length, 6);
+  assert.deepEqual([...new Set(items.map((i: { track: string }) => i.track))].sort(), [
+    'audio',
+    'renditions',
+    'video',
+  ]);
   const resolved = dreamdb('resolve');
   assert.equal(resolved.code, 0, resolved.stderr);
   assert.match(resolved.stdout, new RegExp(result.manifest));
