@@ -21,6 +21,7 @@ export {
   DIGEST_BYTES,
   equalBytes,
   hashBytes,
+  hashParts,
   hashStream,
   MULTIHASH_BYTES,
   type Multihash,
@@ -32,6 +33,7 @@ export {
   wasmBlake3,
 } from './address/multihash.js';
 export { type Address, formatAddress, parseAddress } from './address/uri.js';
+export { joinParts } from './bytes.js';
 export {
   type CborValue,
   decodeCanonical,
@@ -77,6 +79,7 @@ export {
   PREAMBLE_BYTES,
   readPreamble,
   sealObject,
+  sealObjectParts,
 } from './format/envelope.js';
 export {
   chunkEnds,

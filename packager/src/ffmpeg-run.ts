@@ -8,12 +8,14 @@ export interface FfmpegRun {
   readonly outputs: readonly Readable[];
   /** Resolves when ffmpeg exits 0; rejects with a one-line MediaError otherwise. */
   readonly done: Promise<void>;
+  /** ffmpeg's own failure once it has exited with one (not when it was killed). */
+  failure(): MediaError | undefined;
   kill(): void;
 }
 
 /**
  * Run ffmpeg with `outputs` extra pipes (file descriptors 3, 4, …), so one decode of the input feeds
- * every output (a ladder's rungs, audio and video) — what fluent-ffmpeg, which pipes only stdout, cannot.
+ * every output (a ladder's rungs, audio and video): the input is read and decoded once.
  * The caller must read every output: ffmpeg waits on a full pipe.
  */
 export function runFfmpeg(file: string, args: readonly string[], outputs: number): FfmpegRun {
@@ -27,18 +29,26 @@ export function runFfmpeg(file: string, args: readonly string[], outputs: number
     tail.splice(0, Math.max(0, tail.length - 20));
   });
   let killed = false;
+  let failure: MediaError | undefined;
   const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (error) => reject(new MediaError(file, `cannot run ffmpeg (${error.message})`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve();
-      else if (killed) reject(new MediaError(file, 'ffmpeg was stopped'));
-      else reject(new MediaError(file, `ffmpeg failed (${tail.at(-1) ?? `exit ${code ?? signal}`})`));
+    child.on('error', (error) => {
+      failure = new MediaError(file, `cannot run ffmpeg (${error.message})`);
+      reject(failure);
+    });
+    child.on('exit', (code, signal) => {
+      if (code === 0) return resolve();
+      if (killed) return reject(new MediaError(file, 'ffmpeg was stopped'));
+      // The first error line names the cause; later ones are its consequences.
+      const cause = tail.find((l) => !/^(Error|Conversion failed|av_interleaved)/.test(l)) ?? tail[0];
+      failure = new MediaError(file, `ffmpeg failed (${cause ?? `exit ${code ?? signal}`})`);
+      reject(failure);
     });
   });
   done.catch(() => {}); // observed by the caller; never an unhandled rejection
   return {
     outputs: Array.from({ length: outputs }, (_, i) => child.stdio[3 + i] as Readable),
     done,
+    failure: () => failure,
     kill() {
       killed = true;
       child.kill('SIGKILL');

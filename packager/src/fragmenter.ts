@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { topLevelBoxes } from './boxes.js';
 import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from './cmaf.js';
 import { MediaError } from './errors.js';
@@ -18,20 +17,22 @@ export async function* cmafEvents(
 ): AsyncGenerator<CmafEvent> {
   let init: InitInfo | undefined;
   let header: Uint8Array[] = [];
-  let moof: Uint8Array | undefined;
-  for await (const box of topLevelBoxes(output)) {
+  for await (const box of topLevelBoxes(output, 'moof')) {
     if (box.type === 'ftyp') header = [box.bytes];
     else if (box.type === 'moov') {
       header.push(box.bytes);
       const bytes = Buffer.concat(header);
       init = parseInit(bytes);
       yield { kind: 'init', bytes, info: init };
-    } else if (box.type === 'moof') moof = box.bytes;
-    else if (box.type === 'mdat') {
-      if (!init || !moof) throw new MediaError(file, 'ffmpeg wrote media data before its header');
-      const bytes = Buffer.concat([moof, box.bytes]);
-      moof = undefined;
-      yield { kind: 'fragment', bytes, info: parseFragment(bytes, init) };
+    } else if (box.type === 'moof') {
+      // moof and its mdat, glued into one array: the fragment.
+      if (!init) throw new MediaError(file, 'ffmpeg wrote media data before its header');
+      const moofSize = new DataView(box.bytes.buffer, box.bytes.byteOffset).getUint32(0);
+      yield {
+        kind: 'fragment',
+        bytes: box.bytes,
+        info: parseFragment(box.bytes.subarray(0, moofSize), init),
+      };
     }
   }
 }

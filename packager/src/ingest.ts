@@ -9,16 +9,20 @@ import {
   spill,
   type Tick,
   type Track,
-  ticksFromSecondsNumber,
   unitsToTicks,
   Writer,
 } from '@dreamdb/engine';
+import { audioLevels } from './audio-level.js';
+import { captions } from './captions.js';
 import type { InitInfo } from './cmaf.js';
+import { type DerivedTrack, inputZero, writeDerived } from './derived.js';
 import { MediaError } from './errors.js';
+import { userEvents } from './events.js';
 import { runFfmpeg } from './ffmpeg-run.js';
 import { cmafEvents, EventQueue } from './fragmenter.js';
 import { type OutputPlan, planCmaf } from './plan.js';
-import { firstPacketTimes, type MediaStream, probe } from './probe.js';
+import { type MediaStream, type Probe, probe } from './probe.js';
+import { thumbnails } from './thumbnails.js';
 
 export interface IngestOptions {
   readonly timeline: string;
@@ -34,6 +38,14 @@ export interface IngestOptions {
   readonly ladder?: readonly number[];
   /** The ref to publish to (default main). */
   readonly ref?: string;
+  /** Derived tracks: thumbnails every N seconds (scrubbing previews), from one more decode of the video. */
+  readonly thumbnails?: { readonly everySeconds?: number; readonly width?: number };
+  /** Derived track: audio peak and RMS per 100 ms (a waveform), from one more decode of the audio. */
+  readonly audioLevels?: boolean;
+  /** A WebVTT or SRT file: its cues become the `captions` track. */
+  readonly captions?: string;
+  /** A JSONL or CSV file of user events (tick or seconds, duration, label, any fields): the `events` track. */
+  readonly events?: string;
   /** Called after each fragment with the media time reached (seconds) and the input's duration. */
   readonly onProgress?: (progress: { seconds: number; duration?: number; fragments: number }) => void;
 }
@@ -69,6 +81,8 @@ export interface IngestReport {
   readonly tracks: readonly IngestedTrack[];
   /** The tick at which the input's time zero sits (room left for audio priming and B-frame delay). */
   readonly origin: Tick;
+  /** Derived tracks written (thumbnails, audio levels, captions, events) and their item counts. */
+  readonly derived: readonly { readonly name: string; readonly count: number }[];
 }
 
 /** A DreamDB modality for an RFC 6381 codecs string. */
@@ -150,17 +164,13 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     const codecs = encoded.map((o) => `${o.source.codec} (stream ${o.source.index})`).join(', ');
     throw new MediaError(input, `cannot remux ${codecs}: browsers do not play it; transcode instead`);
   }
-  const sources = [...new Set(plan.outputs.map((o) => o.source))];
   // Times are taken from the container's start (MPEG-TS starts near 1.4 s; MP4 at 0).
-  const zero =
-    info.startTime !== undefined && info.startTime > 0 ? ticksFromSecondsNumber(info.startTime) : 0n;
+  const zero = inputZero(info);
   const firsts = new Map<MediaStream, { dts: bigint; pts: bigint }>(
-    await Promise.all(
-      sources.map(async (s) => {
-        const t = await firstPacketTimes(input, s.index);
-        return [s, { dts: t.dts - zero, pts: t.pts - zero }] as const;
-      }),
-    ),
+    plan.outputs.map((o) => [
+      o.source,
+      { dts: (o.source.firstDts ?? 0n) - zero, pts: (o.source.firstPts ?? 0n) - zero },
+    ]),
   );
   const ref = options.ref ?? 'main';
   const base = await session.resolve(ref);
@@ -219,7 +229,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
           : source.pts -
             unitsToTicks(out.kind === 'audio' ? AAC_PRIMING : BigInt(f.firstCompositionOffset), r);
         const origin = await barrier.post(i, offset);
-        queues.forEach((q) => q.bound());
+        for (const q of queues) q.bound();
         start = origin + offset;
       }
       const tick = start + unitsToTicks(BigInt(f.baseMediaDecodeTime), r);
@@ -248,7 +258,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
         writer.write(options.timeline, out.track, [{ tick, duration: end - tick, payload: event.bytes }]);
         // Fragments go to the store in buckets of SPILL_BYTES as they come: memory stays bounded.
         if (writer.stagedBytes(options.timeline, out.track) >= SPILL_BYTES)
-          await spill(session, writer, options.timeline, out.track);
+          await spill(session, writer, options.timeline, out.track, { wait: false });
       }
       const seconds = Number(end - start - (await barrier.origin)) / 1e9;
       if (out.kind === plan.outputs[0]!.kind && seconds > reached) {
@@ -285,29 +295,48 @@ export async function ingest(session: Session, input: string, options: IngestOpt
       plan.outputs.map((out, i) =>
         ingestOutput(out, i).catch((error: unknown) => {
           barrier.fail(error);
-          run.kill();
           throw error;
         }),
       ),
     );
     await run.done;
   } catch (error) {
-    run.kill();
     // ffmpeg's own failure explains the others (closed pipes, missing fragments) best.
-    const ffmpeg = await run.done.then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    throw ffmpeg instanceof MediaError && !String(ffmpeg.message).includes('was stopped') ? ffmpeg : error;
+    await Promise.race([run.done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
+    run.kill();
+    throw run.failure() ?? error;
   }
   const origin = await barrier.origin;
-  if (base && unchanged === fragments && !timelineIsNew) {
+  const wanted = derivedTracks(input, info, origin, options);
+  if (base && unchanged === fragments && !timelineIsNew && wanted.length === 0) {
     // Everything was already there, byte for byte: nothing to publish.
-    return { published: { ...base, objectsWritten: 0, bytesWritten: 0 }, tracks, origin, unchanged: true };
+    return {
+      published: { ...base, objectsWritten: 0, bytesWritten: 0 },
+      tracks,
+      origin,
+      unchanged: true,
+      derived: [],
+    };
+  }
+  const derived: { name: string; count: number }[] = [];
+  for (const track of wanted) {
+    const written = await writeDerived(writer, options.timeline, track);
+    derived.push({ name: written.name, count: written.count });
   }
   writeRenditions(writer, options.timeline, tracks, input);
   const published = await publish(session, writer, { ref, message: `ingest ${input}` });
-  return { published, tracks, origin, unchanged: false };
+  return { published, tracks, origin, unchanged: false, derived };
+}
+
+/** The derived tracks an ingest asked for (each runs its own pass over its input when written). */
+function derivedTracks(input: string, info: Probe, origin: Tick, options: IngestOptions): DerivedTrack[] {
+  const out: DerivedTrack[] = [];
+  const has = (kind: 'video' | 'audio') => info.streams.some((s) => s.kind === kind);
+  if (options.thumbnails && has('video')) out.push(thumbnails(input, { origin, ...options.thumbnails }));
+  if (options.audioLevels && has('audio')) out.push(audioLevels(input, { origin }));
+  if (options.captions) out.push(captions(options.captions, { origin }));
+  if (options.events) out.push(userEvents(options.events, { origin }));
+  return out;
 }
 
 /** The stream track an output becomes. */

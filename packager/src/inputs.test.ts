@@ -158,6 +158,27 @@ test('variable frame rate, a fragmented MP4, rotation, MPEG-2 in MPEG-TS and Opu
   // Times count from the container's start (MPEG-TS begins near 1.4 s): the video starts near tick 0.
   assert.ok(ts.report.tracks[0]!.first - ts.report.origin < 100_000_000n);
 
+  // H.264 and AAC (ADTS) in MPEG-TS are remuxed.
+  const remuxedTs = await ingested(
+    make('h264-aac.ts', [
+      ...src('192x108', 25, 3),
+      ...tone(3),
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-c:a',
+      'aac',
+    ]),
+  );
+  assert.deepEqual(
+    remuxedTs.report.tracks.map((t) => [t.name, t.remuxed]),
+    [
+      ['video', true],
+      ['audio', true],
+    ],
+  );
+
   const opus = await ingested(make('voice.ogg', [...tone(3), '-c:a', 'libopus']));
   assert.deepEqual(
     opus.report.tracks.map((t) => [t.name, t.modality, t.remuxed]),

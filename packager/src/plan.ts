@@ -150,14 +150,12 @@ export function planCmaf(input: string, streams: readonly MediaStream[], options
   audios.forEach((audio, i) => {
     const copy = remuxes(audio, options);
     outputs.push({ track: i === 0 ? 'audio' : `audio-${i + 1}`, kind: 'audio', source: audio, copy });
-    perOutput.push([
-      '-map',
-      `0:${audio.index}`,
-      ...(copy ? ['-c', 'copy'] : ['-c:a', 'aac', '-b:a', '128k']),
-    ]);
+    // AAC from MPEG-TS comes in ADTS frames, which MP4 stores without their headers.
+    const copyArgs = audio.codec === 'aac' ? ['-c', 'copy', '-bsf:a', 'aac_adtstoasc'] : ['-c', 'copy'];
+    perOutput.push(['-map', `0:${audio.index}`, ...(copy ? copyArgs : ['-c:a', 'aac', '-b:a', '128k'])]);
   });
-  perOutput.forEach((options_, i) =>
-    args.push(...options_, ...cmafMuxer(outputs[i]!.kind, options.fragmentSeconds, 3 + i)),
-  );
+  perOutput.forEach((options_, i) => {
+    args.push(...options_, ...cmafMuxer(outputs[i]!.kind, options.fragmentSeconds, 3 + i));
+  });
   return { args, outputs };
 }

@@ -72,6 +72,14 @@ export function hashBytes(bytes: Uint8Array): Multihash {
   return wrap(backend.digest(bytes));
 }
 
+/** The multihash of the concatenation of `parts` (without joining them). */
+export async function hashParts(parts: readonly Uint8Array[]): Promise<Multihash> {
+  if (parts.length === 1) return hashBytes(parts[0]!);
+  const hasher = await backend.create();
+  for (const part of parts) hasher.update(part);
+  return wrap(hasher.digest());
+}
+
 /** An incremental hasher for input that arrives in pieces. */
 export interface Multihasher {
   update(chunk: Uint8Array): void;

@@ -1,4 +1,10 @@
-import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
+import {
+  hashBytes,
+  hashParts,
+  type Multihash,
+  multihashFromHex,
+  multihashToHex,
+} from '../address/multihash.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
@@ -53,13 +59,13 @@ class Uploader {
       throw new EngineError('E_BAD_REQUEST', `upload concurrency ${limit} must be a positive integer`);
   }
 
-  async put(bytes: Uint8Array, hash: Multihash): Promise<void> {
+  async put(bytes: Uint8Array | readonly Uint8Array[], hash: Multihash): Promise<void> {
     while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
     if (this.failed) throw this.failure;
     const upload: Promise<void> = this.store.putObject(bytes, hash).then(
       () => {
         this.objects++;
-        this.bytes += bytes.length;
+        this.bytes += bytes instanceof Uint8Array ? bytes.length : bytes.reduce((n, p) => n + p.length, 0);
         this.inFlight.delete(upload);
       },
       (error: unknown) => {
@@ -106,7 +112,7 @@ async function packBuckets(track: Track, staged: StagedColumns, uploader: Upload
       if (to > from && bytes + lengths[to]! > limit) break;
       bytes += lengths[to++]!;
     }
-    const { bytes: object, payloadStart } = encodeBucketColumns({
+    const { parts, payloadStart } = encodeBucketColumns({
       timeline: track.timeline,
       track: track.name,
       kind: track.kind,
@@ -117,8 +123,8 @@ async function packBuckets(track: Track, staged: StagedColumns, uploader: Upload
       lengths,
       payload: staged.pieces(from, to),
     });
-    const hash = hashBytes(object);
-    await uploader.put(object, hash);
+    const hash = await hashParts(parts);
+    await uploader.put(parts, hash);
     let at = payloadStart;
     for (let i = from; i < to; i++) {
       refs[i] = objects.length;
@@ -143,14 +149,16 @@ async function packBuckets(track: Track, staged: StagedColumns, uploader: Upload
  * spill: pack a stream track's staged fragments into buckets and upload them now, keeping only their
  * index entries in the writer; the next publish indexes them with the rest. A long recording is then
  * written with bounded memory. Nothing becomes visible before publish (unpublished buckets are garbage
- * that `collect` removes after its grace period).
+ * that `collect` removes after its grace period). With `wait: false` the uploads run on in the background
+ * (publish waits for them): faster, but a failed upload then fails the publish instead of keeping the
+ * items staged.
  */
 export async function spill(
   session: Session,
   writer: Writer,
   timeline: string,
   trackName: string,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; wait?: boolean } = {},
 ): Promise<void> {
   const track = writer.allTracks().find((t) => t.timeline === timeline && t.name === trackName);
   if (!track) throw new EngineError('E_NOT_FOUND', `track ${timeline}/${trackName} is not defined`);
@@ -162,6 +170,17 @@ export async function spill(
   }
   const staged = writer.takeStaged(timeline, trackName);
   if (!staged || staged.count === 0) return;
+  if (options.wait === false) {
+    // Uploads continue in the background (at most `concurrency` buckets in flight across spills);
+    // publish waits for them, and fails if one failed, before it writes the manifest.
+    let uploader = background.get(writer);
+    if (!uploader) {
+      uploader = new Uploader(session.store, options.concurrency ?? 4);
+      background.set(writer, uploader);
+    }
+    writer.addSpilled(timeline, trackName, await packBuckets(track, staged, uploader));
+    return;
+  }
   const uploader = new Uploader(session.store, options.concurrency ?? 16);
   try {
     const entries = await packBuckets(track, staged, uploader);
@@ -173,6 +192,9 @@ export async function spill(
     throw error;
   }
 }
+
+/** Uploads that `spill(..., {wait: false})` left running, per writer. */
+const background = new WeakMap<Writer, Uploader>();
 
 /** Pack, index and upload every track with staged items; the tracks as the new manifest lists them. */
 async function uploadTracks(session: Session, writer: Writer, uploader: Uploader): Promise<Track[]> {
@@ -247,6 +269,7 @@ export async function publish(session: Session, writer: Writer, options: Publish
   const uploader = new Uploader(store, options.concurrency ?? 16);
   let tracks: Track[];
   try {
+    await background.get(writer)?.drain();
     tracks = await uploadTracks(session, writer, uploader);
     await uploader.drain();
   } catch (error) {

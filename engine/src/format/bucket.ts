@@ -1,11 +1,12 @@
 import { Tag } from 'cbor-x';
 import { assertMultihash, type Multihash } from '../address/multihash.js';
+import { joinParts } from '../bytes.js';
 import { TAGS, tagTick, untagTick } from '../cbor/tags.js';
 import { EngineError } from '../errors.js';
 import { FieldReader, fieldError } from '../model/fields.js';
 import { assertName } from '../model/names.js';
 import type { Tick } from '../time/ticks.js';
-import { openObject, sealObject } from './envelope.js';
+import { openObject, sealObjectParts } from './envelope.js';
 
 /** Objects are at most 100 MiB in v0 (spec 0005 §2); a bucket splits below it (spec 0007 §6.4). */
 export const MAX_BUCKET_BYTES = 100 * 1024 * 1024;
@@ -58,7 +59,12 @@ const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
  * (for stream tracks, a whole CMAF fragment). Item i of the bucket starts at `payloadStart` plus the
  * lengths before it.
  */
-export function encodeBucketColumns(input: BucketColumns): { bytes: Uint8Array; payloadStart: number } {
+export function encodeBucketColumns(input: BucketColumns): {
+  /** The object as parts (header, then the payload's own arrays): join them for one array. */
+  parts: Uint8Array[];
+  size: number;
+  payloadStart: number;
+} {
   const { from, to, ticks } = input;
   const n = to - from;
   if (n <= 0) throw new EngineError('E_FIELD', `bucket of ${input.track}: no items`);
@@ -94,14 +100,15 @@ export function encodeBucketColumns(input: BucketColumns): { bytes: Uint8Array; 
   };
   if (anyDuration) header.durations = Array.from({ length: n }, (_, i) => input.durations![from + i]!);
   if (input.spatialIndex) header.spatial_index = new Tag(assertMultihash(input.spatialIndex), TAGS.multihash);
-  const bytes = sealObject('bucket', header, input.payload);
-  if (bytes.length > MAX_BUCKET_BYTES) {
+  const parts = sealObjectParts('bucket', header, input.payload);
+  const size = parts[0]!.length + payloadBytes;
+  if (size > MAX_BUCKET_BYTES) {
     throw new EngineError(
       'E_TOO_LARGE',
-      `bucket of ${input.track} would be ${bytes.length} bytes, over ${MAX_BUCKET_BYTES}`,
+      `bucket of ${input.track} would be ${size} bytes, over ${MAX_BUCKET_BYTES}`,
     );
   }
-  return { bytes, payloadStart: bytes.length - payloadBytes };
+  return { parts, size, payloadStart: parts[0]!.length };
 }
 
 /** Pack item objects into one bucket (encodeBucketColumns), with each item's byte range. */
@@ -113,7 +120,7 @@ export function encodeBucket(input: {
   spatialIndex?: Multihash;
 }): { bytes: Uint8Array; locators: ItemLocator[] } {
   const { items } = input;
-  const { bytes, payloadStart } = encodeBucketColumns({
+  const { parts, payloadStart } = encodeBucketColumns({
     ...input,
     from: 0,
     to: items.length,
@@ -122,6 +129,7 @@ export function encodeBucket(input: {
     lengths: items.map((item) => item.bytes.length),
     payload: items.map((item) => item.bytes),
   });
+  const bytes = joinParts(parts);
   let at = payloadStart;
   const locators = items.map((item) => {
     const locator = { start: at, end: at + item.bytes.length };

@@ -1,3 +1,4 @@
+import { joinParts } from '../bytes.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 
@@ -33,27 +34,33 @@ export interface Envelope {
   readonly payloadStart: number;
 }
 
+/**
+ * An object as parts: the preamble and header, then the payload's own arrays (not copied). Large
+ * objects (buckets of fragments) are hashed and written from the parts, never assembled in memory.
+ */
+export function sealObjectParts(
+  kind: ObjectKind,
+  header: unknown,
+  payload: readonly Uint8Array[] = [],
+): Uint8Array[] {
+  const headerBytes = encodeCanonical(header);
+  const head = new Uint8Array(PREAMBLE_BYTES + headerBytes.length);
+  head.set(MAGIC, 0);
+  head[4] = ENVELOPE_VERSION;
+  head[5] = OBJECT_KINDS[kind];
+  new DataView(head.buffer).setUint32(8, headerBytes.length);
+  head.set(headerBytes, PREAMBLE_BYTES);
+  return [head, ...payload];
+}
+
 /** Wrap a header (and payload) into object bytes. */
 export function sealObject(
   kind: ObjectKind,
   header: unknown,
   payload?: Uint8Array | readonly Uint8Array[],
 ): Uint8Array {
-  const headerBytes = encodeCanonical(header);
   const parts = payload === undefined ? [] : payload instanceof Uint8Array ? [payload] : payload;
-  const size = PREAMBLE_BYTES + headerBytes.length + parts.reduce((s, p) => s + p.length, 0);
-  const out = new Uint8Array(size);
-  out.set(MAGIC, 0);
-  out[4] = ENVELOPE_VERSION;
-  out[5] = OBJECT_KINDS[kind];
-  new DataView(out.buffer).setUint32(8, headerBytes.length);
-  out.set(headerBytes, PREAMBLE_BYTES);
-  let at = PREAMBLE_BYTES + headerBytes.length;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+  return joinParts(sealObjectParts(kind, header, parts));
 }
 
 /** Read the preamble: the object's kind and header length. Needs at least the first 12 bytes. */

@@ -1,3 +1,4 @@
+import { joinParts } from '../bytes.js';
 import type { ByteRange, ListOptions, ObjectStore, PutOptions } from './object-store.js';
 
 /** Request counts per operation, e.g. to prove no LIST happens on a hot path (Manifest Supremacy). */
@@ -32,6 +33,13 @@ export class CountingStore implements ObjectStore {
   put(key: string, body: Uint8Array, options?: PutOptions) {
     this.counts.put++;
     return this.inner.put(key, body, options);
+  }
+
+  putParts(key: string, parts: readonly Uint8Array[], options?: PutOptions) {
+    this.counts.put++;
+    return this.inner.putParts
+      ? this.inner.putParts(key, parts, options)
+      : this.inner.put(key, joinParts(parts), options);
   }
 
   delete(key: string) {

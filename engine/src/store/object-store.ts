@@ -32,6 +32,11 @@ export interface PutOptions {
   readonly ifNoneMatch?: '*';
   readonly ifMatch?: string;
   readonly contentType?: string;
+  /**
+   * The body's multihash (hex) as an in-process caller just computed it: a store may use it instead of
+   * hashing the body again. Never set from a network request.
+   */
+  readonly multihash?: string;
 }
 
 /** One page of a listing, keys in ascending byte order. */
@@ -58,6 +63,8 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo>;
   /** Store `body` under `key`; the store may keep the array, so the caller must not change it afterwards. */
   put(key: string, body: Uint8Array, options?: PutOptions): Promise<{ etag: string }>;
+  /** Optional: store a body given as parts, in order, without joining them first (large objects). */
+  putParts?(key: string, parts: readonly Uint8Array[], options?: PutOptions): Promise<{ etag: string }>;
   delete(key: string): Promise<void>;
   /** One page of keys under a prefix. Bootstrap, GC and fsck only: never on a read or write hot path. */
   list(prefix: string, options?: ListOptions): Promise<ListPage>;

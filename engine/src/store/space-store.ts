@@ -1,10 +1,12 @@
 import {
   hashBytes,
+  hashParts,
   type Multihash,
   multihashFromHex,
   multihashToHex,
   verifyBytes,
 } from '../address/multihash.js';
+import { joinParts } from '../bytes.js';
 import { EngineError } from '../errors.js';
 import { assertName } from '../model/names.js';
 import { objectKey, refKey } from './keys.js';
@@ -69,11 +71,16 @@ export class SpaceStore {
   }
 
   /** Store bytes under their multihash. Writing bytes that are already there is a success. */
-  async putObject(bytes: Uint8Array, known?: Multihash): Promise<Multihash> {
+  async putObject(bytes: Uint8Array | readonly Uint8Array[], known?: Multihash): Promise<Multihash> {
     // `known`: the hash the caller just computed from these very bytes (publish hashes each object once).
-    const multihash = known ?? hashBytes(bytes);
+    // Parts (a bucket of fragments) are hashed and written in order, never joined in memory.
+    const multihash = known ?? (bytes instanceof Uint8Array ? hashBytes(bytes) : await hashParts(bytes));
+    const key = objectKey(this.space, multihash);
     try {
-      await this.store.put(objectKey(this.space, multihash), bytes, { ifNoneMatch: '*' });
+      const options = { ifNoneMatch: '*', multihash: multihashToHex(multihash) } as const;
+      if (bytes instanceof Uint8Array) await this.store.put(key, bytes, options);
+      else if (this.store.putParts) await this.store.putParts(key, bytes, options);
+      else await this.store.put(key, joinParts(bytes), options);
     } catch (error) {
       // S3 answers 412 when the key exists; under a content address that means the same bytes.
       if (!(error instanceof EngineError && error.code === 'E_PRECONDITION')) throw error;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -47,6 +47,20 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
   assert.equal(missing.stderr.trim().split('\n').length, 1);
   assert.equal(dreamdb('resolve').code, 2, 'nothing was published');
 
+  const vtt = join(dir, 'talk.vtt');
+  writeFileSync(
+    vtt,
+    'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:02.000 --> 00:00:03.250\nWorld\n',
+  );
+  const events = join(dir, 'events.jsonl');
+  writeFileSync(
+    events,
+    [
+      '{"seconds": 0.25, "label": "start"}',
+      '{"tick": "1.5s", "duration": "1s", "label": "wave"}',
+      '{"seconds": 3, "label": "end", "who": "ana"}',
+    ].join('\n'),
+  );
   const ingested = dreamdb(
     'ingest',
     input,
@@ -54,6 +68,12 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
     's1',
     '--genesis',
     '2026-11-25T10:00:00Z',
+    '--thumbnails',
+    '--audio-level',
+    '--captions',
+    vtt,
+    '--events',
+    events,
     '--json',
   );
   assert.equal(ingested.code, 0, ingested.stderr);
@@ -70,19 +90,31 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
     ],
   );
   assert.match(ingested.stderr, /ingest .*clip\.mp4: .* fragments/);
+  assert.deepEqual(result.derived, [
+    { name: 'thumbnails', count: 2 },
+    { name: 'audio-level', count: 41 }, // 4 s in 100 ms windows, and the AAC tail past 4 s
+    { name: 'captions', count: 2 },
+    { name: 'events', count: 3 },
+  ]);
   const range = dreamdb('range', '--timeline', 's1', '--from', '0s', '--to', '60s');
   assert.equal(range.code, 0, range.stderr);
   const items = range.stdout
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));
-  // 2 video and 3 audio fragments, and the RenditionPlaylist.
-  assert.equal(items.length, 6);
+  // 2 video and 3 audio fragments, the RenditionPlaylist and the derived items.
+  assert.equal(items.length, 6 + 2 + 41 + 2 + 3);
   assert.deepEqual([...new Set(items.map((i: { track: string }) => i.track))].sort(), [
     'audio',
+    'audio-level',
+    'captions',
+    'events',
     'renditions',
+    'thumbnails',
     'video',
   ]);
+  const cue = items.find((i: { track: string }) => i.track === 'captions');
+  assert.equal(BigInt(cue.tick) - BigInt(result.origin), 500_000_000n);
   const resolved = dreamdb('resolve');
   assert.equal(resolved.code, 0, resolved.stderr);
   assert.match(resolved.stdout, new RegExp(result.manifest));

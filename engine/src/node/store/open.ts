@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { IfMatchStyle } from '../../store/etag.js';
 import type { ObjectStore } from '../../store/object-store.js';
+import { FsStore } from './fs-store.js';
 import { HttpStore } from './http-store.js';
 import { type StoreServer, startStoreServer } from './server.js';
 
@@ -22,7 +23,8 @@ export function defaultStoreDir(env: Env = process.env): string {
 
 /**
  * Open the store a configuration names (DREAMDB_STORE when `spec` is not given):
- * - nothing, a path, or file:DIR: the embedded store on that directory, served in-process over h2c;
+ * - nothing, a path, or file:DIR: the embedded store on that directory, opened directly (this process
+ *   owns it); DREAMDB_EMBEDDED=http serves it in-process over h2c and talks to it through HTTP instead;
  * - s3://bucket/prefix: an S3-compatible store; endpoint from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL /
  *   S3_ENDPOINT (else AWS), region from AWS_REGION / AWS_DEFAULT_REGION, credentials from
  *   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned when absent),
@@ -36,16 +38,22 @@ export async function openStore(
   const text = spec?.trim() ?? '';
   if (text === '' || text.startsWith('/') || text.startsWith('.') || text.startsWith('file:')) {
     const dir = text === '' ? defaultStoreDir(env) : text.replace(/^file:(\/\/)?/, '');
-    const server = await startStoreServer({ dir });
-    const store = new HttpStore({ endpoint: server.url, bucket: server.bucket, protocol: 'h2c' });
-    return {
-      store,
-      server,
-      close: async () => {
-        await store.close();
-        await server.close();
-      },
-    };
+    if (env.DREAMDB_EMBEDDED === 'http') {
+      // The same store behind its HTTP contract, in-process (what an origin mounting it sees).
+      const server = await startStoreServer({ dir });
+      const store = new HttpStore({ endpoint: server.url, bucket: server.bucket, protocol: 'h2c' });
+      return {
+        store,
+        server,
+        close: async () => {
+          await store.close();
+          await server.close();
+        },
+      };
+    }
+    // This process owns the directory: its files are read and written directly, with no HTTP hop.
+    const store = await FsStore.open(dir);
+    return { store, close: () => store.close() };
   }
   let url: URL;
   try {

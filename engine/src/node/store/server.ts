@@ -82,7 +82,9 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
     handle(context, req, res).catch((error) => sendError(res, error, req.url ?? ''));
   };
   const h1 = createH1Server({ keepAliveTimeout: 65_000 }, handler);
-  const h2 = createH2Server({ settings: { maxConcurrentStreams: 256 } }, handler);
+  // Many large PUTs in flight on one session (a publish uploads 16 at a time) must not trip the 10 MB
+  // default session memory (ENHANCE_YOUR_CALM).
+  const h2 = createH2Server({ settings: { maxConcurrentStreams: 256 }, maxSessionMemory: 512 }, handler);
   const sockets = new Set<Socket>();
   const tcp = createTcpServer({ noDelay: true }, (socket) => {
     stats.connections++;

@@ -1,6 +1,4 @@
 import { multihashToHex, parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
-import { ingest, MediaError } from '@dreamdb/packager';
-import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
@@ -15,12 +13,17 @@ interface IngestFlags extends SpaceOptions {
   ladder?: string;
   ref: string;
   branch?: string;
+  thumbnails?: string | boolean;
+  audioLevel?: boolean;
+  captions?: string;
+  events?: string;
   json?: boolean;
 }
 
-/** A progress bar on a terminal; a line every few seconds of media otherwise (logs stay readable). */
-function progressReporter(file: string) {
+/** A progress bar on a terminal; a line every few seconds otherwise (logs stay readable). */
+async function progressReporter(file: string) {
   if (process.stderr.isTTY) {
+    const { SingleBar } = await import('cli-progress');
     const bar = new SingleBar({
       format: `${file} [{bar}] {percentage}% | {value}/{total} s of media | ETA {eta}s | {fragments} fragments`,
       stream: process.stderr,
@@ -38,11 +41,12 @@ function progressReporter(file: string) {
       stop: () => started && bar.stop(),
     };
   }
-  let last = -Infinity;
+  let last = 0; // the first report at once, then every 5 s
   return {
     update(p: { seconds: number; duration?: number; fragments: number }) {
-      if (p.seconds - last < 10) return;
-      last = p.seconds;
+      // A line every 5 s of wall time keeps logs readable whatever the input's speed.
+      if (Date.now() - last < 5000) return;
+      last = Date.now();
       const of = p.duration !== undefined ? ` of ${p.duration.toFixed(1)}` : '';
       process.stderr.write(`ingest ${file}: ${p.seconds.toFixed(1)}${of} s, ${p.fragments} fragments\n`);
     },
@@ -66,6 +70,10 @@ export function registerIngest(program: Command): void {
     .option('--remux', 'only remux: refuse an input whose codecs browsers do not play')
     .option('--transcode', 'transcode to H.264/AAC even when the codecs are playable')
     .option('--ladder <heights>', 'encode a video ladder, e.g. 1080,720,480,360 (keyframes aligned)')
+    .option('--thumbnails [interval]', 'a thumbnail track, one JPEG every interval (default 2s)')
+    .option('--audio-level', 'an audio-level track: peak and RMS every 100 ms, for a waveform')
+    .option('--captions <file>', 'a WebVTT or SRT file: its cues become the captions track')
+    .option('--events <file>', 'a JSONL or CSV file of events (tick or seconds, duration, label, fields)')
     .option('--ref <name>', 'the ref to publish to', 'main')
     .option('--branch <name>', 'publish to the branch heads/<name> instead of --ref')
     .option('--json', 'print the result as JSON')
@@ -81,7 +89,9 @@ export function registerIngest(program: Command): void {
           return height;
         });
         const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
-        const progress = progressReporter(file);
+        // Loaded here, not at start-up: the other commands do not pay for the packager.
+        const { ingest, MediaError } = await import('@dreamdb/packager');
+        const progress = await progressReporter(file);
         let report: Awaited<ReturnType<typeof ingest>>;
         try {
           report = await ingest(session, file, {
@@ -92,6 +102,15 @@ export function registerIngest(program: Command): void {
             ...(opts.transcode && { transcode: true }),
             ...(opts.remux && { remuxOnly: true }),
             ...(ladder && { ladder }),
+            ...(opts.thumbnails && {
+              thumbnails: {
+                everySeconds:
+                  typeof opts.thumbnails === 'string' ? Number(parseTimeArg(opts.thumbnails)) / 1e9 : 2,
+              },
+            }),
+            ...(opts.audioLevel && { audioLevels: true }),
+            ...(opts.captions && { captions: opts.captions }),
+            ...(opts.events && { events: opts.events }),
             onProgress: (p) => progress.update(p),
           });
         } catch (error) {
@@ -107,6 +126,7 @@ export function registerIngest(program: Command): void {
           unchanged: report.unchanged,
           objects: report.published.objectsWritten,
           bytes: report.published.bytesWritten,
+          derived: report.derived,
           tracks: report.tracks.map((t) => ({
             name: t.name,
             modality: t.modality,
@@ -125,6 +145,7 @@ export function registerIngest(program: Command): void {
               `${t.name}: ${t.modality} (${t.codec}, ${t.remuxed ? 'remuxed' : 'transcoded'}), ${t.fragments} fragments, ${ticksToSeconds(t.first)}s to ${ticksToSeconds(t.end)}s\n`,
             );
           }
+          for (const d of report.derived) process.stdout.write(`${d.name}: ${d.count} items\n`);
           process.stdout.write(
             report.unchanged
               ? `already ingested: ${result.ref} stays at ${result.manifest}\n`

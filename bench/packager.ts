@@ -1,0 +1,164 @@
+/**
+ * The packager against ffmpeg on the same file, in the same script (issue 5):
+ * - remux: `dreamdb ingest --remux` of a 720p H.264/AAC recording (10 minutes by default) into the
+ *   embedded store, against `ffmpeg -c copy -f hls -hls_segment_type fmp4 -hls_time 2`: MB/s of input and
+ *   peak RSS of each (GNU time's %M: the largest of the process and its children).
+ * - ladder: `dreamdb ingest --ladder 720,480,360` against the bare ffmpeg command line that encodes the
+ *   same ladder (the packager's own plan, written to files): wall time and overhead.
+ * Run: npm run bench -- packager   (DREAMDB_BENCH_MINUTES=10, DREAMDB_BENCH_LADDER_SECONDS=60)
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { planCmaf, probe } from '@dreamdb/packager';
+import { printTable, type Row } from './lib.ts';
+
+const MINUTES = Number(process.env.DREAMDB_BENCH_MINUTES ?? 10);
+const LADDER_SECONDS = Number(process.env.DREAMDB_BENCH_LADDER_SECONDS ?? 60);
+const BIN = fileURLToPath(new URL('../server/bin/dreamdb.js', import.meta.url));
+const cache = join(tmpdir(), 'dreamdb-bench-media');
+mkdirSync(cache, { recursive: true });
+
+/** A 720p H.264/AAC recording of `seconds`, made once and kept in the temp directory. */
+function recording(seconds: number): string {
+  const file = join(cache, `talk-720p-${seconds}s.mp4`);
+  if (existsSync(file)) return file;
+  console.log(`making ${file} (once)…`);
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=1280x720:rate=30:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-b:v',
+    '3M',
+    '-g',
+    '60',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '128k',
+    `${file}.part.mp4`,
+  ]);
+  execFileSync('mv', [`${file}.part.mp4`, file]);
+  return file;
+}
+
+/** Wall seconds and peak RSS (MiB) of a command, through GNU time. */
+function measure(command: string, args: string[]): { seconds: number; rssMiB: number } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], { encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr.slice(-500)}`);
+  const kib = Number(result.stderr.trim().split('\n').at(-1));
+  return { seconds, rssMiB: kib / 1024 };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'dreamdb-bench-packager-'));
+try {
+  const input = recording(MINUTES * 60);
+  const mb = statSync(input).size / 1e6;
+  mkdirSync(join(work, 'hls'));
+  const ffmpegRemux = measure('ffmpeg', [
+    '-v',
+    'error',
+    '-i',
+    input,
+    '-c',
+    'copy',
+    '-f',
+    'hls',
+    '-hls_segment_type',
+    'fmp4',
+    '-hls_time',
+    '2',
+    '-hls_playlist_type',
+    'vod',
+    join(work, 'hls', 'index.m3u8'),
+  ]);
+  const ours = measure(process.execPath, [
+    BIN,
+    'ingest',
+    input,
+    '--remux',
+    '--timeline',
+    's1',
+    '--store',
+    join(work, 'store'),
+    '--space',
+    'bench',
+    '--json',
+  ]);
+  const remux: Row[] = [
+    {
+      name: 'ffmpeg -c copy -f hls (fmp4, 2 s)',
+      value: mb / ffmpegRemux.seconds,
+      unit: 'MB/s',
+      note: `peak RSS ${ffmpegRemux.rssMiB.toFixed(0)} MiB`,
+    },
+    {
+      name: 'dreamdb ingest --remux (embedded store)',
+      value: mb / ours.seconds,
+      unit: 'MB/s',
+      note: `peak RSS ${ours.rssMiB.toFixed(0)} MiB`,
+    },
+  ];
+  printTable(`Remux of a ${MINUTES}-minute 720p H.264/AAC file (${mb.toFixed(0)} MB)`, remux, remux[0]!.name);
+
+  const short = recording(LADDER_SECONDS);
+  const heights = [720, 480, 360];
+  const plan = planCmaf(short, (await probe(short)).streams, { fragmentSeconds: 2, ladder: heights });
+  // The same encodes, written to files by ffmpeg alone.
+  let pipe = 3;
+  const bare = plan.args.map((a) => (a === `pipe:${pipe}` ? join(work, `rung-${pipe++}.mp4`) : a));
+  const ffmpegLadder = measure('ffmpeg', ['-v', 'error', '-y', ...bare]);
+  const oursLadder = measure(process.execPath, [
+    BIN,
+    'ingest',
+    short,
+    '--ladder',
+    heights.join(','),
+    '--timeline',
+    's1',
+    '--store',
+    join(work, 'store-ladder'),
+    '--space',
+    'bench',
+    '--json',
+  ]);
+  const ladder: Row[] = [
+    {
+      name: 'ffmpeg alone, same ladder to files',
+      value: ffmpegLadder.seconds,
+      unit: 's',
+      note: `peak RSS ${ffmpegLadder.rssMiB.toFixed(0)} MiB`,
+    },
+    {
+      name: 'dreamdb ingest --ladder 720,480,360',
+      value: oursLadder.seconds,
+      unit: 's',
+      note: `peak RSS ${oursLadder.rssMiB.toFixed(0)} MiB`,
+    },
+  ];
+  printTable(
+    `Ladder of a ${LADDER_SECONDS}-second 720p file (3 rungs, x264 veryfast)`,
+    ladder,
+    ladder[0]!.name,
+  );
+  console.log(
+    `ladder overhead: ${((oursLadder.seconds / ffmpegLadder.seconds - 1) * 100).toFixed(1)}% (goal <= 10%)`,
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

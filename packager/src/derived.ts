@@ -1,0 +1,130 @@
+import { spawn } from 'node:child_process';
+import { type Tick, type Track, ticksFromSecondsNumber, type WriteItem, type Writer } from '@dreamdb/engine';
+import { MediaError } from './errors.js';
+
+/**
+ * A track derived from an input (thumbnails, audio levels, captions, user events): its definition, less
+ * the timeline it goes on, and its items. `items` can be iterated more than once (each pass does the work
+ * again) and is produced lazily, so a long input is never held whole; a bad input throws from the
+ * iteration, possibly after some items came out, so stage them with a Writer and publish only when the
+ * iteration ends cleanly.
+ */
+export interface DerivedTrack {
+  readonly track: Omit<Track, 'timeline'>;
+  readonly items: AsyncIterable<WriteItem>;
+}
+
+/** Bucket span of derived event tracks: one minute of items per bucket object. */
+export const DERIVED_BUCKET: Tick = 60_000_000_000n;
+
+/** Ticks per second. */
+export const NS = 1_000_000_000n;
+
+/**
+ * The input's zero as ingest takes it: its container's start time when that is positive (MPEG-TS starts
+ * near 1.4 s), else 0. A media time t of the input sits at tick origin + (t − zero). Keep in step with
+ * ingest.ts.
+ */
+export function inputZero(info: { readonly startTime?: number }): Tick {
+  return info.startTime !== undefined && info.startTime > 0 ? ticksFromSecondsNumber(info.startTime) : 0n;
+}
+
+/** Where a stream's first frame or sample sits after the input's zero (0 when at or before it). */
+export function streamStart(stream: { readonly startTime?: number }, zero: Tick): Tick {
+  const start =
+    stream.startTime !== undefined && stream.startTime > 0 ? ticksFromSecondsNumber(stream.startTime) : 0n;
+  return start > zero ? start - zero : 0n;
+}
+
+/** An AsyncIterable that runs `make` afresh on each iteration. */
+export function reiterable<T>(make: () => AsyncGenerator<T>): AsyncIterable<T> {
+  return { [Symbol.asyncIterator]: make };
+}
+
+/** Refuse an origin that is not a tick (a non-negative bigint). */
+export function checkOrigin(origin: unknown, what: string): Tick {
+  if (typeof origin !== 'bigint' || origin < 0n)
+    throw new TypeError(`${what}: origin must be a non-negative bigint tick, not ${String(origin)}`);
+  return origin;
+}
+
+/**
+ * Run ffmpeg on `input` with `args` (input options and output options; the output must be `pipe:1`) and
+ * yield what it writes to stdout as it comes. A consumer that stops early kills ffmpeg; a failure is a
+ * one-line MediaError naming the file, with ffmpeg's last error line.
+ */
+export async function* ffmpegStdout(
+  input: string,
+  args: readonly string[],
+  what: string,
+): AsyncGenerator<Uint8Array> {
+  const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const tail: string[] = [];
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => {
+    tail.push(...text.split('\n').filter((l) => l.trim() !== ''));
+    tail.splice(0, Math.max(0, tail.length - 10));
+  });
+  let spawnError: Error | undefined;
+  const closed = new Promise<number | null>((resolve) => {
+    child.on('error', (error) => {
+      spawnError = error;
+      resolve(null);
+    });
+    child.on('close', (code) => resolve(code));
+  });
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout) yield chunk as Uint8Array;
+    const code = await closed;
+    finished = true;
+    if (spawnError) throw new MediaError(input, `cannot run ffmpeg for ${what} (${spawnError.message})`);
+    if (code !== 0)
+      throw new MediaError(input, `ffmpeg failed making ${what} (${tail.at(-1) ?? `exit code ${code}`})`);
+  } finally {
+    // Stopped early (or failed while reading): ffmpeg must not go on running.
+    if (!finished && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** What writeDerived staged. */
+export interface DerivedReport {
+  readonly name: string;
+  readonly count: number;
+  /** First tick and end tick (exclusive: the latest tick + duration) of the items, absent when none. */
+  readonly first?: Tick;
+  readonly end?: Tick;
+}
+
+/**
+ * Define a derived track on `timeline` and stage its items in batches of `batch`. Event tracks do not
+ * spill, so the items stay staged in the writer until publish (thumbnails of a long video: a few MB).
+ */
+export async function writeDerived(
+  writer: Writer,
+  timeline: string,
+  derived: DerivedTrack,
+  batch = 512,
+): Promise<DerivedReport> {
+  const name = derived.track.name;
+  writer.track({ ...derived.track, timeline });
+  let pending: WriteItem[] = [];
+  let count = 0;
+  let first: Tick | undefined;
+  let end: Tick | undefined;
+  for await (const item of derived.items) {
+    pending.push(item);
+    count++;
+    if (first === undefined || item.tick < first) first = item.tick;
+    const itemEnd = item.tick + (item.duration ?? 0n);
+    if (end === undefined || itemEnd > end) end = itemEnd;
+    if (pending.length >= batch) {
+      writer.write(timeline, name, pending);
+      pending = [];
+    }
+  }
+  if (pending.length > 0) writer.write(timeline, name, pending);
+  return { name, count, ...(first !== undefined && { first, end }) };
+}
