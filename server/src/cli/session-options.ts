@@ -9,7 +9,7 @@ import {
   tickToHex,
   toJsonForm,
 } from '@dreamdb/engine';
-import { openStore } from '@dreamdb/engine/node';
+import { openStore } from '@dreamdb/engine/node/open';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 

@@ -3,8 +3,8 @@ import { EngineError } from '../../errors.js';
 import type { IfMatchStyle } from '../../store/etag.js';
 import type { ObjectStore } from '../../store/object-store.js';
 import { FsStore } from './fs-store.js';
-import { HttpStore } from './http-store.js';
-import { type StoreServer, startStoreServer } from './server.js';
+import type { HttpStore } from './http-store.js';
+import type { StoreServer } from './server.js';
 
 /** A store opened from configuration, with the embedded server when one was started. */
 export interface OpenedStore {
@@ -40,6 +40,8 @@ export async function openStore(
     const dir = text === '' ? defaultStoreDir(env) : text.replace(/^file:(\/\/)?/, '');
     if (env.DREAMDB_EMBEDDED === 'http') {
       // The same store behind its HTTP contract, in-process (what an origin mounting it sees).
+      const { startStoreServer } = await import('./server.js');
+      const { HttpStore } = await import('./http-store.js');
       const server = await startStoreServer({ dir });
       const store = new HttpStore({ endpoint: server.url, bucket: server.bucket, protocol: 'h2c' });
       return {
@@ -76,6 +78,7 @@ export async function openStore(
   const ifMatch = (env.DREAMDB_S3_IF_MATCH as IfMatchStyle | undefined) ?? 'quoted';
   if (ifMatch !== 'quoted' && ifMatch !== 'bare')
     throw new EngineError('E_BAD_REQUEST', `DREAMDB_S3_IF_MATCH must be quoted or bare`);
+  const { HttpStore } = await import('./http-store.js');
   let store: HttpStore;
   if (url.protocol === 's3:') {
     const endpoint = env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? env.S3_ENDPOINT;

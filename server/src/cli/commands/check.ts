@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import { runVectorFile } from '@dreamdb/engine';
-import { loadVectorFiles, VECTORS_DIR } from '@dreamdb/engine/node';
 import type { Command } from 'commander';
 
 /** Tools DreamDB uses from the OS, and what for. */
@@ -18,11 +17,12 @@ export function registerCheck(program: Command): void {
     .description(
       'run the conformance vectors in spec/vectors against this build, and list the OS tools found',
     )
-    .option('--vectors <dir>', 'the vectors directory', VECTORS_DIR)
-    .action(async (opts: { vectors: string }) => {
+    .option('--vectors <dir>', "the vectors directory (default: the engine's spec/vectors)")
+    .action(async (opts: { vectors?: string }) => {
+      const { loadVectorFiles, VECTORS_DIR } = await import('@dreamdb/engine/node');
       let failed = 0;
       let passed = 0;
-      for (const [name, file] of await loadVectorFiles(opts.vectors)) {
+      for (const [name, file] of await loadVectorFiles(opts.vectors ?? VECTORS_DIR)) {
         const outcomes = await runVectorFile(file);
         const bad = outcomes.filter((o) => !o.ok);
         passed += outcomes.length - bad.length;

@@ -1,5 +1,4 @@
 import { hashStream, multihashToHex } from '@dreamdb/engine';
-import { hashFile } from '@dreamdb/engine/node';
 import type { Command } from 'commander';
 
 /** `dreamdb hash <file|->`: the multihash hex of a file or stdin, streamed. */
@@ -11,7 +10,10 @@ export function registerHash(program: Command): void {
     )
     .argument('<file>', 'a file path, or - for standard input')
     .action(async (file: string) => {
-      const multihash = file === '-' ? await hashStream(process.stdin) : await hashFile(file);
+      const multihash =
+        file === '-'
+          ? await hashStream(process.stdin)
+          : await (await import('@dreamdb/engine/node')).hashFile(file);
       process.stdout.write(`${multihashToHex(multihash)}\n`);
     });
 }

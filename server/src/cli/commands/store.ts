@@ -1,5 +1,5 @@
 import { fsck } from '@dreamdb/engine';
-import { openStore, startStoreServer } from '@dreamdb/engine/node';
+import { openStore } from '@dreamdb/engine/node/open';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
@@ -32,7 +32,7 @@ export function registerStore(program: Command): void {
       if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
         throw new UsageError('--access-key and --secret-key go together');
       }
-      const server = await startStoreServer({
+      const server = await (await import('@dreamdb/engine/node')).startStoreServer({
         dir,
         port,
         host: opts.host,

@@ -1,0 +1,8 @@
+/**
+ * @dreamdb/engine/node/open: opening a store from configuration, and nothing else of the Node edge, so a
+ * command that only needs a store starts fast (the S3 client loads only for s3:// and http:// stores).
+ * Loading it installs native BLAKE3 when present.
+ */
+import './native-blake3.js';
+
+export { defaultStoreDir, type OpenedStore, openStore } from './store/open.js';
