@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { MemoryStore, range, Session, SpaceStore, type Tick } from '@dreamdb/engine';
 import { MediaError } from './errors.js';
 import { ingest } from './ingest.js';
+import { checkStreamTrack, packets } from './testing/check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-packager-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,23 +32,6 @@ const tone = (seconds: number, sampleRate = 48000) => [
 ];
 const h264 = ['-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p'];
 
-/** ffprobe's view of some bytes: each packet's flags and times. */
-function packets(bytes: Uint8Array): { flags: string; pts: number; dts: number }[] {
-  const file = join(dir, `probe-${Math.random().toString(36).slice(2)}.mp4`);
-  writeFileSync(file, bytes);
-  const out = execFileSync('ffprobe', [
-    '-v',
-    'error',
-    '-show_entries',
-    'packet=flags,pts,dts',
-    '-of',
-    'json',
-    file,
-  ]);
-  rmSync(file);
-  return (JSON.parse(out.toString()) as { packets: { flags: string; pts: number; dts: number }[] }).packets;
-}
-
 async function ingested(input: string, options: { fragmentSeconds?: number } = {}) {
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const report = await ingest(session, input, { timeline: 's1', ...options });
@@ -61,20 +45,10 @@ async function ingested(input: string, options: { fragmentSeconds?: number } = {
   return { report, items, inits, main };
 }
 
-/** Per track: fragments back to back from the track's first tick, each starting at a sync sample. */
+/** Every stream track of an ingest, checked with ffprobe (testing/check.ts). */
 function checkFragments(result: Awaited<ReturnType<typeof ingested>>) {
-  for (const track of result.report.tracks) {
-    const mine = result.items.filter((i) => i.track === track.name);
-    assert.equal(mine.length, track.fragments);
-    let next: Tick = track.first;
-    for (const item of mine) {
-      assert.equal(item.tick, next, `${track.name}: fragment at ${item.tick} follows ${next}`);
-      next = item.tick + item.duration;
-      const first = packets(Buffer.concat([result.inits.get(track.name)!, item.bytes]))[0]!;
-      assert.match(first.flags, /K/, `${track.name}@${item.tick} starts with a keyframe`);
-    }
-    assert.equal(next, track.end);
-  }
+  for (const track of result.report.tracks)
+    checkStreamTrack(track, result.inits.get(track.name)!, result.items);
 }
 
 test('H.264 with B-frames at 29.97 fps and AAC, moov at the end, keyframes every 1.5 s: CMAF fragments in sync', async () => {

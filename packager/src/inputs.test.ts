@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { MemoryStore, range, Session, SpaceStore } from '@dreamdb/engine';
 import { ingest } from './ingest.js';
+import { probe } from './probe.js';
+import { checkStreamTrack } from './testing/check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-inputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,6 +33,24 @@ async function ingested(input: string, options: { ladder?: number[] } = {}) {
   const { items } = await range(session, main, { timeline: 's1', t0: 0n, t1: 3600n * 1_000_000_000n });
   const init = async (track: string) =>
     session.store.getObject(main.manifest.tracks.find((t) => t.name === track)!.init!);
+  // Every input: fragments back to back, each decoding from a keyframe (ffprobe), and the media as long
+  // as the source within a frame.
+  for (const track of report.tracks) {
+    checkStreamTrack(track, await init(track.name), items);
+    const probed = await probe(input);
+    const source = probed.streams.find((st) => st.index === track.stream)!;
+    const [num, den] = (source.frameRate ?? '0/1').split('/').map(Number) as [number, number];
+    // One frame: a video frame at the average rate, or an audio frame of 1024 samples.
+    // An AAC encode adds its priming frame (and pads the last): two frames.
+    const frames = source.kind === 'audio' && !track.remuxed ? 2 : 1;
+    const frame = frames * (source.kind === 'video' ? den / num : 1024 / (source.sampleRate ?? 48000));
+    // MPEG-TS stream durations are ffprobe's estimates, not measurements: not compared.
+    if (source.duration !== undefined && !probed.format.includes('mpegts'))
+      assert.ok(
+        Math.abs(Number(track.end - track.first) / 1e9 - source.duration) <= frame + 0.001,
+        `${track.name} lasts ${Number(track.end - track.first) / 1e9} s, the source ${source.duration} s`,
+      );
+  }
   return { report, items, main, init };
 }
 

@@ -55,6 +55,11 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : undefined;
 };
 
+/** Whether an input names a URL for ffmpeg to fetch rather than a file. */
+export function isUrl(input: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(input);
+}
+
 /** Nanoseconds of `units` at `num/den` seconds per unit, rounded down (also below zero). */
 function toNs(units: bigint, num: bigint, den: bigint): bigint {
   const n = units * num * 1_000_000_000n;
@@ -88,11 +93,14 @@ function ffprobe(file: string, args: string[]): Promise<FfprobeJson> {
  * (missing, empty, not media) name the file and the reason.
  */
 export async function probe(file: string): Promise<Probe> {
-  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw new MediaError(file, error.code === 'ENOENT' ? 'no such file' : error.message);
-  });
-  if (info.isDirectory()) throw new MediaError(file, 'is a directory, not a media file');
-  if (info.size === 0) throw new MediaError(file, 'is empty (0 bytes)');
+  // A URL (http, https, rtmp…) is ffmpeg's to read; a path is checked here first for clearer errors.
+  if (!isUrl(file)) {
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+      throw new MediaError(file, error.code === 'ENOENT' ? 'no such file' : error.message);
+    });
+    if (info.isDirectory()) throw new MediaError(file, 'is a directory, not a media file');
+    if (info.size === 0) throw new MediaError(file, 'is empty (0 bytes)');
+  }
   const data = await ffprobe(file, [
     '-show_format',
     '-show_streams',
