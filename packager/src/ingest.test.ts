@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { MemoryStore, range, Session, SpaceStore, type Tick } from '@dreamdb/engine';
+import { MemoryStore, range, Session, SpaceStore } from '@dreamdb/engine';
 import { MediaError } from './errors.js';
 import { ingest } from './ingest.js';
 import { checkStreamTrack, packets } from './testing/check.js';

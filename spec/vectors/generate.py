@@ -545,6 +545,12 @@ fmt.append({"name": "an inner page of two children", "op": "encode-node",
             "input": {"track": "notes", "level": 1, "children": [{"first": "100", "last": "400", "page": obj_a.hex(), "count": 3},
                                                                   {"first": "1000", "last": "6000", "page": obj_b.hex(), "count": 250}]},
             "output": {"hex": seal(2, node_header).hex()}})
+im_header = {"v": 0, "size": 100, "parts": [[cbor2.CBORTag(65521, obj_a), 64], [cbor2.CBORTag(65521, obj_b), 36]]}
+fmt.append({"name": "an item manifest of two parts", "op": "encode-item-manifest",
+            "input": {"size": 100, "parts": [{"object": obj_a.hex(), "size": 64}, {"object": obj_b.hex(), "size": 36}]},
+            "output": {"hex": seal(4, im_header).hex()}})
+fmt.append({"name": "item manifest refused: parts do not add up to its size", "op": "decode-item-manifest",
+            "input": {"hex": seal(4, {**im_header, "size": 101}).hex()}, "error": "E_FIELD"})
 good = seal(2, leaf_header)
 for name, data in (("bad magic", b"XRDB" + good[4:]), ("envelope version 1", good[:4] + b"\x01" + good[5:]),
                    ("unknown kind 9", good[:5] + b"\x09" + good[6:]), ("nonzero flags", good[:6] + b"\x00\x01" + good[8:]),

@@ -5,6 +5,7 @@ import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
+import { decodeItemManifest, encodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import { chunkEnds, isBoundary, tickHash } from '../index/chunking.js';
 import { entryColumns } from '../index/columns.js';
 import { decodePage, encodeLeaf, encodeNode } from '../index/page.js';
@@ -168,6 +169,20 @@ const RUNNERS: Record<string, Runner> = {
     if (page.level !== 0 || (page as unknown as { entries: unknown[] }).entries.length !== entries.length)
       throw new Error('leaf does not decode');
     return { hex: toHex(bytes) };
+  },
+  'encode-item-manifest': (v) => {
+    const parts = (v.input!.parts as { object: string; size: number }[]).map((p) => ({
+      object: fromHex(p.object),
+      size: p.size,
+    }));
+    const bytes = encodeItemManifest({ size: Number(v.input?.size), parts });
+    if (!isItemManifest(bytes) || decodeItemManifest(bytes).size !== Number(v.input?.size))
+      throw new Error('item manifest does not decode');
+    return { hex: toHex(bytes) };
+  },
+  'decode-item-manifest': (v) => {
+    const manifest = decodeItemManifest(fromHex(str(v, 'hex')));
+    return { size: manifest.size, parts: manifest.parts.length };
   },
   'encode-node': (v) => {
     const children = (

@@ -8,6 +8,7 @@ import {
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
+import { encodeItemManifest, ITEM_PART_BYTES } from '../format/item-manifest.js';
 import { concatColumns, type EntryColumns, entryAt } from '../index/columns.js';
 import { type ChildRef, decodePage, type IndexEntry } from '../index/page.js';
 import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/tree.js';
@@ -96,7 +97,25 @@ class Uploader {
 async function packBuckets(track: Track, staged: StagedColumns, uploader: Uploader): Promise<EntryColumns> {
   const n = staged.count;
   const ticks = staged.ticks.subarray(0, n);
-  const lengths = staged.lengths;
+  let lengths = staged.lengths;
+  // Items over ITEM_PART_BYTES go to the store as parts; an ItemManifest takes their place (0014 §4).
+  const replace = new Map<number, Uint8Array>();
+  for (let i = 0; i < n; i++) {
+    if (lengths[i]! <= ITEM_PART_BYTES) continue;
+    const bytes = staged.bytes(i);
+    const parts: { object: Multihash; size: number }[] = [];
+    for (let at = 0; at < bytes.length; at += ITEM_PART_BYTES) {
+      const part = bytes.subarray(at, Math.min(bytes.length, at + ITEM_PART_BYTES));
+      const object = hashBytes(part);
+      await uploader.put(part, object);
+      parts.push({ object, size: part.length });
+    }
+    replace.set(i, encodeItemManifest({ size: bytes.length, parts }));
+  }
+  if (replace.size > 0) {
+    lengths = lengths.slice();
+    for (const [i, manifest] of replace) lengths[i] = manifest.length;
+  }
   const refs = new Uint32Array(n);
   const starts = new Uint32Array(n);
   const objects: Multihash[] = [];
@@ -121,7 +140,7 @@ async function packBuckets(track: Track, staged: StagedColumns, uploader: Upload
       ticks,
       ...(staged.durations && { durations: staged.durations }),
       lengths,
-      payload: staged.pieces(from, to),
+      payload: staged.pieces(from, to, replace),
     });
     const hash = await hashParts(parts);
     await uploader.put(parts, hash);

@@ -1,7 +1,9 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import type { Address } from '../address/uri.js';
+import { joinParts } from '../bytes.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
+import { decodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import type { IndexEntry } from '../index/page.js';
 import type { TreeRoot } from '../index/tree.js';
 import { itemFromCbor } from '../model/item.js';
@@ -34,6 +36,17 @@ function rootOf(track: Track): TreeRoot | undefined {
       last: index.last,
     }
   );
+}
+
+/**
+ * An item's own bytes from what its entry's range holds: the bytes themselves, or, for an item stored as
+ * parts (spec 0014 §4), its parts fetched (each verified by its hash) and joined.
+ */
+export async function itemBytes(session: Session, stored: Uint8Array): Promise<Uint8Array> {
+  if (!isItemManifest(stored)) return stored;
+  const manifest = decodeItemManifest(stored);
+  const parts = await Promise.all(manifest.parts.map((p) => session.store.getObject(p.object)));
+  return joinParts(parts);
 }
 
 /** The ReadItem for an entry's stored bytes; event items are decoded and checked against their entry. */
@@ -78,7 +91,8 @@ export async function read(
   const entry = await session.pages.floor(root, where.tick);
   if (!entry) return undefined;
   if (track.kind === 'stream' && entry.tick + entry.duration <= where.tick) return undefined;
-  return toItem(session.store.space, track, entry, await session.store.getRange(entry.object, entry));
+  const stored = await session.store.getRange(entry.object, entry);
+  return toItem(session.store.space, track, entry, await itemBytes(session, stored));
 }
 
 /** Options of a range query. */
@@ -118,7 +132,12 @@ async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): 
     const end = run[run.length - 1]!.end;
     const bytes = await session.store.getRange(object, { start, end });
     for (const entry of run)
-      yield toItem(session.store.space, track, entry, bytes.subarray(entry.start - start, entry.end - start));
+      yield toItem(
+        session.store.space,
+        track,
+        entry,
+        await itemBytes(session, bytes.subarray(entry.start - start, entry.end - start)),
+      );
     run = [];
   };
   for await (const entry of session.pages.range(root, t0, t1)) {

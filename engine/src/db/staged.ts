@@ -134,15 +134,23 @@ export class StagedColumns {
    * The payload of items [from, to) as few arrays as possible: neighbours that sit back to back in the
    * arena come out as one view, so a bucket is assembled with a handful of copies.
    */
-  pieces(from: number, to: number): Uint8Array[] {
+  pieces(from: number, to: number, replace?: ReadonlyMap<number, Uint8Array>): Uint8Array[] {
     const out: Uint8Array[] = [];
     let i = from;
     while (i < to) {
+      const instead = replace?.get(i);
+      if (instead) {
+        // An item stored as parts: its ItemManifest takes its place.
+        out.push(instead);
+        i++;
+        continue;
+      }
       const chunk = this.chunkOf[i]!;
       const start = this.offsetOf[i]!;
       let end = start + this.lengthOf[i]!;
       let j = i + 1;
-      while (j < to && this.chunkOf[j] === chunk && this.offsetOf[j] === end) end += this.lengthOf[j++]!;
+      while (j < to && !replace?.has(j) && this.chunkOf[j] === chunk && this.offsetOf[j] === end)
+        end += this.lengthOf[j++]!;
       out.push(this.chunks[chunk]!.subarray(start, end));
       i = j;
     }

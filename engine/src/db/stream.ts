@@ -3,7 +3,7 @@ import { EngineError } from '../errors.js';
 import type { IndexEntry } from '../index/page.js';
 import type { Track } from '../model/track.js';
 import { assertTick, type Tick } from '../time/ticks.js';
-import { COALESCE_GAP, COALESCE_MAX, type ReadItem, toItem } from './read.js';
+import { COALESCE_GAP, COALESCE_MAX, itemBytes, type ReadItem, toItem } from './read.js';
 import { findTrack, type Resolved, type Session } from './session.js';
 
 /** Options of a stream. */
@@ -198,8 +198,8 @@ class Playback implements ItemStream {
     if (fetch.error !== undefined) return this.fail(fetch.error);
     let item: ReadItem;
     try {
-      const bytes = fetch.bytes!.subarray(entry.start - fetch.start, entry.end - fetch.start);
-      item = toItem(this.session.store.space, track, entry, bytes);
+      const stored = fetch.bytes!.subarray(entry.start - fetch.start, entry.end - fetch.start);
+      item = toItem(this.session.store.space, track, entry, await itemBytes(this.session, stored));
     } catch (error) {
       return this.fail(error);
     }

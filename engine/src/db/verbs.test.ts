@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { hashBytes, multihashToHex } from '../address/multihash.js';
+import { hashBytes, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket } from '../format/bucket.js';
 import { decodePage } from '../index/page.js';
@@ -12,6 +12,7 @@ import { parseRate } from '../time/rate.js';
 import { publish, spill } from './publish.js';
 import { range, read } from './read.js';
 import { Session } from './session.js';
+import { stream } from './stream.js';
 import { camAndDetections, SECOND } from './testing/fixtures.js';
 import { Writer } from './writer.js';
 
@@ -477,5 +478,43 @@ test('large event items keep their own bytes; bad concurrency and bad layers are
   assert.throws(
     () => calib.write('s1', 'calib', [{ tick: 0n, layer: 'x'.repeat(256), payload: 1 }]),
     /1-255/,
+  );
+});
+
+test('an item over 64 MiB is stored as parts behind an ItemManifest and reads back whole; over 2 GiB it is refused', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const big = new Uint8Array(70 * 1024 * 1024);
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
+  const writer = newWriter().write('s1', 'cam', [
+    { tick: 0n, duration: 2n * SECOND, payload: new TextEncoder().encode('small fragment') },
+    { tick: 2n * SECOND, duration: 2n * SECOND, payload: big },
+  ]);
+  const published = await publish(new Session(space), writer, { ref: 'main' });
+  const session = new Session(space);
+  const item = (await read(session, published, { timeline: 's1', track: 'cam', tick: 3n * SECOND }))!;
+  assert.equal(item.bytes.length, big.length);
+  assert.ok(Buffer.compare(item.bytes, big) === 0, 'the parts join into the item');
+  // In the bucket, the item's range holds its ItemManifest: an envelope of kind 4.
+  const stored = await session.store.getRange(multihashFromHex(item.address.object), item.address);
+  assert.equal(stored[5], 4);
+  assert.ok(stored.length < 1024);
+  const { items } = await range(session, published, {
+    timeline: 's1',
+    tracks: ['cam'],
+    t0: 0n,
+    t1: 10n * SECOND,
+  });
+  assert.deepEqual(
+    items.map((i) => i.bytes.length),
+    [14, big.length],
+  );
+  const streamed: number[] = [];
+  for await (const it of stream(session, published, { timeline: 's1', tracks: ['cam'], from: 0n }))
+    streamed.push(it.bytes.length);
+  assert.deepEqual(streamed, [14, big.length]);
+  const huge = new Uint8Array(2 ** 31); // never touched: no memory is used
+  assert.throws(
+    () => newWriter().write('s1', 'cam', [{ tick: 0n, duration: SECOND, payload: huge }]),
+    code('E_TOO_LARGE'),
   );
 });

@@ -1,6 +1,5 @@
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
-import { MAX_BUCKET_BYTES } from '../format/bucket.js';
 import { concatColumns, type EntryColumns } from '../index/columns.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
@@ -20,8 +19,8 @@ export interface WriteItem {
 
 const key = (timeline: string, track: string) => `${timeline}/${track}`;
 
-/** An item's bytes leave room in a bucket for its header. */
-const MAX_ITEM_BYTES = MAX_BUCKET_BYTES - 64 * 1024;
+/** An item is at most 2 GiB; those over 64 MiB are stored as parts (spec 0014 §4). */
+const MAX_ITEM_BYTES = 2 ** 31 - 1;
 
 /** The checks of validateItem, without building the item or a path: the hot path (false: word it). */
 function fits(item: WriteItem, track: Track): boolean {
@@ -146,7 +145,7 @@ export class Writer {
         if (bytes.length > MAX_ITEM_BYTES) {
           throw new EngineError(
             'E_TOO_LARGE',
-            `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit (a bucket is at most 100 MiB)`,
+            `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit of 2 GiB`,
           );
         }
         // The encoder's view is reused by the next encode: large items (which the arena keeps by
