@@ -1,7 +1,11 @@
-// `npm start`: the main job. Until the packager, origin and player land (issues 5, 6, 9), it builds
-// everything, runs every conformance vector (`dreamdb check`), then writes a small session into the
-// embedded store (./.dreamdb/store), reads it back by time range, and verifies the store (`dreamdb fsck`).
+// `npm start`: the main job. Until the origin and player land (issues 6, 9), it builds everything, runs
+// every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
+// made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
+// as CMAF stream tracks with thumbnails, audio levels, captions and events, reads a moment back by time
+// range, and verifies the store (`dreamdb fsck`).
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
 
 const dreamdb = (args, input) => {
@@ -21,28 +25,41 @@ try {
   build();
   run('node', ['server/bin/dreamdb.js', '--help']);
   dreamdb(['check']);
-  const notes = Array.from({ length: 20 }, (_, i) =>
-    JSON.stringify({
-      tick: `${i * 3}.5s`,
-      payload: { label: ['wave', 'point', 'nod', 'smile'][i % 4], note: `moment ${i}` },
-    }),
-  ).join('\n');
-  dreamdb(
-    [
-      'write',
-      '--space',
-      'demo',
-      '--timeline',
-      'session-1',
-      '--track',
-      'notes',
-      '--message',
-      'npm start demo',
-    ],
-    notes,
-  );
+  const sample = join(ROOT, 'samples', 'lab-session');
+  const recording = join(ROOT, '.dreamdb', 'lab-session.mp4');
+  mkdirSync(dirname(recording), { recursive: true });
+  if (!existsSync(recording)) run('sh', [join(sample, 'make.sh'), recording]);
+  dreamdb([
+    'ingest',
+    recording,
+    '--space',
+    'demo',
+    '--timeline',
+    'lab-session',
+    '--genesis',
+    '2026-11-25T09:00:00Z',
+    '--thumbnails',
+    '2s',
+    '--audio-level',
+    '--captions',
+    join(sample, 'transcript.vtt'),
+    '--events',
+    join(sample, 'events.jsonl'),
+  ]);
   dreamdb(['resolve', '--space', 'demo']);
-  dreamdb(['range', '--space', 'demo', '--timeline', 'session-1', '--from', '10s', '--to', '20s']);
+  dreamdb([
+    'range',
+    '--space',
+    'demo',
+    '--timeline',
+    'lab-session',
+    '--tracks',
+    'captions,events',
+    '--from',
+    '10s',
+    '--to',
+    '20s',
+  ]);
   dreamdb(['fsck']);
 } catch (error) {
   console.error(`npm start: ${error.message}`);

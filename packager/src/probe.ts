@@ -89,7 +89,7 @@ function ffprobe(file: string, args: string[]): Promise<FfprobeJson> {
 
 /**
  * Probe a media file with one ffprobe run: streams, container, and each stream's first packet times
- * (from the first two seconds of packets; a stream silent that long gets a run of its own). Refusals
+ * (from the first half second of packets; a stream silent that long gets a run of its own). Refusals
  * (missing, empty, not media) name the file and the reason.
  */
 export async function probe(file: string): Promise<Probe> {
@@ -107,7 +107,7 @@ export async function probe(file: string): Promise<Probe> {
     '-show_entries',
     'packet=stream_index,pts,dts',
     '-read_intervals',
-    '%+2',
+    '%+0.5',
   ]);
   const format = data.format ?? {};
   // ffmpeg will read any text as ANSI art (the "tty" demuxer): that is not a recording.
