@@ -20,6 +20,22 @@ const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code =
 
 const newWriter = camAndDetections;
 
+/** A memory store whose writes fail (E_STORE) while `fail()` says so. */
+function failingStore(fail: () => boolean): ObjectStore {
+  const inner = new MemoryStore();
+  return {
+    name: 'flaky',
+    get: (k, r) => inner.get(k, r),
+    head: (k) => inner.head(k),
+    delete: (k) => inner.delete(k),
+    list: (p, o) => inner.list(p, o),
+    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
+      if (fail()) throw new EngineError('E_STORE', `injected failure writing ${k}`);
+      return inner.put(k, body, options);
+    },
+  };
+}
+
 /** 5 minutes of 2 s fragments and a detection every 300 ms. */
 function fill(writer: Writer, minutes = 5) {
   const fragments = [];
@@ -189,19 +205,8 @@ test('bad input is refused before anything is published', async () => {
 });
 
 test('a publish that fails part way leaves the ref as it was, and a retry completes', async () => {
-  const inner = new MemoryStore();
   let failAfter = Number.POSITIVE_INFINITY;
-  const flaky: ObjectStore = {
-    name: 'flaky',
-    get: (k, r) => inner.get(k, r),
-    head: (k) => inner.head(k),
-    delete: (k) => inner.delete(k),
-    list: (p, o) => inner.list(p, o),
-    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
-      if (failAfter-- <= 0) throw new EngineError('E_STORE', `injected failure writing ${k}`);
-      return inner.put(k, body, options);
-    },
-  };
+  const flaky = failingStore(() => failAfter-- <= 0);
   const space = new SpaceStore(flaky, 'lab');
   const first = await publish(
     new Session(space),
@@ -404,19 +409,8 @@ test('a write refused part way stages nothing of that call', () => {
 });
 
 test('spill uploads a stream track in buckets as it is written; publish indexes them all; a failed spill keeps the items', async () => {
-  const inner = new MemoryStore();
   let failing = false;
-  const flaky: ObjectStore = {
-    name: 'flaky',
-    get: (k, r) => inner.get(k, r),
-    head: (k) => inner.head(k),
-    delete: (k) => inner.delete(k),
-    list: (p, o) => inner.list(p, o),
-    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
-      if (failing) throw new EngineError('E_STORE', `injected failure writing ${k}`);
-      return inner.put(k, body, options);
-    },
-  };
+  const flaky = failingStore(() => failing);
   const space = new SpaceStore(flaky, 'lab');
   const session = new Session(space);
   const writer = newWriter();
