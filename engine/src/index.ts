@@ -53,7 +53,15 @@ export {
 } from './conformance/vectors.js';
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
 export { type Published, type PublishOptions, publish, spill } from './db/publish.js';
-export { type RangePage, type RangeQuery, type ReadItem, range, read } from './db/read.js';
+export {
+  itemBytes,
+  type RangePage,
+  type RangeQuery,
+  type ReadItem,
+  range,
+  read,
+  trackEntries,
+} from './db/read.js';
 export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';
 export { findTrack, type Resolved, Session } from './db/session.js';
 export { StagedColumns } from './db/staged.js';

@@ -8,7 +8,7 @@ import type { IndexEntry } from '../index/page.js';
 import type { TreeRoot } from '../index/tree.js';
 import { itemFromCbor } from '../model/item.js';
 import type { Track } from '../model/track.js';
-import { type Tick, tickFromHex, tickToHex } from '../time/ticks.js';
+import { MAX_TICK, type Tick, tickFromHex, tickToHex } from '../time/ticks.js';
 import { findTrack, type Resolved, type Session } from './session.js';
 
 /** An item as the read verbs return it. */
@@ -36,6 +36,20 @@ function rootOf(track: Track): TreeRoot | undefined {
       last: index.last,
     }
   );
+}
+
+/**
+ * The index entries (tick, duration, object, byte range) of a track's items with t0 <= tick < t1, in
+ * tick order, without fetching any item: what a playlist or a seek needs.
+ */
+export async function* trackEntries(
+  session: Session,
+  track: Track,
+  t0: Tick = 0n,
+  t1: Tick = MAX_TICK,
+): AsyncGenerator<IndexEntry> {
+  const root = rootOf(track);
+  if (root) yield* session.pages.range(root, t0, t1);
 }
 
 /**

@@ -4,6 +4,7 @@ import { registerCheck } from './commands/check.js';
 import { registerHash } from './commands/hash.js';
 import { registerIngest } from './commands/ingest.js';
 import { registerSearchStream } from './commands/search-stream.js';
+import { registerServe } from './commands/serve.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
 import { registerVerbs } from './commands/verbs.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerVerbs(program);
   registerSearchStream(program);
   registerIngest(program);
+  registerServe(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { multihashToHex, Session, SpaceStore } from '@dreamdb/engine';
+import { FsStore } from '@dreamdb/engine/node';
+import { ingest } from '@dreamdb/packager';
+import { serve } from '@hono/node-server';
+import HLS from 'hls-parser';
+import { createOrigin } from './app.js';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'dreamdb-origin-'));
+let base = '';
+let close: () => Promise<void>;
+let report: Awaited<ReturnType<typeof ingest>>;
+
+before(async () => {
+  const input = join(dir, 'clip.mp4');
+  execFileSync('ffmpeg', [
+    '-v',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=320x180:rate=25:duration=6',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000:duration=6',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-g',
+    '25',
+    '-c:a',
+    'aac',
+    input,
+  ]);
+  const store = await FsStore.open(join(dir, 'store'));
+  report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
+    timeline: 's1',
+    genesis: 1_795_600_000_000_000_000n,
+    ladder: [180, 144],
+  });
+  const server = serve({ fetch: createOrigin({ store }).fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await store.close();
+  };
+});
+after(async () => {
+  await close?.();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('ffmpeg, a client nobody here wrote, plays the HLS of every rung to the end: same duration as the source', async () => {
+  const master = `${base}/hls/lab/main/s1/master.m3u8`;
+  const copy = join(dir, 'copy.mp4');
+  // Asynchronously: the origin answering ffmpeg runs in this very process.
+  await run('ffmpeg', ['-v', 'error', '-y', '-i', master, '-map', '0', '-c', 'copy', copy]);
+  const probe = JSON.parse(
+    execFileSync('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_type,duration',
+      '-of',
+      'json',
+      copy,
+    ]).toString(),
+  ) as { streams: { codec_type: string; duration: string }[] };
+  const video = probe.streams.find((s) => s.codec_type === 'video')!;
+  assert.ok(probe.streams.some((s) => s.codec_type === 'audio'));
+  // Within one frame (40 ms at 25 fps) of the source's 6 s.
+  assert.ok(Math.abs(Number(video.duration) - 6) <= 0.04, `copied ${video.duration} s of video`);
+});
+
+test('playlists pass a strict parser: variants per rung with codecs and bandwidth, byte ranges into buckets', async () => {
+  const response = await fetch(`${base}/hls/lab/main/s1/master.m3u8`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  const master = HLS.parse(await response.text()) as HLS.types.MasterPlaylist;
+  assert.ok(master.isMasterPlaylist);
+  assert.deepEqual(
+    master.variants.map((v) => [v.uri, v.resolution?.height]),
+    [
+      ['video-180p.m3u8', 180],
+      ['video-144p.m3u8', 144],
+    ],
+  );
+  for (const v of master.variants) {
+    assert.match(v.codecs!, /^avc1\.[0-9a-f]{6},mp4a\.40\.2$/);
+    assert.ok(v.bandwidth > 0);
+  }
+  assert.equal(master.variants[0]!.audio[0]?.uri, 'audio.m3u8');
+  const starts: string[][] = [];
+  for (const rung of ['video-180p', 'video-144p', 'audio']) {
+    const text = await (await fetch(`${base}/hls/lab/main/s1/${rung}.m3u8`)).text();
+    const playlist = HLS.parse(text) as HLS.types.MediaPlaylist;
+    assert.equal(playlist.endlist, true);
+    assert.match(playlist.segments[0]!.map!.uri, /^\/objects\/lab\/1e20[0-9a-f]{64}\.mp4$/);
+    assert.match(playlist.segments[0]!.uri, /^\/objects\/lab\/1e20[0-9a-f]{64}\.m4s$/);
+    for (const s of playlist.segments) {
+      assert.ok(Math.round(s.duration) <= playlist.targetDuration, 'EXTINF rounded <= TARGETDURATION');
+      assert.ok(s.byterange && s.byterange.length > 0);
+    }
+    assert.ok(playlist.segments[0]!.programDateTime instanceof Date);
+    if (rung !== 'audio') starts.push(playlist.segments.map((s) => `${s.duration}`));
+  }
+  assert.deepEqual(starts[0], starts[1], 'rungs have the same segment durations');
+});
+
+test('bytes: Range gives 206 with Content-Range, a bad range 416, ETag revalidation 304; immutable caching', async () => {
+  const video = report.tracks[0]!;
+  const init = multihashToHex(video.init);
+  const url = `${base}/objects/lab/${init}`;
+  const whole = await fetch(url);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal(whole.headers.get('etag'), `"${init}"`);
+  const size = (await whole.arrayBuffer()).byteLength;
+  const part = await fetch(url, { headers: { range: 'bytes=4-11' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 4-11/${size}`);
+  assert.equal(Buffer.from(await part.arrayBuffer()).toString('latin1', 0, 4), 'ftyp');
+  const bad = await fetch(url, { headers: { range: `bytes=${size + 10}-` } });
+  assert.equal(bad.status, 416);
+  assert.equal(bad.headers.get('content-range'), `bytes */${size}`);
+  const again = await fetch(url, { headers: { 'if-none-match': `"${init}"` } });
+  assert.equal(again.status, 304);
+});
+
+test('the API lists a timeline with its playback URL; bad requests get a clear 4xx', async () => {
+  const listing = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1`)).json()) as {
+    tracks: { name: string; kind: string; items: number }[];
+    playback: { hls: string };
+  };
+  assert.equal(listing.playback.hls, '/hls/lab/main/s1/master.m3u8');
+  assert.ok(listing.tracks.some((t) => t.name === 'video-180p' && t.kind === 'stream' && t.items === 3));
+  const missing = await fetch(`${base}/hls/lab/nope/s1/master.m3u8`);
+  assert.equal(missing.status, 404);
+  assert.match(((await missing.json()) as { message: string }).message, /no ref nope/);
+  assert.equal((await fetch(`${base}/objects/lab/not-a-hash`)).status, 400);
+  assert.equal((await fetch(`${base}/hls/lab/main/s1/nope.m3u8`)).status, 404);
+  assert.equal((await fetch(`${base}/v0/spaces/lab/timelines/elsewhere`)).status, 404);
+});
