@@ -3,7 +3,7 @@
 // made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
 // as CMAF stream tracks with thumbnails, audio levels, captions and events, reads a moment back by time
 // range, and verifies the store (`dreamdb fsck`).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
@@ -61,7 +61,39 @@ try {
     '20s',
   ]);
   dreamdb(['fsck']);
+  await serveOnce();
 } catch (error) {
   console.error(`npm start: ${error.message}`);
   process.exit(1);
+}
+
+/** Serve the store, let ffprobe (a client nobody here wrote) read the session's HLS, then stop. */
+async function serveOnce() {
+  console.log('\n$ dreamdb serve --port 0   (then ffprobe reads the HLS, and the server stops)');
+  const server = spawn('node', ['server/bin/dreamdb.js', 'serve', '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise((resolve, reject) => {
+    server.stdout.on('data', (chunk) => {
+      const match = /http:\/\/[^ ]+/.exec(chunk.toString());
+      if (match) resolve(match[0]);
+    });
+    server.on('exit', (code) => reject(new Error(`dreamdb serve exited with ${code}`)));
+  });
+  const url = `${base}/hls/demo/main/lab-session/master.m3u8`;
+  console.log(`playing ${url}`);
+  const probe = spawn(
+    'ffprobe',
+    ['-v', 'error', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'compact', url],
+    {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+  const code = await new Promise((resolve) => probe.on('exit', resolve));
+  server.kill('SIGTERM');
+  if (code !== 0) throw new Error(`ffprobe could not read ${url}`);
+  console.log(
+    '\nTo keep it running: npx dreamdb serve  (then open the URL above in Safari, ffplay or an hls.js page)',
+  );
 }

@@ -60,6 +60,7 @@ export {
   type ReadItem,
   range,
   read,
+  seekEntry,
   trackEntries,
 } from './db/read.js';
 export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';

@@ -53,6 +53,18 @@ export async function* trackEntries(
 }
 
 /**
+ * The index entry for tick t without fetching the item: in a stream track, the fragment covering t (its
+ * tick is the sync sample playback starts from); in an event or constant track, the item at or before t.
+ */
+export async function seekEntry(session: Session, track: Track, t: Tick): Promise<IndexEntry | undefined> {
+  const root = rootOf(track);
+  if (!root) return undefined;
+  const entry = await session.pages.floor(root, t);
+  if (entry && track.kind === 'stream' && entry.tick + entry.duration <= t) return undefined;
+  return entry;
+}
+
+/**
  * An item's own bytes from what its entry's range holds: the bytes themselves, or, for an item stored as
  * parts (spec 0014 §4), its parts fetched (each verified by its hash) and joined.
  */

@@ -15,8 +15,10 @@ import {
   type Track,
   ticksToSecondsNumber,
   tickToRfc3339,
+  seekEntry,
   trackEntries,
 } from '@dreamdb/engine';
+import { parseTimeArg } from '../cli/time-arg.js';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import {
@@ -119,6 +121,42 @@ export function createOrigin(options: OriginOptions): Hono {
         })),
       playback: { hls: `${base}/master.m3u8` },
     });
+  });
+
+  // Time-seek: per stream track, the fragment covering t, from the index alone (no listing, no bytes).
+  app.get('/v0/spaces/:space/timelines/:timeline/seek', async (c) => {
+    const { space, timeline } = c.req.param();
+    const text = c.req.query('t');
+    if (text === undefined) throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
+    let t: bigint;
+    try {
+      t = parseTimeArg(text);
+    } catch (error) {
+      throw new EngineError('E_BAD_REQUEST', `t: ${(error as Error).message}`);
+    }
+    const resolved = await resolve(space, c.req.query('ref') ?? 'main');
+    const names = c.req.query('tracks')?.split(',');
+    const tracks = resolved.manifest.tracks.filter(
+      (tr) => tr.timeline === timeline && tr.kind === 'stream' && (!names || names.includes(tr.name)),
+    );
+    if (names) for (const name of names) findTrack(resolved.manifest, timeline, name);
+    const session = sessionOf(space);
+    const hits = await Promise.all(
+      tracks.map(async (track) => {
+        const entry = await seekEntry(session, track, t);
+        return (
+          entry && {
+            track: track.name,
+            tick: entry.tick.toString(),
+            duration: entry.duration.toString(),
+            offset: (t - entry.tick).toString(),
+            url: objectUri(space, entry.object, '.m4s'),
+            range: { start: entry.start, end: entry.end },
+          }
+        );
+      }),
+    );
+    return c.json({ t: t.toString(), tracks: hits.filter((h) => h !== undefined) });
   });
 
   app.get('/hls/:space/:ref/:timeline/:file', async (c) => {
