@@ -12,15 +12,15 @@ import {
   read,
   Session,
   SpaceStore,
+  seekEntry,
   type Track,
   ticksToSecondsNumber,
   tickToRfc3339,
-  seekEntry,
   trackEntries,
 } from '@dreamdb/engine';
-import { parseTimeArg } from '../cli/time-arg.js';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
+import { parseTimeArg } from '../cli/time-arg.js';
 import {
   type HlsMedia,
   type HlsSegment,
@@ -127,7 +127,8 @@ export function createOrigin(options: OriginOptions): Hono {
   app.get('/v0/spaces/:space/timelines/:timeline/seek', async (c) => {
     const { space, timeline } = c.req.param();
     const text = c.req.query('t');
-    if (text === undefined) throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
+    if (text === undefined)
+      throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
     let t: bigint;
     try {
       t = parseTimeArg(text);

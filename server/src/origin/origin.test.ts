@@ -156,15 +156,27 @@ test('the API lists a timeline with its playback URL; bad requests get a clear 4
 test('seek: the fragment covering t on every stream track, from the index alone', async () => {
   const answer = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=3.5s`)).json()) as {
     t: string;
-    tracks: { track: string; tick: string; duration: string; offset: string; url: string; range: { start: number; end: number } }[];
+    tracks: {
+      track: string;
+      tick: string;
+      duration: string;
+      offset: string;
+      url: string;
+      range: { start: number; end: number };
+    }[];
   };
   assert.equal(answer.t, '3500000000');
   assert.deepEqual(answer.tracks.map((h) => h.track).sort(), ['audio', 'video-144p', 'video-180p']);
   for (const hit of answer.tracks) {
     const tick = BigInt(hit.tick);
-    assert.ok(tick <= 3_500_000_000n && 3_500_000_000n < tick + BigInt(hit.duration), `${hit.track} covers t`);
+    assert.ok(
+      tick <= 3_500_000_000n && 3_500_000_000n < tick + BigInt(hit.duration),
+      `${hit.track} covers t`,
+    );
     assert.equal(BigInt(hit.offset), 3_500_000_000n - tick);
-    const bytes = await fetch(`${base}${hit.url}`, { headers: { range: `bytes=${hit.range.start}-${hit.range.end - 1}` } });
+    const bytes = await fetch(`${base}${hit.url}`, {
+      headers: { range: `bytes=${hit.range.start}-${hit.range.end - 1}` },
+    });
     assert.equal(bytes.status, 206);
     // The fragment itself: a moof box first.
     assert.equal(Buffer.from(await bytes.arrayBuffer()).toString('latin1', 4, 8), 'moof');
@@ -173,6 +185,8 @@ test('seek: the fragment covering t on every stream track, from the index alone'
   const video = answer.tracks.filter((h) => h.track.startsWith('video'));
   assert.equal(video[0]!.tick, video[1]!.tick);
   assert.equal((await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=soon`)).status, 400);
-  const late = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=3600s`)).json()) as { tracks: unknown[] };
+  const late = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=3600s`)).json()) as {
+    tracks: unknown[];
+  };
   assert.deepEqual(late.tracks, []);
 });
