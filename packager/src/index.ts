@@ -8,6 +8,7 @@ export { eventItem, userEvents } from './events.js';
 export { type FfmpegRun, runFfmpeg } from './ffmpeg-run.js';
 export { type CmafEvent, cmafEvents, EventQueue } from './fragmenter.js';
 export { type IngestOptions, type IngestReport, ingest } from './ingest.js';
+export { type ClipOptions, makeClip } from './lavfi.js';
 export { bitrateFor, type OutputPlan, PLAYABLE, type Plan, planCmaf, remuxes } from './plan.js';
 export { type MediaStream, type Probe, probe } from './probe.js';
 export { splitJpegs, type Thumbnail, thumbnails } from './thumbnails.js';

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { makeClip } from '@dreamdb/packager';
 
 const BIN = fileURLToPath(new URL('../../bin/dreamdb.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-ingest-cli-'));
@@ -19,28 +20,8 @@ function dreamdb(...args: string[]) {
 }
 
 test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad file is refused in one line', () => {
-  const input = join(dir, 'clip.mp4');
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=192x108:rate=25:duration=4',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000:duration=4',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-c:a',
-    'aac',
-    input,
-  ]);
+  const input = makeClip(join(dir, 'clip.mp4'), { seconds: 4, size: '192x108', audio: 48000 });
+
   const missing = dreamdb('ingest', join(dir, 'nope.mp4'), '--timeline', 's1');
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /nope\.mp4: no such file/);

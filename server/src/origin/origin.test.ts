@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { multihashToHex, Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
-import { ingest } from '@dreamdb/packager';
+import { ingest, makeClip } from '@dreamdb/packager';
 import { serve } from '@hono/node-server';
 import HLS from 'hls-parser';
 import { createOrigin } from './app.js';
@@ -20,28 +20,8 @@ let close: () => Promise<void>;
 let report: Awaited<ReturnType<typeof ingest>>;
 
 before(async () => {
-  const input = join(dir, 'clip.mp4');
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x180:rate=25:duration=6',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000:duration=6',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-g',
-    '25',
-    '-c:a',
-    'aac',
-    input,
-  ]);
+  const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
+
   const store = await FsStore.open(join(dir, 'store'));
   report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
     timeline: 's1',
