@@ -9,6 +9,7 @@ import {
   objectKey,
   parseRangeHeader,
   type Resolved,
+  range,
   read,
   Session,
   SpaceStore,
@@ -27,6 +28,8 @@ import {
   type HlsVariant,
   mediaPlaylist,
   multivariantPlaylist,
+  type VttCue,
+  webvttSegment,
 } from './hls.js';
 
 /** What an origin serves from. */
@@ -160,6 +163,18 @@ export function createOrigin(options: OriginOptions): Hono {
     return c.json({ t: t.toString(), tracks: hits.filter((h) => h !== undefined) });
   });
 
+  app.get('/hls/:space/:ref/:timeline/:track/:segment', async (c) => {
+    const { space, ref, timeline, track: name, segment } = c.req.param();
+    const k = /^(\d{1,6})\.vtt$/.exec(segment);
+    if (!k) throw new EngineError('E_NOT_FOUND', `${segment}: not a WebVTT segment`);
+    const resolved = await resolve(space, ref);
+    const track = findTrack(resolved.manifest, timeline, name);
+    if (track.modality !== 'text.cue')
+      throw new EngineError('E_NOT_FOUND', `track ${name} is not a caption track`);
+    const text = await subtitlesSegment(sessionOf(space), resolved.manifest, timeline, track, Number(k[1]));
+    return c.body(text, 200, { 'content-type': 'text/vtt; charset=utf-8', 'cache-control': 'max-age=1' });
+  });
+
   app.get('/hls/:space/:ref/:timeline/:file', async (c) => {
     const { space, ref, timeline, file } = c.req.param();
     if (!file.endsWith('.m3u8')) throw new EngineError('E_NOT_FOUND', `${file}: not a playlist`);
@@ -167,10 +182,16 @@ export function createOrigin(options: OriginOptions): Hono {
     // A playlist is a function of the manifest and the path: its ETag says both.
     const etag = `"${multihashToHex(resolved.hash).slice(4, 36)}-${file}"`;
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
+    const name = decodeURIComponent(file.slice(0, -5));
+    const captions = resolved.manifest.tracks.find(
+      (t) => t.timeline === timeline && t.name === name && t.modality === 'text.cue',
+    );
     const text =
       file === 'master.m3u8'
         ? await master(sessionOf(space), resolved, timeline)
-        : await media(sessionOf(space), resolved.manifest, timeline, decodeURIComponent(file.slice(0, -5)));
+        : captions
+          ? await subtitlesPlaylist(resolved.manifest, timeline, captions, space, ref)
+          : await media(sessionOf(space), resolved.manifest, timeline, name);
     return c.body(text, 200, {
       'content-type': 'application/vnd.apple.mpegurl',
       'cache-control': 'max-age=1',
@@ -287,7 +308,85 @@ async function master(session: Session, resolved: Resolved, timeline: string): P
           ...(audios.length > 0 && { audio: 'audio' }),
         }))
       : audios.slice(0, 1).map((a) => ({ uri: uri(a), bandwidth: a.bandwidth, codecs: a.codecs }));
-  return multivariantPlaylist(variants, videos.length > 0 ? audio : []);
+  const subtitles: HlsMedia[] = resolved.manifest.tracks
+    .filter((t) => t.timeline === timeline && t.modality === 'text.cue')
+    .map((t) => ({
+      type: 'SUBTITLES',
+      group: 'subs',
+      name: t.name,
+      uri: uri({ track: t.name } as Rendition),
+      default: false, // subtitles are offered, not forced
+    }));
+  const withSubs = subtitles.length > 0 ? variants.map((v) => ({ ...v, subtitles: 'subs' })) : variants;
+  return multivariantPlaylist(withSubs, [...(videos.length > 0 ? audio : []), ...subtitles]);
+}
+
+/** Seconds of the media timeline per WebVTT segment of a subtitles rendition. */
+const VTT_SEGMENT_SECONDS = 60;
+
+/**
+ * Where the media timeline's 0 sits in ticks: the first fragment of the timeline's first stream track
+ * (the packager starts every track's media time at its first fragment, 0007 §5.2).
+ */
+function mediaZero(manifest: Manifest, timeline: string): bigint {
+  const streams = manifest.tracks.filter((t) => t.timeline === timeline && t.kind === 'stream' && t.index);
+  const video = streams.find((t) => t.modality.startsWith('video.')) ?? streams[0];
+  return video?.index?.first ?? 0n;
+}
+
+/** The subtitles playlist of a caption track: one WebVTT segment per minute of the timeline. */
+async function subtitlesPlaylist(
+  manifest: Manifest,
+  timeline: string,
+  track: Track,
+  space: string,
+  ref: string,
+): Promise<string> {
+  const zero = mediaZero(manifest, timeline);
+  const streams = manifest.tracks.filter((t) => t.timeline === timeline && t.kind === 'stream' && t.index);
+  let end = track.index?.last ?? 0n;
+  for (const t of streams) if (t.index!.last > end) end = t.index!.last;
+  const seconds = Math.max(1, ticksToSecondsNumber(end > zero ? end - zero : 0n) + 1);
+  const count = Math.ceil(seconds / VTT_SEGMENT_SECONDS);
+  const base = `/hls/${encodeURIComponent(space)}/${encodeURIComponent(ref)}/${encodeURIComponent(timeline)}`;
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${VTT_SEGMENT_SECONDS}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+  ];
+  for (let k = 0; k < count; k++) {
+    const length = Math.min(VTT_SEGMENT_SECONDS, seconds - k * VTT_SEGMENT_SECONDS);
+    lines.push(`#EXTINF:${length.toFixed(6)},`, `${base}/${encodeURIComponent(track.name)}/${k}.vtt`);
+  }
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\n');
+}
+
+/** WebVTT segment k of a caption track: the cues that start in its minute. */
+async function subtitlesSegment(
+  session: Session,
+  manifest: Manifest,
+  timeline: string,
+  track: Track,
+  k: number,
+): Promise<string> {
+  const zero = mediaZero(manifest, timeline);
+  const minute = BigInt(VTT_SEGMENT_SECONDS) * 1_000_000_000n;
+  const t0 = zero + BigInt(k) * minute;
+  const cues: VttCue[] = [];
+  const page = await range(
+    session,
+    { hash: new Uint8Array(0), manifest },
+    { timeline, tracks: [track.name], t0, t1: t0 + minute },
+  );
+  for (const item of page.items) {
+    const start = ticksToSecondsNumber(item.tick - zero);
+    const payload = item.payload as { text?: unknown };
+    cues.push({ start, end: start + ticksToSecondsNumber(item.duration), text: String(payload?.text ?? '') });
+  }
+  return webvttSegment(cues);
 }
 
 /** The timeline's RenditionPlaylist, or one set per kind made from the tracks' own fields. */

@@ -42,6 +42,8 @@ export interface HlsVariant {
   readonly frameRate?: number;
   /** The audio group it plays with. */
   readonly audio?: string;
+  /** The subtitles group it plays with. */
+  readonly subtitles?: string;
 }
 
 /** An alternative rendition (EXT-X-MEDIA), e.g. an audio track. */
@@ -72,9 +74,40 @@ export function multivariantPlaylist(
       ...(v.resolution ? [`RESOLUTION=${v.resolution.width}x${v.resolution.height}`] : []),
       ...(v.frameRate ? [`FRAME-RATE=${v.frameRate.toFixed(3)}`] : []),
       ...(v.audio ? [`AUDIO="${v.audio}"`] : []),
+      ...(v.subtitles ? [`SUBTITLES="${v.subtitles}"`] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
   }
   lines.push('');
+  return lines.join('\n');
+}
+
+/** One WebVTT cue: start and end in seconds on the media timeline, and its text. */
+export interface VttCue {
+  readonly start: number;
+  readonly end: number;
+  readonly text: string;
+}
+
+const vttTime = (seconds: number) => {
+  const ms = Math.round(seconds * 1000);
+  const h = Math.floor(ms / 3_600_000);
+  const m = Math.floor(ms / 60_000) % 60;
+  const s = Math.floor(ms / 1000) % 60;
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${pad(h)}:${pad(m)}:${pad(s)}.${pad(ms % 1000, 3)}`;
+};
+
+/**
+ * A WebVTT segment of a subtitles rendition (RFC 8216 §3.5): cue times on the media timeline, which
+ * X-TIMESTAMP-MAP ties to media time 0.
+ */
+export function webvttSegment(cues: readonly VttCue[]): string {
+  const lines = ['WEBVTT', 'X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000', ''];
+  for (const cue of cues) {
+    // A blank line would end the cue early; "-->" would start a new one.
+    const text = cue.text.replace(/\n\s*\n/g, '\n').replace(/-->/g, '->');
+    lines.push(`${vttTime(cue.start)} --> ${vttTime(cue.end)}`, text, '');
+  }
   return lines.join('\n');
 }

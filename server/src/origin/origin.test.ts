@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +23,13 @@ before(async () => {
   const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
 
   const store = await FsStore.open(join(dir, 'store'));
+  const vtt = join(dir, 'talk.vtt');
+  writeFileSync(
+    vtt,
+    'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:03.000 --> 00:00:04.250\nWorld\n',
+  );
   report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
+    captions: vtt,
     timeline: 's1',
     genesis: 1_795_600_000_000_000_000n,
     ladder: [180, 144],
@@ -169,4 +175,33 @@ test('seek: the fragment covering t on every stream track, from the index alone'
     tracks: unknown[];
   };
   assert.deepEqual(late.tracks, []);
+});
+
+test('captions are a WebVTT subtitles rendition: EXT-X-MEDIA, a playlist, and cues on the media timeline', async () => {
+  const master = HLS.parse(
+    await (await fetch(`${base}/hls/lab/main/s1/master.m3u8`)).text(),
+  ) as HLS.types.MasterPlaylist;
+  const subs = master.variants[0]!.subtitles;
+  assert.equal(subs.length, 1);
+  assert.equal(subs[0]!.uri, 'captions.m3u8');
+  const playlist = HLS.parse(
+    await (await fetch(`${base}/hls/lab/main/s1/captions.m3u8`)).text(),
+  ) as HLS.types.MediaPlaylist;
+  assert.equal(playlist.segments.length, 1);
+  const segment = await fetch(`${base}${playlist.segments[0]!.uri}`);
+  assert.equal(segment.headers.get('content-type'), 'text/vtt; charset=utf-8');
+  const text = await segment.text();
+  assert.match(text, /^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00\.000\n/);
+  // The cue at 0.5 s of the input sits at origin + 0.5 s; media time 0 is the video's first tick.
+  const video = report.tracks.find((t) => t.name === 'video-180p')!;
+  const start = 0.5 + Number(report.origin - video.first) / 1e9;
+  const ms = Math.round(start * 1000);
+  assert.match(
+    text,
+    new RegExp(
+      `00:00:00\\.${String(ms).padStart(3, '0')} --> 00:00:01\\.${String(ms).padStart(3, '0')}\\nHello`,
+    ),
+  );
+  assert.match(text, /\nWorld\n/);
+  assert.equal((await fetch(`${base}/hls/lab/main/s1/captions/x.vtt`)).status, 404);
 });
