@@ -7,14 +7,14 @@
  *   same ladder (the packager's own plan, written to files): wall time and overhead.
  * Run: npm run bench -- packager   (DREAMDB_BENCH_MINUTES=10, DREAMDB_BENCH_LADDER_SECONDS=60)
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
-import { ingest, planCmaf, probe } from '@dreamdb/packager';
+import { ingest, makeClip, planCmaf, probe } from '@dreamdb/packager';
 import { printTable, type Row } from './lib.ts';
 
 const MINUTES = Number(process.env.DREAMDB_BENCH_MINUTES ?? 10);
@@ -28,32 +28,27 @@ function recording(seconds: number): string {
   const file = join(cache, `talk-720p-${seconds}s.mp4`);
   if (existsSync(file)) return file;
   console.log(`making ${file} (once)…`);
-  execFileSync('ffmpeg', [
-    '-v',
-    'error',
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=1280x720:rate=30:duration=${seconds}`,
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-b:v',
-    '3M',
-    '-g',
-    '60',
-    '-c:a',
-    'aac',
-    '-b:a',
-    '128k',
-    `${file}.part.mp4`,
-  ]);
-  execFileSync('mv', [`${file}.part.mp4`, file]);
+  makeClip(`${file}.part.mp4`, {
+    seconds,
+    size: '1280x720',
+    rate: 30,
+    audio: 48000,
+    encode: [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-b:v',
+      '3M',
+      '-g',
+      '60',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+    ],
+  });
+  renameSync(`${file}.part.mp4`, file);
   return file;
 }
 

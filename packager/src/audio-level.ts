@@ -3,7 +3,7 @@ import {
   checkOrigin,
   DERIVED_BUCKET,
   type DerivedTrack,
-  ffmpegStdout,
+  ffmpegOutput,
   inputZero,
   NS,
   reiterable,
@@ -62,7 +62,7 @@ export function audioLevels(input: string, options: AudioLevelOptions): DerivedT
     // window's start is its time 0, padded with silence before the first sample (and in any gap).
     const zero = inputZero(info);
     const first = streamStart(audio, zero) / window;
-    const pcm = ffmpegStdout(
+    const pcm = ffmpegOutput(
       input,
       [
         '-copyts', // the input's own timestamps: `zero` is at tick `origin`
@@ -78,7 +78,7 @@ export function audioLevels(input: string, options: AudioLevelOptions): DerivedT
         'pcm_s16le',
         '-f',
         's16le',
-        'pipe:1',
+        'pipe:3',
       ],
       'audio levels',
     );

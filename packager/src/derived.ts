@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { type Tick, type Track, ticksFromSecondsNumber, type WriteItem, type Writer } from '@dreamdb/engine';
-import { MediaError } from './errors.js';
+import { runFfmpeg } from './ffmpeg-run.js';
 
 /**
  * A track derived from an input (thumbnails, audio levels, captions, user events): its definition, less
@@ -49,43 +48,26 @@ export function checkOrigin(origin: unknown, what: string): Tick {
 }
 
 /**
- * Run ffmpeg on `input` with `args` (input options and output options; the output must be `pipe:1`) and
- * yield what it writes to stdout as it comes. A consumer that stops early kills ffmpeg; a failure is a
- * one-line MediaError naming the file, with ffmpeg's last error line.
+ * Run ffmpeg on `input` with `args` (input and output options; the output must be `pipe:3`) and yield
+ * what it writes there as it comes (runFfmpeg with one output). A consumer that stops early kills
+ * ffmpeg; a failure is a one-line MediaError naming the file and what was being made.
  */
-export async function* ffmpegStdout(
+export async function* ffmpegOutput(
   input: string,
   args: readonly string[],
   what: string,
 ): AsyncGenerator<Uint8Array> {
-  const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const tail: string[] = [];
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (text: string) => {
-    tail.push(...text.split('\n').filter((l) => l.trim() !== ''));
-    tail.splice(0, Math.max(0, tail.length - 10));
-  });
-  let spawnError: Error | undefined;
-  const closed = new Promise<number | null>((resolve) => {
-    child.on('error', (error) => {
-      spawnError = error;
-      resolve(null);
-    });
-    child.on('close', (code) => resolve(code));
-  });
+  const run = runFfmpeg(input, args, 1, what);
   let finished = false;
   try {
-    for await (const chunk of child.stdout) yield chunk as Uint8Array;
-    const code = await closed;
+    for await (const chunk of run.outputs[0]!) yield chunk as Uint8Array;
+    await run.done;
     finished = true;
-    if (spawnError) throw new MediaError(input, `cannot run ffmpeg for ${what} (${spawnError.message})`);
-    if (code !== 0)
-      throw new MediaError(input, `ffmpeg failed making ${what} (${tail.at(-1) ?? `exit code ${code}`})`);
+  } catch (error) {
+    throw run.failure() ?? error;
   } finally {
     // Stopped early (or failed while reading): ffmpeg must not go on running.
-    if (!finished && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (!finished) run.kill();
   }
 }
 

@@ -18,7 +18,8 @@ export interface FfmpegRun {
  * every output (a ladder's rungs, audio and video): the input is read and decoded once.
  * The caller must read every output: ffmpeg waits on a full pipe.
  */
-export function runFfmpeg(file: string, args: readonly string[], outputs: number): FfmpegRun {
+export function runFfmpeg(file: string, args: readonly string[], outputs: number, what?: string): FfmpegRun {
+  const making = what ? ` making ${what}` : '';
   const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', ...args], {
     stdio: ['ignore', 'ignore', 'pipe', ...Array.from({ length: outputs }, () => 'pipe' as const)],
   });
@@ -32,7 +33,7 @@ export function runFfmpeg(file: string, args: readonly string[], outputs: number
   let failure: MediaError | undefined;
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', (error) => {
-      failure = new MediaError(file, `cannot run ffmpeg (${error.message})`);
+      failure = new MediaError(file, `cannot run ffmpeg${making} (${error.message})`);
       reject(failure);
     });
     child.on('exit', (code, signal) => {
@@ -40,7 +41,7 @@ export function runFfmpeg(file: string, args: readonly string[], outputs: number
       if (killed) return reject(new MediaError(file, 'ffmpeg was stopped'));
       // The first error line names the cause; later ones are its consequences.
       const cause = tail.find((l) => !/^(Error|Conversion failed|av_interleaved)/.test(l)) ?? tail[0];
-      failure = new MediaError(file, `ffmpeg failed (${cause ?? `exit ${code ?? signal}`})`);
+      failure = new MediaError(file, `ffmpeg failed${making} (${cause ?? `exit ${code ?? signal}`})`);
       reject(failure);
     });
   });

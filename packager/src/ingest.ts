@@ -196,6 +196,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     let init: InitInfo | undefined;
     let initHash: Multihash | undefined;
     let start: bigint | undefined;
+    let origin = 0n;
     let first: Tick | undefined;
     let next: Tick | undefined;
     let count = 0;
@@ -228,7 +229,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
           ? source.dts
           : source.pts -
             unitsToTicks(out.kind === 'audio' ? AAC_PRIMING : BigInt(f.firstCompositionOffset), r);
-        const origin = await barrier.post(i, offset);
+        origin = await barrier.post(i, offset);
         for (const q of queues) q.bound();
         start = origin + offset;
       }
@@ -260,7 +261,8 @@ export async function ingest(session: Session, input: string, options: IngestOpt
         if (writer.stagedBytes(options.timeline, out.track) >= SPILL_BYTES)
           await spill(session, writer, options.timeline, out.track, { wait: false });
       }
-      const seconds = Number(end - start - (await barrier.origin)) / 1e9;
+      // Seconds of the input reached: from its zero, which is at tick `origin` on every track.
+      const seconds = Number(end - origin) / 1e9;
       if (out.kind === plan.outputs[0]!.kind && seconds > reached) {
         reached = seconds;
         options.onProgress?.({

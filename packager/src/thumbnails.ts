@@ -3,7 +3,7 @@ import {
   checkOrigin,
   DERIVED_BUCKET,
   type DerivedTrack,
-  ffmpegStdout,
+  ffmpegOutput,
   inputZero,
   reiterable,
   streamStart,
@@ -65,7 +65,7 @@ export function thumbnails(input: string, options: ThumbnailOptions): DerivedTra
       `fps=fps=1000000000/${every}:round=up:start_time=${ticksToSeconds(zero + first * every)}`,
       `scale=${width}:-2`,
     ].join(',');
-    const frames = ffmpegStdout(
+    const frames = ffmpegOutput(
       input,
       [
         '-copyts', // the input's own timestamps: `zero` is at tick `origin`
@@ -83,7 +83,7 @@ export function thumbnails(input: string, options: ThumbnailOptions): DerivedTra
         String(quality),
         '-f',
         'image2pipe',
-        'pipe:1',
+        'pipe:3',
       ],
       'thumbnails',
     );
