@@ -112,11 +112,8 @@ export async function read(
   where: { timeline: string; track: string; tick: Tick },
 ): Promise<ReadItem | undefined> {
   const track = findTrack(resolved.manifest, where.timeline, where.track);
-  const root = rootOf(track);
-  if (!root) return undefined;
-  const entry = await session.pages.floor(root, where.tick);
+  const entry = await seekEntry(session, track, where.tick);
   if (!entry) return undefined;
-  if (track.kind === 'stream' && entry.tick + entry.duration <= where.tick) return undefined;
   const stored = await session.store.getRange(entry.object, entry);
   return toItem(session.store.space, track, entry, await itemBytes(session, stored));
 }
@@ -148,8 +145,6 @@ export const COALESCE_MAX = 8 * 1024 * 1024;
 
 /** Items of one track in [t0, t1), fetched with one range read per run of neighbouring items. */
 async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): AsyncGenerator<ReadItem> {
-  const root = rootOf(track);
-  if (!root) return;
   let run: IndexEntry[] = [];
   const flush = async function* () {
     if (run.length === 0) return;
@@ -166,7 +161,7 @@ async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): 
       );
     run = [];
   };
-  for await (const entry of session.pages.range(root, t0, t1)) {
+  for await (const entry of trackEntries(session, track, t0, t1)) {
     const last = run[run.length - 1];
     const joins =
       last &&

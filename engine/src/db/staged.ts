@@ -24,6 +24,8 @@ export class StagedColumns {
   private offsetOf = new Uint32Array(1024);
   private lengthOf = new Uint32Array(1024);
   private readonly chunks: Uint8Array[];
+  /** The items in tick order, kept until the next push or rollback (when ticks came out of order). */
+  private sorted: StagedColumns | undefined;
   /** Ticks strictly increase in append order (the cheap, common case). */
   private ascending = true;
 
@@ -57,6 +59,7 @@ export class StagedColumns {
   /** Forget everything pushed since `mark`. */
   rollback(mark: ReturnType<StagedColumns['mark']>): void {
     this.count = mark.count;
+    this.sorted = undefined;
     this.bytesHeld = mark.bytesHeld;
     this.chunks.length = mark.chunks;
     this.current = mark.current;
@@ -74,9 +77,14 @@ export class StagedColumns {
     return this.durations ? this.durations[i]! : 0n;
   }
 
-  /** Append an item; `bytes` is copied unless it is large (then the writer keeps the caller's array). */
-  push(tick: Tick, duration: Tick, bytes: Uint8Array, layer?: string): void {
+  /**
+   * Append an item. Small bytes are copied into the arena; large ones are kept by reference (the
+   * caller's fragment), unless `transient` says the array will be reused (an encoder's view): then
+   * they are copied too.
+   */
+  push(tick: Tick, duration: Tick, bytes: Uint8Array, layer?: string, transient = false): void {
     const i = this.count;
+    this.sorted = undefined;
     if (i === this.ticks.length) this.grow();
     if (i > 0 && tick <= this.ticks[i - 1]!) this.ascending = false;
     this.ticks[i] = tick;
@@ -91,7 +99,7 @@ export class StagedColumns {
       this.layers = [];
       this.layers[i] = layer;
     }
-    this.place(i, bytes);
+    this.place(i, transient && bytes.length >= OWN_ARRAY ? bytes.slice() : bytes);
     this.bytesHeld += bytes.length;
     this.count = i + 1;
   }
@@ -163,10 +171,13 @@ export class StagedColumns {
    */
   inOrder(): StagedColumns {
     if (this.ascending) return this;
+    if (this.sorted) return this.sorted;
     const order = Array.from({ length: this.count }, (_, i) => i);
     const ticks = this.ticks;
     order.sort((a, b) => (ticks[a]! < ticks[b]! ? -1 : ticks[a]! > ticks[b]! ? 1 : a - b));
-    const out = new StagedColumns(this.chunks);
+    // The copy reads this arena's chunks; anything pushed to it later goes to a chunk of its own.
+    const out = new StagedColumns([...this.chunks, new Uint8Array(FIRST_CHUNK)]);
+    out.current = out.chunks.length - 1;
     for (let k = 0; k < order.length; k++) {
       let i = order[k]!;
       while (k + 1 < order.length && ticks[order[k + 1]!] === ticks[i]) {
@@ -176,6 +187,7 @@ export class StagedColumns {
       }
       out.copyFrom(this, i);
     }
+    this.sorted = out;
     return out;
   }
 

@@ -148,10 +148,8 @@ export class Writer {
             `${timeline}/${trackName}[${i}]: ${bytes.length} bytes is over the item limit of 2 GiB`,
           );
         }
-        // The encoder's view is reused by the next encode: large items (which the arena keeps by
-        // reference rather than copying) need bytes of their own.
-        const owned = track.kind !== 'stream' && bytes.length >= 64 * 1024 ? bytes.slice() : bytes;
-        staged.push(item.tick, item.duration ?? 0n, owned, item.layer);
+        // Event and constant bytes are the encoder's view, overwritten by the next encode.
+        staged.push(item.tick, item.duration ?? 0n, bytes, item.layer, track.kind !== 'stream');
       }
     } catch (error) {
       staged.rollback(mark);
