@@ -171,7 +171,7 @@ export function createOrigin(options: OriginOptions): Hono {
     const track = findTrack(resolved.manifest, timeline, name);
     if (track.modality !== 'text.cue')
       throw new EngineError('E_NOT_FOUND', `track ${name} is not a caption track`);
-    const text = await subtitlesSegment(sessionOf(space), resolved.manifest, timeline, track, Number(k[1]));
+    const text = await subtitlesSegment(sessionOf(space), resolved, timeline, track, Number(k[1]));
     return c.body(text, 200, { 'content-type': 'text/vtt; charset=utf-8', 'cache-control': 'max-age=1' });
   });
 
@@ -367,20 +367,16 @@ async function subtitlesPlaylist(
 /** WebVTT segment k of a caption track: the cues that start in its minute. */
 async function subtitlesSegment(
   session: Session,
-  manifest: Manifest,
+  resolved: Resolved,
   timeline: string,
   track: Track,
   k: number,
 ): Promise<string> {
-  const zero = mediaZero(manifest, timeline);
+  const zero = mediaZero(resolved.manifest, timeline);
   const minute = BigInt(VTT_SEGMENT_SECONDS) * 1_000_000_000n;
   const t0 = zero + BigInt(k) * minute;
   const cues: VttCue[] = [];
-  const page = await range(
-    session,
-    { hash: new Uint8Array(0), manifest },
-    { timeline, tracks: [track.name], t0, t1: t0 + minute },
-  );
+  const page = await range(session, resolved, { timeline, tracks: [track.name], t0, t1: t0 + minute });
   for (const item of page.items) {
     const start = ticksToSecondsNumber(item.tick - zero);
     const payload = item.payload as { text?: unknown };
