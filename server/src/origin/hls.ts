@@ -11,8 +11,40 @@ export interface HlsSegment {
   readonly programDateTime?: string;
 }
 
-/** A VOD media playlist of fMP4 segments sharing one CMAF header. */
-export function mediaPlaylist(init: string, segments: readonly HlsSegment[]): string {
+/** An event shown on the timeline (EXT-X-DATERANGE, RFC 8216 §4.3.2.7). */
+export interface HlsDateRange {
+  /** Unique within the playlist. */
+  readonly id: string;
+  readonly class: string;
+  /** RFC 3339. */
+  readonly startDate: string;
+  /** Seconds; left out for an instant. */
+  readonly duration?: number;
+  /** Client attributes (X-...), written as quoted strings. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** A quoted-string attribute value: no double quote, CR or LF may appear in it (RFC 8216 §4.2). */
+export const quoted = (text: string) => `"${text.replace(/["\r\n]/g, ' ')}"`;
+
+const dateRangeTag = (d: HlsDateRange) =>
+  [
+    `#EXT-X-DATERANGE:ID=${quoted(d.id)}`,
+    `CLASS=${quoted(d.class)}`,
+    `START-DATE=${quoted(d.startDate)}`,
+    ...(d.duration !== undefined ? [`DURATION=${d.duration.toFixed(3)}`] : []),
+    ...Object.entries(d.attributes).map(([k, v]) => `${k}=${quoted(v)}`),
+  ].join(',');
+
+/**
+ * A VOD media playlist of fMP4 segments sharing one CMAF header; date ranges need a program date time,
+ * so they are written only when the first segment has one.
+ */
+export function mediaPlaylist(
+  init: string,
+  segments: readonly HlsSegment[],
+  dateRanges: readonly HlsDateRange[] = [],
+): string {
   // EXTINF rounded to the nearest integer must not exceed the target duration (RFC 8216 §4.3.3.1).
   const target = Math.max(1, ...segments.map((s) => Math.round(s.duration)));
   const lines = [
@@ -25,7 +57,10 @@ export function mediaPlaylist(init: string, segments: readonly HlsSegment[]): st
     `#EXT-X-MAP:URI="${init}"`,
   ];
   for (const [i, s] of segments.entries()) {
-    if (i === 0 && s.programDateTime) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
+    if (i === 0 && s.programDateTime) {
+      lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
+      for (const d of dateRanges) lines.push(dateRangeTag(d));
+    }
     lines.push(`#EXTINF:${s.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${s.end - s.start}@${s.start}`, s.uri);
   }
   lines.push('#EXT-X-ENDLIST', '');
@@ -55,10 +90,18 @@ export interface HlsMedia {
   readonly default: boolean;
 }
 
+/** An image (thumbnail) playlist of a multivariant playlist (EXT-X-IMAGE-STREAM-INF). */
+export interface HlsImageStream {
+  readonly uri: string;
+  readonly bandwidth: number;
+  readonly resolution: { readonly width: number; readonly height: number };
+}
+
 /** A multivariant playlist: one EXT-X-STREAM-INF per variant, alternatives as EXT-X-MEDIA. */
 export function multivariantPlaylist(
   variants: readonly HlsVariant[],
   media: readonly HlsMedia[] = [],
+  images: readonly HlsImageStream[] = [],
 ): string {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:7', '#EXT-X-INDEPENDENT-SEGMENTS'];
   for (const m of media) {
@@ -77,6 +120,11 @@ export function multivariantPlaylist(
       ...(v.subtitles ? [`SUBTITLES="${v.subtitles}"`] : []),
     ];
     lines.push(`#EXT-X-STREAM-INF:${attrs.join(',')}`, v.uri);
+  }
+  for (const i of images) {
+    lines.push(
+      `#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=${i.bandwidth},RESOLUTION=${i.resolution.width}x${i.resolution.height},CODECS="jpeg",URI="${i.uri}"`,
+    );
   }
   lines.push('');
   return lines.join('\n');
@@ -109,5 +157,39 @@ export function webvttSegment(cues: readonly VttCue[]): string {
     const text = cue.text.replace(/\n\s*\n/g, '\n').replace(/-->/g, '->');
     lines.push(`${vttTime(cue.start)} --> ${vttTime(cue.end)}`, text, '');
   }
+  return lines.join('\n');
+}
+
+/** One thumbnail of an image playlist: a JPEG shown for `duration` seconds. */
+export interface HlsImage {
+  readonly uri: string;
+  readonly duration: number;
+}
+
+/**
+ * An image media playlist (the HLS image playlist extension Apple and Roku players read): one JPEG per
+ * segment, each a 1x1 tile covering its duration.
+ */
+export function imagePlaylist(
+  images: readonly HlsImage[],
+  resolution: { readonly width: number; readonly height: number },
+): string {
+  const target = Math.max(1, ...images.map((i) => Math.round(i.duration)));
+  const lines = [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    '#EXT-X-IMAGES-ONLY',
+  ];
+  for (const i of images) {
+    lines.push(
+      `#EXT-X-TILES:RESOLUTION=${resolution.width}x${resolution.height},LAYOUT=1x1,DURATION=${i.duration.toFixed(3)}`,
+      `#EXTINF:${i.duration.toFixed(6)},`,
+      i.uri,
+    );
+  }
+  lines.push('#EXT-X-ENDLIST', '');
   return lines.join('\n');
 }

@@ -1,0 +1,134 @@
+import {
+  EngineError,
+  type Manifest,
+  type Multihash,
+  multihashFromHex,
+  multihashToHex,
+  type ObjectStore,
+  type Resolved,
+  Session,
+  SpaceStore,
+  type Tick,
+  type Track,
+} from '@dreamdb/engine';
+import { parseTimeArg } from '../cli/time-arg.js';
+
+/** A BLAKE3 multihash in hex: how manifests and objects appear in URLs. */
+export const HASH_HEX = /^1e20[0-9a-f]{64}$/;
+
+/** Cache-Control of content-addressed bytes: they never change. */
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Cache-Control of what a ref names (playlists, listings): short, revalidated with the ETag. */
+export const SHORT = 'public, max-age=1';
+
+/** What the origin shares between requests: one engine session per space, and ref resolution. */
+export class OriginContext {
+  readonly #sessions = new Map<string, Session>();
+
+  constructor(
+    readonly store: ObjectStore,
+    /** How stale a ref resolution may be, in ms: playlists follow publishes within it. */
+    readonly maxStalenessMs: number,
+  ) {}
+
+  /** The session of a space (created on first use; its index-page cache is shared by every request). */
+  session(space: string): Session {
+    let session = this.#sessions.get(space);
+    if (!session) {
+      session = new Session(new SpaceStore(this.store, space));
+      this.#sessions.set(space, session);
+    }
+    return session;
+  }
+
+  /** A ref name (URL-decoded, e.g. heads/team) or a manifest hash in hex, resolved. */
+  async resolve(space: string, ref: string): Promise<Resolved> {
+    const session = this.session(space);
+    if (HASH_HEX.test(ref)) {
+      const hash = multihashFromHex(ref);
+      return { hash, manifest: await session.manifest(hash) };
+    }
+    const resolved = await session.resolve(ref, { maxStalenessMs: this.maxStalenessMs });
+    if (!resolved) throw new EngineError('E_NOT_FOUND', `space ${space} has no ref ${ref}`);
+    return resolved;
+  }
+}
+
+/** HTTP status of an engine error code (others are 500). */
+export const HTTP_STATUS: Partial<Record<string, 400 | 404 | 409 | 413 | 415 | 416>> = {
+  E_NOT_FOUND: 404,
+  E_BAD_REQUEST: 400,
+  E_FIELD: 400,
+  E_NAME: 400,
+  E_MULTIHASH: 400,
+  E_TICK_FORMAT: 400,
+  E_TICK_RANGE: 400,
+  E_RANGE: 416,
+  E_CONFLICT: 409,
+  E_TOO_LARGE: 413,
+};
+
+/**
+ * The URL of an object's bytes. HLS clients want a media extension on segment URLs (ffmpeg refuses
+ * others), so media get one; the origin serves an object under its hash with or without it.
+ */
+export const objectUri = (space: string, mh: Multihash, extension = '') =>
+  `/objects/${encodeURIComponent(space)}/${multihashToHex(mh)}${extension}`;
+
+/** A time query parameter: ticks (123), seconds (12.5s), or hex; a clear 400 naming the parameter. */
+export function timeParam(name: string, text: string | undefined): Tick | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return parseTimeArg(text);
+  } catch (error) {
+    throw new EngineError('E_BAD_REQUEST', `${name}: ${(error as Error).message}`);
+  }
+}
+
+/** What a playback URL selects: a clip [from, to) of the timeline and some of its tracks. */
+export interface Selection {
+  readonly from?: Tick;
+  readonly to?: Tick;
+  /** Track names; all when undefined. */
+  readonly tracks?: readonly string[];
+}
+
+/** The selection of `?from=&to=&tracks=`; unknown tracks and empty clips are 4xx. */
+export function selection(
+  query: (name: string) => string | undefined,
+  manifest: Manifest,
+  timeline: string,
+): Selection {
+  const from = timeParam('from', query('from'));
+  const to = timeParam('to', query('to'));
+  if (from !== undefined && to !== undefined && to <= from)
+    throw new EngineError('E_BAD_REQUEST', `to (${to}) must be after from (${from})`);
+  const tracks = query('tracks')
+    ?.split(',')
+    .filter((t) => t !== '');
+  for (const name of tracks ?? []) {
+    if (!manifest.tracks.some((t) => t.timeline === timeline && t.name === name))
+      throw new EngineError('E_NOT_FOUND', `track ${name} is not in timeline ${timeline}`);
+  }
+  return { ...(from !== undefined && { from }), ...(to !== undefined && { to }), ...(tracks && { tracks }) };
+}
+
+/** Whether a fragment [tick, tick + duration) plays in the selection's clip. */
+export const inClip = (s: Selection, tick: Tick, duration: Tick) =>
+  (s.to === undefined || tick < s.to) &&
+  (s.from === undefined || tick + (duration > 0n ? duration : 1n) > s.from);
+
+/** The query string that carries a selection on to the URLs a playlist names. */
+export function selectionQuery(s: Selection): string {
+  const params = new URLSearchParams();
+  if (s.from !== undefined) params.set('from', s.from.toString());
+  if (s.to !== undefined) params.set('to', s.to.toString());
+  if (s.tracks) params.set('tracks', s.tracks.join(','));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+/** The tracks of a timeline a selection keeps. */
+export const selectedTracks = (manifest: Manifest, timeline: string, s: Selection): Track[] =>
+  manifest.tracks.filter((t) => t.timeline === timeline && (!s.tracks || s.tracks.includes(t.name)));

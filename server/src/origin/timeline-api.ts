@@ -1,0 +1,95 @@
+import { EngineError, multihashToHex, seekEntry } from '@dreamdb/engine';
+import { Hono } from 'hono';
+import { type OriginContext, objectUri, timeParam } from './context.js';
+
+/** The path of a timeline's playback under a prefix (/hls or /dash). */
+export const playbackBase = (prefix: string, space: string, ref: string, timeline: string) =>
+  `${prefix}/${encodeURIComponent(space)}/${encodeURIComponent(ref)}/${encodeURIComponent(timeline)}`;
+
+/** API routes about a timeline: its listing (tracks and playback URLs) and time-seek. */
+export function timelineRoutes(origin: OriginContext): Hono {
+  const app = new Hono();
+
+  app.get('/:space/timelines', async (c) => {
+    const { space } = c.req.param();
+    const ref = c.req.query('ref') ?? 'main';
+    const resolved = await origin.resolve(space, ref);
+    return c.json({
+      space,
+      manifest: multihashToHex(resolved.hash),
+      timelines: resolved.manifest.timelines.map((t) => ({
+        name: t.name,
+        ...(t.genesis !== undefined && { genesis: t.genesis.toString() }),
+        tracks: resolved.manifest.tracks.filter((tr) => tr.timeline === t.name).length,
+      })),
+    });
+  });
+
+  app.get('/:space/timelines/:timeline', async (c) => {
+    const { space, timeline } = c.req.param();
+    const ref = c.req.query('ref') ?? 'main';
+    const resolved = await origin.resolve(space, ref);
+    const line = resolved.manifest.timelines.find((t) => t.name === timeline);
+    if (!line) throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in ${space}@${ref}`);
+    const hls = playbackBase('/hls', space, ref, timeline);
+    return c.json({
+      space,
+      timeline,
+      manifest: multihashToHex(resolved.hash),
+      ...(line.genesis !== undefined && { genesis: line.genesis.toString() }),
+      tracks: resolved.manifest.tracks
+        .filter((t) => t.timeline === timeline)
+        .map((t) => ({
+          name: t.name,
+          kind: t.kind,
+          modality: t.modality,
+          items: t.index?.count ?? 0,
+          ...(t.codecs && { codecs: t.codecs }),
+          ...(t.index && { first: t.index.first.toString(), last: t.index.last.toString() }),
+          ...(t.kind === 'stream' && t.init && { hls: `${hls}/${encodeURIComponent(t.name)}.m3u8` }),
+        })),
+      playback: {
+        hls: `${hls}/master.m3u8`,
+        dash: `${playbackBase('/dash', space, ref, timeline)}/manifest.mpd`,
+      },
+    });
+  });
+
+  // Time-seek: per stream track, the fragment covering t, from the index alone (no listing, no bytes).
+  app.get('/:space/timelines/:timeline/seek', async (c) => {
+    const { space, timeline } = c.req.param();
+    const t = timeParam('t', c.req.query('t'));
+    if (t === undefined)
+      throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
+    const resolved = await origin.resolve(space, c.req.query('ref') ?? 'main');
+    if (!resolved.manifest.timelines.some((l) => l.name === timeline))
+      throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in space ${space}`);
+    const names = c.req.query('tracks')?.split(',');
+    for (const name of names ?? []) {
+      if (!resolved.manifest.tracks.some((tr) => tr.timeline === timeline && tr.name === name))
+        throw new EngineError('E_NOT_FOUND', `track ${name} is not in timeline ${timeline}`);
+    }
+    const tracks = resolved.manifest.tracks.filter(
+      (tr) => tr.timeline === timeline && tr.kind === 'stream' && (!names || names.includes(tr.name)),
+    );
+    const session = origin.session(space);
+    const hits = await Promise.all(
+      tracks.map(async (track) => {
+        const entry = await seekEntry(session, track, t);
+        return (
+          entry && {
+            track: track.name,
+            tick: entry.tick.toString(),
+            duration: entry.duration.toString(),
+            offset: (t - entry.tick).toString(),
+            url: objectUri(space, entry.object, '.m4s'),
+            range: { start: entry.start, end: entry.end },
+          }
+        );
+      }),
+    );
+    return c.json({ t: t.toString(), tracks: hits.filter((h) => h !== undefined) });
+  });
+
+  return app;
+}
