@@ -4,11 +4,13 @@ import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { ByteCache } from './byte-cache.js';
 import { HTTP_STATUS, OriginContext } from './context.js';
+import { dashRoutes } from './dash-routes.js';
 import { compressText } from './encoding.js';
 import { hlsRoutes } from './hls-routes.js';
 import { OriginMetrics } from './metrics.js';
 import { objectRoutes } from './objects.js';
 import { timelineRoutes } from './timeline-api.js';
+import { verbRoutes } from './verb-routes.js';
 
 /** What an origin serves from, and its knobs. */
 export interface OriginOptions {
@@ -86,7 +88,9 @@ export function createOrigin(options: OriginOptions): Origin {
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
   app.route('/v0/spaces', timelineRoutes(origin));
+  app.route('/v0/spaces', verbRoutes(origin));
   app.route('/hls', hlsRoutes(origin));
+  app.route('/dash', dashRoutes(origin));
   app.route('/objects', objectRoutes(cache));
 
   return Object.assign(app, { cache, metrics });
