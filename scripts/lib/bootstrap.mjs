@@ -75,6 +75,27 @@ export const SYSTEM_PACKAGES = [
     why: 'ffmpeg and ffprobe: the packager cuts media into CMAF with them, and its tests check the result',
     present: () => has('ffmpeg', ['-version']) && has('ffprobe', ['-version']),
   },
+  // GStreamer: a second independent HLS/DASH client for the origin's interop tests (playbin to fake sinks).
+  {
+    pkg: 'gstreamer1.0-tools',
+    why: 'gst-launch-1.0 and gst-inspect-1.0 for the origin interop tests',
+    present: () => has('gst-launch-1.0', ['--version']),
+  },
+  ...['gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-libav'].map(
+    (pkg) => ({
+      pkg,
+      why: 'GStreamer plugins for playbin over HTTP: souphttpsrc, hlsdemux, dashdemux, qtdemux, avdec_h264/aac',
+      present: () =>
+        has('gst-inspect-1.0', [
+          {
+            'gstreamer1.0-plugins-base': 'playbin',
+            'gstreamer1.0-plugins-good': 'souphttpsrc',
+            'gstreamer1.0-plugins-bad': 'dashdemux',
+            'gstreamer1.0-libav': 'avdec_h264',
+          }[pkg],
+        ]),
+    }),
+  ),
   {
     pkg: 'uuid-runtime',
     why: 'uuidgen for the Ceph cluster and OSD ids in scripts/ceph-rgw.sh',

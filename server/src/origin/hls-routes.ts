@@ -204,7 +204,7 @@ async function events(
         'X-TRACK': item.track,
         'X-TICK': item.tick.toString(),
         ...(label !== undefined && { 'X-LABEL': label }),
-        ...(payload !== undefined && { 'X-PAYLOAD': JSON.stringify(payload, jsonSafe) }),
+        ...(payload !== undefined && { 'X-PAYLOAD': encodeURIComponent(JSON.stringify(payload, jsonSafe)) }),
       },
     };
   });

@@ -25,7 +25,7 @@ export interface HlsDateRange {
 }
 
 /** A quoted-string attribute value: no double quote, CR or LF may appear in it (RFC 8216 §4.2). */
-export const quoted = (text: string) => `"${text.replace(/["\r\n]/g, ' ')}"`;
+export const quoted = (text: string) => `"${text.replace(/"/g, "'").replace(/[\r\n]/g, ' ')}"`;
 
 const dateRangeTag = (d: HlsDateRange) =>
   [

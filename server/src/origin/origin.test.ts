@@ -8,16 +8,18 @@ import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { multihashToHex, Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
-import { ingest, makeClip } from '@dreamdb/packager';
+import { ingest, makeClip, parseFragment, parseInit } from '@dreamdb/packager';
 import { serve } from '@hono/node-server';
 import HLS from 'hls-parser';
-import { createOrigin } from './app.js';
+import { createOrigin, type Origin } from './app.js';
+import { gstPlay } from './testing/gstreamer.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-origin-'));
 let base = '';
 let close: () => Promise<void>;
 let report: Awaited<ReturnType<typeof ingest>>;
+let origin: Origin;
 
 before(async () => {
   const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
@@ -28,13 +30,21 @@ before(async () => {
     vtt,
     'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:03.000 --> 00:00:04.250\nWorld\n',
   );
+  const events = join(dir, 'events.jsonl');
+  writeFileSync(
+    events,
+    '{"seconds": 1, "label": "start", "who": "ana"}\n{"seconds": 3.5, "duration_s": 1.5, "label": "grasp \\"cup\\""}\n',
+  );
   report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
     captions: vtt,
+    events,
+    thumbnails: { everySeconds: 2, width: 96 },
     timeline: 's1',
     genesis: 1_795_600_000_000_000_000n,
     ladder: [180, 144],
   });
-  const server = serve({ fetch: createOrigin({ store }).fetch, hostname: '127.0.0.1', port: 0 });
+  origin = createOrigin({ store });
+  const server = serve({ fetch: origin.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   close = async () => {
@@ -204,4 +214,222 @@ test('captions are a WebVTT subtitles rendition: EXT-X-MEDIA, a playlist, and cu
   );
   assert.match(text, /\nWorld\n/);
   assert.equal((await fetch(`${base}/hls/lab/main/s1/captions/x.vtt`)).status, 404);
+});
+
+const text = async (path: string, init?: RequestInit) => {
+  const response = await fetch(`${base}${path}`, init);
+  assert.equal(response.status, 200, `${path}: ${response.status}`);
+  return response.text();
+};
+const mediaOf = async (path: string) => HLS.parse(await text(path)) as HLS.types.MediaPlaylist;
+/** Bytes of a segment (its byte range of an object), as a client fetches them. */
+const segmentBytes = async (s: HLS.types.Segment) => {
+  const { offset, length } = s.byterange!;
+  const response = await fetch(`${base}${s.uri}`, {
+    headers: { range: `bytes=${offset}-${offset + length - 1}` },
+  });
+  assert.equal(response.status, 206);
+  return new Uint8Array(await response.arrayBuffer());
+};
+
+test('tfdt runs on without gaps in every rendition, and the video rungs cut at the same media times', async () => {
+  const starts: number[][] = [];
+  for (const rung of ['video-180p', 'video-144p', 'audio']) {
+    const playlist = await mediaOf(`/hls/lab/main/s1/${rung}.m3u8`);
+    const init = parseInit(
+      new Uint8Array(await (await fetch(`${base}${playlist.segments[0]!.map!.uri}`)).arrayBuffer()),
+    );
+    let next: number | undefined;
+    const times: number[] = [];
+    for (const s of playlist.segments) {
+      const fragment = parseFragment(await segmentBytes(s), init);
+      if (next !== undefined) assert.equal(fragment.baseMediaDecodeTime, next, `${rung}: tfdt continues`);
+      next = fragment.baseMediaDecodeTime + fragment.duration;
+      // EXTINF is the fragment's own duration.
+      assert.ok(Math.abs(s.duration - fragment.duration / init.timescale) < 1e-3, `${rung}: EXTINF`);
+      times.push(fragment.baseMediaDecodeTime / init.timescale);
+      if (rung !== 'audio') assert.ok(fragment.startsWithSync, `${rung}: fragments start at a sync sample`);
+    }
+    if (rung !== 'audio') starts.push(times);
+  }
+  assert.deepEqual(starts[0], starts[1]);
+});
+
+test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copies just that', async () => {
+  const video = report.tracks.find((t) => t.name === 'video-180p')!;
+  const from = video.first + 2_000_000_000n;
+  const to = video.first + 4_000_000_000n;
+  const whole = await mediaOf('/hls/lab/main/s1/video-180p.m3u8');
+  const clip = await mediaOf(`/hls/lab/main/s1/video-180p.m3u8?from=${from}&to=${to}`);
+  assert.ok(clip.segments.length >= 1 && clip.segments.length < whole.segments.length);
+  const total = clip.segments.reduce((sum, s) => sum + s.duration, 0);
+  assert.ok(total >= 2 - 0.05 && total <= 4, `clip lasts ${total} s`);
+  // The first listed fragment covers `from`: the same bytes the seek API names for it.
+  const seek = (await (
+    await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=${from}&tracks=video-180p`)
+  ).json()) as {
+    tracks: { range: { start: number } }[];
+  };
+  assert.equal(clip.segments[0]!.byterange!.offset, seek.tracks[0]!.range.start);
+  assert.ok(clip.segments[0]!.programDateTime instanceof Date);
+
+  // The master carries the clip to its media playlists, and ?tracks= keeps one rung.
+  const master = HLS.parse(
+    await text(`/hls/lab/main/s1/master.m3u8?from=2s&to=4s&tracks=video-144p,audio`),
+  ) as HLS.types.MasterPlaylist;
+  assert.deepEqual(
+    master.variants.map((v) => v.uri),
+    ['video-144p.m3u8?from=2000000000&to=4000000000'],
+  );
+  const copy = join(dir, 'clipped.mp4');
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    `${base}/hls/lab/main/s1/master.m3u8?from=${from}&to=${to}`,
+    '-c',
+    'copy',
+    copy,
+  ]);
+  // Audio fragments are cut apart from video ones: the clip keeps those overlapping it, so look at video.
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'v',
+    '-show_entries',
+    'stream=duration',
+    '-of',
+    'csv=p=0',
+    copy,
+  ]);
+  assert.ok(Math.abs(Number(stdout) - total) < 0.05, `copied ${stdout.trim()} s of a ${total} s clip`);
+
+  assert.equal((await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8?from=4s&to=2s`)).status, 400);
+  assert.equal((await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8?from=soon`)).status, 400);
+  assert.equal((await fetch(`${base}/hls/lab/main/s1/master.m3u8?tracks=nope`)).status, 404);
+});
+
+test('a manifest hash in place of the ref plays that version, cached as immutable', async () => {
+  const listing = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1`)).json()) as {
+    manifest: string;
+    playback: { dash: string };
+  };
+  assert.equal(listing.playback.dash, '/dash/lab/main/s1/manifest.mpd');
+  const response = await fetch(`${base}/hls/lab/${listing.manifest}/s1/master.m3u8`);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+  assert.equal(await response.text(), await text('/hls/lab/main/s1/master.m3u8'));
+  const unknown = `1e20${'0'.repeat(64)}`;
+  assert.equal((await fetch(`${base}/hls/lab/${unknown}/s1/master.m3u8`)).status, 404);
+});
+
+test('events are EXT-X-DATERANGE tags on the wall clock, with their label and payload', async () => {
+  const playlist = await text('/hls/lab/main/s1/video-180p.m3u8');
+  const ranges = playlist.split('\n').filter((l) => l.startsWith('#EXT-X-DATERANGE:'));
+  assert.equal(ranges.length, 2);
+  const parsed = HLS.parse(playlist) as HLS.types.MediaPlaylist;
+  // hls-parser keeps the last date range before a segment: the second event's.
+  const dateRange = parsed.segments[0]!.dateRange!;
+  assert.equal(dateRange.classId, 'org.dreamdb.events');
+  assert.equal(dateRange.duration, 1.5);
+  const startTick = report.origin + 3_500_000_000n;
+  const genesis = 1_795_600_000_000_000_000n;
+  assert.equal(dateRange.start!.getTime(), Number((genesis + startTick) / 1_000_000n));
+  const first = ranges[0]!;
+  assert.match(
+    first,
+    /CLASS="org\.dreamdb\.events",START-DATE="[^"]+",X-TRACK="events",X-TICK="\d+",X-LABEL="start",/,
+  );
+  // The payload is JSON, percent-encoded: a quoted string cannot hold a double quote.
+  const payload = /X-PAYLOAD="([^"]*)"/.exec(first)![1]!;
+  assert.deepEqual(JSON.parse(decodeURIComponent(payload)), { who: 'ana', label: 'start' });
+  assert.match(ranges[1]!, /DURATION=1\.500,/);
+  assert.match(ranges[1]!, /X-LABEL="grasp 'cup'"/);
+  for (const r of ranges) assert.match(r, /^#EXT-X-DATERANGE:(?:[A-Z0-9-]+=(?:"[^"\r\n]*"|[^",]+)(?:,|$))+$/);
+});
+
+test('thumbnails are an image playlist of JPEGs, announced in the multivariant playlist', async () => {
+  const master = await text('/hls/lab/main/s1/master.m3u8');
+  const line = master.split('\n').find((l) => l.startsWith('#EXT-X-IMAGE-STREAM-INF:'));
+  assert.match(line!, /RESOLUTION=96x\d+,CODECS="jpeg",URI="thumbnails.m3u8"/);
+  const images = await text('/hls/lab/main/s1/thumbnails.m3u8');
+  assert.match(images, /#EXT-X-IMAGES-ONLY/);
+  const uris = images.split('\n').filter((l) => l.endsWith('.jpg'));
+  assert.equal(uris.length, 3);
+  const jpeg = await fetch(`${base}${uris[1]}`);
+  assert.equal(jpeg.headers.get('content-type'), 'image/jpeg');
+  const bytes = new Uint8Array(await jpeg.arrayBuffer());
+  assert.deepEqual([bytes[0], bytes[1]], [0xff, 0xd8]);
+  assert.equal((await fetch(`${base}${uris[1]!.replace(/\d+\.jpg$/, '1.jpg')}`)).status, 404);
+});
+
+test('objects: HEAD gives the size, If-Range with another validator gets the whole object', async () => {
+  const init = multihashToHex(report.tracks[0]!.init);
+  const head = await fetch(`${base}/objects/lab/${init}.mp4`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-type'), 'video/mp4');
+  const size = Number(head.headers.get('content-length'));
+  assert.ok(size > 100);
+  const stale = await fetch(`${base}/objects/lab/${init}`, {
+    headers: { range: 'bytes=0-9', 'if-range': '"other"' },
+  });
+  assert.equal(stale.status, 200);
+  assert.equal((await stale.arrayBuffer()).byteLength, size);
+  const fresh = await fetch(`${base}/objects/lab/${init}`, {
+    headers: { range: 'bytes=0-9', 'if-range': `"${init}"` },
+  });
+  assert.equal(fresh.status, 206);
+});
+
+test('generated text is compressed (br, gzip) and the same once decoded; media bytes are not', async () => {
+  const plain = await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8`, {
+    headers: { 'accept-encoding': 'identity' },
+  });
+  assert.equal(plain.headers.get('content-encoding'), null);
+  const body = await plain.text();
+  for (const encoding of ['br', 'gzip']) {
+    const packed = await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8`, {
+      headers: { 'accept-encoding': encoding },
+    });
+    assert.equal(packed.headers.get('content-encoding'), encoding);
+    assert.match(packed.headers.get('vary') ?? '', /accept-encoding/i);
+    assert.equal(await packed.text(), body); // fetch decodes
+  }
+  const video = multihashToHex(report.tracks[0]!.init);
+  const media = await fetch(`${base}/objects/lab/${video}`, { headers: { 'accept-encoding': 'br' } });
+  assert.equal(media.headers.get('content-encoding'), null);
+});
+
+test('/metrics counts requests by route, the byte cache and the store requests, in Prometheus text', async () => {
+  const before = origin.cache.stats.hits;
+  const playlist = await mediaOf('/hls/lab/main/s1/video-180p.m3u8');
+  for (const s of playlist.segments) await segmentBytes(s);
+  // The first fragment's miss read ahead over the rest of the rung's fragments.
+  assert.ok(origin.cache.stats.hits >= before + playlist.segments.length - 1);
+  const response = await fetch(`${base}/metrics`);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+  const metrics = await response.text();
+  assert.match(
+    metrics,
+    /dreamdb_http_requests_total\{route="\/hls\/:space\/:ref\/:timeline\/:file",method="GET",status="200"\} \d+/,
+  );
+  assert.match(
+    metrics,
+    /dreamdb_http_request_duration_seconds_bucket\{le="0.005",route="\/objects\/:space\/:hash"\} \d+/,
+  );
+  const hits = Number(/dreamdb_cache_hits_total (\d+)/.exec(metrics)?.[1]);
+  assert.equal(hits, origin.cache.stats.hits);
+  assert.match(metrics, /dreamdb_store_requests_total\{op="get"\} [1-9]\d*/);
+  assert.match(metrics, /dreamdb_cache_hit_ratio 0\.\d+/);
+});
+
+test('GStreamer, another client nobody here wrote, plays the HLS to the end: every frame, no error', async () => {
+  const played = await gstPlay(`${base}/hls/lab/main/s1/master.m3u8`);
+  // 6 s at 25 fps: playbin picks one rung and decodes all of it.
+  assert.equal(played.video.buffers, 150);
+  const { video, audio } = played;
+  assert.ok(Math.abs(video.end - video.start - 6) <= 0.04, `video from ${video.start} to ${video.end} s`);
+  assert.ok(audio.end - audio.start >= 6 - 0.05, `audio from ${audio.start} to ${audio.end} s`);
 });
