@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { ensureNodeModules, ROOT, run } from './lib/bootstrap.mjs';
 
 ensureNodeModules();
+// Helpers, not benches: lib.ts, and <bench>-<part>.ts files that a bench splits into (origin-server.ts...).
+const HELPERS = /^(lib|origin-.+)\.ts$/;
 const all = readdirSync(join(ROOT, 'bench'))
-  .filter((f) => f.endsWith('.ts') && f !== 'lib.ts')
+  .filter((f) => f.endsWith('.ts') && !HELPERS.test(f))
   .map((f) => f.slice(0, -3));
 const names = process.argv.slice(2).length > 0 ? process.argv.slice(2) : all;
 for (const name of names) {

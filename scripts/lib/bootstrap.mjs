@@ -81,21 +81,16 @@ export const SYSTEM_PACKAGES = [
     why: 'gst-launch-1.0 and gst-inspect-1.0 for the origin interop tests',
     present: () => has('gst-launch-1.0', ['--version']),
   },
-  ...['gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-bad', 'gstreamer1.0-libav'].map(
-    (pkg) => ({
-      pkg,
-      why: 'GStreamer plugins for playbin over HTTP: souphttpsrc, hlsdemux, dashdemux, qtdemux, avdec_h264/aac',
-      present: () =>
-        has('gst-inspect-1.0', [
-          {
-            'gstreamer1.0-plugins-base': 'playbin',
-            'gstreamer1.0-plugins-good': 'souphttpsrc',
-            'gstreamer1.0-plugins-bad': 'dashdemux',
-            'gstreamer1.0-libav': 'avdec_h264',
-          }[pkg],
-        ]),
-    }),
-  ),
+  ...[
+    ['gstreamer1.0-plugins-base', 'playbin'],
+    ['gstreamer1.0-plugins-good', 'souphttpsrc'],
+    ['gstreamer1.0-plugins-bad', 'dashdemux'],
+    ['gstreamer1.0-libav', 'avdec_h264'],
+  ].map(([pkg, element]) => ({
+    pkg,
+    why: `GStreamer's ${element} for playbin over HTTP (the origin interop tests)`,
+    present: () => has('gst-inspect-1.0', [element]),
+  })),
   {
     pkg: 'uuid-runtime',
     why: 'uuidgen for the Ceph cluster and OSD ids in scripts/ceph-rgw.sh',
