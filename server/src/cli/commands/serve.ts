@@ -1,23 +1,45 @@
 import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
 
-/** `dreamdb serve`: the origin (HLS and the HTTP API) over a store. */
+interface ServeOptions {
+  store?: string;
+  host: string;
+  port: string;
+  cacheMb: string;
+  log: boolean;
+}
+
+/** `dreamdb serve`: the origin (HLS, DASH, content-addressed bytes and the HTTP API) over a store. */
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve HLS playlists, content-addressed bytes and the HTTP API from a store')
+    .description('serve HLS and DASH, content-addressed bytes and the HTTP API from a store')
     .option(
       '--store <spec>',
       'the store: a directory, s3://bucket/prefix or http(s)://host/bucket (default: DREAMDB_STORE or ./.dreamdb/store)',
     )
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port (0: any free one)', '8080')
-    .action(async (opts: { store?: string; host: string; port: string }) => {
+    .option('--cache-mb <n>', 'MiB of fragment bytes kept in memory (read-ahead cache)', '256')
+    .option('--no-log', 'no JSON log line per request on standard output')
+    .action(async (opts: ServeOptions) => {
+      const cacheMb = Number(opts.cacheMb);
+      if (!(cacheMb >= 1))
+        throw new UsageError(`--cache-mb ${opts.cacheMb}: give a number of MiB, at least 1`);
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new UsageError(`--port ${opts.port}: give a port number from 0 to 65535`);
       const { openStore } = await import('@dreamdb/engine/node/open');
       const { serve } = await import('@hono/node-server');
       const { createOrigin } = await import('../../origin/app.js');
+      const logger = opts.log ? (await import('pino')).pino({ base: undefined }) : undefined;
       const opened = await openStore(opts.store);
-      const app = createOrigin({ store: opened.store });
-      const server = serve({ fetch: app.fetch, hostname: opts.host, port: Number(opts.port) }, (info) => {
+      const app = createOrigin({
+        store: opened.store,
+        cacheBytes: cacheMb * 1024 * 1024,
+        ...(logger && { logger }),
+      });
+      const server = serve({ fetch: app.fetch, hostname: opts.host, port }, (info) => {
         process.stdout.write(
           `dreamdb serve: http://${opts.host}:${info.port} (store ${opened.store.name})\n`,
         );
