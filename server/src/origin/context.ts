@@ -22,6 +22,9 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Cache-Control of what a ref names (playlists, listings): short, revalidated with the ETag. */
 export const SHORT = 'public, max-age=1';
 
+/** Spaces whose sessions (and index-page caches) are kept; requests naming many spaces cannot grow it. */
+const MAX_SESSIONS = 256;
+
 /** What the origin shares between requests: one engine session per space, and ref resolution. */
 export class OriginContext {
   readonly #sessions = new Map<string, Session>();
@@ -35,10 +38,15 @@ export class OriginContext {
   /** The session of a space (created on first use; its index-page cache is shared by every request). */
   session(space: string): Session {
     let session = this.#sessions.get(space);
-    if (!session) {
+    if (session) {
+      // Most recently used last: the oldest goes first when a request names one space too many.
+      this.#sessions.delete(space);
+    } else {
       session = new Session(new SpaceStore(this.store, space));
-      this.#sessions.set(space, session);
+      if (this.#sessions.size >= MAX_SESSIONS)
+        this.#sessions.delete(this.#sessions.keys().next().value as string);
     }
+    this.#sessions.set(space, session);
     return session;
   }
 

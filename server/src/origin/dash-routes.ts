@@ -8,20 +8,18 @@ import {
   type Resolved,
   range,
   rate,
-  read,
   type Session,
   seekEntry,
   type Tick,
   type Track,
   ticksToSecondsNumber,
   ticksToUnits,
-  trackEntries,
   unitsToTicks,
 } from '@dreamdb/engine';
 import { type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
 import { Hono } from 'hono';
+import { clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
-  inClip,
   type OriginContext,
   objectUri,
   type Selection,
@@ -170,23 +168,6 @@ async function selectedStreams(
     ),
   );
   return streams.filter((s) => s !== undefined);
-}
-
-/** A track's entries that play in the clip, with the one covering `from` (it starts before it). */
-async function clipEntries(session: Session, track: Track, select: Selection): Promise<IndexEntry[]> {
-  const entries: IndexEntry[] = [];
-  for await (const e of trackEntries(session, track, select.from ?? 0n, select.to))
-    if (inClip(select, e.tick, e.duration)) entries.push(e);
-  if (select.from !== undefined && (entries.length === 0 || entries[0]!.tick > select.from)) {
-    const before = await seekEntry(session, track, select.from);
-    if (
-      before &&
-      (entries.length === 0 || before.tick < entries[0]!.tick) &&
-      inClip(select, before.tick, before.duration)
-    )
-      entries.unshift(before);
-  }
-  return entries;
 }
 
 /**
@@ -354,15 +335,7 @@ async function thumbnailsSet(
 ): Promise<DashAdaptationSet | undefined> {
   const entries = await clipEntries(session, track, select);
   if (entries.length === 0) return undefined;
-  const first = await read(session, resolved, {
-    timeline: track.timeline,
-    track: track.name,
-    tick: track.index!.first,
-  });
-  const size = (first?.payload ?? {}) as { width?: number; height?: number };
-  const width = size.width ?? 0;
-  const height = size.height ?? 0;
-  const every = ticksToSecondsNumber(BigInt(Math.round(Number(track.attrs?.every_seconds ?? 2) * 1e9)));
+  const { width, height, bandwidth } = await thumbnailInfo(session, resolved, track);
   return {
     contentType: 'image',
     mimeType: 'image/jpeg',
@@ -370,8 +343,7 @@ async function thumbnailsSet(
     representations: [
       {
         id: track.name,
-        // An estimate for players that budget bandwidth: a JPEG of ~0.1 bytes per pixel per interval.
-        bandwidth: Math.max(1, Math.round((width * height * 0.1 * 8) / Math.max(every, 0.001))),
+        bandwidth,
         ...(width > 0 && height > 0 && { width, height }),
         // Thumbnails count in ticks: S@t is the item's tick, the offset the period's.
         timescale: TICKS_PER_SECOND,
@@ -386,10 +358,6 @@ async function thumbnailsSet(
     ],
   };
 }
-
-/** JSON.stringify replacer for payloads: bigints as strings, bytes left out. */
-const jsonSafe = (_key: string, value: unknown) =>
-  typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? undefined : value;
 
 /** One EventStream per selected announced event track: its items in the clip (at most MAX_DATE_RANGES). */
 async function eventStreams(
@@ -420,7 +388,7 @@ async function eventStreams(
         id,
         presentationTime: placed.at,
         duration: placed.length,
-        message: item.payload === undefined ? '' : JSON.stringify(item.payload, jsonSafe),
+        message: payloadJson(item.payload),
       }));
     return { schemeIdUri: EVENT_SCHEME, value: t.name, timescale: TICKS_PER_SECOND, events };
   });

@@ -8,13 +8,12 @@ import {
   range,
   read,
   type Session,
-  seekEntry,
   type Track,
   ticksToSecondsNumber,
   tickToRfc3339,
-  trackEntries,
 } from '@dreamdb/engine';
 import { Hono } from 'hono';
+import { clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
   HASH_HEX,
   inClip,
@@ -137,38 +136,13 @@ async function media(
     );
   const genesis = resolved.manifest.timelines.find((t) => t.name === timeline)?.genesis;
   const space = session.store.space;
-  const segments: HlsSegment[] = [];
-  let first: bigint | undefined;
-  for await (const e of trackEntries(session, track, select.from ?? 0n, select.to)) {
-    if (!inClip(select, e.tick, e.duration)) continue;
-    first ??= e.tick;
-    segments.push({
-      uri: objectUri(space, e.object, '.m4s'),
-      start: e.start,
-      end: e.end,
-      duration: ticksToSecondsNumber(e.duration),
-      ...(genesis !== undefined &&
-        segments.length === 0 && { programDateTime: tickToRfc3339(e.tick, genesis) }),
-    });
-  }
-  // The fragment that covers `from` starts before it: the walk from `from` skips it, so look it up.
-  if (select.from !== undefined && (first === undefined || first > select.from)) {
-    const before = await seekEntry(session, track, select.from);
-    if (
-      before &&
-      (first === undefined || before.tick < first) &&
-      inClip(select, before.tick, before.duration)
-    ) {
-      segments.unshift({
-        uri: objectUri(space, before.object, '.m4s'),
-        start: before.start,
-        end: before.end,
-        duration: ticksToSecondsNumber(before.duration),
-        ...(genesis !== undefined && { programDateTime: tickToRfc3339(before.tick, genesis) }),
-      });
-      if (segments[1]) segments[1] = { ...segments[1], programDateTime: undefined } as HlsSegment;
-    }
-  }
+  const segments: HlsSegment[] = (await clipEntries(session, track, select)).map((e, k) => ({
+    uri: objectUri(space, e.object, '.m4s'),
+    start: e.start,
+    end: e.end,
+    duration: ticksToSecondsNumber(e.duration),
+    ...(genesis !== undefined && k === 0 && { programDateTime: tickToRfc3339(e.tick, genesis) }),
+  }));
   const dateRanges = genesis === undefined ? [] : await events(session, resolved, timeline, select, genesis);
   return mediaPlaylist(objectUri(space, track.init, '.mp4'), segments, dateRanges);
 }
@@ -204,15 +178,11 @@ async function events(
         'X-TRACK': item.track,
         'X-TICK': item.tick.toString(),
         ...(label !== undefined && { 'X-LABEL': label }),
-        ...(payload !== undefined && { 'X-PAYLOAD': encodeURIComponent(JSON.stringify(payload, jsonSafe)) }),
+        ...(payload !== undefined && { 'X-PAYLOAD': encodeURIComponent(payloadJson(payload)) }),
       },
     };
   });
 }
-
-/** JSON.stringify replacer for payloads: bigints as strings, bytes left out. */
-const jsonSafe = (_key: string, value: unknown) =>
-  typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? undefined : value;
 
 /** The multivariant playlist: the RenditionPlaylist's video rungs, audio and subtitles as EXT-X-MEDIA. */
 async function master(
@@ -258,29 +228,10 @@ async function master(
   const withSubs = subtitles.length > 0 ? variants.map((v) => ({ ...v, subtitles: 'subs' })) : variants;
   const images: HlsImageStream[] = [];
   for (const t of tracks.filter((t) => isThumbnails(t) && t.index)) {
-    const size = await thumbnailSize(session, resolved, t);
-    const every = ticksToSecondsNumber(BigInt(Math.round(Number(t.attrs?.every_seconds ?? 2) * 1e9)));
-    // An estimate for players that budget bandwidth: a JPEG of ~0.1 bytes per pixel per interval.
-    const bandwidth = Math.round((size.width * size.height * 0.1 * 8) / Math.max(every, 0.001));
-    images.push({ uri: uri(t.name), bandwidth, resolution: size });
+    const { width, height, bandwidth } = await thumbnailInfo(session, resolved, t);
+    images.push({ uri: uri(t.name), bandwidth, resolution: { width, height } });
   }
   return multivariantPlaylist(withSubs, [...(videos.length > 0 ? audio : []), ...subtitles], images);
-}
-
-/** A thumbnail track's frame size: from its first item (the packager records only the width). */
-async function thumbnailSize(
-  session: Session,
-  resolved: Resolved,
-  track: Track,
-): Promise<{ width: number; height: number }> {
-  if (!track.index) return { width: 0, height: 0 };
-  const item = await read(session, resolved, {
-    timeline: track.timeline,
-    track: track.name,
-    tick: track.index.first,
-  });
-  const payload = item?.payload as { width?: number; height?: number } | undefined;
-  return { width: payload?.width ?? 0, height: payload?.height ?? 0 };
 }
 
 /** The image playlist of a thumbnail track: one JPEG per thumbnail in the clip. */
@@ -291,15 +242,12 @@ async function thumbnailsPlaylist(
   base: string,
   select: Selection,
 ): Promise<string> {
-  const images: HlsImage[] = [];
-  for await (const e of trackEntries(session, track, select.from ?? 0n, select.to)) {
-    if (!inClip(select, e.tick, e.duration)) continue;
-    images.push({
-      uri: `${base}/${encodeURIComponent(track.name)}/${e.tick}.jpg`,
-      duration: ticksToSecondsNumber(e.duration),
-    });
-  }
-  return imagePlaylist(images, await thumbnailSize(session, resolved, track));
+  const images: HlsImage[] = (await clipEntries(session, track, select)).map((e) => ({
+    uri: `${base}/${encodeURIComponent(track.name)}/${e.tick}.jpg`,
+    duration: ticksToSecondsNumber(e.duration),
+  }));
+  const { width, height } = await thumbnailInfo(session, resolved, track);
+  return imagePlaylist(images, { width, height });
 }
 
 /** The subtitles playlist of a caption track: one WebVTT segment per minute of the clip. */
