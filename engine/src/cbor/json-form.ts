@@ -25,9 +25,12 @@ function onlyKeys(obj: Record<string, unknown>, keys: string[]): boolean {
 /** Lowercase hex of bytes. */
 export function toHex(bytes: Uint8Array): string {
   let out = '';
-  for (const b of bytes) out += b.toString(16).padStart(2, '0');
+  for (let i = 0; i < bytes.length; i++) out += HEX_PAIRS[bytes[i]!];
   return out;
 }
+
+/** "00".."ff": one lookup per byte instead of a toString and a padStart (playlists hex every address). */
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
 /** Bytes from lowercase or uppercase hex (whitespace ignored); odd length or other characters refused. */
 export function fromHex(text: string, what = 'hex'): Uint8Array {

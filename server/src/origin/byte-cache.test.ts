@@ -93,3 +93,22 @@ test('a failed GET reaches the asker and is not cached; a failed prefetch costs 
   fail = false;
   assert.deepEqual(await cache.get('k', 70 * KiB, 80 * KiB), body.subarray(70 * KiB, 80 * KiB));
 });
+
+test('ranges across a block boundary are joined from the two blocks, byte for byte', async () => {
+  const { store, body, gets } = await storeWith(1024 * KiB + 123);
+  const cache = new ByteCache(store, { readAhead: 64 * KiB });
+  await cache.size('k');
+  let seed = 7;
+  const random = (n: number) => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed % n;
+  };
+  for (let i = 0; i < 500; i++) {
+    const start = random(body.length - 1);
+    const end = Math.min(body.length, start + 1 + random(64 * KiB));
+    assert.deepEqual(await cache.get('k', start, end), body.subarray(start, end), `${start}-${end}`);
+  }
+  // Every block was fetched once at most: 17 blocks of 64 KiB cover the object.
+  assert.ok(gets.length <= 17, `${gets.length} GETs`);
+  for (const g of gets) assert.equal(g.start % (64 * KiB), 0);
+});

@@ -1,5 +1,6 @@
 import {
   EngineError,
+  equalBytes,
   type Manifest,
   type Multihash,
   multihashFromHex,
@@ -12,6 +13,7 @@ import {
   type Track,
 } from '@dreamdb/engine';
 import { parseTimeArg } from '../cli/time-arg.js';
+import { TextCache } from './text-cache.js';
 
 /** A BLAKE3 multihash in hex: how manifests and objects appear in URLs. */
 export const HASH_HEX = /^1e20[0-9a-f]{64}$/;
@@ -28,6 +30,8 @@ const MAX_SESSIONS = 256;
 /** What the origin shares between requests: one engine session per space, and ref resolution. */
 export class OriginContext {
   readonly #sessions = new Map<string, Session>();
+  /** Generated playlists and MPDs (and their compressed forms) by ETag and path. */
+  readonly texts = new TextCache();
 
   constructor(
     readonly store: ObjectStore,
@@ -64,7 +68,7 @@ export class OriginContext {
 }
 
 /** HTTP status of an engine error code (others are 500). */
-export const HTTP_STATUS: Partial<Record<string, 400 | 404 | 409 | 413 | 415 | 416>> = {
+export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 413 | 415 | 416>> = {
   E_NOT_FOUND: 404,
   E_BAD_REQUEST: 400,
   E_FIELD: 400,
@@ -75,6 +79,15 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 404 | 409 | 413 | 415 | 4
   E_RANGE: 416,
   E_CONFLICT: 409,
   E_TOO_LARGE: 413,
+  E_MODALITY: 400,
+  E_RATE: 400,
+  E_TIME_FORMAT: 400,
+  E_CBOR_MALFORMED: 400,
+  E_CBOR_NONCANONICAL: 400,
+  E_CBOR_VALUE: 400,
+  E_CBOR_JSON: 400,
+  E_ADDRESS: 400,
+  E_FORBIDDEN: 403,
 };
 
 /**
@@ -83,6 +96,22 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 404 | 409 | 413 | 415 | 4
  */
 export const objectUri = (space: string, mh: Multihash, extension = '') =>
   `/objects/${encodeURIComponent(space)}/${multihashToHex(mh)}${extension}`;
+
+/**
+ * objectUri for a run of entries: back-to-back fragments share a bucket, so the URL of the previous
+ * entry's object is reused when the object is the same (a 24-hour playlist names ~3k buckets, 43k times).
+ */
+export function objectUris(space: string, extension: string): (mh: Multihash) => string {
+  let last: Multihash | undefined;
+  let uri = '';
+  return (mh) => {
+    if (!last || !equalBytes(last, mh)) {
+      last = mh;
+      uri = objectUri(space, mh, extension);
+    }
+    return uri;
+  };
+}
 
 /** A time query parameter: ticks (123), seconds (12.5s), or hex; a clear 400 naming the parameter. */
 export function timeParam(name: string, text: string | undefined): Tick | undefined {

@@ -22,6 +22,7 @@ import { clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
   type OriginContext,
   objectUri,
+  objectUris,
   type Selection,
   selectedTracks,
   selection,
@@ -44,6 +45,7 @@ import {
   type RenditionSet,
   renditionSets,
 } from './renditions.js';
+import { cachedText } from './text-cache.js';
 import { playbackBase } from './timeline-api.js';
 
 const MPD_TYPE = 'application/dash+xml';
@@ -125,11 +127,15 @@ export function dashRoutes(origin: OriginContext): Hono {
       const track = findTrack(resolved.manifest, timeline, decodeURIComponent(file.slice(0, -'.vtt'.length)));
       if (track.modality !== 'text.cue')
         throw new EngineError('E_NOT_FOUND', `track ${timeline}/${track.name} is not a caption track`);
-      const text = await captionsFile(session, resolved, track);
+      const text = await cachedText(origin.texts, etag, c.req.path, () =>
+        captionsFile(session, resolved, track),
+      );
       return c.body(text, 200, { ...headers, 'content-type': 'text/vtt; charset=utf-8' });
     }
     const base = playbackBase('/hls', space, ref, timeline);
-    const text = await presentation(session, resolved, timeline, select, base, clockOf);
+    const text = await cachedText(origin.texts, etag, c.req.path, () =>
+      presentation(session, resolved, timeline, select, base, clockOf),
+    );
     return c.body(text, 200, { ...headers, 'content-type': MPD_TYPE });
   });
 
@@ -251,12 +257,13 @@ function streamRepresentation(s: Stream, zero: Tick, space: string): DashReprese
   const { clock, track, rendition } = s;
   // tick = start + ticks(tfdt), rounding up; ticks back to units rounding down inverts it exactly.
   const units = (tick: Tick) => ticksToUnits(tick - clock.start, clock.rate);
+  const segmentUri = objectUris(space, '.m4s');
   const segments: DashSegment[] = s.entries.map((e) => {
     const t = units(e.tick);
     return {
       t,
       d: units(e.tick + e.duration) - t,
-      uri: objectUri(space, e.object, '.m4s'),
+      uri: segmentUri(e.object),
       range: { start: e.start, end: e.end },
     };
   });

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import { brotliCompress, constants, gzip } from 'node:zlib';
 import type { MiddlewareHandler } from 'hono';
+import { type TextCache, textKey } from './text-cache.js';
 
 const brotli = promisify(brotliCompress);
 const gz = promisify(gzip);
@@ -13,7 +14,7 @@ const MIN_BYTES = 1024;
  * Compress generated text with br or gzip, as the client accepts (br first: smaller playlists). Media
  * bytes are left alone: already compressed, and ranges of them must stay byte-exact.
  */
-export function compressText(): MiddlewareHandler {
+export function compressText(texts: TextCache): MiddlewareHandler {
   return async (c, next) => {
     await next();
     const res = c.res;
@@ -27,12 +28,23 @@ export function compressText(): MiddlewareHandler {
       c.res = new Response(res.body, { status: res.status, headers });
       return;
     }
+    // Generated text under an ETag is the same every time: its compressed form is kept too.
+    const etag = res.headers.get('etag');
+    const key = etag ? textKey(etag, c.req.path, encoding) : undefined;
+    const kept = key ? texts.get(key) : undefined;
+    if (kept) {
+      await res.body.cancel();
+      headers.set('content-encoding', encoding);
+      headers.set('content-length', String(kept.byteLength));
+      c.res = new Response(kept as Uint8Array<ArrayBuffer>, { status: res.status, headers });
+      return;
+    }
     const body = new Uint8Array(await res.arrayBuffer());
     if (body.byteLength < MIN_BYTES) {
       c.res = new Response(body, { status: res.status, headers });
       return;
     }
-    const packed =
+    const packed: Uint8Array =
       encoding === 'br'
         ? await brotli(body, {
             params: {
@@ -41,8 +53,9 @@ export function compressText(): MiddlewareHandler {
             },
           })
         : await gz(body, { level: 6 });
+    if (key) texts.set(key, packed);
     headers.set('content-encoding', encoding);
     headers.set('content-length', String(packed.byteLength));
-    c.res = new Response(packed, { status: res.status, headers });
+    c.res = new Response(packed as Uint8Array<ArrayBuffer>, { status: res.status, headers });
   };
 }

@@ -19,6 +19,7 @@ import {
   inClip,
   type OriginContext,
   objectUri,
+  objectUris,
   type Selection,
   SHORT,
   selectedTracks,
@@ -47,6 +48,7 @@ import {
   renditionSets,
   timelineEnd,
 } from './renditions.js';
+import { cachedText } from './text-cache.js';
 
 const M3U8 = 'application/vnd.apple.mpegurl';
 /** Most events one playlist announces as date ranges; the API's range verb pages through the rest. */
@@ -99,15 +101,14 @@ export function hlsRoutes(origin: OriginContext): Hono {
     const session = origin.session(space);
     const name = decodeURIComponent(file.slice(0, -'.m3u8'.length));
     const base = `/hls/${encodeURIComponent(space)}/${encodeURIComponent(ref)}/${encodeURIComponent(timeline)}`;
-    let text: string;
-    if (file === 'master.m3u8') text = await master(session, resolved, timeline, select);
-    else {
+    const text = await cachedText(origin.texts, etag, c.req.path, async () => {
+      if (file === 'master.m3u8') return master(session, resolved, timeline, select);
       const track = findTrack(resolved.manifest, timeline, name);
       if (track.modality === 'text.cue')
-        text = subtitlesPlaylist(resolved.manifest, timeline, track, base, select);
-      else if (isThumbnails(track)) text = await thumbnailsPlaylist(session, resolved, track, base, select);
-      else text = await media(session, resolved, timeline, track, select);
-    }
+        return subtitlesPlaylist(resolved.manifest, timeline, track, base, select);
+      if (isThumbnails(track)) return thumbnailsPlaylist(session, resolved, track, base, select);
+      return media(session, resolved, timeline, track, select);
+    });
     return c.body(text, 200, { 'content-type': M3U8, 'cache-control': cacheOf(ref), etag });
   });
 
@@ -136,8 +137,9 @@ async function media(
     );
   const genesis = resolved.manifest.timelines.find((t) => t.name === timeline)?.genesis;
   const space = session.store.space;
+  const segmentUri = objectUris(space, '.m4s');
   const segments: HlsSegment[] = (await clipEntries(session, track, select)).map((e, k) => ({
-    uri: objectUri(space, e.object, '.m4s'),
+    uri: segmentUri(e.object),
     start: e.start,
     end: e.end,
     duration: ticksToSecondsNumber(e.duration),

@@ -46,7 +46,8 @@ export function mediaPlaylist(
   dateRanges: readonly HlsDateRange[] = [],
 ): string {
   // EXTINF rounded to the nearest integer must not exceed the target duration (RFC 8216 §4.3.3.1).
-  const target = Math.max(1, ...segments.map((s) => Math.round(s.duration)));
+  let target = 1; // a loop, not Math.max(...): a long timeline has more segments than a call has arguments
+  for (const s of segments) target = Math.max(target, Math.round(s.duration));
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
@@ -174,7 +175,8 @@ export function imagePlaylist(
   images: readonly HlsImage[],
   resolution: { readonly width: number; readonly height: number },
 ): string {
-  const target = Math.max(1, ...images.map((i) => Math.round(i.duration)));
+  let target = 1;
+  for (const i of images) target = Math.max(target, Math.round(i.duration));
   const lines = [
     '#EXTM3U',
     '#EXT-X-VERSION:7',
