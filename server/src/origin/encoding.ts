@@ -22,12 +22,14 @@ export function compressText(texts: TextCache): MiddlewareHandler {
     if (!res.body || res.status !== 200 || res.headers.has('content-encoding') || !TEXT.test(type)) return;
     const accept = c.req.header('accept-encoding') ?? '';
     const encoding = /\bbr\b/.test(accept) ? 'br' : /\bgzip\b/.test(accept) ? 'gzip' : undefined;
-    const headers = new Headers(res.headers);
-    headers.append('vary', 'accept-encoding');
     if (!encoding) {
-      c.res = new Response(res.body, { status: res.status, headers });
+      // The response is left as the handler made it: rewrapping its body would stream it through web
+      // streams (a 24-hour playlist: ~15 ms instead of ~0.5).
+      res.headers.append('vary', 'accept-encoding');
       return;
     }
+    const headers = new Headers(res.headers);
+    headers.append('vary', 'accept-encoding');
     // Generated text under an ETag is the same every time: its compressed form is kept too.
     const etag = res.headers.get('etag');
     const key = etag ? textKey(etag, c.req.path, encoding) : undefined;
