@@ -1,4 +1,9 @@
-/** Shared helpers for bench scripts: timing and a table that puts every figure beside its baseline. */
+/** Shared helpers for bench scripts: timing, a table that puts every figure beside its baseline, media. */
+
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeClip } from '@dreamdb/packager';
 
 export interface Row {
   name: string;
@@ -34,4 +39,37 @@ export function printTable(title: string, rows: Row[], baseline: string): void {
     );
   }
   console.log(`(ratio: figure / ${baseline})`);
+}
+
+/** Where benches keep the media they make (reused across runs). */
+export const BENCH_MEDIA = join(tmpdir(), 'dreamdb-bench-media');
+
+/** A 720p H.264/AAC recording of `seconds`, made once and kept in BENCH_BENCH_MEDIA for later runs. */
+export function recording(seconds: number): string {
+  mkdirSync(BENCH_MEDIA, { recursive: true });
+  const file = join(BENCH_MEDIA, `talk-720p-${seconds}s.mp4`);
+  if (existsSync(file)) return file;
+  console.log(`making ${file} (once)…`);
+  makeClip(`${file}.part.mp4`, {
+    seconds,
+    size: '1280x720',
+    rate: 30,
+    audio: 48000,
+    encode: [
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-b:v',
+      '3M',
+      '-g',
+      '60',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+    ],
+  });
+  renameSync(`${file}.part.mp4`, file);
+  return file;
 }

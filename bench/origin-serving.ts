@@ -4,9 +4,8 @@
  * process, wrk with a Lua script of random fragment byte ranges, and a summary of a CPU profile.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,41 +18,12 @@ import {
   trackEntries,
 } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
-import { ingest, makeClip } from '@dreamdb/packager';
+import { ingest } from '@dreamdb/packager';
+import { BENCH_MEDIA, recording } from './lib.ts';
 
-export const MEDIA = join(tmpdir(), 'dreamdb-bench-media');
+export const MEDIA = BENCH_MEDIA;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SPACE = 'bench';
-
-/** A 720p H.264/AAC recording of `seconds` (the same file bench/packager.ts makes), made once. */
-export function recording(seconds: number): string {
-  mkdirSync(MEDIA, { recursive: true });
-  const file = join(MEDIA, `talk-720p-${seconds}s.mp4`);
-  if (existsSync(file)) return file;
-  console.log(`making ${file} (once)…`);
-  makeClip(`${file}.part.mp4`, {
-    seconds,
-    size: '1280x720',
-    rate: 30,
-    audio: 48000,
-    encode: [
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-b:v',
-      '3M',
-      '-g',
-      '60',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '128k',
-    ],
-  });
-  renameSync(`${file}.part.mp4`, file);
-  return file;
-}
 
 /** One fragment as both servers name it. */
 export interface Fragment {

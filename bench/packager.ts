@@ -8,49 +8,20 @@
  * Run: npm run bench -- packager   (DREAMDB_BENCH_MINUTES=10, DREAMDB_BENCH_LADDER_SECONDS=60)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
-import { ingest, makeClip, planCmaf, probe } from '@dreamdb/packager';
-import { printTable, type Row } from './lib.ts';
+import { ingest, planCmaf, probe } from '@dreamdb/packager';
+import { BENCH_MEDIA, printTable, type Row, recording } from './lib.ts';
 
 const MINUTES = Number(process.env.DREAMDB_BENCH_MINUTES ?? 10);
 const LADDER_SECONDS = Number(process.env.DREAMDB_BENCH_LADDER_SECONDS ?? 60);
 const BIN = fileURLToPath(new URL('../server/bin/dreamdb.js', import.meta.url));
-const cache = join(tmpdir(), 'dreamdb-bench-media');
+const cache = BENCH_MEDIA;
 mkdirSync(cache, { recursive: true });
-
-/** A 720p H.264/AAC recording of `seconds`, made once and kept in the temp directory. */
-function recording(seconds: number): string {
-  const file = join(cache, `talk-720p-${seconds}s.mp4`);
-  if (existsSync(file)) return file;
-  console.log(`making ${file} (once)…`);
-  makeClip(`${file}.part.mp4`, {
-    seconds,
-    size: '1280x720',
-    rate: 30,
-    audio: 48000,
-    encode: [
-      '-c:v',
-      'libx264',
-      '-preset',
-      'ultrafast',
-      '-b:v',
-      '3M',
-      '-g',
-      '60',
-      '-c:a',
-      'aac',
-      '-b:a',
-      '128k',
-    ],
-  });
-  renameSync(`${file}.part.mp4`, file);
-  return file;
-}
 
 /** Wall seconds and peak RSS (MiB) of a command, through GNU time. */
 function measure(command: string, args: string[]): { seconds: number; rssMiB: number } {

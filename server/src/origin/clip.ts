@@ -1,6 +1,9 @@
 import {
   type IndexEntry,
+  MAX_TICK,
+  type ReadItem,
   type Resolved,
+  range,
   read,
   type Session,
   seekEntry,
@@ -9,6 +12,7 @@ import {
   trackEntries,
 } from '@dreamdb/engine';
 import { inClip, type Selection } from './context.js';
+import { isAnnouncedEvent } from './renditions.js';
 
 /** A track's entries that play in the clip, with the one covering `from` (it starts before it). */
 export async function clipEntries(session: Session, track: Track, select: Selection): Promise<IndexEntry[]> {
@@ -52,3 +56,26 @@ export const payloadJson = (payload: unknown): string =>
     : JSON.stringify(payload, (_key, value: unknown) =>
         typeof value === 'bigint' ? value.toString() : value instanceof Uint8Array ? undefined : value,
       );
+
+/** Most events one playlist or MPD announces; the API's range verb pages through the rest. */
+export const MAX_ANNOUNCED = 10_000;
+
+/** The items of the announced event tracks among `tracks` in the clip, in tick order (at most MAX_ANNOUNCED). */
+export async function announcedEvents(
+  session: Session,
+  resolved: Resolved,
+  timeline: string,
+  tracks: readonly Track[],
+  select: Selection,
+): Promise<ReadItem[]> {
+  const announced = tracks.filter((t) => t.timeline === timeline && isAnnouncedEvent(t) && t.index);
+  if (announced.length === 0) return [];
+  const page = await range(session, resolved, {
+    timeline,
+    tracks: announced.map((t) => t.name),
+    t0: select.from ?? 0n,
+    t1: select.to ?? MAX_TICK,
+    limit: MAX_ANNOUNCED,
+  });
+  return page.items;
+}

@@ -18,7 +18,7 @@ import {
 } from '@dreamdb/engine';
 import { type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
 import { Hono } from 'hono';
-import { clipEntries, payloadJson, thumbnailInfo } from './clip.js';
+import { announcedEvents, clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
   type OriginContext,
   objectUri,
@@ -36,7 +36,7 @@ import {
   mpd,
 } from './dash.js';
 import { type VttCue, webvttSegment } from './hls.js';
-import { cacheOf, MAX_DATE_RANGES, playlistEtag } from './hls-routes.js';
+import { cacheOf, playlistEtag } from './hls-routes.js';
 import {
   isAnnouncedEvent,
   isThumbnails,
@@ -366,7 +366,7 @@ async function thumbnailsSet(
   };
 }
 
-/** One EventStream per selected announced event track: its items in the clip (at most MAX_DATE_RANGES). */
+/** One EventStream per selected announced event track: its items in the clip (at most MAX_ANNOUNCED). */
 async function eventStreams(
   session: Session,
   resolved: Resolved,
@@ -376,16 +376,9 @@ async function eventStreams(
   zero: Tick,
 ): Promise<DashEventStream[]> {
   const announced = tracks.filter((t) => isAnnouncedEvent(t) && t.index);
-  if (announced.length === 0) return [];
-  const page = await range(session, resolved, {
-    timeline,
-    tracks: announced.map((t) => t.name),
-    t0: select.from ?? 0n,
-    t1: select.to ?? MAX_TICK,
-    limit: MAX_DATE_RANGES,
-  });
+  const items = await announcedEvents(session, resolved, timeline, announced, select);
   return announced.map((t) => {
-    const events = page.items
+    const events = items
       .filter((item) => item.track === t.name)
       .flatMap((item) => {
         const placed = onPeriod(item.tick, item.duration, zero);

@@ -2,16 +2,11 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { Session, SpaceStore } from '@dreamdb/engine';
-import { FsStore } from '@dreamdb/engine/node';
-import { ingest, makeClip, parseFragment, parseInit } from '@dreamdb/packager';
-import { serve } from '@hono/node-server';
-import { createOrigin } from './app.js';
+import { parseFragment, parseInit } from '@dreamdb/packager';
 import { isoDuration, mpd, segmentTimeline, xmlEscape } from './dash.js';
 
 /** What the tests read of mpd-parser (it ships no types). */
@@ -51,39 +46,21 @@ const mpdParser = createRequire(import.meta.url)('mpd-parser') as {
   stringToMpdXml(text: string): Element;
 };
 
+import { type Lab, serveLab } from './testing/lab.js';
+
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-dash-'));
 let base = '';
 let close: () => Promise<void>;
-let report: Awaited<ReturnType<typeof ingest>>;
+let report: Lab['report'];
 
 before(async () => {
-  const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
-  const store = await FsStore.open(join(dir, 'store'));
-  const vtt = join(dir, 'talk.vtt');
-  writeFileSync(
-    vtt,
-    'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:03.000 --> 00:00:04.250\nWorld\n',
-  );
-  const events = join(dir, 'events.jsonl');
-  writeFileSync(
-    events,
+  const lab = await serveLab(
+    dir,
     '{"seconds": 1, "duration": "0.5s", "label": "goal <b> & \\"more\\""}\n{"seconds": 3.2, "label": "cut"}\n',
   );
-  report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
-    captions: vtt,
-    events,
-    thumbnails: { everySeconds: 2 },
-    timeline: 's1',
-    ladder: [180, 144],
-  });
-  const server = serve({ fetch: createOrigin({ store }).fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await store.close();
-  };
+  ({ base, report } = lab);
+  close = lab.close;
 });
 after(async () => {
   await close?.();

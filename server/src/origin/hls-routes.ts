@@ -1,7 +1,6 @@
 import {
   EngineError,
   findTrack,
-  MAX_TICK,
   type Manifest,
   multihashToHex,
   type Resolved,
@@ -13,7 +12,7 @@ import {
   tickToRfc3339,
 } from '@dreamdb/engine';
 import { Hono } from 'hono';
-import { clipEntries, payloadJson, thumbnailInfo } from './clip.js';
+import { announcedEvents, clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
   HASH_HEX,
   inClip,
@@ -41,7 +40,6 @@ import {
 } from './hls.js';
 import {
   frameRate,
-  isAnnouncedEvent,
   isThumbnails,
   mediaZero,
   type Rendition,
@@ -51,8 +49,6 @@ import {
 import { cachedText } from './text-cache.js';
 
 const M3U8 = 'application/vnd.apple.mpegurl';
-/** Most events one playlist announces as date ranges; the API's range verb pages through the rest. */
-export const MAX_DATE_RANGES = 10_000;
 /** Seconds of the media timeline per WebVTT segment of a subtitles rendition. */
 const VTT_SEGMENT_SECONDS = 60;
 
@@ -149,7 +145,7 @@ async function media(
   return mediaPlaylist(objectUri(space, track.init, '.mp4'), segments, dateRanges);
 }
 
-/** The timeline's announced events in the clip, as date ranges (at most MAX_DATE_RANGES). */
+/** The timeline's announced events in the clip, as date ranges (at most MAX_ANNOUNCED). */
 async function events(
   session: Session,
   resolved: Resolved,
@@ -157,18 +153,8 @@ async function events(
   select: Selection,
   genesis: bigint,
 ): Promise<HlsDateRange[]> {
-  const tracks = resolved.manifest.tracks.filter(
-    (t) => t.timeline === timeline && isAnnouncedEvent(t) && t.index,
-  );
-  if (tracks.length === 0) return [];
-  const page = await range(session, resolved, {
-    timeline,
-    tracks: tracks.map((t) => t.name),
-    t0: select.from ?? 0n,
-    t1: select.to ?? MAX_TICK,
-    limit: MAX_DATE_RANGES,
-  });
-  return page.items.map((item) => {
+  const items = await announcedEvents(session, resolved, timeline, resolved.manifest.tracks, select);
+  return items.map((item) => {
     const payload = item.payload as Record<string, unknown> | undefined;
     const label = typeof payload?.label === 'string' ? payload.label : undefined;
     return {

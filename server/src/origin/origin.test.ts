@@ -1,56 +1,32 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { multihashToHex, Session, SpaceStore } from '@dreamdb/engine';
-import { FsStore } from '@dreamdb/engine/node';
-import { ingest, makeClip, parseFragment, parseInit } from '@dreamdb/packager';
-import { serve } from '@hono/node-server';
+import { multihashToHex } from '@dreamdb/engine';
+import { parseFragment, parseInit } from '@dreamdb/packager';
 import HLS from 'hls-parser';
-import { createOrigin, type Origin } from './app.js';
+import type { Origin } from './app.js';
 import { gstPlay } from './testing/gstreamer.js';
+import { type Lab, serveLab } from './testing/lab.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-origin-'));
 let base = '';
 let close: () => Promise<void>;
-let report: Awaited<ReturnType<typeof ingest>>;
+let report: Lab['report'];
 let origin: Origin;
 
 before(async () => {
-  const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
-
-  const store = await FsStore.open(join(dir, 'store'));
-  const vtt = join(dir, 'talk.vtt');
-  writeFileSync(
-    vtt,
-    'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:03.000 --> 00:00:04.250\nWorld\n',
-  );
-  const events = join(dir, 'events.jsonl');
-  writeFileSync(
-    events,
+  const lab = await serveLab(
+    dir,
     '{"seconds": 1, "label": "start", "who": "ana"}\n{"seconds": 3.5, "duration_s": 1.5, "label": "grasp \\"cup\\""}\n',
+    { thumbnails: { everySeconds: 2, width: 96 }, genesis: 1_795_600_000_000_000_000n },
   );
-  report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
-    captions: vtt,
-    events,
-    thumbnails: { everySeconds: 2, width: 96 },
-    timeline: 's1',
-    genesis: 1_795_600_000_000_000_000n,
-    ladder: [180, 144],
-  });
-  origin = createOrigin({ store });
-  const server = serve({ fetch: origin.fetch, hostname: '127.0.0.1', port: 0 });
-  await new Promise((resolve) => server.once('listening', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = async () => {
-    await new Promise((resolve) => server.close(resolve));
-    await store.close();
-  };
+  ({ base, origin, report } = lab);
+  close = lab.close;
 });
 after(async () => {
   await close?.();

@@ -1,0 +1,54 @@
+import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Session, SpaceStore } from '@dreamdb/engine';
+import { FsStore } from '@dreamdb/engine/node';
+import { type IngestOptions, ingest, makeClip } from '@dreamdb/packager';
+import { serve } from '@hono/node-server';
+import { createOrigin, type Origin } from '../app.js';
+
+/** A served test session: space `lab`, timeline `s1`, a 6 s clip in two rungs with captions, events, thumbnails. */
+export interface Lab {
+  readonly base: string;
+  readonly origin: Origin;
+  readonly report: Awaited<ReturnType<typeof ingest>>;
+  close(): Promise<void>;
+}
+
+/** The two captions every lab session has (0.5–1.5 s "Hello", 3–4.25 s "World"). */
+const CAPTIONS = 'WEBVTT\n\n00:00:00.500 --> 00:00:01.500\nHello\n\n00:00:03.000 --> 00:00:04.250\nWorld\n';
+
+/**
+ * Make a 6 s 320x180 clip in `dir`, ingest it into an FsStore there with a 180/144 ladder, the captions,
+ * `events` (JSONL text) and thumbnails, and serve it on loopback.
+ */
+export async function serveLab(
+  dir: string,
+  events: string,
+  options: Partial<Pick<IngestOptions, 'genesis' | 'thumbnails'>> = {},
+): Promise<Lab> {
+  const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
+  const store = await FsStore.open(join(dir, 'store'));
+  writeFileSync(join(dir, 'talk.vtt'), CAPTIONS);
+  writeFileSync(join(dir, 'events.jsonl'), events);
+  const report = await ingest(new Session(new SpaceStore(store, 'lab')), input, {
+    captions: join(dir, 'talk.vtt'),
+    events: join(dir, 'events.jsonl'),
+    thumbnails: { everySeconds: 2 },
+    timeline: 's1',
+    ladder: [180, 144],
+    ...options,
+  });
+  const origin = createOrigin({ store });
+  const server = serve({ fetch: origin.fetch, hostname: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => server.once('listening', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    origin,
+    report,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await store.close();
+    },
+  };
+}
