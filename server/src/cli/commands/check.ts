@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { runVectorFile } from '@dreamdb/engine';
 import type { Command } from 'commander';
 
@@ -7,6 +9,7 @@ const TOOLS: { name: string; args: string[]; use: string }[] = [
   { name: 'b3sum', args: ['--version'], use: 'independent BLAKE3 check' },
   { name: '/usr/bin/python3', args: ['-c', 'import cbor2'], use: 'independent CBOR check (python3-cbor2)' },
   { name: 'ffmpeg', args: ['-version'], use: 'media ingest (packager)' },
+  { name: 'gst-launch-1.0', args: ['--version'], use: 'second HLS/DASH client (origin interop tests)' },
   { name: 'chromium', args: ['--version'], use: 'player tests' },
 ];
 
@@ -29,6 +32,28 @@ export function registerCheck(program: Command): void {
         failed += bad.length;
         process.stdout.write(
           `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${file.spec} ${name.padEnd(16)} ${outcomes.length - bad.length}/${outcomes.length}  ${file.title}\n`,
+        );
+        for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
+      }
+      // Serving vectors (spec/vectors/serving) check the origin's builders, which live in this package.
+      const { runServingVector } = await import('../../origin/vectors.js');
+      const servingDir = join(opts.vectors ?? VECTORS_DIR, 'serving');
+      for (const name of existsSync(servingDir)
+        ? readdirSync(servingDir)
+            .filter((f) => f.endsWith('.json'))
+            .sort()
+        : []) {
+        const file = JSON.parse(readFileSync(join(servingDir, name), 'utf8')) as {
+          spec: string;
+          title: string;
+          vectors: Parameters<typeof runServingVector>[0][];
+        };
+        const outcomes = file.vectors.map(runServingVector);
+        const bad = outcomes.filter((o) => !o.ok);
+        passed += outcomes.length - bad.length;
+        failed += bad.length;
+        process.stdout.write(
+          `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${file.spec} ${`serving/${name}`.padEnd(16)} ${outcomes.length - bad.length}/${outcomes.length}  ${file.title}\n`,
         );
         for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
       }
