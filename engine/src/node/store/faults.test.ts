@@ -68,8 +68,9 @@ describe('compare-and-swap under contention', () => {
           child.stdout.on('data', (chunk) => {
             out += chunk;
           });
+          // 'close', not 'exit': a process can exit before its stdout has been read to the end.
           return new Promise<{ successes: number; conflicts: number }>((resolve, reject) =>
-            child.on('exit', (status) =>
+            child.on('close', (status) =>
               status === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${id} exited ${status}`)),
             ),
           );
