@@ -70,9 +70,14 @@ describe('compare-and-swap under contention', () => {
           });
           // 'close', not 'exit': a process can exit before its stdout has been read to the end.
           return new Promise<{ successes: number; conflicts: number }>((resolve, reject) =>
-            child.on('close', (status) =>
-              status === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker ${id} exited ${status}`)),
-            ),
+            child.on('close', (status) => {
+              if (status !== 0) return reject(new Error(`worker ${id} exited ${status}`));
+              try {
+                resolve(JSON.parse(out));
+              } catch {
+                reject(new Error(`worker ${id} printed ${JSON.stringify(out)}, not its counts`));
+              }
+            }),
           );
         }),
       );
