@@ -140,6 +140,16 @@ export {
   trackToCbor,
   validateTrack,
 } from './model/track.js';
+export {
+  assertLshParams,
+  checkVector,
+  hyperplaneSigns,
+  LSH_COSINE,
+  type LshParams,
+  probeKeys,
+  type TableKey,
+  tableKeys,
+} from './spatial/lsh.js';
 export { CountingStore, type StoreCounts } from './store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
 export { type FsckReport, fsck } from './store/fsck.js';

@@ -14,6 +14,7 @@ import { decodeManifest, encodeManifest } from '../model/manifest.js';
 import { decodeSpace, encodeSpace } from '../model/space.js';
 import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
 import { decodeTrack, encodeTrack } from '../model/track.js';
+import { checkVector, hyperplaneSigns, type LshParams, probeKeys, tableKeys } from '../spatial/lsh.js';
 import { normalizeEtag } from '../store/etag.js';
 import { refKey } from '../store/keys.js';
 import { parseRangeHeader } from '../store/range.js';
@@ -62,6 +63,15 @@ export interface VectorOutcome {
 type Runner = (vector: Vector) => unknown | Promise<unknown>;
 
 const str = (v: Vector, key: string): string => String(v.input?.[key]);
+
+/** The LSH parameters of a vector's input (the seed in hex). */
+const lshParams = (v: Vector): LshParams => ({
+  dimension: Number(v.input?.dimension),
+  tables: Number(v.input?.tables),
+  bits: Number(v.input?.bits),
+  probes: Number(v.input?.probes),
+  seed: fromHex(str(v, 'seed')),
+});
 
 /** Input bytes for the hash op: a hex string or the BLAKE3 test pattern (i % 251). */
 function hashInput(v: Vector): Uint8Array {
@@ -199,6 +209,21 @@ const RUNNERS: Record<string, Runner> = {
   },
   'decode-page': (v) => ({ level: decodePage(fromHex(str(v, 'hex'))).level }),
   'decode-bucket': (v) => ({ items: decodeBucket(fromHex(str(v, 'hex'))).items.length }),
+  'lsh-signs': (v) => {
+    const signs = hyperplaneSigns(lshParams(v));
+    return { signs: toHex(signs).slice(0, 256), bytes: signs.length };
+  },
+  'lsh-keys': (v) => {
+    const params = lshParams(v);
+    const signs = hyperplaneSigns(params);
+    const vector = checkVector(((v.input?.vector ?? []) as unknown[]).map(Number), params.dimension);
+    const keys = tableKeys(params, signs, vector);
+    return {
+      keys: keys.map((k) => k.key),
+      margins: keys.map((k) => [...k.margins]),
+      probes: keys.map((k) => probeKeys(k, params.probes)),
+    };
+  },
   'normalize-etag': (v) => ({ etag: normalizeEtag(str(v, 'etag')) }),
   'parse-range': (v) => ({ ...parseRangeHeader(str(v, 'header'), Number(v.input?.size), 'key') }),
   'ref-name': (v) => ({ key: refKey('lab', str(v, 'ref')) }),
