@@ -150,6 +150,14 @@ export {
   type TableKey,
   tableKeys,
 } from './spatial/lsh.js';
+export {
+  decodeSpatialIndex,
+  encodeSpatialIndex,
+  type SpatialIndex,
+  spatialIndexFromCbor,
+  spatialIndexHash,
+  spatialIndexToCbor,
+} from './spatial/spatial-index.js';
 export { CountingStore, type StoreCounts } from './store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
 export { type FsckReport, fsck } from './store/fsck.js';

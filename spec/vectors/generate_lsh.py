@@ -11,6 +11,8 @@ import random
 import struct
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
+from cbor_form import canon
+
 here = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -97,7 +99,29 @@ bad = [
 for name, inp, code, path in bad:
     vectors.append({"name": f"refused: {name}", "op": "lsh-keys", "input": inp, "error": code, "path": path})
 
-doc = {"spec": "0004", "title": "dreamdb.lsh-cosine: ChaCha20 hyperplane signs, f32 left-fold keys, multi-probe order",
+def record(**over):
+    r = {"v": 0, "scheme": "dreamdb.lsh-cosine", "dimension": 128, "tables": 8, "bits": 16, "probes": 4,
+         "seed": bytes(range(32))}
+    r.update(over)
+    return {k: v for k, v in r.items() if v is not None}
+
+
+for name, r in [("8 tables x 16 bits of 128-d", record()), ("one table, one bit", record(dimension=1, tables=1, bits=1, probes=1))]:
+    vectors.append({"name": f"SpatialIndex record: {name}", "op": "decode-spatialIndex", "hex": canon(r).hex()})
+for name, r, path in [
+    ("unknown field", record(metric="l2"), "spatialIndex.metric"),
+    ("another scheme", record(scheme="dreamdb.lsh-l2"), "spatialIndex.scheme"),
+    ("version 1", record(v=1), "spatialIndex.v"),
+    ("a 31-byte seed", record(seed=bytes(31)), "seed"),
+    ("seed as text", record(seed="00" * 32), "spatialIndex.seed"),
+    ("zero bits", record(bits=0), "bits"),
+    ("probes past bits + 1", record(bits=4, probes=6), "probes"),
+    ("dimension missing", record(dimension=None), "spatialIndex.dimension"),
+]:
+    vectors.append({"name": f"SpatialIndex refused: {name}", "op": "decode-spatialIndex", "hex": canon(r).hex(),
+                    "error": "E_FIELD", "path": path})
+
+doc = {"spec": "0004", "title": "dreamdb.lsh-cosine: ChaCha20 hyperplane signs, f32 left-fold keys, multi-probe order, SpatialIndex records",
        "vectors": vectors}
 with open(os.path.join(here, "lsh.json"), "w") as f:
     json.dump(doc, f, indent=1)

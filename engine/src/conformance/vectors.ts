@@ -15,6 +15,7 @@ import { decodeSpace, encodeSpace } from '../model/space.js';
 import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
 import { decodeTrack, encodeTrack } from '../model/track.js';
 import { checkVector, hyperplaneSigns, type LshParams, probeKeys, tableKeys } from '../spatial/lsh.js';
+import { decodeSpatialIndex, encodeSpatialIndex } from '../spatial/spatial-index.js';
 import { normalizeEtag } from '../store/etag.js';
 import { refKey } from '../store/keys.js';
 import { parseRangeHeader } from '../store/range.js';
@@ -99,6 +100,7 @@ const MODEL: Record<string, [(b: Uint8Array) => unknown, (r: never) => Uint8Arra
   track: [decodeTrack, encodeTrack],
   item: [decodeItem, encodeItem],
   manifest: [decodeManifest, encodeManifest],
+  spatialIndex: [decodeSpatialIndex, encodeSpatialIndex],
 };
 
 const RUNNERS: Record<string, Runner> = {

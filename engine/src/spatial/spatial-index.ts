@@ -1,0 +1,63 @@
+import { hashBytes, type Multihash } from '../address/multihash.js';
+import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
+import { EngineError } from '../errors.js';
+import { FieldReader } from '../model/fields.js';
+import { assertLshParams, LSH_COSINE, type LshParams } from './lsh.js';
+
+/**
+ * A SpatialIndex record (spec 0004 §5.1): the scheme and its parameters. Its multihash is the lineage a
+ * vector bucket's header names, so a reader holding other parameters refuses the bucket instead of
+ * looking it up with keys that mean something else.
+ */
+export interface SpatialIndex extends LshParams {
+  readonly scheme: typeof LSH_COSINE;
+}
+
+const FIELDS = ['v', 'scheme', 'dimension', 'tables', 'bits', 'probes', 'seed'] as const;
+
+/** The CBOR map of a SpatialIndex. */
+export function spatialIndexToCbor(index: SpatialIndex): Record<string, unknown> {
+  return {
+    v: 0,
+    scheme: index.scheme,
+    dimension: index.dimension,
+    tables: index.tables,
+    bits: index.bits,
+    probes: index.probes,
+    seed: index.seed,
+  };
+}
+
+/** Read and validate a SpatialIndex from its decoded CBOR map. */
+export function spatialIndexFromCbor(value: unknown, path = 'spatialIndex'): SpatialIndex {
+  const r = new FieldReader(value, path, FIELDS);
+  if (r.uint('v') !== 0) throw new EngineError('E_FIELD', `${r.at('v')}: version ${r.raw('v')} is not 0`);
+  const scheme = r.oneOf('scheme', [LSH_COSINE] as const);
+  const seed = r.raw('seed');
+  if (!(seed instanceof Uint8Array)) throw new EngineError('E_FIELD', `${r.at('seed')}: expected 32 bytes`);
+  const index: SpatialIndex = {
+    scheme,
+    dimension: r.uint('dimension'),
+    tables: r.uint('tables'),
+    bits: r.uint('bits'),
+    probes: r.uint('probes'),
+    seed,
+  };
+  assertLshParams(index);
+  return index;
+}
+
+/** Deterministic CBOR bytes of a SpatialIndex, checked by the same rules its decoder applies. */
+export function encodeSpatialIndex(index: SpatialIndex): Uint8Array {
+  const map = spatialIndexToCbor(index);
+  spatialIndexFromCbor(map);
+  return encodeCanonical(map);
+}
+
+/** Decode and validate a SpatialIndex. */
+export function decodeSpatialIndex(bytes: Uint8Array): SpatialIndex {
+  return spatialIndexFromCbor(decodeCanonical(bytes));
+}
+
+/** The lineage of a SpatialIndex: the multihash of its record. */
+export const spatialIndexHash = (index: SpatialIndex): Multihash => hashBytes(encodeSpatialIndex(index));
