@@ -46,7 +46,7 @@ const mpdParser = createRequire(import.meta.url)('mpd-parser') as {
   stringToMpdXml(text: string): Element;
 };
 
-import { type Lab, serveLab } from './testing/lab.js';
+import { type Lab, probeStreams, serveLab } from './testing/lab.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-dash-'));
@@ -216,17 +216,7 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
     'copy',
     copy,
   ]);
-  const probe = JSON.parse(
-    execFileSync('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'stream=codec_type,duration',
-      '-of',
-      'json',
-      copy,
-    ]).toString(),
-  ) as { streams: { codec_type: string; duration: string }[] };
+  const probe = { streams: await probeStreams(copy) };
   const videos = probe.streams.filter((s) => s.codec_type === 'video');
   assert.equal(videos.length, 2);
   assert.ok(probe.streams.some((s) => s.codec_type === 'audio'));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import { parseFragment, parseInit } from '@dreamdb/packager';
 import HLS from 'hls-parser';
 import type { Origin } from './app.js';
 import { gstPlay } from './testing/gstreamer.js';
-import { type Lab, serveLab } from './testing/lab.js';
+import { type Lab, probeStreams, serveLab } from './testing/lab.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-origin-'));
@@ -38,17 +38,7 @@ test('ffmpeg, a client nobody here wrote, plays the HLS of every rung to the end
   const copy = join(dir, 'copy.mp4');
   // Asynchronously: the origin answering ffmpeg runs in this very process.
   await run('ffmpeg', ['-v', 'error', '-y', '-i', master, '-map', '0', '-c', 'copy', copy]);
-  const probe = JSON.parse(
-    execFileSync('ffprobe', [
-      '-v',
-      'error',
-      '-show_entries',
-      'stream=codec_type,duration',
-      '-of',
-      'json',
-      copy,
-    ]).toString(),
-  ) as { streams: { codec_type: string; duration: string }[] };
+  const probe = { streams: await probeStreams(copy) };
   const video = probe.streams.find((s) => s.codec_type === 'video')!;
   assert.ok(probe.streams.some((s) => s.codec_type === 'audio'));
   // Within one frame (40 ms at 25 fps) of the source's 6 s.

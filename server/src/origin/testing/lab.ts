@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
 import { type IngestOptions, ingest, makeClip } from '@dreamdb/packager';
@@ -51,4 +53,18 @@ export async function serveLab(
       await store.close();
     },
   };
+}
+
+/** The streams of a media file by ffprobe: codec type and duration (seconds, as text). */
+export async function probeStreams(file: string): Promise<{ codec_type: string; duration: string }[]> {
+  const { stdout } = await promisify(execFile)('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_type,duration',
+    '-of',
+    'json',
+    file,
+  ]);
+  return (JSON.parse(stdout) as { streams: { codec_type: string; duration: string }[] }).streams;
 }
