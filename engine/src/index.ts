@@ -52,7 +52,15 @@ export {
   type VectorOutcome,
 } from './conformance/vectors.js';
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
-export { type Published, type PublishOptions, publish, spill } from './db/publish.js';
+export {
+  type ManifestOptions,
+  type Published,
+  type PublishOptions,
+  publish,
+  spill,
+  type WrittenManifest,
+  writeManifest,
+} from './db/publish.js';
 export {
   itemBytes,
   type RangePage,

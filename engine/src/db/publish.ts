@@ -20,10 +20,8 @@ import type { Resolved, Session } from './session.js';
 import type { StagedColumns } from './staged.js';
 import type { Writer } from './writer.js';
 
-/** What publish needs beyond the writer. */
-export interface PublishOptions {
-  /** The ref to move (e.g. main, heads/team-a). */
-  readonly ref: string;
+/** What a manifest records beyond the writer's contents. */
+export interface ManifestOptions {
   /** Parents of the new manifest; default: the writer's base manifest, if any. */
   readonly parents?: readonly Multihash[];
   readonly author?: string;
@@ -32,6 +30,20 @@ export interface PublishOptions {
   readonly created?: bigint;
   /** Concurrent object uploads (default 16). */
   readonly concurrency?: number;
+}
+
+/** What publish needs beyond the writer. */
+export interface PublishOptions extends ManifestOptions {
+  /** The ref to move (e.g. main, heads/team-a). */
+  readonly ref: string;
+}
+
+/** A manifest stored with everything it points to, and what storing it wrote. */
+export interface WrittenManifest {
+  readonly hash: Multihash;
+  readonly manifest: Manifest;
+  readonly objectsWritten: number;
+  readonly bytesWritten: number;
 }
 
 /** What a publish wrote. */
@@ -266,14 +278,16 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
 }
 
 /**
- * publish: upload the writer's buckets and index pages, then the manifest (parents explicit), then
- * compare-and-swap the ref. The ref moves last, so a failure at any step leaves it as it was (objects
- * already uploaded are unreachable and `collect` removes them). A lost race is a RefConflictError that
- * carries the winner.
+ * Upload the writer's buckets and index pages, then the manifest (parents explicit), and move no ref: the
+ * manifest is content-addressed, so any later publish (from any process) can point a ref at it. Until
+ * one does, it is garbage that `collect` removes once older than its grace period.
  */
-export async function publish(session: Session, writer: Writer, options: PublishOptions): Promise<Published> {
+export async function writeManifest(
+  session: Session,
+  writer: Writer,
+  options: ManifestOptions = {},
+): Promise<WrittenManifest> {
   const store = session.store;
-  assertRefName(options.ref);
   const parents = options.parents ?? (writer.base ? [writer.base.hash] : []);
   for (const parent of parents) {
     try {
@@ -292,10 +306,9 @@ export async function publish(session: Session, writer: Writer, options: Publish
     tracks = await uploadTracks(session, writer, uploader);
     await uploader.drain();
   } catch (error) {
-    await uploader.settle(); // nothing keeps writing after publish has failed
+    await uploader.settle(); // nothing keeps writing after the write has failed
     throw error;
   }
-  const base = writer.base?.manifest;
   const manifest: Manifest = {
     version: MANIFEST_VERSION,
     space: store.space,
@@ -308,20 +321,31 @@ export async function publish(session: Session, writer: Writer, options: Publish
   };
   const manifestBytes = sealManifest(manifest);
   const hash = await store.putObject(manifestBytes);
-  const expected =
-    writer.base?.ref?.name === options.ref
-      ? writer.base.ref.state
-      : base
-        ? await store.readRef(options.ref)
-        : undefined;
-  const state = await store.casRef(options.ref, hash, expected);
-  const resolved: Published = {
+  return {
     hash,
     manifest,
-    ref: { name: options.ref, state },
     objectsWritten: uploader.objects + 1,
     bytesWritten: uploader.bytes + manifestBytes.length,
   };
+}
+
+/**
+ * publish: writeManifest, then compare-and-swap the ref. The ref moves last, so a failure at any step
+ * leaves it as it was (objects already uploaded are unreachable and `collect` removes them). A lost race
+ * is a RefConflictError that carries the winner.
+ */
+export async function publish(session: Session, writer: Writer, options: PublishOptions): Promise<Published> {
+  const store = session.store;
+  assertRefName(options.ref);
+  const written = await writeManifest(session, writer, options);
+  const expected =
+    writer.base?.ref?.name === options.ref
+      ? writer.base.ref.state
+      : writer.base
+        ? await store.readRef(options.ref)
+        : undefined;
+  const state = await store.casRef(options.ref, written.hash, expected);
+  const resolved: Published = { ...written, ref: { name: options.ref, state } };
   session.remember(options.ref, resolved);
   return resolved;
 }

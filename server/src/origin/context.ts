@@ -10,6 +10,7 @@ import {
   Session,
   SpaceStore,
   type Tick,
+  type Timeline,
   type Track,
 } from '@dreamdb/engine';
 import { parseTimeArg } from '../cli/time-arg.js';
@@ -64,6 +65,20 @@ export class OriginContext {
     const resolved = await session.resolve(ref, { maxStalenessMs: this.maxStalenessMs });
     if (!resolved) throw new EngineError('E_NOT_FOUND', `space ${space} has no ref ${ref}`);
     return resolved;
+  }
+
+  /** `resolve`, then the timeline of that version: 404 when it has none of that name. */
+  async resolveTimeline(
+    space: string,
+    ref: string,
+    timeline: string,
+    /** How the message names the timeline: the API's verbs name fields as `timeline:`. */
+    label = 'timeline',
+  ): Promise<{ resolved: Resolved; timeline: Timeline }> {
+    const resolved = await this.resolve(space, ref);
+    const line = resolved.manifest.timelines.find((t) => t.name === timeline);
+    if (!line) throw new EngineError('E_NOT_FOUND', `${label} ${timeline} is not in ${space}@${ref}`);
+    return { resolved, timeline: line };
   }
 }
 

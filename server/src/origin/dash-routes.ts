@@ -114,9 +114,7 @@ export function dashRoutes(origin: OriginContext): Hono {
     const isVtt = file.endsWith('.vtt');
     if (file !== 'manifest.mpd' && !isVtt)
       throw new EngineError('E_NOT_FOUND', `${file}: not an MPD or a WebVTT file`);
-    const resolved = await origin.resolve(space, ref);
-    if (!resolved.manifest.timelines.some((t) => t.name === timeline))
-      throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in ${space}@${ref}`);
+    const { resolved } = await origin.resolveTimeline(space, ref, timeline);
     const select = selection((k) => c.req.query(k), resolved.manifest, timeline);
     // Generated text is a function of the manifest and the URL (a WebVTT file, of the path alone).
     const etag = playlistEtag(resolved, `dash/${file}${isVtt ? '' : selectionQuery(select)}`);

@@ -112,16 +112,6 @@ async function bytes(path: string, range?: [number, number]): Promise<Uint8Array
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** Whether a command is on the PATH. */
-function installed(tool: string): boolean {
-  try {
-    execFileSync('which', [tool], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The period's start in ticks (dreamdb:tick on the Period). */
 const periodTick = (doc: Element) => BigInt(all(doc, 'Period')[0]!.getAttribute('dreamdb:tick')!);
 
@@ -298,11 +288,7 @@ test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the per
   assert.equal(attr(events[0]!, 'presentationTime'), String(report.origin + 3_200_000_000n - 2_000_000_000n));
 });
 
-test('GStreamer (playbin, another client nobody here wrote) plays the DASH to the end without errors', async (t) => {
-  if (!installed('gst-launch-1.0')) {
-    t.skip('GStreamer is not installed');
-    return;
-  }
+test('GStreamer (playbin, another client nobody here wrote) plays the DASH to the end without errors', async () => {
   // The clip carries every kind of AdaptationSet; the whole timeline plays without the captions (with
   // them playbin paces itself by the subtitle stream: ~5 s more for this test).
   for (const query of ['?from=2s&to=4s', '?tracks=video-180p,video-144p,audio']) {
@@ -392,13 +378,14 @@ test('bad requests get a clear 4xx in JSON', async () => {
   }
 });
 
-test('the MPD is well-formed XML (xmllint, or else Python’s expat)', async (t) => {
+test('the MPD is well-formed XML (Python’s expat, an independent parser)', async () => {
   const file = join(dir, 'manifest.mpd');
   writeFileSync(file, await fetchMpd('?from=1s&to=5s'));
-  if (installed('xmllint')) await run('xmllint', ['--noout', file]);
-  else if (installed('python3'))
-    await run('python3', ['-c', 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])', file]);
-  else t.skip('neither xmllint nor python3 is installed');
+  await run('/usr/bin/python3', [
+    '-c',
+    'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])',
+    file,
+  ]);
 });
 
 test('mpd() writes escaped, ordered XML from plain descriptions', () => {

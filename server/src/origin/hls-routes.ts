@@ -27,7 +27,7 @@ import {
 } from './context.js';
 import {
   type HlsDateRange,
-  type HlsImage,
+  type HlsFile,
   type HlsImageStream,
   type HlsMedia,
   type HlsSegment,
@@ -35,6 +35,7 @@ import {
   imagePlaylist,
   mediaPlaylist,
   multivariantPlaylist,
+  subtitlesPlaylist,
   type VttCue,
   webvttSegment,
 } from './hls.js';
@@ -87,9 +88,7 @@ export function hlsRoutes(origin: OriginContext): Hono {
   app.get('/:space/:ref/:timeline/:file', async (c) => {
     const { space, ref, timeline, file } = c.req.param();
     if (!file.endsWith('.m3u8')) throw new EngineError('E_NOT_FOUND', `${file}: not a playlist`);
-    const resolved = await origin.resolve(space, ref);
-    if (!resolved.manifest.timelines.some((t) => t.name === timeline))
-      throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in ${space}@${ref}`);
+    const { resolved } = await origin.resolveTimeline(space, ref, timeline);
     const select = selection((k) => c.req.query(k), resolved.manifest, timeline);
     // A playlist is a function of the manifest and the URL: its ETag says both.
     const etag = playlistEtag(resolved, `${file}${selectionQuery(select)}`);
@@ -100,8 +99,7 @@ export function hlsRoutes(origin: OriginContext): Hono {
     const text = await cachedText(origin.texts, etag, c.req.path, async () => {
       if (file === 'master.m3u8') return master(session, resolved, timeline, select);
       const track = findTrack(resolved.manifest, timeline, name);
-      if (track.modality === 'text.cue')
-        return subtitlesPlaylist(resolved.manifest, timeline, track, base, select);
+      if (track.modality === 'text.cue') return subtitles(resolved.manifest, timeline, track, base, select);
       if (isThumbnails(track)) return thumbnailsPlaylist(session, resolved, track, base, select);
       return media(session, resolved, timeline, track, select);
     });
@@ -230,7 +228,7 @@ async function thumbnailsPlaylist(
   base: string,
   select: Selection,
 ): Promise<string> {
-  const images: HlsImage[] = (await clipEntries(session, track, select)).map((e) => ({
+  const images: HlsFile[] = (await clipEntries(session, track, select)).map((e) => ({
     uri: `${base}/${encodeURIComponent(track.name)}/${e.tick}.jpg`,
     duration: ticksToSecondsNumber(e.duration),
   }));
@@ -239,7 +237,7 @@ async function thumbnailsPlaylist(
 }
 
 /** The subtitles playlist of a caption track: one WebVTT segment per minute of the clip. */
-function subtitlesPlaylist(
+function subtitles(
   manifest: Manifest,
   timeline: string,
   track: Track,
@@ -250,20 +248,15 @@ function subtitlesPlaylist(
   const end = timelineEnd(manifest, timeline);
   const seconds = Math.max(1, ticksToSecondsNumber(end > zero ? end - zero : 0n) + 1);
   const minute = BigInt(VTT_SEGMENT_SECONDS) * 1_000_000_000n;
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${VTT_SEGMENT_SECONDS}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-  ];
+  const files: HlsFile[] = [];
   for (let k = 0; k < Math.ceil(seconds / VTT_SEGMENT_SECONDS); k++) {
     if (!inClip(select, zero + BigInt(k) * minute, minute)) continue;
-    const length = Math.min(VTT_SEGMENT_SECONDS, seconds - k * VTT_SEGMENT_SECONDS);
-    lines.push(`#EXTINF:${length.toFixed(6)},`, `${base}/${encodeURIComponent(track.name)}/${k}.vtt`);
+    files.push({
+      uri: `${base}/${encodeURIComponent(track.name)}/${k}.vtt`,
+      duration: Math.min(VTT_SEGMENT_SECONDS, seconds - k * VTT_SEGMENT_SECONDS),
+    });
   }
-  lines.push('#EXT-X-ENDLIST', '');
-  return lines.join('\n');
+  return subtitlesPlaylist(files);
 }
 
 /** WebVTT segment k of a caption track: the cues that start in its minute. */

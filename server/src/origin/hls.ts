@@ -24,6 +24,23 @@ export interface HlsDateRange {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
+/**
+ * The lines a VOD media playlist starts with. EXT-X-TARGETDURATION is the largest EXTINF rounded to the
+ * nearest integer, which no EXTINF may exceed (RFC 8216 §4.3.3.1); found by a loop, not Math.max(...): a
+ * long timeline has more segments than a call has arguments.
+ */
+function vodHead(segments: readonly { readonly duration: number }[]): string[] {
+  let target = 1;
+  for (const s of segments) target = Math.max(target, Math.round(s.duration));
+  return [
+    '#EXTM3U',
+    '#EXT-X-VERSION:7',
+    `#EXT-X-TARGETDURATION:${target}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+  ];
+}
+
 /** A quoted-string attribute value: no double quote, CR or LF may appear in it (RFC 8216 §4.2). */
 export const quoted = (text: string) => `"${text.replace(/"/g, "'").replace(/[\r\n]/g, ' ')}"`;
 
@@ -45,18 +62,7 @@ export function mediaPlaylist(
   segments: readonly HlsSegment[],
   dateRanges: readonly HlsDateRange[] = [],
 ): string {
-  // EXTINF rounded to the nearest integer must not exceed the target duration (RFC 8216 §4.3.3.1).
-  let target = 1; // a loop, not Math.max(...): a long timeline has more segments than a call has arguments
-  for (const s of segments) target = Math.max(target, Math.round(s.duration));
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${target}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    '#EXT-X-INDEPENDENT-SEGMENTS',
-    `#EXT-X-MAP:URI="${init}"`,
-  ];
+  const lines = [...vodHead(segments), '#EXT-X-INDEPENDENT-SEGMENTS', `#EXT-X-MAP:URI="${init}"`];
   for (const [i, s] of segments.entries()) {
     if (i === 0 && s.programDateTime) {
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
@@ -64,6 +70,14 @@ export function mediaPlaylist(
     }
     lines.push(`#EXTINF:${s.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${s.end - s.start}@${s.start}`, s.uri);
   }
+  lines.push('#EXT-X-ENDLIST', '');
+  return lines.join('\n');
+}
+
+/** A subtitles playlist: one WebVTT file per segment (RFC 8216 §3.5). */
+export function subtitlesPlaylist(files: readonly HlsFile[]): string {
+  const lines = vodHead(files);
+  for (const f of files) lines.push(`#EXTINF:${f.duration.toFixed(6)},`, f.uri);
   lines.push('#EXT-X-ENDLIST', '');
   return lines.join('\n');
 }
@@ -161,8 +175,8 @@ export function webvttSegment(cues: readonly VttCue[]): string {
   return lines.join('\n');
 }
 
-/** One thumbnail of an image playlist: a JPEG shown for `duration` seconds. */
-export interface HlsImage {
+/** A segment that is a whole file (a JPEG, a WebVTT file) shown for `duration` seconds. */
+export interface HlsFile {
   readonly uri: string;
   readonly duration: number;
 }
@@ -172,19 +186,10 @@ export interface HlsImage {
  * segment, each a 1x1 tile covering its duration.
  */
 export function imagePlaylist(
-  images: readonly HlsImage[],
+  images: readonly HlsFile[],
   resolution: { readonly width: number; readonly height: number },
 ): string {
-  let target = 1;
-  for (const i of images) target = Math.max(target, Math.round(i.duration));
-  const lines = [
-    '#EXTM3U',
-    '#EXT-X-VERSION:7',
-    `#EXT-X-TARGETDURATION:${target}`,
-    '#EXT-X-MEDIA-SEQUENCE:0',
-    '#EXT-X-PLAYLIST-TYPE:VOD',
-    '#EXT-X-IMAGES-ONLY',
-  ];
+  const lines = [...vodHead(images), '#EXT-X-IMAGES-ONLY'];
   for (const i of images) {
     lines.push(
       `#EXT-X-TILES:RESOLUTION=${resolution.width}x${resolution.height},LAYOUT=1x1,DURATION=${i.duration.toFixed(3)}`,

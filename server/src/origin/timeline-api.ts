@@ -1,6 +1,6 @@
 import { EngineError, multihashToHex, seekEntry } from '@dreamdb/engine';
 import { Hono } from 'hono';
-import { type OriginContext, objectUri, timeParam } from './context.js';
+import { type OriginContext, objectUri, selectedTracks, selection, timeParam } from './context.js';
 
 /** The path of a timeline's playback under a prefix (/hls or /dash). */
 export const playbackBase = (prefix: string, space: string, ref: string, timeline: string) =>
@@ -28,9 +28,7 @@ export function timelineRoutes(origin: OriginContext): Hono {
   app.get('/:space/timelines/:timeline', async (c) => {
     const { space, timeline } = c.req.param();
     const ref = c.req.query('ref') ?? 'main';
-    const resolved = await origin.resolve(space, ref);
-    const line = resolved.manifest.timelines.find((t) => t.name === timeline);
-    if (!line) throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in ${space}@${ref}`);
+    const { resolved, timeline: line } = await origin.resolveTimeline(space, ref, timeline);
     const hls = playbackBase('/hls', space, ref, timeline);
     return c.json({
       space,
@@ -61,17 +59,12 @@ export function timelineRoutes(origin: OriginContext): Hono {
     const t = timeParam('t', c.req.query('t'));
     if (t === undefined)
       throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
-    const resolved = await origin.resolve(space, c.req.query('ref') ?? 'main');
-    if (!resolved.manifest.timelines.some((l) => l.name === timeline))
-      throw new EngineError('E_NOT_FOUND', `timeline ${timeline} is not in space ${space}`);
-    const names = c.req.query('tracks')?.split(',');
-    for (const name of names ?? []) {
-      if (!resolved.manifest.tracks.some((tr) => tr.timeline === timeline && tr.name === name))
-        throw new EngineError('E_NOT_FOUND', `track ${name} is not in timeline ${timeline}`);
-    }
-    const tracks = resolved.manifest.tracks.filter(
-      (tr) => tr.timeline === timeline && tr.kind === 'stream' && (!names || names.includes(tr.name)),
-    );
+    const { resolved } = await origin.resolveTimeline(space, c.req.query('ref') ?? 'main', timeline);
+    const tracks = selectedTracks(
+      resolved.manifest,
+      timeline,
+      selection((k) => (k === 'tracks' ? c.req.query(k) : undefined), resolved.manifest, timeline),
+    ).filter((tr) => tr.kind === 'stream');
     const session = origin.session(space);
     const hits = await Promise.all(
       tracks.map(async (track) => {

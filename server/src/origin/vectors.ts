@@ -1,6 +1,6 @@
 import {
   type HlsDateRange,
-  type HlsImage,
+  type HlsFile,
   type HlsImageStream,
   type HlsMedia,
   type HlsSegment,
@@ -33,7 +33,7 @@ export function generateServing(v: ServingVector): string {
         i.images as HlsImageStream[],
       );
     case 'hls-image':
-      return imagePlaylist(i.images as HlsImage[], i.resolution as { width: number; height: number });
+      return imagePlaylist(i.images as HlsFile[], i.resolution as { width: number; height: number });
     case 'webvtt':
       return webvttSegment(i.cues as VttCue[]);
     default:

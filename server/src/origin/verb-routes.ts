@@ -334,9 +334,7 @@ function version(origin: OriginContext, c: Context, space: string, timeline: str
 }
 
 async function versionOf(origin: OriginContext, space: string, ref: string, timeline: string) {
-  const resolved = await origin.resolve(space, ref);
-  if (!resolved.manifest.timelines.some((t) => t.name === timeline))
-    throw new EngineError('E_NOT_FOUND', `timeline: ${timeline} is not in ${space}@${ref}`);
+  const { resolved } = await origin.resolveTimeline(space, ref, timeline, 'timeline:');
   return { resolved, ref };
 }
 

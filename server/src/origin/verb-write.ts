@@ -5,13 +5,12 @@ import {
   multihashFromHex,
   multihashToHex,
   objectKey,
-  publish,
   RefConflictError,
   type RefState,
   type Resolved,
-  Session,
-  SpaceStore,
   Writer,
+  type WrittenManifest,
+  writeManifest,
 } from '@dreamdb/engine';
 import { HTTP_STATUS, type OriginContext } from './context.js';
 import { detail } from './negotiate.js';
@@ -107,34 +106,18 @@ async function mustBeManifest(origin: OriginContext, space: string, hash: Multih
   }
 }
 
-/** A SpaceStore whose refs never move: publishing through it stores the objects and the manifest, then stops. */
-class UnmovedRefs extends SpaceStore {
-  override async casRef(_ref: string, manifest: Multihash): Promise<RefState> {
-    return { manifest, etag: '' };
-  }
-}
-
-/** What storing a batch produced: an unpublished manifest, and what it cost. */
-export interface Built {
-  readonly hash: Multihash;
-  readonly manifest: Manifest;
-  readonly objectsWritten: number;
-  readonly bytesWritten: number;
-}
-
 /**
- * Store a staged batch as an unpublished manifest (buckets, index pages, init segments, the manifest),
- * through the engine's publish with a store whose ref does not move. Until a ref points at it, the
- * manifest is garbage that `collect` removes once older than its grace period.
+ * Store a staged batch as an unpublished manifest (init segments, then the engine's writeManifest:
+ * buckets, index pages, the manifest). Until a ref points at it, the manifest is garbage that `collect`
+ * removes once older than its grace period.
  */
 export async function build(
   origin: OriginContext,
   space: string,
   staged: Staged,
   meta: { author?: string | undefined; message?: string | undefined },
-): Promise<Built> {
-  const shared = origin.session(space).store;
-  const session = new Session(new UnmovedRefs(origin.store, space, shared.cache));
+): Promise<WrittenManifest> {
+  const session = origin.session(space);
   let objects = 0;
   let bytes = 0;
   for (const init of staged.inits) {
@@ -142,17 +125,16 @@ export async function build(
     objects++;
     bytes += init.bytes!.length;
   }
-  const published = await publish(session, staged.writer, {
-    ref: staged.writer.base?.ref?.name ?? 'main',
+  const written = await writeManifest(session, staged.writer, {
     parents: staged.parents,
     ...(meta.author !== undefined && { author: meta.author }),
     ...(meta.message !== undefined && { message: meta.message }),
   });
   return {
-    hash: published.hash,
-    manifest: published.manifest,
-    objectsWritten: published.objectsWritten + objects,
-    bytesWritten: published.bytesWritten + bytes,
+    hash: written.hash,
+    manifest: written.manifest,
+    objectsWritten: written.objectsWritten + objects,
+    bytesWritten: written.bytesWritten + bytes,
   };
 }
 
