@@ -10,7 +10,8 @@ import { EngineError } from '../errors.js';
  *
  *   0  "DRDB"          magic
  *   4  u8  version     0
- *   5  u8  kind        1 manifest, 2 index page, 3 bucket, 4 item manifest
+ *   5  u8  kind        1 manifest, 2 index page, 3 bucket, 4 item manifest, 5 spatial segment,
+ *                      6 text directory, 7 text page
  *   6  u16 flags       0 (readers refuse other values)
  *   8  u32 header_len  big-endian length of the CBOR header
  *  12  header          deterministic CBOR map
@@ -21,7 +22,15 @@ export const MAGIC = Uint8Array.of(0x44, 0x52, 0x44, 0x42); // "DRDB"
 export const ENVELOPE_VERSION = 0;
 export const PREAMBLE_BYTES = 12;
 
-export const OBJECT_KINDS = { manifest: 1, indexPage: 2, bucket: 3, itemManifest: 4 } as const;
+export const OBJECT_KINDS = {
+  manifest: 1,
+  indexPage: 2,
+  bucket: 3,
+  itemManifest: 4,
+  spatialSegment: 5,
+  textDirectory: 6,
+  textPage: 7,
+} as const;
 export type ObjectKind = keyof typeof OBJECT_KINDS;
 const KIND_NAMES = new Map<number, ObjectKind>(
   Object.entries(OBJECT_KINDS).map(([k, v]) => [v, k as ObjectKind]),
