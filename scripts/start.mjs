@@ -1,8 +1,8 @@
 // `npm start`: the main job. Until the origin and player land (issues 6, 9), it builds everything, runs
 // every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
 // made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
-// as CMAF stream tracks with thumbnails, audio levels, captions and events, reads a moment back by time
-// range, and verifies the store (`dreamdb fsck`).
+// as CMAF stream tracks with thumbnails, frame embeddings, audio levels, captions and events, reads a
+// moment back by time range, and verifies the store (`dreamdb fsck`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -40,6 +40,8 @@ try {
     '2026-11-25T09:00:00Z',
     '--thumbnails',
     '2s',
+    '--embeddings',
+    '1s',
     '--audio-level',
     '--captions',
     join(sample, 'transcript.vtt'),

@@ -1,5 +1,14 @@
-import { type Tick, type Track, ticksFromSecondsNumber, type WriteItem, type Writer } from '@dreamdb/engine';
+import {
+  type Tick,
+  type Track,
+  ticksFromSecondsNumber,
+  ticksToSeconds,
+  type WriteItem,
+  type Writer,
+} from '@dreamdb/engine';
+import { MediaError } from './errors.js';
 import { runFfmpeg } from './ffmpeg-run.js';
+import { probe } from './probe.js';
 
 /**
  * A track derived from an input (thumbnails, audio levels, captions, user events): its definition, less
@@ -33,6 +42,67 @@ export function streamStart(stream: { readonly startTime?: number }, zero: Tick)
   const start =
     stream.startTime !== undefined && stream.startTime > 0 ? ticksFromSecondsNumber(stream.startTime) : 0n;
   return start > zero ? start - zero : 0n;
+}
+
+/** Seconds between samples of a video (thumbnails, frame embeddings) as ticks: 0.01 s to one day. */
+export function sampleInterval(everySeconds: number, what: string): Tick {
+  if (!(Number.isFinite(everySeconds) && everySeconds >= 0.01 && everySeconds <= 86_400))
+    throw new RangeError(`${what}: everySeconds ${everySeconds} is outside 0.01–86400`);
+  return ticksFromSecondsNumber(everySeconds);
+}
+
+/** The first video stream of an input sampled every `every` ticks on the input's timeline. */
+export interface FrameSampling {
+  /**
+   * The number of the first sample. Sample i (i = first, first + 1, …) goes at tick origin + i·every and
+   * is the frame on screen i·every after the input's zero (inputZero): the latest frame at or before that
+   * time. The first sample is of the interval in which the video starts, so it shows the first frame.
+   */
+  readonly first: bigint;
+  /**
+   * ffmpeg's arguments up to the output's codec: the input with its own timestamps, its first video stream
+   * mapped, one frame per sample (then the caller's filters), frames passed through as they are.
+   */
+  readonly args: readonly string[];
+}
+
+/**
+ * How thumbnails and frame embeddings sample a video: the frame on screen at each multiple of `every`
+ * after the input's zero. `filters` (e.g. a scale) apply to the sampled frames. An input without a video
+ * stream is a MediaError: it "has no video stream to <purpose>".
+ */
+export async function sampleFrames(
+  input: string,
+  every: Tick,
+  filters: readonly string[],
+  purpose: string,
+): Promise<FrameSampling> {
+  const info = await probe(input);
+  const video = info.streams.find((s) => s.kind === 'video');
+  if (!video) throw new MediaError(input, `has no video stream to ${purpose}`);
+  // The first sample is of the interval in which the video starts (after the input's zero): it shows the
+  // first frame, as fps pads the start with it.
+  const zero = inputZero(info);
+  const first = streamStart(video, zero) / every;
+  const filter = [
+    // The latest frame at or before each multiple of `every` (round=up), from first·every on.
+    `fps=fps=1000000000/${every}:round=up:start_time=${ticksToSeconds(zero + first * every)}`,
+    ...filters,
+  ].join(',');
+  return {
+    first,
+    args: [
+      '-copyts', // the input's own timestamps: `zero` is at tick `origin`
+      '-i',
+      input,
+      '-map',
+      `0:${video.index}`,
+      '-vf',
+      filter,
+      '-fps_mode',
+      'passthrough',
+    ],
+  };
 }
 
 /** An AsyncIterable that runs `make` afresh on each iteration. */

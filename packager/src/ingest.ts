@@ -20,6 +20,7 @@ import { MediaError } from './errors.js';
 import { userEvents } from './events.js';
 import { runFfmpeg } from './ffmpeg-run.js';
 import { cmafEvents, EventQueue } from './fragmenter.js';
+import { frameEmbeddings } from './frame-embeddings.js';
 import { type OutputPlan, planCmaf } from './plan.js';
 import { type MediaStream, type Probe, probe } from './probe.js';
 import { thumbnails } from './thumbnails.js';
@@ -40,6 +41,11 @@ export interface IngestOptions {
   readonly ref?: string;
   /** Derived tracks: thumbnails every N seconds (scrubbing previews), from one more decode of the video. */
   readonly thumbnails?: { readonly everySeconds?: number; readonly width?: number };
+  /**
+   * Derived track: a 256-dimensional descriptor of the frame on screen every N seconds (default 1), for
+   * "more like this frame" searches (`frame-embeddings`, vector.f32;dim=256), from one more decode.
+   */
+  readonly embeddings?: { readonly everySeconds?: number };
   /** Derived track: audio peak and RMS per 100 ms (a waveform), from one more decode of the audio. */
   readonly audioLevels?: boolean;
   /** A WebVTT or SRT file: its cues become the `captions` track. */
@@ -81,7 +87,7 @@ export interface IngestReport {
   readonly tracks: readonly IngestedTrack[];
   /** The tick at which the input's time zero sits (room left for audio priming and B-frame delay). */
   readonly origin: Tick;
-  /** Derived tracks written (thumbnails, audio levels, captions, events) and their item counts. */
+  /** Derived tracks written (thumbnails, frame embeddings, audio levels, captions, events) and their item counts. */
   readonly derived: readonly { readonly name: string; readonly count: number }[];
 }
 
@@ -335,6 +341,7 @@ function derivedTracks(input: string, info: Probe, origin: Tick, options: Ingest
   const out: DerivedTrack[] = [];
   const has = (kind: 'video' | 'audio') => info.streams.some((s) => s.kind === kind);
   if (options.thumbnails && has('video')) out.push(thumbnails(input, { origin, ...options.thumbnails }));
+  if (options.embeddings && has('video')) out.push(frameEmbeddings(input, { origin, ...options.embeddings }));
   if (options.audioLevels && has('audio')) out.push(audioLevels(input, { origin }));
   if (options.captions) out.push(captions(options.captions, { origin }));
   if (options.events) out.push(userEvents(options.events, { origin }));

@@ -1,15 +1,14 @@
-import { ticksFromSecondsNumber, ticksToSeconds, type WriteItem } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine';
 import {
   checkOrigin,
   DERIVED_BUCKET,
   type DerivedTrack,
   ffmpegOutput,
-  inputZero,
   reiterable,
-  streamStart,
+  sampleFrames,
+  sampleInterval,
 } from './derived.js';
 import { MediaError } from './errors.js';
-import { probe } from './probe.js';
 
 export interface ThumbnailOptions {
   /** The tick of the input's zero (IngestReport.origin; see inputZero). */
@@ -41,50 +40,20 @@ export interface Thumbnail {
 export function thumbnails(input: string, options: ThumbnailOptions): DerivedTrack {
   const origin = checkOrigin(options.origin, 'thumbnails');
   const everySeconds = options.everySeconds ?? 2;
+  const every = sampleInterval(everySeconds, 'thumbnails');
   const width = options.width ?? 160;
   const quality = options.quality ?? 5;
-  if (!(Number.isFinite(everySeconds) && everySeconds >= 0.01 && everySeconds <= 86_400))
-    throw new RangeError(`thumbnails: everySeconds ${everySeconds} is outside 0.01–86400`);
   if (!(Number.isInteger(width) && width >= 16 && width <= 4096))
     throw new RangeError(`thumbnails: width ${width} is not a whole number of pixels in 16–4096`);
   if (!(Number.isInteger(quality) && quality >= 2 && quality <= 31))
     throw new RangeError(`thumbnails: quality ${quality} is outside 2–31`);
-  const every = ticksFromSecondsNumber(everySeconds);
   const name = options.name ?? 'thumbnails';
 
   async function* items(): AsyncGenerator<WriteItem> {
-    const info = await probe(input);
-    const video = info.streams.find((s) => s.kind === 'video');
-    if (!video) throw new MediaError(input, 'has no video stream to make thumbnails of');
-    // The first thumbnail is of the interval in which the video starts (after the input's zero): it shows
-    // the first frame, as fps pads the start with it.
-    const zero = inputZero(info);
-    const first = streamStart(video, zero) / every;
-    const filter = [
-      // The latest frame at or before each multiple of `every` (round=up), from first·every on.
-      `fps=fps=1000000000/${every}:round=up:start_time=${ticksToSeconds(zero + first * every)}`,
-      `scale=${width}:-2`,
-    ].join(',');
+    const { first, args } = await sampleFrames(input, every, [`scale=${width}:-2`], 'make thumbnails of');
     const frames = ffmpegOutput(
       input,
-      [
-        '-copyts', // the input's own timestamps: `zero` is at tick `origin`
-        '-i',
-        input,
-        '-map',
-        `0:${video.index}`,
-        '-vf',
-        filter,
-        '-fps_mode',
-        'passthrough',
-        '-c:v',
-        'mjpeg',
-        '-q:v',
-        String(quality),
-        '-f',
-        'image2pipe',
-        'pipe:3',
-      ],
+      [...args, '-c:v', 'mjpeg', '-q:v', String(quality), '-f', 'image2pipe', 'pipe:3'],
       'thumbnails',
     );
     let i = first;

@@ -50,6 +50,7 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
     '--genesis',
     '2026-11-25T10:00:00Z',
     '--thumbnails',
+    '--embeddings',
     '--audio-level',
     '--captions',
     vtt,
@@ -73,6 +74,7 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
   assert.match(ingested.stderr, /ingest .*clip\.mp4: .* fragments/);
   assert.deepEqual(result.derived, [
     { name: 'thumbnails', count: 2 },
+    { name: 'frame-embeddings', count: 4 },
     { name: 'audio-level', count: 41 }, // 4 s in 100 ms windows, and the AAC tail past 4 s
     { name: 'captions', count: 2 },
     { name: 'events', count: 3 },
@@ -84,12 +86,13 @@ test('dreamdb ingest publishes CMAF stream tracks into the embedded store; a bad
     .split('\n')
     .map((l) => JSON.parse(l));
   // 2 video and 3 audio fragments, the RenditionPlaylist and the derived items.
-  assert.equal(items.length, 6 + 2 + 41 + 2 + 3);
+  assert.equal(items.length, 6 + 2 + 4 + 41 + 2 + 3);
   assert.deepEqual([...new Set(items.map((i: { track: string }) => i.track))].sort(), [
     'audio',
     'audio-level',
     'captions',
     'events',
+    'frame-embeddings',
     'renditions',
     'thumbnails',
     'video',

@@ -14,6 +14,7 @@ interface IngestFlags extends SpaceOptions {
   ref: string;
   branch?: string;
   thumbnails?: string | boolean;
+  embeddings?: string | boolean;
   audioLevel?: boolean;
   captions?: string;
   events?: string;
@@ -71,6 +72,10 @@ export function registerIngest(program: Command): void {
     .option('--transcode', 'transcode to H.264/AAC even when the codecs are playable')
     .option('--ladder <heights>', 'encode a video ladder, e.g. 1080,720,480,360 (keyframes aligned)')
     .option('--thumbnails [interval]', 'a thumbnail track, one JPEG every interval (default 2s)')
+    .option(
+      '--embeddings [interval]',
+      'a frame-embeddings track: a 256-d descriptor of the frame every interval (default 1s), for "more like this frame"',
+    )
     .option('--audio-level', 'an audio-level track: peak and RMS every 100 ms, for a waveform')
     .option('--captions <file>', 'a WebVTT or SRT file: its cues become the captions track')
     .option('--events <file>', 'a JSONL or CSV file of events (tick or seconds, duration, label, fields)')
@@ -106,6 +111,12 @@ export function registerIngest(program: Command): void {
               thumbnails: {
                 everySeconds:
                   typeof opts.thumbnails === 'string' ? Number(parseTimeArg(opts.thumbnails)) / 1e9 : 2,
+              },
+            }),
+            ...(opts.embeddings && {
+              embeddings: {
+                everySeconds:
+                  typeof opts.embeddings === 'string' ? Number(parseTimeArg(opts.embeddings)) / 1e9 : 1,
               },
             }),
             ...(opts.audioLevel && { audioLevels: true }),
