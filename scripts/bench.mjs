@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { ensureNodeModules, ROOT, run } from './lib/bootstrap.mjs';
 
 ensureNodeModules();
-// Helpers, not benches: lib.ts, and <bench>-<part>.ts files that a bench splits into (origin-server.ts...).
-const HELPERS = /^(lib|origin-.+)\.ts$/;
+// Helpers, not benches: lib.ts, and <bench>-<part>.ts files that a bench splits into
+// (origin-server.ts, search-data.ts...).
+const HELPERS = /^(lib|origin-.+|search-.+)\.ts$/;
 const all = readdirSync(join(ROOT, 'bench'))
   .filter((f) => f.endsWith('.ts') && !HELPERS.test(f))
   .map((f) => f.slice(0, -3));
