@@ -17,6 +17,7 @@ export type EngineErrorCode =
   | 'E_NOT_FOUND'
   | 'E_PRECONDITION'
   | 'E_CONFLICT'
+  | 'E_LINEAGE'
   | 'E_RANGE'
   | 'E_BAD_REQUEST'
   | 'E_TOO_LARGE'

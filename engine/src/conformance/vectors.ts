@@ -14,6 +14,7 @@ import { decodeManifest, encodeManifest } from '../model/manifest.js';
 import { decodeSpace, encodeSpace } from '../model/space.js';
 import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
 import { decodeTrack, encodeTrack } from '../model/track.js';
+import { LshHasher } from '../spatial/hasher.js';
 import { checkVector, hyperplaneSigns, type LshParams, probeKeys, tableKeys } from '../spatial/lsh.js';
 import { decodeSpatialIndex, encodeSpatialIndex } from '../spatial/spatial-index.js';
 import { normalizeEtag } from '../store/etag.js';
@@ -220,6 +221,16 @@ const RUNNERS: Record<string, Runner> = {
     const signs = hyperplaneSigns(params);
     const vector = checkVector(((v.input?.vector ?? []) as unknown[]).map(Number), params.dimension);
     const keys = tableKeys(params, signs, vector);
+    // The fast path (LshHasher) must give the reference's keys and margins, bit for bit (0004 §4).
+    const fast = new Uint32Array(params.tables);
+    const margins = new Float32Array(params.tables * params.bits);
+    new LshHasher(params).keysInto(vector, 0, fast, 0, 1, margins);
+    const bulk = new LshHasher(params).keysOf(vector, 1);
+    keys.forEach((k, t) => {
+      const same = k.margins.every((m, j) => Object.is(m, margins[t * params.bits + j]));
+      if (fast[t] !== k.key || bulk[t] !== k.key || !same)
+        throw new Error(`the fast key path differs from the reference in table ${t}`);
+    });
     return {
       keys: keys.map((k) => k.key),
       margins: keys.map((k) => [...k.margins]),

@@ -102,6 +102,7 @@ async function markFromRefs(
     // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
     for (const track of manifest.tracks) {
       if (track.init) reachable.add(multihashToHex(track.init));
+      for (const segment of track.spatial?.segments ?? []) reachable.add(multihashToHex(segment.object));
       if (track.index)
         await session.pages.visit(track.index.root, reachable, (e) =>
           reachable.add(multihashToHex(e.object)),

@@ -17,7 +17,9 @@ import type { Track } from '../model/track.js';
 import { assertRefName } from '../store/keys.js';
 import type { SpaceStore } from '../store/space-store.js';
 import type { Resolved, Session } from './session.js';
+import { publishSpatial } from './spatial-write.js';
 import type { StagedColumns } from './staged.js';
+import { Uploader } from './uploader.js';
 import type { Writer } from './writer.js';
 
 /** What a manifest records beyond the writer's contents. */
@@ -50,56 +52,6 @@ export interface WrittenManifest {
 export interface Published extends Resolved {
   readonly objectsWritten: number;
   readonly bytesWritten: number;
-}
-
-/**
- * Uploads objects as they are built, at most `limit` at a time: building waits for a free slot, so the
- * bytes waiting in memory stay bounded and encoding overlaps the network. The first failure is kept and
- * thrown by the next `put` or by `drain`.
- */
-class Uploader {
-  private readonly inFlight = new Set<Promise<void>>();
-  private failed = false;
-  private failure: unknown;
-  objects = 0;
-  bytes = 0;
-
-  constructor(
-    private readonly store: SpaceStore,
-    private readonly limit: number,
-  ) {
-    if (!(Number.isInteger(limit) && limit >= 1))
-      throw new EngineError('E_BAD_REQUEST', `upload concurrency ${limit} must be a positive integer`);
-  }
-
-  async put(bytes: Uint8Array | readonly Uint8Array[], hash: Multihash): Promise<void> {
-    while (this.inFlight.size >= this.limit) await Promise.race(this.inFlight);
-    if (this.failed) throw this.failure;
-    const upload: Promise<void> = this.store.putObject(bytes, hash).then(
-      () => {
-        this.objects++;
-        this.bytes += bytes instanceof Uint8Array ? bytes.length : bytes.reduce((n, p) => n + p.length, 0);
-        this.inFlight.delete(upload);
-      },
-      (error: unknown) => {
-        if (!this.failed) this.failure = error;
-        this.failed = true;
-        this.inFlight.delete(upload);
-      },
-    );
-    this.inFlight.add(upload);
-  }
-
-  /** Wait for every upload to finish, failed or not. */
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled(this.inFlight);
-  }
-
-  /** Wait for every upload; throws the first failure. */
-  async drain(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
-    if (this.failed) throw this.failure;
-  }
 }
 
 /**
@@ -269,7 +221,25 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
     for (const [hex, bytes] of built.pages)
       if (!oldPages.has(hex)) await uploader.put(bytes, multihashFromHex(hex));
     const { page: root, height, count, first, last } = built.root;
-    const rebuilt: Track = { ...track, index: { root, height, count, first, last } };
+    const spatial =
+      track.spatial && staged && staged.count > 0
+        ? await publishSpatial(
+            session,
+            {
+              timeline: track.timeline,
+              track: track.name,
+              spatial: track.spatial,
+              staged,
+              append: !old || fresh.ticks[0]! > old.last,
+            },
+            uploader,
+          )
+        : track.spatial;
+    const rebuilt: Track = {
+      ...track,
+      index: { root, height, count, first, last },
+      ...(spatial && { spatial }),
+    };
     tracks.push(rebuilt);
     builtPages.set(rebuilt, treePages(built.root, built.pages, old?.pages));
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { hashBytes } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
@@ -63,10 +64,23 @@ function cosine64(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(aa * bb);
 }
 
+/** An index whose one table of one bit is probed both ways: every vector is a candidate, so it is exact. */
+const COMPLETE = {
+  index: {
+    scheme: 'dreamdb.lsh-cosine' as const,
+    dimension: DIM,
+    tables: 2,
+    bits: 1,
+    probes: 2,
+    seed: new Uint8Array(32).fill(5),
+  },
+  segments: [],
+};
+
 /**
  * 400 random vectors at increasing ticks over ~7 minutes, every other one stored as a map with a label,
- * a few duplicated at later ticks (ties), and one zero vector; plus tracks that are not vector tracks
- * or hold bad vectors.
+ * a few duplicated at later ticks (ties); plus a track that is not a vector track. The vector track's
+ * spatial index makes every vector a candidate, so the indexed path must give the exact answer.
  */
 async function fixture(): Promise<{
   session: Session;
@@ -83,6 +97,7 @@ async function fixture(): Promise<{
       kind: 'event',
       modality: `vector.f32;dim=${DIM}`,
       bucketDuration: 60n * SECOND,
+      spatial: COMPLETE,
     })
     .track({
       timeline: 's1',
@@ -93,28 +108,7 @@ async function fixture(): Promise<{
     })
     .track({
       timeline: 's1',
-      name: 'nodim',
-      kind: 'event',
-      modality: 'vector.f32',
-      bucketDuration: 60n * SECOND,
-    })
-    .track({
-      timeline: 's1',
-      name: 'bad',
-      kind: 'event',
-      modality: 'vector.f32;dim=4',
-      bucketDuration: 60n * SECOND,
-    })
-    .track({
-      timeline: 's1',
-      name: 'nan',
-      kind: 'event',
-      modality: 'vector.f32;dim=4',
-      bucketDuration: 60n * SECOND,
-    })
-    .track({
-      timeline: 's1',
-      name: 'text',
+      name: 'old',
       kind: 'event',
       modality: 'vector.f32;dim=4',
       bucketDuration: 60n * SECOND,
@@ -124,11 +118,9 @@ async function fixture(): Promise<{
   for (let i = 0; i < 400; i++) {
     tick += BigInt(Math.floor(next() * 2e9)) + 1n;
     const vector =
-      i === 50
-        ? new Float32Array(DIM)
-        : i % 37 === 36
-          ? stored[i - 20]!.vector // the same vector again, later: a tie broken by tick
-          : Float32Array.from({ length: DIM }, () => next() * 2 - 1);
+      i % 37 === 36
+        ? stored[i - 20]!.vector // the same vector again, later: a tie broken by tick
+        : Float32Array.from({ length: DIM }, () => next() * 2 - 1);
     stored.push({ tick, vector });
   }
   writer.write(
@@ -140,19 +132,12 @@ async function fixture(): Promise<{
     })),
   );
   writer.write('s1', 'det', [{ tick: 0n, payload: { label: 'person' } }]);
-  writer.write('s1', 'nodim', [{ tick: 0n, payload: encodeVector([1, 2, 3]) }]);
-  writer.write('s1', 'bad', [
-    { tick: 5n, payload: encodeVector([1, 2, 3, 4]) },
-    { tick: 77n, payload: encodeVector([1, 2, 3]) },
-  ]);
-  writer.write('s1', 'nan', [{ tick: 9n, payload: { vector: encodeVector([1, Number.NaN, 3, 4]) } }]);
-  writer.write('s1', 'text', [{ tick: 11n, payload: { vector: 'not bytes' } }]);
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const main = await publish(session, writer, { ref: 'main' });
   return { session, main, stored, next };
 }
 
-test('search returns the k nearest by float32 cosine, as the brute-force reference does', async () => {
+test('search returns the k nearest by float32 cosine, as the brute-force reference does, exact and indexed', async () => {
   const { session, main, stored, next } = await fixture();
   const last = stored[stored.length - 1]!.tick;
   const windows: [bigint | undefined, bigint | undefined][] = [
@@ -168,12 +153,19 @@ test('search returns the k nearest by float32 cosine, as the brute-force referen
     const query =
       q % 2 ? stored[35 + q * 37]!.vector : Float32Array.from({ length: DIM }, () => next() * 2 - 1);
     for (const [t0, t1] of windows) {
-      for (const k of [1, 7, 50, 1000]) {
+      for (const [k, exact] of [1, 7, 50, 1000].flatMap(
+        (k) =>
+          [
+            [k, true],
+            [k, false],
+          ] as const,
+      )) {
         const hits = await search(session, main, {
           timeline: 's1',
           track: 'emb',
           vector: q === 2 ? Array.from(query) : query,
           k,
+          exact,
           ...(t0 !== undefined && { t0 }),
           ...(t1 !== undefined && { t1 }),
         });
@@ -181,7 +173,7 @@ test('search returns the k nearest by float32 cosine, as the brute-force referen
         assert.deepEqual(
           hits.map((h) => [h.tick, h.score]),
           expected.map((e) => [e.tick, e.score]),
-          `query ${q}, k ${k}, window ${t0}..${t1}`,
+          `query ${q}, k ${k}, window ${t0}..${t1}, exact ${exact}`,
         );
         for (const hit of hits) {
           const vector = stored.find((s) => s.tick === hit.tick)!.vector;
@@ -193,7 +185,7 @@ test('search returns the k nearest by float32 cosine, as the brute-force referen
       }
     }
   }
-  assert.ok(checked > 5000);
+  assert.ok(checked > 10000);
 
   // Ties go to the earlier tick; the whole payload comes back, in either form.
   const twin = stored[16]!; // stored again at index 36
@@ -209,13 +201,11 @@ test('search returns the k nearest by float32 cosine, as the brute-force referen
   assert.deepEqual(second!.payload, { label: 'v36', vector: encodeVector(twin.vector) });
   const raw = await search(session, main, { timeline: 's1', track: 'emb', vector: stored[17]!.vector, k: 1 });
   assert.deepEqual(raw[0]!.payload, encodeVector(stored[17]!.vector));
-  // The zero vector (no direction) is never a hit.
   const all = await search(session, main, { timeline: 's1', track: 'emb', vector: twin.vector, k: 1000 });
-  assert.equal(all.length, 399);
-  assert.ok(!all.some((h) => h.tick === stored[50]!.tick));
+  assert.equal(all.length, 400);
 });
 
-test('search refuses bad queries, tracks that are not vector tracks, and bad stored vectors', async () => {
+test('search refuses bad queries and tracks that are not vector tracks; writes refuse bad vectors', async () => {
   const { session, main } = await fixture();
   const ones = new Array(DIM).fill(1);
   const ask = (q: Partial<SearchQuery>) =>
@@ -249,22 +239,57 @@ test('search refuses bad queries, tracks that are not vector tracks, and bad sto
     ask({ track: 'det' }),
     code('E_BAD_REQUEST', /s1\/det \(event, event.detection\) is not a vector track/),
   );
-  await assert.rejects(ask({ track: 'nodim' }), code('E_BAD_REQUEST', /s1\/nodim .* needs a dim=N/));
+  await assert.rejects(ask({ probes: 4 }), code('E_BAD_REQUEST', /probes 4 must be an integer from 1 to 2/));
+  await assert.rejects(
+    ask({ rerank: 2 }),
+    code('E_BAD_REQUEST', /rerank 2 must be an integer of at least k \(3\)/),
+  );
+  await assert.rejects(
+    ask({ index: hashBytes(Uint8Array.of(1)) }),
+    code(
+      'E_LINEAGE',
+      /indexed under spatial index 1e20[0-9a-f]{64}, not 1e20[0-9a-f]{64}: results would not be comparable/,
+    ),
+  );
 
-  const four = { vector: [1, 0, 0, 0], k: 5 };
-  await assert.rejects(
-    ask({ track: 'bad', ...four }),
-    code('E_FIELD', /item s1\/bad@77: vector has 12 bytes; .* 4 float32 values \(16 bytes\)/),
+  // Vectors are checked when written: the whole write is refused, naming the item and the problem.
+  const writer = new Writer(main);
+  const refused = (payload: unknown, why: RegExp) =>
+    assert.throws(
+      () =>
+        writer.write('s1', 'old', [
+          { tick: 1n, payload: encodeVector([1, 0, 0, 0]) },
+          { tick: 2n, payload },
+        ]),
+      code('E_FIELD', why),
+    );
+  refused(encodeVector([1, 2, 3]), /s1\/old\[1\]: vector has 12 bytes; .* 4 float32 values \(16 bytes\)/);
+  refused({ vector: encodeVector([1, Number.NaN, 3, 4]) }, /s1\/old\[1\]: vector component 1 is NaN/);
+  refused({ vector: 'not bytes' }, /s1\/old\[1\]: payload .* neither/);
+  refused(encodeVector([0, 0, 0, 0]), /zero vector has no direction/);
+  refused(encodeVector([1e30, 1, 1, 1]), /squared length overflows/);
+  assert.equal(writer.size, 0);
+  assert.throws(
+    () =>
+      writer.track({
+        timeline: 's1',
+        name: 'nodim',
+        kind: 'event',
+        modality: 'vector.f32',
+        bucketDuration: SECOND,
+      }),
+    code('E_BAD_REQUEST', /s1\/nodim .* needs a dim=N/),
   );
-  // The window leaves the bad item out: the good one is found.
-  const good = await ask({ track: 'bad', ...four, t1: 77n });
-  assert.deepEqual(
-    good.map((h) => h.tick),
-    [5n],
-  );
-  await assert.rejects(ask({ track: 'nan', ...four }), code('E_FIELD', /item s1\/nan@9: component 1 is NaN/));
-  await assert.rejects(
-    ask({ track: 'text', ...four }),
-    code('E_FIELD', /item s1\/text@11: payload .* neither/),
+  assert.throws(
+    () =>
+      writer.track({
+        timeline: 's1',
+        name: 'emb',
+        kind: 'event',
+        modality: `vector.f32;dim=${DIM}`,
+        bucketDuration: SECOND,
+        spatial: { ...COMPLETE, index: { ...COMPLETE.index, bits: 2 } },
+      }),
+    code('E_LINEAGE', /s1\/emb has a spatial index of other parameters; it cannot change/),
   );
 });

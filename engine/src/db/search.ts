@@ -1,9 +1,14 @@
-import { parseModality } from '../address/modality.js';
+import { type Multihash, multihashToHex } from '../address/multihash.js';
 import type { Address } from '../address/uri.js';
 import { EngineError, quote } from '../errors.js';
 import type { Track } from '../model/track.js';
+import { cosineAt, foldNorm, foldSquares } from '../spatial/cosine.js';
+import { spatialIndexHash } from '../spatial/spatial-index.js';
+import { storedVectorBytes, vectorTrackDimension } from '../spatial/vector-payload.js';
 import { assertTick, type Tick } from '../time/ticks.js';
+import { itemBytes, seekEntry, toItem } from './read.js';
 import { findTrack, type Resolved, type Session } from './session.js';
+import { loadSpatial, lowerBound } from './spatial-read.js';
 import { stream } from './stream.js';
 
 /** A nearest-neighbour query on a vector track. */
@@ -17,6 +22,17 @@ export interface SearchQuery {
   /** Items with t0 <= tick < t1 (default: the whole track). */
   readonly t0?: Tick;
   readonly t1?: Tick;
+  /** Scan every vector instead of using the track's spatial index (the exact answer; slow on big tracks). */
+  readonly exact?: boolean;
+  /** Index lookups per table, 1..bits+1 (default: the index's own `probes`). */
+  readonly probes?: number;
+  /** Candidates re-ranked exactly, nearest in key bits first (default: all; see spec 0004 §6.3). */
+  readonly rerank?: number;
+  /**
+   * The lineage (SpatialIndex hash) the caller's vectors or cached results assume: a track indexed under
+   * another one is refused (E_LINEAGE) rather than answered with keys that mean something else.
+   */
+  readonly index?: Multihash;
 }
 
 /** One hit: the item, where it is, and its cosine similarity to the query (float32). */
@@ -36,32 +52,17 @@ export interface SearchHit {
  * naming the track, since searching it is a question the track cannot answer.
  */
 export function vectorDimension(track: Track): number {
-  const name = `${track.timeline}/${track.name}`;
-  const modality = parseModality(track.modality);
-  const isF32 = modality.segments.length === 2 && modality.segments.join('.') === 'vector.f32';
-  if (track.kind !== 'event' || !isF32) {
+  const dim = vectorTrackDimension(track);
+  if (dim === undefined) {
     throw new EngineError(
       'E_BAD_REQUEST',
-      `track ${name} (${track.kind}, ${track.modality}) is not a vector track (an event track of vector.f32;dim=N)`,
+      `track ${track.timeline}/${track.name} (${track.kind}, ${track.modality}) is not a vector track (an event track of vector.f32;dim=N)`,
     );
   }
-  const dim = modality.params.get('dim');
-  if (dim === undefined || !/^[1-9][0-9]{0,5}$/.test(dim)) {
-    throw new EngineError(
-      'E_BAD_REQUEST',
-      `track ${name} has modality ${track.modality}: a vector track needs a dim=N parameter, N from 1 to 999999`,
-    );
-  }
-  return Number(dim);
+  return dim;
 }
 
-/** The stored form of a vector: its values as little-endian float32 (each rounded to float32). */
-export function encodeVector(values: Float32Array | readonly number[]): Uint8Array {
-  const bytes = new Uint8Array(values.length * 4);
-  const view = new DataView(bytes.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  return bytes;
-}
+export { encodeVector } from '../spatial/vector-payload.js';
 
 /** The query as float32 values, refused (E_BAD_REQUEST) unless it can give a cosine with any vector. */
 function queryVector(vector: unknown, dim: number, track: string): { values: Float32Array; norm: number } {
@@ -93,57 +94,7 @@ function queryVector(vector: unknown, dim: number, track: string): { values: Flo
     );
   if (!Number.isFinite(squares))
     throw new EngineError('E_BAD_REQUEST', 'query vector is too long: its squared length overflows float32');
-  return { values, norm: Math.fround(Math.sqrt(squares)) };
-}
-
-/** Sum of squares, float32 left fold. */
-function foldSquares(values: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < values.length; i++) sum = Math.fround(sum + Math.fround(values[i]! * values[i]!));
-  return sum;
-}
-
-/** The stored vector's bytes: the payload itself, or the `vector` field of a map payload. */
-function storedBytes(payload: unknown): Uint8Array | undefined {
-  if (payload instanceof Uint8Array) return payload;
-  const field =
-    payload instanceof Map
-      ? payload.get('vector')
-      : payload !== null && typeof payload === 'object'
-        ? (payload as Record<string, unknown>).vector
-        : undefined;
-  return field instanceof Uint8Array ? field : undefined;
-}
-
-/**
- * Cosine similarity in float32 with every step rounded (Math.fround) and sums folded left to right, so
- * any implementation doing the same IEEE float32 operations in this order gets the same bits.
- * Undefined for a zero stored vector (it has no direction).
- */
-function cosine(
-  query: Float32Array,
-  queryNorm: number,
-  bytes: Uint8Array,
-  where: string,
-): number | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let dot = 0;
-  let squares = 0;
-  for (let i = 0; i < query.length; i++) {
-    const x = view.getFloat32(i * 4, true);
-    if (!Number.isFinite(x)) throw new EngineError('E_FIELD', `${where}: component ${i} is ${x}`);
-    dot = Math.fround(dot + Math.fround(query[i]! * x));
-    squares = Math.fround(squares + Math.fround(x * x));
-  }
-  if (squares === 0) return undefined;
-  const score = Math.fround(dot / Math.fround(queryNorm * Math.fround(Math.sqrt(squares))));
-  if (!Number.isFinite(squares) || !Number.isFinite(score)) {
-    throw new EngineError(
-      'E_FIELD',
-      `${where}: the vector's cosine is not finite in float32 (its squared length is ${squares})`,
-    );
-  }
-  return score;
+  return { values, norm: foldNorm(squares) };
 }
 
 /** a ranks before b: higher score, then earlier tick. */
@@ -186,6 +137,69 @@ class TopK {
 }
 
 /**
+ * The indexed path (spec 0004 §6.3): the track's segments as in-memory tables (loaded once per
+ * session), multi-table multi-probe lookup inside the window, exact re-rank; then each hit's item from
+ * the time index, so a hit carries the same address and payload as a read of its tick.
+ */
+async function indexedSearch(
+  session: Session,
+  track: Track,
+  values: Float32Array,
+  query: SearchQuery,
+  t0: Tick,
+  t1: Tick | undefined,
+): Promise<SearchHit[]> {
+  const { tables, ticks } = await loadSpatial(session, track.spatial!);
+  const { bits } = track.spatial!.index;
+  if (
+    query.probes !== undefined &&
+    !(Number.isInteger(query.probes) && query.probes >= 1 && query.probes <= bits + 1)
+  )
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `probes ${quote(query.probes)} must be an integer from 1 to ${bits + 1}`,
+    );
+  if (query.rerank !== undefined && !(Number.isSafeInteger(query.rerank) && query.rerank >= query.k))
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `rerank ${quote(query.rerank)} must be an integer of at least k (${query.k})`,
+    );
+  const found = tables.search(values, {
+    k: query.k,
+    from: lowerBound(ticks, t0),
+    ...(t1 !== undefined && { to: lowerBound(ticks, t1) }),
+    ...(query.probes !== undefined && { probes: query.probes }),
+    ...(query.rerank !== undefined && { rerank: query.rerank }),
+  });
+  return Promise.all(
+    found.map(async ({ ordinal, score }) => {
+      const tick = ticks[ordinal]!;
+      const entry = await seekEntry(session, track, tick);
+      if (!entry || entry.tick !== tick)
+        throw new EngineError(
+          'E_FIELD',
+          `track ${track.timeline}/${track.name}: spatial index names tick ${tick}, which the time index lacks`,
+        );
+      const item = toItem(
+        session.store.space,
+        track,
+        entry,
+        await itemBytes(session, await session.store.getRange(entry.object, entry)),
+      );
+      return {
+        timeline: item.timeline,
+        track: item.track,
+        tick,
+        duration: item.duration,
+        score,
+        address: item.address,
+        payload: item.payload,
+      };
+    }),
+  );
+}
+
+/**
  * search (spec 0006 placeholder: exact brute force): the k items of a vector track nearest to a query by
  * cosine similarity, highest first, ties to the earlier tick. An item's payload is either the vector
  * itself (N little-endian float32 as a byte string, see encodeVector) or a map whose `vector` field is
@@ -202,6 +216,24 @@ export async function search(session: Session, resolved: Resolved, query: Search
   const { values, norm } = queryVector(query.vector, dim, name);
   const t0 = query.t0 === undefined ? 0n : assertTick(query.t0, 't0');
   const t1 = query.t1 === undefined ? undefined : assertTick(query.t1, 't1');
+  if (query.index !== undefined) {
+    const have = track.spatial ? multihashToHex(spatialIndexHash(track.spatial.index)) : 'none';
+    if (have !== multihashToHex(query.index))
+      throw new EngineError(
+        'E_LINEAGE',
+        `track ${name} is indexed under spatial index ${have}, not ${multihashToHex(query.index)}: results would not be comparable`,
+      );
+  }
+  if (track.spatial && track.spatial.segments.length > 0 && !query.exact) {
+    return indexedSearch(session, track, values, query, t0, t1);
+  }
+  if (query.probes !== undefined || query.rerank !== undefined) {
+    if (!query.exact && !track.spatial)
+      throw new EngineError(
+        'E_BAD_REQUEST',
+        `track ${name} has no spatial index: probes and rerank do not apply`,
+      );
+  }
   const best = new TopK(query.k);
   // The scan goes through stream: coalesced range reads with the next bytes fetched during the arithmetic.
   const items = stream(session, resolved, {
@@ -212,7 +244,7 @@ export async function search(session: Session, resolved: Resolved, query: Search
   });
   for await (const item of items) {
     const where = `item ${name}@${item.tick}`;
-    const bytes = storedBytes(item.payload);
+    const bytes = storedVectorBytes(item.payload);
     if (!bytes) {
       throw new EngineError(
         'E_FIELD',
@@ -225,8 +257,18 @@ export async function search(session: Session, resolved: Resolved, query: Search
         `${where}: vector has ${bytes.length} bytes; track ${name} holds ${dim} float32 values (${dim * 4} bytes)`,
       );
     }
-    const score = cosine(values, norm, bytes, where);
-    if (score === undefined) continue;
+    const row = new Float32Array(dim);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < dim; i++) {
+      row[i] = view.getFloat32(i * 4, true);
+      if (!Number.isFinite(row[i]!))
+        throw new EngineError('E_FIELD', `${where}: component ${i} is ${row[i]}`);
+    }
+    const squares = foldSquares(row);
+    if (squares === 0) continue; // no direction (written before writes refused zero vectors)
+    if (!Number.isFinite(squares))
+      throw new EngineError('E_FIELD', `${where}: the vector's squared length overflows float32`);
+    const score = cosineAt(values, norm, row, 0, foldNorm(squares));
     best.offer({
       timeline: item.timeline,
       track: item.track,

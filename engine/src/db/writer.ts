@@ -1,10 +1,13 @@
+import { multihashToHex } from '../address/multihash.js';
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { concatColumns, type EntryColumns } from '../index/columns.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
-import { type Track, validateTrack } from '../model/track.js';
+import { type Track, type TrackSpatial, validateTrack } from '../model/track.js';
+import { defaultSpatialIndex, type SpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
+import { payloadVector, vectorTrackDimension } from '../spatial/vector-payload.js';
 import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
 import type { Resolved } from './session.js';
 import { StagedColumns } from './staged.js';
@@ -21,6 +24,31 @@ const key = (timeline: string, track: string) => `${timeline}/${track}`;
 
 /** An item is at most 2 GiB; those over 64 MiB are stored as parts (spec 0014 §4). */
 const MAX_ITEM_BYTES = 2 ** 31 - 1;
+
+/**
+ * The spatial index a track definition gets: an existing track keeps its own (other parameters are
+ * refused: the old segments' keys would mean something else); a new vector track gets the one it names
+ * or the default (spec 0004 §6.5); a vector track of over 4096 dimensions has none (exact search).
+ */
+function trackSpatial(track: Track, old: Track | undefined): TrackSpatial | undefined {
+  if (old?.spatial) {
+    if (track.spatial && !sameIndex(track.spatial.index, old.spatial.index)) {
+      throw new EngineError(
+        'E_LINEAGE',
+        `track ${track.timeline}/${track.name} has a spatial index of other parameters; it cannot change (write a new track)`,
+      );
+    }
+    return old.spatial;
+  }
+  if (old?.index && !track.spatial) return undefined; // a track written before spatial indexes: exact search
+  if (track.spatial) return { index: track.spatial.index, segments: [] };
+  const dimension = vectorTrackDimension(track);
+  if (dimension === undefined || dimension > 4096) return undefined;
+  return { index: defaultSpatialIndex(dimension), segments: [] };
+}
+
+const sameIndex = (a: SpatialIndex, b: SpatialIndex) =>
+  multihashToHex(spatialIndexHash(a)) === multihashToHex(spatialIndexHash(b));
 
 /** The checks of validateItem, without building the item or a path: the hot path (false: word it). */
 function fits(item: WriteItem, track: Track): boolean {
@@ -75,11 +103,13 @@ export class Writer {
         `track ${track.timeline}/${track.name} is a ${old.kind} track of ${old.modality}; it cannot become ${track.kind} of ${track.modality}`,
       );
     }
-    const { index: _newIndex, ...definition } = track;
-    this.tracks.set(
-      key(track.timeline, track.name),
-      old?.index ? { ...definition, index: old.index } : definition,
-    );
+    const { index: _newIndex, spatial: given, ...definition } = track;
+    const spatial = trackSpatial(track, old);
+    this.tracks.set(key(track.timeline, track.name), {
+      ...definition,
+      ...(old?.index && { index: old.index }),
+      ...(spatial && { spatial }),
+    });
     return this;
   }
 
@@ -109,6 +139,7 @@ export class Writer {
       staged = new StagedColumns();
       this.staged.set(k, staged);
     }
+    const dimension = vectorTrackDimension(track);
     // Items are staged as they are checked; a bad item rolls the whole call back.
     const mark = staged.mark();
     try {
@@ -119,6 +150,7 @@ export class Writer {
           assertTick(item.tick, `${path}.tick`);
           validateItem({ ...item, track: trackName }, track, path);
         }
+        if (dimension !== undefined) payloadVector(item.payload, dimension, `${timeline}/${trackName}[${i}]`);
         if (track.kind === 'stream') {
           if (item.tick <= last) {
             throw new EngineError(

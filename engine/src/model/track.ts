@@ -3,10 +3,12 @@ import { assertModality, parseModality } from '../address/modality.js';
 import type { Multihash } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { TAGS, tagDuration, tagTick } from '../cbor/tags.js';
+import { type SpatialIndex, spatialIndexFromCbor, spatialIndexToCbor } from '../spatial/spatial-index.js';
 import type { Rate } from '../time/rate.js';
 import type { Tick } from '../time/ticks.js';
 import { FieldReader, fieldError } from './fields.js';
 import { assertName } from './names.js';
+import { type SegmentRef, segmentsFromCbor, segmentToCbor } from './segments.js';
 
 /** The three kinds of track (spec 0001 §4). */
 export const TRACK_KINDS = ['stream', 'event', 'constant'] as const;
@@ -41,6 +43,23 @@ export interface Track {
   readonly attrs?: Readonly<Record<string, unknown>>;
   /** In a manifest: the root of the track's index (spec 0007 §7), absent while the track is empty. */
   readonly index?: TrackIndex;
+  /** Vector tracks: the spatial index (spec 0004 §6): its parameters and its segments. */
+  readonly spatial?: TrackSpatial;
+}
+
+/** A vector track's `dreamdb.lsh-cosine` index: the SpatialIndex record and the segments built under it. */
+export interface TrackSpatial {
+  readonly index: SpatialIndex;
+  /** Empty until the track has items; ordered by first tick. */
+  readonly segments: readonly SegmentRef[];
+}
+
+function spatialFromCbor(value: unknown, path: string): TrackSpatial {
+  const r = new FieldReader(value, path, ['index', 'segments']);
+  return {
+    index: spatialIndexFromCbor(r.raw('index'), r.at('index')),
+    segments: segmentsFromCbor(r.array('segments'), r.at('segments')),
+  };
 }
 
 /** Where a track's items are found: the root page of its index and what is under it. */
@@ -119,6 +138,16 @@ export function validateTrack(track: Track, path = 'track'): Track {
   if (track.bucketDuration !== undefined && track.bucketDuration === 0n) {
     fieldError(`${path}.bucket_duration`, 'must be positive');
   }
+  if (track.spatial !== undefined) {
+    const dim = family.segments.join('.') === 'vector.f32' ? family.params.get('dim') : undefined;
+    if (track.kind !== 'event' || dim === undefined)
+      fieldError(`${path}.spatial`, 'only event tracks of vector.f32;dim=N have a spatial index');
+    if (Number(dim) !== track.spatial.index.dimension)
+      fieldError(
+        `${path}.spatial.index.dimension`,
+        `${track.spatial.index.dimension} differs from the track's dim=${dim}`,
+      );
+  }
   return track;
 }
 
@@ -137,6 +166,11 @@ export function trackToCbor(track: Track, path = 'track'): Record<string, unknow
   if (track.bucketDuration !== undefined) out.bucket_duration = tagDuration(track.bucketDuration);
   if (track.attrs !== undefined) out.attrs = track.attrs;
   if (track.index !== undefined) out.index = indexToCbor(track.index);
+  if (track.spatial !== undefined)
+    out.spatial = {
+      index: spatialIndexToCbor(track.spatial.index),
+      segments: track.spatial.segments.map(segmentToCbor),
+    };
   return out;
 }
 
@@ -153,6 +187,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     'bucket_duration',
     'attrs',
     'index',
+    'spatial',
   ]);
   const track: {
     -readonly [K in keyof Track]: Track[K];
@@ -177,6 +212,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
   if (r.has('bucket_duration')) track.bucketDuration = r.duration('bucket_duration');
   if (r.has('attrs')) track.attrs = r.map('attrs');
   if (r.has('index')) track.index = indexFromCbor(r.raw('index'), r.at('index'));
+  if (r.has('spatial')) track.spatial = spatialFromCbor(r.raw('spatial'), r.at('spatial'));
   return validateTrack(track, path);
 }
 

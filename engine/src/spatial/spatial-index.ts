@@ -1,4 +1,5 @@
 import { hashBytes, type Multihash } from '../address/multihash.js';
+
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { FieldReader } from '../model/fields.js';
@@ -61,3 +62,17 @@ export function decodeSpatialIndex(bytes: Uint8Array): SpatialIndex {
 
 /** The lineage of a SpatialIndex: the multihash of its record. */
 export const spatialIndexHash = (index: SpatialIndex): Multihash => hashBytes(encodeSpatialIndex(index));
+
+/** The seed of default indexes: the first 32 bytes of BLAKE3-256("dreamdb.lsh-cosine default seed"). */
+export const DEFAULT_SEED: Uint8Array = hashBytes(
+  new TextEncoder().encode('dreamdb.lsh-cosine default seed'),
+).slice(2);
+
+/**
+ * The index a vector track gets unless it names one (spec 0004 §6.5): 16 tables of 16 bits, 9 probes
+ * (the key and its 8 least certain bits flipped), the default seed. Two writers creating the same track
+ * independently thus build compatible indexes, and their branches merge.
+ */
+export function defaultSpatialIndex(dimension: number): SpatialIndex {
+  return { scheme: LSH_COSINE, dimension, tables: 16, bits: 16, probes: 9, seed: DEFAULT_SEED };
+}

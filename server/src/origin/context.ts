@@ -93,6 +93,7 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 413 | 4
   E_TICK_RANGE: 400,
   E_RANGE: 416,
   E_CONFLICT: 409,
+  E_LINEAGE: 409,
   E_TOO_LARGE: 413,
   E_MODALITY: 400,
   E_RATE: 400,

@@ -1,0 +1,32 @@
+/**
+ * Cosine similarity in float32 with every step rounded and sums folded left to right (spec 0004 §6.4):
+ * any implementation doing the same IEEE float32 operations in this order gets the same bits, so an
+ * exact scan and an index re-rank give a hit the same score.
+ */
+
+/** Sum of squares of row `offset..offset+dimension` of `values`, float32 left fold. */
+export function foldSquares(values: Float32Array, offset = 0, dimension = values.length): number {
+  let sum = 0;
+  for (let i = offset, end = offset + dimension; i < end; i++)
+    sum = Math.fround(sum + Math.fround(values[i]! * values[i]!));
+  return sum;
+}
+
+/** The f32 norm a cosine divides by: sqrt of the folded squares, rounded to f32. */
+export const foldNorm = (squares: number): number => Math.fround(Math.sqrt(squares));
+
+/**
+ * cos(query, row) = f32(dot / f32(queryNorm · rowNorm)), dot an f32 left fold of f32 products.
+ * Both norms come from foldNorm; the row starts at `offset` of `rows`.
+ */
+export function cosineAt(
+  query: Float32Array,
+  queryNorm: number,
+  rows: Float32Array,
+  offset: number,
+  rowNorm: number,
+): number {
+  let dot = 0;
+  for (let i = 0; i < query.length; i++) dot = Math.fround(dot + Math.fround(query[i]! * rows[offset + i]!));
+  return Math.fround(dot / Math.fround(queryNorm * rowNorm));
+}

@@ -1,0 +1,294 @@
+import { EngineError } from '../errors.js';
+import { cosineAt, foldNorm, foldSquares } from './cosine.js';
+import { LshHasher } from './hasher.js';
+import type { LshParams } from './lsh.js';
+
+/** One candidate kept after re-rank: its ordinal in the tables and its f32 cosine. */
+export interface LshHit {
+  readonly ordinal: number;
+  readonly score: number;
+}
+
+/** How one query runs (spec 0004 §6.3). */
+export interface LshQueryOptions {
+  readonly k: number;
+  /** Buckets looked up per table, 1..bits+1 (default: the index's `probes`). */
+  readonly probes?: number;
+  /**
+   * At most this many candidates are scored exactly: those whose keys over all tables differ from the
+   * query's in the fewest bits (default: every candidate). The Hamming distance of the tables·bits key
+   * bits estimates the angle (each bit differs with probability θ/π), so it is a cheap first ranking.
+   */
+  readonly rerank?: number;
+  /**
+   * Fewer candidates than this widen the lookup (default 64·k, at least `rerank`): keys are then matched
+   * on their high bits only, one bit fewer at a time, so a small or sparse track still yields neighbours.
+   */
+  readonly widenBelow?: number;
+  /** Only ordinals in [from, to) are candidates (a time window, since ordinals follow ticks). */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** Postings of one table: the ordinals sorted by key, and an open-addressing map key -> run. */
+interface Table {
+  readonly ordinals: Uint32Array;
+  /** The key of each entry of `ordinals` (ascending): a key prefix is a contiguous run of it. */
+  readonly sortedKeys: Uint32Array;
+  /** slot -> key; a slot is empty when its run length is 0. */
+  readonly slotKeys: Uint32Array;
+  readonly slotStarts: Uint32Array;
+  readonly slotEnds: Uint32Array;
+  readonly mask: number;
+}
+
+/** Bits set in a 32-bit integer. */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** The first position of an ascending array holding a value >= x (x may exceed 2^32 - 1). */
+function firstAtLeast(sorted: Uint32Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const slotOf = (key: number, mask: number) => (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
+
+/** Sort ordinals 0..n-1 by a 32-bit key: two stable 16-bit counting passes (LSD radix). */
+function sortByKey(keys: Uint32Array, offset: number, n: number): Uint32Array {
+  let from: Uint32Array = new Uint32Array(n);
+  for (let i = 0; i < n; i++) from[i] = i;
+  let to: Uint32Array = new Uint32Array(n);
+  const counts = new Uint32Array(65_537);
+  for (const shift of [0, 16]) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[((keys[offset + i]! >>> shift) & 0xffff) + 1]!++;
+    for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
+    for (let i = 0; i < n; i++) {
+      const o = from[i]!;
+      to[counts[(keys[offset + o]! >>> shift) & 0xffff]!++] = o;
+    }
+    [from, to] = [to, from];
+  }
+  return from;
+}
+
+function buildTable(keys: Uint32Array, offset: number, n: number): Table {
+  const ordinals = sortByKey(keys, offset, n);
+  let runs = 0;
+  for (let i = 0; i < n; i++)
+    if (i === 0 || keys[offset + ordinals[i]!] !== keys[offset + ordinals[i - 1]!]) runs++;
+  let size = 16;
+  while (size < runs * 2) size *= 2;
+  const mask = size - 1;
+  const slotKeys = new Uint32Array(size);
+  const slotStarts = new Uint32Array(size);
+  const slotEnds = new Uint32Array(size);
+  for (let i = 0; i < n; ) {
+    const key = keys[offset + ordinals[i]!]!;
+    let end = i + 1;
+    while (end < n && keys[offset + ordinals[end]!] === key) end++;
+    let slot = slotOf(key, mask);
+    while (slotEnds[slot] !== 0) slot = (slot + 1) & mask;
+    slotKeys[slot] = key;
+    slotStarts[slot] = i;
+    slotEnds[slot] = end;
+    i = end;
+  }
+  const sortedKeys = new Uint32Array(n);
+  for (let i = 0; i < n; i++) sortedKeys[i] = keys[offset + ordinals[i]!]!;
+  return { ordinals, sortedKeys, slotKeys, slotStarts, slotEnds, mask };
+}
+
+/**
+ * A `dreamdb.lsh-cosine` index held in memory: `count` vectors (row-major f32, ordinals in tick order),
+ * their keys per table, and per table the ordinals grouped by key. This is what a reader builds from a
+ * track's spatial segments (§6.2) to answer queries: multi-table, multi-probe lookup, then an exact
+ * cosine re-rank of the candidates.
+ */
+export class LshTables {
+  readonly hasher: LshHasher;
+  /** f32 norm of each row (foldNorm), so a re-rank computes only dot products. */
+  readonly norms: Float32Array;
+  private readonly tables: Table[] = [];
+  /** Per ordinal, its keys of every table side by side: the sketch the Hamming filter reads. */
+  private readonly sketches: Uint32Array;
+  /** Per ordinal: 1 once the current query found it (reset after each query). */
+  private readonly seen: Uint8Array;
+  private candidates: Uint32Array;
+  private distances: Uint16Array;
+
+  /**
+   * @param keys table-major keys: keys[t·count + n] (from the segments, or LshHasher.keysOf).
+   */
+  constructor(
+    readonly params: LshParams,
+    readonly vectors: Float32Array,
+    readonly count: number,
+    keys: Uint32Array,
+  ) {
+    const d = params.dimension;
+    if (vectors.length < count * d || keys.length !== params.tables * count)
+      throw new EngineError(
+        'E_FIELD',
+        `lsh tables: ${count} vectors need ${count * d} values and keys per table`,
+      );
+    this.hasher = new LshHasher(params);
+    this.norms = new Float32Array(count);
+    for (let n = 0; n < count; n++) this.norms[n] = foldNorm(foldSquares(vectors, n * d, d));
+    for (let t = 0; t < params.tables; t++) this.tables.push(buildTable(keys, t * count, count));
+    const T = params.tables;
+    this.sketches = new Uint32Array(count * T);
+    for (let t = 0; t < T; t++)
+      for (let n = 0; n < count; n++) this.sketches[n * T + t] = keys[t * count + n]!;
+    this.seen = new Uint8Array(count);
+    this.candidates = new Uint32Array(1024);
+    this.distances = new Uint16Array(1024);
+  }
+
+  /** Build from vectors alone, computing their keys (the write path does this once per segment). */
+  static fromVectors(params: LshParams, vectors: Float32Array, count: number): LshTables {
+    return new LshTables(params, vectors, count, new LshHasher(params).keysOf(vectors, count));
+  }
+
+  /** The k nearest candidates of a checked f32 query, best first (ties: lower ordinal, i.e. earlier tick). */
+  search(query: Float32Array, options: LshQueryOptions): LshHit[] {
+    const { tables, bits, dimension } = this.params;
+    const probes = options.probes ?? this.params.probes;
+    if (!Number.isInteger(probes) || probes < 1 || probes > bits + 1)
+      throw new EngineError('E_BAD_REQUEST', `probes ${probes} must be an integer from 1 to ${bits + 1}`);
+    const from = Math.max(0, options.from ?? 0);
+    const to = Math.min(this.count, options.to ?? this.count);
+    const keys = new Uint32Array(tables);
+    const margins = new Float32Array(tables * bits);
+    this.hasher.keysInto(query, 0, keys, 0, 1, margins);
+
+    // Gather: every ordinal in a probed bucket of any table, once, with the Hamming distance of its
+    // sketch. Level L matches keys on bits L..bits-1 (probes flip only those); L grows until enough.
+    const target = Math.min(to - from, Math.max(options.widenBelow ?? 64 * options.k, options.rerank ?? 0));
+    let found = 0;
+    for (let level = 0; level < bits; level++) {
+      found = this.gather(keys, margins, probes, level, from, to);
+      if (found >= target) break;
+      for (let i = 0; i < found; i++) this.seen[this.candidates[i]!] = 0;
+    }
+    const candidates = this.candidates.subarray(0, found);
+    for (const o of candidates) this.seen[o] = 0;
+
+    // Choose: all candidates, or the `rerank` nearest in Hamming distance (ties: lower ordinal).
+    let chosen: Uint32Array = candidates;
+    const limit = options.rerank ?? found;
+    if (limit < found) {
+      const distances = this.distances;
+      const byDistance = new Uint32Array(tables * bits + 1);
+      for (let i = 0; i < found; i++) byDistance[distances[i]!]!++;
+      let edge = 0;
+      for (let taken = 0; taken + byDistance[edge]! <= limit; edge++) taken += byDistance[edge]!;
+      // Distances below `edge` are all taken; of distance `edge`, the lowest ordinals fill the rest.
+      chosen = new Uint32Array(limit);
+      let n = 0;
+      const tied: number[] = [];
+      for (let i = 0; i < found; i++) {
+        if (distances[i]! < edge) chosen[n++] = candidates[i]!;
+        else if (distances[i] === edge) tied.push(candidates[i]!);
+      }
+      tied.sort((a, b) => a - b);
+      for (let i = 0; n < limit; i++) chosen[n++] = tied[i]!;
+    }
+
+    // Re-rank exactly, keeping the k best in a small sorted array.
+    const qNorm = foldNorm(foldSquares(query));
+    const k = options.k;
+    const best: LshHit[] = [];
+    for (const o of chosen) {
+      const norm = this.norms[o]!;
+      if (norm === 0) continue;
+      const score = cosineAt(query, qNorm, this.vectors, o * dimension, norm);
+      if (best.length === k) {
+        const worst = best[k - 1]!;
+        if (score < worst.score || (score === worst.score && o > worst.ordinal)) continue;
+        best.pop();
+      }
+      let at = best.length;
+      while (at > 0) {
+        const b = best[at - 1]!;
+        if (b.score > score || (b.score === score && b.ordinal < o)) break;
+        at--;
+      }
+      best.splice(at, 0, { ordinal: o, score });
+    }
+    return best;
+  }
+
+  /** Collect the candidates of one query at one level into `candidates` (marked in `seen`); their count. */
+  private gather(
+    keys: Uint32Array,
+    margins: Float32Array,
+    probes: number,
+    level: number,
+    from: number,
+    to: number,
+  ): number {
+    const { tables, bits } = this.params;
+    const seen = this.seen;
+    const sketches = this.sketches;
+    const order: number[] = [];
+    let found = 0;
+    for (let t = 0; t < tables; t++) {
+      const table = this.tables[t]!;
+      const key = keys[t]!;
+      order.length = 0;
+      for (let j = level; j < bits; j++) order.push(j);
+      const m = margins.subarray(t * bits, t * bits + bits);
+      order.sort((a, b) => m[a]! - m[b]! || a - b);
+      const tries = Math.min(probes, bits - level + 1);
+      for (let p = 0; p < tries; p++) {
+        const probe = p === 0 ? key : (key ^ (1 << order[p - 1]!)) >>> 0;
+        let start: number;
+        let end: number;
+        if (level === 0) {
+          let slot = slotOf(probe, table.mask);
+          while (table.slotEnds[slot] !== 0 && table.slotKeys[slot] !== probe) slot = (slot + 1) & table.mask;
+          start = table.slotStarts[slot]!;
+          end = table.slotEnds[slot]!;
+        } else {
+          const low = (probe >>> level) * 2 ** level;
+          start = firstAtLeast(table.sortedKeys, low);
+          end = firstAtLeast(table.sortedKeys, low + 2 ** level);
+        }
+        const ordinals = table.ordinals;
+        for (let i = start; i < end; i++) {
+          const o = ordinals[i]!;
+          if (o < from || o >= to || seen[o] === 1) continue;
+          seen[o] = 1;
+          if (found === this.candidates.length) this.grow();
+          let distance = 0;
+          for (let u = 0, at = o * tables; u < tables; u++)
+            distance += popcount(keys[u]! ^ sketches[at + u]!);
+          this.candidates[found] = o;
+          this.distances[found++] = distance;
+        }
+      }
+    }
+    return found;
+  }
+
+  private grow(): void {
+    const candidates = new Uint32Array(this.candidates.length * 2);
+    candidates.set(this.candidates);
+    this.candidates = candidates;
+    const distances = new Uint16Array(candidates.length);
+    distances.set(this.distances);
+    this.distances = distances;
+  }
+}

@@ -1,0 +1,173 @@
+import { Tag } from 'cbor-x';
+import type { Multihash } from '../address/multihash.js';
+import { TAGS, tagTick } from '../cbor/tags.js';
+import { EngineError } from '../errors.js';
+import { openObject, sealObjectParts } from '../format/envelope.js';
+import { FieldReader, fieldError } from '../model/fields.js';
+import type { Tick } from '../time/ticks.js';
+
+/** A segment is one object: at most 100 MiB (spec 0007 §6.4), the header included. */
+export const MAX_SEGMENT_BYTES = 100 * 1024 * 1024 - 64 * 1024;
+
+/**
+ * The vectors of a spatial segment (spec 0004 §6.1) in segment order: spatial-first (by table-0 key),
+ * then by tick. `keys` is table-major: keys[t·count + n].
+ */
+export interface SegmentVectors {
+  readonly count: number;
+  readonly ticks: BigUint64Array;
+  readonly keys: Uint32Array;
+  /** count × dimension f32, row-major. */
+  readonly vectors: Float32Array;
+}
+
+/** A decoded spatial segment: whose vectors, under which SpatialIndex, and the vectors. */
+export interface SpatialSegment extends SegmentVectors {
+  readonly timeline: string;
+  readonly track: string;
+  readonly lineage: Multihash;
+  readonly dimension: number;
+  readonly tables: number;
+  readonly first: Tick;
+  readonly last: Tick;
+}
+
+/** Items a segment of this shape can hold under the object size limit. */
+export const segmentCapacity = (dimension: number, tables: number): number =>
+  Math.floor(MAX_SEGMENT_BYTES / (8 + 4 * tables + 4 * dimension));
+
+/** The rows `order` names, in that order. */
+export function pickRows(
+  v: SegmentVectors,
+  order: readonly number[],
+  dimension: number,
+  tables: number,
+): SegmentVectors {
+  const count = order.length;
+  const out = {
+    count,
+    ticks: new BigUint64Array(count),
+    keys: new Uint32Array(tables * count),
+    vectors: new Float32Array(count * dimension),
+  };
+  order.forEach((from, to) => {
+    out.ticks[to] = v.ticks[from]!;
+    for (let t = 0; t < tables; t++) out.keys[t * count + to] = v.keys[t * v.count + from]!;
+    out.vectors.set(v.vectors.subarray(from * dimension, (from + 1) * dimension), to * dimension);
+  });
+  return out;
+}
+
+/** Vectors in segment order: table-0 key ascending, then tick ascending (OQ-13, spatial-first). */
+export function spatialOrder(v: SegmentVectors, dimension: number, tables: number): SegmentVectors {
+  const { ticks, keys } = v;
+  const order = Array.from({ length: v.count }, (_, n) => n);
+  order.sort((a, b) => keys[a]! - keys[b]! || (ticks[a]! < ticks[b]! ? -1 : ticks[a]! > ticks[b]! ? 1 : 0));
+  return pickRows(v, order, dimension, tables);
+}
+
+/** Little-endian bytes of a typed array (a view when the platform is little-endian, as all are here). */
+function littleEndian(array: BigUint64Array | Uint32Array | Float32Array): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/**
+ * Encode a spatial segment (already in segment order, see spatialOrder) as object parts. Header:
+ * v, timeline, track, spatial_index (the lineage), count, dimension, tables, first, last. Payload:
+ * ticks (count × u64 LE), keys (tables × count × u32 LE, table-major), vectors (count × dimension × f32 LE).
+ */
+export function encodeSpatialSegment(segment: SpatialSegment): Uint8Array[] {
+  const { count, dimension, tables } = segment;
+  if (count < 1) throw new EngineError('E_FIELD', `spatial segment of ${segment.track}: no vectors`);
+  if (count > segmentCapacity(dimension, tables))
+    throw new EngineError(
+      'E_TOO_LARGE',
+      `spatial segment of ${segment.track}: ${count} vectors exceed the ${segmentCapacity(dimension, tables)} that fit in one object`,
+    );
+  const header = {
+    v: 0,
+    timeline: segment.timeline,
+    track: segment.track,
+    spatial_index: new Tag(segment.lineage, TAGS.multihash),
+    count,
+    dimension,
+    tables,
+    first: tagTick(segment.first),
+    last: tagTick(segment.last),
+  };
+  return sealObjectParts('spatialSegment', header, [
+    littleEndian(segment.ticks.subarray(0, count)),
+    littleEndian(segment.keys.subarray(0, tables * count)),
+    littleEndian(segment.vectors.subarray(0, count * dimension)),
+  ]);
+}
+
+/**
+ * Decode a spatial segment, refusing one built under another SpatialIndex than `lineage` (0007 §6.1.1):
+ * its keys would mean something else. Checks sizes, segment order, tick bounds and finite vectors.
+ */
+export function decodeSpatialSegment(
+  bytes: Uint8Array,
+  lineage: Multihash,
+  what = 'spatial segment',
+): SpatialSegment {
+  const { header, payloadStart } = openObject(bytes, 'spatialSegment', what);
+  const r = new FieldReader(header, what, [
+    'v',
+    'timeline',
+    'track',
+    'spatial_index',
+    'count',
+    'dimension',
+    'tables',
+    'first',
+    'last',
+  ]);
+  if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
+  const [built] = r.multihashesOf([r.raw('spatial_index')], 'spatial_index');
+  if (!sameBytes(built!, lineage))
+    throw new EngineError(
+      'E_LINEAGE',
+      `${what} was built under another spatial index than the track's: its keys cannot be compared (0004 §6)`,
+    );
+  const count = r.uint('count');
+  const dimension = r.uint('dimension');
+  const tables = r.uint('tables');
+  const first = r.tick('first');
+  const last = r.tick('last');
+  const expected = count * (8 + 4 * tables + 4 * dimension);
+  if (count < 1 || bytes.length - payloadStart !== expected)
+    fieldError(what, `payload of ${bytes.length - payloadStart} bytes; ${count} vectors need ${expected}`);
+  // Copies: typed arrays need aligned offsets, and the caller keeps the arrays beyond the object.
+  const at = (offset: number, size: number) =>
+    bytes.slice(payloadStart + offset, payloadStart + offset + size).buffer;
+  const ticks = new BigUint64Array(at(0, 8 * count));
+  const keys = new Uint32Array(at(8 * count, 4 * tables * count));
+  const vectors = new Float32Array(at((8 + 4 * tables) * count, 4 * dimension * count));
+  for (let n = 0; n < count; n++) {
+    if (ticks[n]! < first || ticks[n]! > last)
+      fieldError(what, `tick ${ticks[n]} of vector ${n} is outside [first, last]`);
+    if (n > 0 && (keys[n - 1]! > keys[n]! || (keys[n - 1] === keys[n] && ticks[n - 1]! >= ticks[n]!)))
+      fieldError(what, `vector ${n} is out of segment order (table-0 key, then tick)`);
+  }
+  for (let i = 0; i < vectors.length; i++)
+    if (!Number.isFinite(vectors[i]!))
+      fieldError(what, `vector ${Math.floor(i / dimension)} has a non-finite component`);
+  return {
+    timeline: r.name('timeline'),
+    track: r.name('track'),
+    lineage: built!,
+    dimension,
+    tables,
+    first,
+    last,
+    count,
+    ticks,
+    keys,
+    vectors,
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
