@@ -184,6 +184,39 @@ export type {
 export { listAll } from './store/object-store.js';
 export { clipRange, parseRangeHeader, rangeHeader } from './store/range.js';
 export { decodeRef, encodeRef, RefConflictError, type RefState, SpaceStore } from './store/space-store.js';
+// Text index (spec 0015): analyzer, query syntax, segment objects, BM25 search, merge.
+export {
+  ANALYZER,
+  analyze,
+  type BuiltObject,
+  type BuiltTextSegment,
+  buildTextSegment,
+  decodeDocumentsPage,
+  decodePostingsPage,
+  decodeTextDirectory,
+  type FetchObject,
+  FIELD_GAP,
+  fetchFromBuilt,
+  idf as bm25Idf,
+  MAX_TEXT_K,
+  MAX_TOKEN_CHARS,
+  mergeTextSegments,
+  parseQuery as parseTextQuery,
+  STOP_WORDS,
+  searchText,
+  type TextDirectory,
+  type TextDoc,
+  type TextDocInfo,
+  type TextHit,
+  type TextMatch,
+  type TextQuery,
+  type TextSearchOptions,
+  TextSegmentReader,
+  type TextSegmentStats,
+  termWeight as bm25TermWeight,
+  tokenize,
+  tokenizeFields,
+} from './text/index.js';
 export {
   formatRfc3339,
   parseRfc3339,
