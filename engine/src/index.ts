@@ -129,6 +129,7 @@ export {
   sealManifest,
 } from './model/manifest.js';
 export { assertName, isName } from './model/names.js';
+export type { SegmentRef } from './model/segments.js';
 export { decodeSpace, encodeSpace, type Space, spaceFromCbor, spaceToCbor } from './model/space.js';
 export {
   decodeTimeline,
@@ -144,10 +145,12 @@ export {
   TRACK_KINDS,
   type Track,
   type TrackKind,
+  type TrackSpatial,
   trackFromCbor,
   trackToCbor,
   validateTrack,
 } from './model/track.js';
+export { LshHasher } from './spatial/hasher.js';
 export {
   assertLshParams,
   checkVector,
@@ -158,14 +161,25 @@ export {
   type TableKey,
   tableKeys,
 } from './spatial/lsh.js';
+export { type LshHit, type LshQueryOptions, LshTables } from './spatial/lsh-tables.js';
 export {
+  decodeSpatialSegment,
+  encodeSpatialSegment,
+  type SegmentVectors,
+  type SpatialSegment,
+  segmentCapacity,
+} from './spatial/segment.js';
+export {
+  DEFAULT_SEED,
   decodeSpatialIndex,
+  defaultSpatialIndex,
   encodeSpatialIndex,
   type SpatialIndex,
   spatialIndexFromCbor,
   spatialIndexHash,
   spatialIndexToCbor,
 } from './spatial/spatial-index.js';
+export { payloadVector, storedVectorBytes } from './spatial/vector-payload.js';
 export { CountingStore, type StoreCounts } from './store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
 export { type FsckReport, fsck } from './store/fsck.js';

@@ -173,8 +173,7 @@ export class LshTables {
     const margins = new Float32Array(tables * bits);
     this.hasher.keysInto(query, 0, keys, 0, 1, margins);
 
-    // Gather: every ordinal in a probed bucket of any table, once, with the Hamming distance of its
-    // sketch. Level L matches keys on bits L..bits-1 (probes flip only those); L grows until enough.
+    // Gather: every ordinal in a probed bucket of any table, once. Level L matches keys on bits L..bits-1 (probes flip only those); L grows until enough.
     const target = Math.min(to - from, Math.max(options.widenBelow ?? 64 * options.k, options.rerank ?? 0));
     let found = 0;
     for (let level = 0; level < bits; level++) {
@@ -190,6 +189,13 @@ export class LshTables {
     const limit = options.rerank ?? found;
     if (limit < found) {
       const distances = this.distances;
+      const sketches = this.sketches;
+      for (let i = 0; i < found; i++) {
+        let distance = 0;
+        for (let u = 0, at = candidates[i]! * tables; u < tables; u++)
+          distance += popcount(keys[u]! ^ sketches[at + u]!);
+        distances[i] = distance;
+      }
       const byDistance = new Uint32Array(tables * bits + 1);
       for (let i = 0; i < found; i++) byDistance[distances[i]!]!++;
       let edge = 0;
@@ -241,7 +247,6 @@ export class LshTables {
   ): number {
     const { tables, bits } = this.params;
     const seen = this.seen;
-    const sketches = this.sketches;
     const order: number[] = [];
     let found = 0;
     for (let t = 0; t < tables; t++) {
@@ -272,11 +277,7 @@ export class LshTables {
           if (o < from || o >= to || seen[o] === 1) continue;
           seen[o] = 1;
           if (found === this.candidates.length) this.grow();
-          let distance = 0;
-          for (let u = 0, at = o * tables; u < tables; u++)
-            distance += popcount(keys[u]! ^ sketches[at + u]!);
-          this.candidates[found] = o;
-          this.distances[found++] = distance;
+          this.candidates[found++] = o;
         }
       }
     }
