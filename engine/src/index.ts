@@ -52,6 +52,7 @@ export {
   type VectorOutcome,
 } from './conformance/vectors.js';
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
+export { type HybridHit, type HybridMatches, type HybridQuery, hybrid, RRF_K } from './db/hybrid.js';
 export {
   type ManifestOptions,
   type Published,
@@ -75,6 +76,8 @@ export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension
 export { findTrack, type Resolved, Session } from './db/session.js';
 export { StagedColumns } from './db/staged.js';
 export { type ItemStream, type StreamOptions, type StreamStats, stream } from './db/stream.js';
+export { type TextQuery as TextSearchQuery, textSearch, textTracks } from './db/text-search.js';
+export { textFields } from './db/text-write.js';
 export { type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {
@@ -146,6 +149,7 @@ export {
   type Track,
   type TrackKind,
   type TrackSpatial,
+  type TrackText,
   trackFromCbor,
   trackToCbor,
   validateTrack,

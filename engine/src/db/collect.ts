@@ -3,6 +3,7 @@ import { EngineError } from '../errors.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
 import { decodeRef } from '../store/space-store.js';
+import { decodeTextDirectory } from '../text/directory.js';
 import type { Session } from './session.js';
 
 /** What a collection found and did. */
@@ -103,6 +104,17 @@ async function markFromRefs(
     for (const track of manifest.tracks) {
       if (track.init) reachable.add(multihashToHex(track.init));
       for (const segment of track.spatial?.segments ?? []) reachable.add(multihashToHex(segment.object));
+      for (const segment of track.text?.segments ?? []) {
+        const hex = multihashToHex(segment.object);
+        if (reachable.has(hex)) continue;
+        reachable.add(hex);
+        const directory = decodeTextDirectory(
+          await session.store.getObject(segment.object),
+          `text directory ${hex}`,
+        );
+        for (const page of [...directory.pages, ...directory.docPages])
+          reachable.add(multihashToHex(page.hash));
+      }
       if (track.index)
         await session.pages.visit(track.index.root, reachable, (e) =>
           reachable.add(multihashToHex(e.object)),

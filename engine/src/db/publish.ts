@@ -15,10 +15,10 @@ import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/t
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import { assertRefName } from '../store/keys.js';
-import type { SpaceStore } from '../store/space-store.js';
 import type { Resolved, Session } from './session.js';
 import { publishSpatial } from './spatial-write.js';
 import type { StagedColumns } from './staged.js';
+import { publishText } from './text-write.js';
 import { Uploader } from './uploader.js';
 import type { Writer } from './writer.js';
 
@@ -235,10 +235,19 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
             uploader,
           )
         : track.spatial;
+    const text =
+      track.text && staged && staged.count > 0
+        ? await publishText(
+            session,
+            { track, text: track.text, staged, append: !old || fresh.ticks[0]! > old.last },
+            uploader,
+          )
+        : track.text;
     const rebuilt: Track = {
       ...track,
       index: { root, height, count, first, last },
       ...(spatial && { spatial }),
+      ...(text && { text }),
     };
     tracks.push(rebuilt);
     builtPages.set(rebuilt, treePages(built.root, built.pages, old?.pages));

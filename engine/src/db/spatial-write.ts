@@ -14,17 +14,10 @@ import {
 import { spatialIndexHash } from '../spatial/spatial-index.js';
 import { payloadVector } from '../spatial/vector-payload.js';
 import type { Tick } from '../time/ticks.js';
+import { appendSegments } from './segment-log.js';
 import type { Session } from './session.js';
 import type { StagedColumns } from './staged.js';
 import type { Uploader } from './uploader.js';
-
-/** Segments of one tier merge once there are this many (spec 0004 §6.2). */
-export const SEGMENT_FANOUT = 8;
-/** Segments below this many items are tier 0. */
-const TIER_BASE = 1024;
-
-const tierOf = (count: number) =>
-  count < TIER_BASE ? 0 : Math.floor(Math.log(count / TIER_BASE) / Math.log(SEGMENT_FANOUT)) + 1;
 
 /** What a publish changes in a vector track: its new items and whether they all follow the old last tick. */
 export interface SpatialChange {
@@ -143,9 +136,7 @@ function byTick(v: SegmentVectors, dim: number, tables: number): SegmentVectors 
 
 /**
  * The spatial index of a vector track after a publish (spec 0004 §6.2). An append writes the new
- * vectors as new segments, then merges any tier that reached SEGMENT_FANOUT segments into one
- * (log-structured: each vector is rewritten O(log n) times over the track's life, and a publish touches
- * only new and merged segments). Any other change (a tick written again, an item inserted before the
+ * vectors as new segments, merged log-structured (appendSegments). Any other change (a tick written again, an item inserted before the
  * last tick) rebuilds the track's segments from the old segments and the new items.
  */
 export async function publishSpatial(
@@ -157,37 +148,25 @@ export async function publishSpatial(
   const { dimension, tables } = index;
   const hasher = new LshHasher(index);
   const fresh = stagedVectors(change, hasher);
-  let segments: SegmentRef[];
   if (change.append) {
-    segments = [...change.spatial.segments, ...(await writeSegments(change, fresh, uploader))];
-  } else {
-    const old = await readSegments(session, change, change.spatial.segments);
-    const replaced = new Set<Tick>(fresh.ticks);
-    const keep: number[] = [];
-    for (let n = 0; n < old.count; n++) if (!replaced.has(old.ticks[n]!)) keep.push(n);
-    const kept = pickRows(old, keep, dimension, tables);
-    segments = await writeSegments(
-      change,
-      byTick(concat([kept, fresh], dimension, tables), dimension, tables),
-      uploader,
+    const added = await writeSegments(change, fresh, uploader);
+    const segments = await appendSegments(
+      change.spatial.segments,
+      added,
+      segmentCapacity(dimension, tables),
+      async (group) => writeSegments(change, await readSegments(session, change, group), uploader),
     );
+    return { index, segments };
   }
-  for (;;) {
-    const tiers = new Map<number, SegmentRef[]>();
-    const capacity = segmentCapacity(dimension, tables);
-    for (const s of segments) {
-      if (s.count * 2 > capacity) continue; // full enough: never merged again
-      const tier = tierOf(s.count);
-      tiers.set(tier, [...(tiers.get(tier) ?? []), s]);
-    }
-    const full = [...tiers]
-      .filter(([, list]) => list.length >= SEGMENT_FANOUT)
-      .sort((a, b) => a[0] - b[0])[0];
-    if (!full) break;
-    const merging = new Set(full[1]);
-    const merged = await writeSegments(change, await readSegments(session, change, full[1]), uploader);
-    segments = [...segments.filter((s) => !merging.has(s)), ...merged];
-  }
-  segments.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+  const old = await readSegments(session, change, change.spatial.segments);
+  const replaced = new Set<Tick>(fresh.ticks);
+  const keep: number[] = [];
+  for (let n = 0; n < old.count; n++) if (!replaced.has(old.ticks[n]!)) keep.push(n);
+  const all = byTick(
+    concat([pickRows(old, keep, dimension, tables), fresh], dimension, tables),
+    dimension,
+    tables,
+  );
+  const segments = await writeSegments(change, all, uploader);
   return { index, segments };
 }

@@ -1,3 +1,4 @@
+import { parseModality } from '../address/modality.js';
 import { multihashToHex } from '../address/multihash.js';
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
@@ -5,9 +6,10 @@ import { concatColumns, type EntryColumns } from '../index/columns.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
-import { type Track, type TrackSpatial, validateTrack } from '../model/track.js';
+import { type Track, type TrackSpatial, type TrackText, validateTrack } from '../model/track.js';
 import { defaultSpatialIndex, type SpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
 import { payloadVector, vectorTrackDimension } from '../spatial/vector-payload.js';
+import { ANALYZER } from '../text/tokenize.js';
 import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
 import type { Resolved } from './session.js';
 import { StagedColumns } from './staged.js';
@@ -45,6 +47,20 @@ function trackSpatial(track: Track, old: Track | undefined): TrackSpatial | unde
   const dimension = vectorTrackDimension(track);
   if (dimension === undefined || dimension > 4096) return undefined;
   return { index: defaultSpatialIndex(dimension), segments: [] };
+}
+
+/**
+ * The text index a track definition gets: an existing track keeps its own; a new event track of a
+ * `text.*` or `event.*` modality gets one (spec 0015 §5), as does any event track that asks for it.
+ */
+function trackText(track: Track, old: Track | undefined): TrackText | undefined {
+  if (old?.text) return old.text;
+  if (old?.index && !track.text) return undefined; // written before text indexes: no text search
+  if (track.kind !== 'event') return undefined;
+  const family = parseModality(track.modality);
+  if (track.text || (family.builtin && (family.segments[0] === 'text' || family.segments[0] === 'event')))
+    return { analyzer: ANALYZER, segments: [] };
+  return undefined;
 }
 
 const sameIndex = (a: SpatialIndex, b: SpatialIndex) =>
@@ -103,12 +119,14 @@ export class Writer {
         `track ${track.timeline}/${track.name} is a ${old.kind} track of ${old.modality}; it cannot become ${track.kind} of ${track.modality}`,
       );
     }
-    const { index: _newIndex, spatial: given, ...definition } = track;
+    const { index: _newIndex, spatial: _spatial, text: _text, ...definition } = track;
     const spatial = trackSpatial(track, old);
+    const text = trackText(track, old);
     this.tracks.set(key(track.timeline, track.name), {
       ...definition,
       ...(old?.index && { index: old.index }),
       ...(spatial && { spatial }),
+      ...(text && { text }),
     });
     return this;
   }

@@ -4,6 +4,7 @@ import type { Multihash } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { TAGS, tagDuration, tagTick } from '../cbor/tags.js';
 import { type SpatialIndex, spatialIndexFromCbor, spatialIndexToCbor } from '../spatial/spatial-index.js';
+import { ANALYZER } from '../text/tokenize.js';
 import type { Rate } from '../time/rate.js';
 import type { Tick } from '../time/ticks.js';
 import { FieldReader, fieldError } from './fields.js';
@@ -45,6 +46,22 @@ export interface Track {
   readonly index?: TrackIndex;
   /** Vector tracks: the spatial index (spec 0004 §6): its parameters and its segments. */
   readonly spatial?: TrackSpatial;
+  /** Text and event tracks: the BM25 text index of the items' text fields (spec 0015 §5). */
+  readonly text?: TrackText;
+}
+
+/** A track's text index: the analyzer its segments were built with, and the segments (directories). */
+export interface TrackText {
+  readonly analyzer: string;
+  /** Empty until the track has items with text; ordered by first tick. */
+  readonly segments: readonly SegmentRef[];
+}
+
+function textFromCbor(value: unknown, path: string): TrackText {
+  const r = new FieldReader(value, path, ['analyzer', 'segments']);
+  const analyzer = r.text('analyzer', 64);
+  if (analyzer !== ANALYZER) fieldError(r.at('analyzer'), `analyzer ${analyzer} is not ${ANALYZER}`);
+  return { analyzer, segments: segmentsFromCbor(r.array('segments'), r.at('segments')) };
 }
 
 /** A vector track's `dreamdb.lsh-cosine` index: the SpatialIndex record and the segments built under it. */
@@ -138,6 +155,8 @@ export function validateTrack(track: Track, path = 'track'): Track {
   if (track.bucketDuration !== undefined && track.bucketDuration === 0n) {
     fieldError(`${path}.bucket_duration`, 'must be positive');
   }
+  if (track.text !== undefined && track.kind !== 'event')
+    fieldError(`${path}.text`, 'only event tracks have a text index');
   if (track.spatial !== undefined) {
     const dim = family.segments.join('.') === 'vector.f32' ? family.params.get('dim') : undefined;
     if (track.kind !== 'event' || dim === undefined)
@@ -171,6 +190,8 @@ export function trackToCbor(track: Track, path = 'track'): Record<string, unknow
       index: spatialIndexToCbor(track.spatial.index),
       segments: track.spatial.segments.map(segmentToCbor),
     };
+  if (track.text !== undefined)
+    out.text = { analyzer: track.text.analyzer, segments: track.text.segments.map(segmentToCbor) };
   return out;
 }
 
@@ -188,6 +209,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     'attrs',
     'index',
     'spatial',
+    'text',
   ]);
   const track: {
     -readonly [K in keyof Track]: Track[K];
@@ -213,6 +235,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
   if (r.has('attrs')) track.attrs = r.map('attrs');
   if (r.has('index')) track.index = indexFromCbor(r.raw('index'), r.at('index'));
   if (r.has('spatial')) track.spatial = spatialFromCbor(r.raw('spatial'), r.at('spatial'));
+  if (r.has('text')) track.text = textFromCbor(r.raw('text'), r.at('text'));
   return validateTrack(track, path);
 }
 
