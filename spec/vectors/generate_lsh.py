@@ -9,6 +9,9 @@ import os
 
 import random
 import struct
+import subprocess
+
+import cbor2
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 
 from cbor_form import canon
@@ -120,6 +123,47 @@ for name, r, path in [
 ]:
     vectors.append({"name": f"SpatialIndex refused: {name}", "op": "decode-spatialIndex", "hex": canon(r).hex(),
                     "error": "E_FIELD", "path": path})
+
+
+
+def blake3_multihash(data):
+    # b3sum (the reference BLAKE3 tool) as the independent hash; multihash = 0x1e 0x20 + digest.
+    out = subprocess.run(["b3sum", "--no-names", "--raw"], input=data, capture_output=True, check=True).stdout
+    return bytes([0x1E, 0x20]) + out
+
+
+def spatial_segment(p, timeline, track, items):
+    """A spatial segment object (spec 0004 §6.1): envelope kind 5, canonical header, ticks, keys, vectors."""
+    rec = record(dimension=p["dimension"], tables=p["tables"], bits=p["bits"], probes=p["probes"],
+                 seed=bytes.fromhex(p["seed"]))
+    lineage = blake3_multihash(canon(rec))
+    rows = []
+    for tick, vector in items:
+        keys = [k for k, _ in table_keys(p, vector)]
+        rows.append((keys[0], tick, keys, [f32(float(x)) for x in vector]))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    ticks = [tick for tick, _ in items]
+    header = {"v": 0, "timeline": timeline, "track": track,
+              "spatial_index": cbor2.CBORTag(65521, lineage), "count": len(rows),
+              "dimension": p["dimension"], "tables": p["tables"],
+              "first": cbor2.CBORTag(65524, min(ticks)), "last": cbor2.CBORTag(65524, max(ticks))}
+    head_bytes = canon(header)
+    payload = b"".join(struct.pack("<Q", r[1]) for r in rows)
+    payload += b"".join(struct.pack("<I", r[2][t]) for t in range(p["tables"]) for r in rows)
+    payload += b"".join(struct.pack("<f", x) for r in rows for x in r[3])
+    obj = b"DRDB" + bytes([0, 5, 0, 0]) + struct.pack(">I", len(head_bytes)) + head_bytes + payload
+    return lineage, obj
+
+
+seg_params = params(9, 4, 2, 3, 2)
+seg_items = [(1_000_000_000 * (i + 1), [f32(rng.gauss(0, 1)) for _ in range(4)]) for i in range(6)]
+seg_items.append((2**40 + 5, [0.5, -0.25, 0.125, 1.0]))
+lineage, seg = spatial_segment(seg_params, "s1", "emb", seg_items)
+vectors.append({"name": "spatial segment: 7 vectors of 4-d, 2 tables x 3 bits, spatial-first order",
+                "op": "spatial-segment",
+                "input": {**seg_params, "timeline": "s1", "track": "emb",
+                          "items": [{"tick": str(t), "vector": v} for t, v in seg_items]},
+                "output": {"lineage": lineage.hex(), "hex": seg.hex(), "multihash": blake3_multihash(seg).hex()}})
 
 doc = {"spec": "0004", "title": "dreamdb.lsh-cosine: ChaCha20 hyperplane signs, f32 left-fold keys, multi-probe order, SpatialIndex records",
        "vectors": vectors}

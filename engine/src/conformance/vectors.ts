@@ -1,6 +1,7 @@
 import { formatModality, parseModality } from '../address/modality.js';
 import { hashBytes, hashStream, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { formatAddress, parseAddress } from '../address/uri.js';
+import { joinParts } from '../bytes.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
@@ -15,8 +16,16 @@ import { decodeSpace, encodeSpace } from '../model/space.js';
 import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
 import { decodeTrack, encodeTrack } from '../model/track.js';
 import { LshHasher } from '../spatial/hasher.js';
-import { checkVector, hyperplaneSigns, type LshParams, probeKeys, tableKeys } from '../spatial/lsh.js';
-import { decodeSpatialIndex, encodeSpatialIndex } from '../spatial/spatial-index.js';
+import {
+  checkVector,
+  hyperplaneSigns,
+  LSH_COSINE,
+  type LshParams,
+  probeKeys,
+  tableKeys,
+} from '../spatial/lsh.js';
+import { decodeSpatialSegment, encodeSpatialSegment, spatialOrder } from '../spatial/segment.js';
+import { decodeSpatialIndex, encodeSpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
 import { normalizeEtag } from '../store/etag.js';
 import { refKey } from '../store/keys.js';
 import { parseRangeHeader } from '../store/range.js';
@@ -236,6 +245,34 @@ const RUNNERS: Record<string, Runner> = {
       margins: keys.map((k) => [...k.margins]),
       probes: keys.map((k) => probeKeys(k, params.probes)),
     };
+  },
+  'spatial-segment': (v) => {
+    const params = lshParams(v);
+    const items = (v.input?.items ?? []) as { tick: string; vector: number[] }[];
+    const dimension = params.dimension;
+    const count = items.length;
+    const vectors = new Float32Array(count * dimension);
+    items.forEach((item, n) => vectors.set(checkVector(item.vector, dimension), n * dimension));
+    const ticks = BigUint64Array.from(items, (item) => BigInt(item.tick));
+    const keys = new LshHasher(params).keysOf(vectors, count);
+    const index = { scheme: LSH_COSINE, ...params } as const;
+    const lineage = spatialIndexHash(index);
+    const ordered = spatialOrder({ count, ticks, keys, vectors }, dimension, params.tables);
+    const bytes = joinParts(
+      encodeSpatialSegment({
+        ...ordered,
+        timeline: str(v, 'timeline'),
+        track: str(v, 'track'),
+        lineage,
+        dimension,
+        tables: params.tables,
+        first: ticks.reduce((a, b) => (b < a ? b : a)),
+        last: ticks.reduce((a, b) => (b > a ? b : a)),
+      }),
+    );
+    const decoded = decodeSpatialSegment(bytes, lineage);
+    if (decoded.count !== count) throw new Error('the segment does not decode to its vectors');
+    return { lineage: toHex(lineage), hex: toHex(bytes), multihash: toHex(hashBytes(bytes)) };
   },
   'normalize-etag': (v) => ({ etag: normalizeEtag(str(v, 'etag')) }),
   'parse-range': (v) => ({ ...parseRangeHeader(str(v, 'header'), Number(v.input?.size), 'key') }),
