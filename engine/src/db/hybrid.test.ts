@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { EngineError } from '../errors.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
 import { collect } from './collect.js';
-import { hybrid } from './hybrid.js';
+import { fuseMoments, hybrid } from './hybrid.js';
 import { publish } from './publish.js';
 import { encodeVector } from './search.js';
 import { type Resolved, Session } from './session.js';
@@ -285,4 +286,55 @@ test('hybrid refuses questions it cannot answer, naming the problem', async () =
     ask({ text: 'arm', labels: 'robot' as never }),
     code('E_BAD_REQUEST', /labels .* list of strings/),
   );
+});
+
+test('fusion reproduces spec/vectors/text/hybrid.json (written by Python from the spec alone)', () => {
+  interface Hit {
+    track: string;
+    tick: string;
+    duration: string;
+  }
+  const doc = JSON.parse(
+    readFileSync(new URL('../../../spec/vectors/text/hybrid.json', import.meta.url), 'utf8'),
+  ) as {
+    vectors: {
+      name: string;
+      input: { rrfK: number; weights: { text: number; vector: number }; text: Hit[]; vector: Hit[] };
+      output: {
+        track: string;
+        tick: string;
+        score: number;
+        text_rank: number | null;
+        vector_rank: number | null;
+        vector_tick: string | null;
+      }[];
+    }[];
+  };
+  assert.ok(doc.vectors.length >= 5);
+  for (const v of doc.vectors) {
+    const hit = (h: Hit) => ({
+      track: h.track,
+      tick: BigInt(h.tick),
+      duration: BigInt(h.duration),
+      score: 0.5,
+    });
+    const fused = fuseMoments(
+      's1',
+      v.input.text.map((h) => ({ ...hit(h), matches: [] })),
+      v.input.vector.map(hit),
+      { rrfK: v.input.rrfK, ...v.input.weights },
+    );
+    assert.deepEqual(
+      fused.map((m) => ({
+        track: m.track,
+        tick: String(m.tick),
+        score: m.score,
+        text_rank: m.matched.text?.rank ?? null,
+        vector_rank: m.matched.vector?.rank ?? null,
+        vector_tick: m.matched.vector ? String(m.matched.vector.tick) : null,
+      })),
+      v.output,
+      v.name,
+    );
+  }
 });

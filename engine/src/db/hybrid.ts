@@ -219,7 +219,7 @@ export async function hybrid(session: Session, resolved: Resolved, query: Hybrid
       if (vectorHits.length >= depth || found.length < ask || !spans) break;
     }
   }
-  return fuse(query.timeline, textHits, vectorHits, {
+  return fuseMoments(query.timeline, textHits, vectorHits, {
     rrfK,
     text: weight('text'),
     vector: weight('vector'),
@@ -235,8 +235,8 @@ interface Fused {
   matched: { text?: NonNullable<HybridMatches['text']>; vector?: NonNullable<HybridMatches['vector']> };
 }
 
-/** Reciprocal rank fusion of the two lists into moments (see hybrid). */
-function fuse(
+/** Reciprocal rank fusion of the two ranked lists into moments (spec 0015 §10; see hybrid). */
+export function fuseMoments(
   timeline: string,
   textHits: readonly {
     track: string;

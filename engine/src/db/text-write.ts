@@ -2,6 +2,7 @@ import { multihashToHex } from '../address/multihash.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import type { SegmentRef } from '../model/segments.js';
 import type { Track, TrackText } from '../model/track.js';
+import { FIELD_NAME } from '../text/directory.js';
 import {
   type BuiltTextSegment,
   buildTextSegment,
@@ -22,7 +23,8 @@ export const TEXT_SEGMENT_DOCS = 4_000_000;
 /**
  * The text fields of an item's payload (spec 0015 §5): a text payload is the field `text`; a map gives
  * each of its top-level text values under its key (a caption's `text`, an annotation's `label` and
- * `note`). Other values (numbers, bytes, nested maps) are not indexed.
+ * `note`). Other values (numbers, bytes, nested maps), and keys that are not field names (0015 §1:
+ * `a-z 0-9 . _ -`), are not indexed.
  */
 export function textFields(payload: unknown): { name: string; text: string }[] {
   if (typeof payload === 'string') return [{ name: 'text', text: payload }];
@@ -33,7 +35,10 @@ export function textFields(payload: unknown): { name: string; text: string }[] {
         ? Object.entries(payload)
         : [];
   return entries
-    .filter((e): e is [string, string] => typeof e[0] === 'string' && typeof e[1] === 'string')
+    .filter(
+      (e): e is [string, string] =>
+        typeof e[0] === 'string' && FIELD_NAME.test(e[0]) && typeof e[1] === 'string',
+    )
     .map(([name, text]) => ({ name, text }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

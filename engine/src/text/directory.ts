@@ -19,7 +19,7 @@ export const MAX_TEXT_OBJECT_BYTES = 100 * 1024 * 1024;
 export const MAX_FIELDS = 31;
 /** Longest track name, in UTF-16 code units. */
 export const MAX_TRACK_CHARS = 256;
-const FIELD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+export const FIELD_NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 /** One postings page as the directory lists it. */
 export interface PostingsPageRef {
