@@ -16,6 +16,7 @@ import {
   bm25TermWeight as termWeight,
   tokenizeFields,
 } from '@dreamdb/engine';
+import { postingBlocks } from '../engine/src/text/blocks.ts';
 import { printTable, type Row, timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);
@@ -109,17 +110,42 @@ for (let i = 0; i < QUERIES; i++) {
 
 const percentile = (times: number[], p: number) =>
   [...times].sort((a, b) => a - b)[Math.floor((times.length - 1) * p)]!;
-for (const q of queries) await searchText([reader], q.text, { k: 10 }); // warm: every page fetched and checked once
+// Warm: every page fetched and checked once, every list's blocks (the pruning bounds) computed once.
+for (const q of queries) {
+  await searchText([reader], q.text, { k: 10 });
+  await searchText([reader], q.text, { k: 10, exhaustive: true });
+}
+// Each query pruned (the default) and exhaustive (every match scored: the path before pruning), in
+// alternating order; the two must give the same hits and scores.
 const times = new Map<string, number[]>();
 let hitsFound = 0;
-for (const q of queries) {
-  let hits = 0;
-  const seconds = await timed(async () => {
-    hits = (await searchText([reader], q.text, { k: 10 })).length;
-  });
-  hitsFound += hits > 0 ? 1 : 0;
-  times.set(q.kind, [...(times.get(q.kind) ?? []), seconds * 1000]);
-  times.set('all', [...(times.get('all') ?? []), seconds * 1000]);
+let mismatches = 0;
+for (const [i, q] of queries.entries()) {
+  let pruned: Awaited<ReturnType<typeof searchText>> = [];
+  let full: typeof pruned = [];
+  const runs = [
+    async () => {
+      const seconds = await timed(async () => {
+        pruned = await searchText([reader], q.text, { k: 10 });
+      });
+      for (const key of [q.kind, 'all']) times.set(key, [...(times.get(key) ?? []), seconds * 1000]);
+    },
+    async () => {
+      const seconds = await timed(async () => {
+        full = await searchText([reader], q.text, { k: 10, exhaustive: true });
+      });
+      for (const key of [`${q.kind} exhaustive`, 'all exhaustive'])
+        times.set(key, [...(times.get(key) ?? []), seconds * 1000]);
+    },
+  ];
+  if (i % 2 === 1) runs.reverse();
+  for (const run of runs) await run();
+  hitsFound += pruned.length > 0 ? 1 : 0;
+  if (
+    JSON.stringify(pruned, (_, v) => (typeof v === 'bigint' ? `${v}` : v)) !==
+    JSON.stringify(full, (_, v) => (typeof v === 'bigint' ? `${v}` : v))
+  )
+    mismatches++;
 }
 
 // The baseline: every document analyzed once (not timed), then per query a scan computing the same BM25.
@@ -152,6 +178,16 @@ for (const q of queries.filter((q) => q.kind !== 'phrase').slice(0, BASELINE_QUE
   baseline.push(seconds * 1000);
 }
 
+// The pruning bounds are computed from the postings when a list is first read, not stored: their memory.
+let blockBytes = 0;
+const blocksSeconds = await timed(async () => {
+  for await (const list of reader.lists()) {
+    const b = postingBlocks(list);
+    for (const a of [b.last, b.docsAt, b.positionsAt, b.frontStart, b.frontTf, b.frontDl])
+      blockBytes += a.byteLength;
+  }
+});
+
 const rows: Row[] = [
   {
     name: 'naive scan + BM25, p50 (multi/single-term)',
@@ -159,16 +195,21 @@ const rows: Row[] = [
     unit: 'ms',
     note: `${BASELINE_QUERIES} queries, ${((percentile(baseline, 0.5) / N) * 1e6).toFixed(1)} ns per doc`,
   },
-  ...['single', 'multi', 'phrase', 'all'].flatMap((kind) => [
-    { name: `index ${kind}-term query p50`, value: percentile(times.get(kind)!, 0.5), unit: 'ms' },
-    { name: `index ${kind}-term query p99`, value: percentile(times.get(kind)!, 0.99), unit: 'ms' },
-  ]),
+  ...['single', 'multi', 'phrase', 'all'].flatMap((kind) =>
+    [`${kind} exhaustive`, kind].flatMap((key) => [
+      { name: `index ${key} query p50`, value: percentile(times.get(key)!, 0.5), unit: 'ms' },
+      { name: `index ${key} query p99`, value: percentile(times.get(key)!, 0.99), unit: 'ms' },
+    ]),
+  ),
 ];
 console.log(
   `\nbuild: ${buildSeconds.toFixed(1)} s (${(N / buildSeconds / 1000).toFixed(0)}k items/s); ` +
     `${built.stats.bytes} index bytes = ${(built.stats.bytes / N).toFixed(1)} bytes per item ` +
     `(${built.stats.terms} terms, ${built.stats.postings} postings, ${built.stats.pages} pages, ` +
-    `directory ${built.directory.bytes.length} bytes); ${hitsFound}/${queries.length} queries found hits`,
+    `directory ${built.directory.bytes.length} bytes); ${hitsFound}/${queries.length} queries found hits; ` +
+    `pruning bounds (in memory, computed at read) ${(blockBytes / N).toFixed(1)} bytes per item, ` +
+    `${blocksSeconds.toFixed(2)} s for every list; ` +
+    `pruned and exhaustive results ${mismatches === 0 ? 'identical' : `DIFFER for ${mismatches} queries`}`,
 );
 printTable(
   `Text index, BM25 top-10 over ${N} caption items (warm, lower is better)`,

@@ -1,8 +1,10 @@
+import { BLOCK_SHIFT, type PostingBlocks } from './blocks.js';
 import type { PostingList } from './postings-page.js';
 
 /**
  * Walks one checked posting list in ordinal order (document-at-a-time). Positions are read only for
- * the postings a phrase asks about; the ones passed over are skipped byte by byte.
+ * the postings a phrase asks about; the ones passed over are skipped byte by byte. Given the list's
+ * blocks, `advanceTo` jumps over whole blocks that end before its target without reading them.
  */
 export class PostingCursor {
   /** Current ordinal; Infinity once past the last posting. */
@@ -18,7 +20,10 @@ export class PostingCursor {
   private skip = 0;
   private current: number[] | undefined;
 
-  constructor(readonly list: PostingList) {
+  constructor(
+    readonly list: PostingList,
+    private readonly blocks?: PostingBlocks,
+  ) {
     this.bytes = list.bytes;
     this.at = list.docsStart;
     this.left = list.df;
@@ -56,8 +61,36 @@ export class PostingCursor {
     return true;
   }
 
+  /** Index of the block holding the current posting (the last block once past the end). */
+  get block(): number {
+    return (this.list.df - this.left - 1) >> BLOCK_SHIFT;
+  }
+
   /** Move to the first posting at or after `target`. */
   advanceTo(target: number): void {
+    if (this.ord >= target) return;
+    const blocks = this.blocks;
+    if (blocks !== undefined && this.ord >= 0) {
+      let b = this.block;
+      const last = blocks.last;
+      if (target > last[b]!) {
+        do b++;
+        while (b < blocks.count && last[b]! < target);
+        if (b === blocks.count) {
+          this.left = 0;
+          this.ord = Number.POSITIVE_INFINITY;
+          return;
+        }
+        // Just before block b's first posting: its ordinal is a gap from the previous block's last.
+        this.at = blocks.docsAt[b]!;
+        this.ord = last[b - 1]!;
+        this.left = this.list.df - (b << BLOCK_SHIFT);
+        this.positionsAt = blocks.positionsAt[b]!;
+        this.skip = 0;
+        this.tf = 0;
+        this.current = undefined;
+      }
+    }
     while (this.ord < target && this.next()) {}
   }
 

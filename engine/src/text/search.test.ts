@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineError } from '../errors.js';
-import { type BuiltTextSegment, buildTextSegment, type TextDoc } from './index.js';
+import { BLOCK_SIZE, postingBlocks } from './blocks.js';
+import { PostingCursor } from './cursor.js';
+import { type BuiltTextSegment, buildTextSegment, type TextDoc, type TextDocInfo } from './index.js';
 import { parseQuery, type TextQuery } from './query.js';
 import { fetchFromBuilt, TextSegmentReader } from './reader.js';
 import { searchText, type TextHit } from './search.js';
-import { randomDocs } from './testing.js';
+import { random, randomDocs } from './testing.js';
 import { tokenizeFields } from './tokenize.js';
 
 const open = (built: BuiltTextSegment) =>
@@ -206,4 +208,97 @@ test('bad options are refused with E_BAD_REQUEST naming the option', async () =>
   await assert.rejects(searchText([reader], 'camera', { k: 1, b: 2 }), bad(/b 2/));
   await assert.rejects(searchText([reader], 'camera', { k: 1, k1: Number.NaN }), bad(/k1/));
   await assert.rejects(searchText([reader], '', { k: 1 }), bad(/is empty/));
+});
+
+const VOCABULARY = [
+  ...'camera lens drift calibration failed running red car parking lot state art person walks dog cup'.split(
+    ' ',
+  ),
+  ...'table meeting speaker says hello world error warning light dark frame video audio noise signal'.split(
+    ' ',
+  ),
+  ...'sensor of the a zebra'.split(' '),
+];
+
+/** A random query: bare terms, phrases (some cut from a document), exclusions. */
+function randomQuery(next: () => number, docs: readonly TextDoc[]): string {
+  const word = () => VOCABULARY[Math.floor(next() * next() * VOCABULARY.length)]!;
+  const chunks: string[] = [];
+  const n = 1 + Math.floor(next() * 5);
+  for (let i = 0; i < n; i++) {
+    const r = next();
+    if (r < 0.6) chunks.push(word());
+    else if (r < 0.8) {
+      const text = docs[Math.floor(next() * docs.length)]!.fields.at(-1)!.text.split(' ');
+      const at = Math.floor(next() * text.length);
+      chunks.push(`"${text.slice(at, at + 1 + Math.floor(next() * 3)).join(' ')}"`);
+    } else if (r < 0.9) chunks.push(`-${word()}`);
+    else chunks.push(`-"${word()} ${word()}"`);
+  }
+  return chunks.join(' ');
+}
+
+test('the pruned search gives exactly the exhaustive hits, scores and tie order', async () => {
+  const next = random(21);
+  let compared = 0;
+  let found = 0;
+  for (let corpus = 0; corpus < 8; corpus++) {
+    const count = 200 + Math.floor(next() * 3000);
+    // Some corpora have many identical documents, so that equal scores cross the k-th place.
+    const base = randomDocs(count, 100 + corpus);
+    const docs =
+      corpus % 3 === 2 ? base.map((d, i) => (i % 4 === 0 ? d : { ...d, fields: base[0]!.fields })) : base;
+    const cut = [0, Math.floor(count / 3), Math.floor((2 * count) / 3), count];
+    const segments = corpus % 2 === 0 ? 1 : 3;
+    const readers = await Promise.all(
+      (segments === 1 ? [docs] : [0, 1, 2].map((i) => docs.slice(cut[i], cut[i + 1]))).map((d) =>
+        open(buildTextSegment(d)),
+      ),
+    );
+    for (let q = 0; q < 60; q++) {
+      const text = randomQuery(next, docs);
+      let query: TextQuery;
+      try {
+        query = parseQuery(text);
+      } catch {
+        continue; // nothing to look for
+      }
+      const k = [1, 2, 3, 10, 50, 1000][Math.floor(next() * 6)]!;
+      const t0 = BigInt(Math.floor(next() * count)) * 2_000_000_000n;
+      const filters = [undefined, (d: TextDocInfo) => d.tick >= t0, (d: TextDocInfo) => d.track === 'notes'];
+      const filter = filters[Math.floor(next() * filters.length)];
+      const pruned = await searchText(readers, query, { k, filter });
+      const full = await searchText(readers, query, { k, filter, exhaustive: true });
+      assert.deepStrictEqual(pruned, full, `${text} k=${k} corpus ${corpus}`);
+      if (q % 10 === 0 && filter === undefined) assert.deepStrictEqual(full, reference(docs, query, k), text);
+      compared++;
+      if (pruned.length > 0) found++;
+    }
+  }
+  assert.ok(compared >= 400 && found >= compared / 2, `${compared} queries compared, ${found} found hits`);
+});
+
+test('a cursor skipping whole blocks lands on the postings and positions of one reading every posting', async () => {
+  const docs = randomDocs(3000, 22);
+  const reader = await open(buildTextSegment(docs));
+  const next = random(23);
+  for (const word of ['camera', 'lens', 'drift', 'calibration']) {
+    const term = parseQuery(word).scored[0]!;
+    const list = (await reader.postings(term))!;
+    assert.ok(list.df > 2 * BLOCK_SIZE, `${term}: ${list.df} postings`);
+    const blocks = postingBlocks(list);
+    assert.equal(blocks.count, Math.ceil(list.df / BLOCK_SIZE));
+    const plain = new PostingCursor(list);
+    const skipping = new PostingCursor(list, blocks);
+    plain.next();
+    skipping.next();
+    for (let target = 0; target < 3000; target += 1 + Math.floor(next() * next() * 400)) {
+      plain.advanceTo(target);
+      skipping.advanceTo(target);
+      assert.equal(skipping.ord, plain.ord);
+      if (plain.ord === Number.POSITIVE_INFINITY) break;
+      assert.deepEqual([skipping.tf, skipping.dl, skipping.mask], [plain.tf, plain.dl, plain.mask]);
+      if (next() < 0.5) assert.deepEqual(skipping.positions(), plain.positions());
+    }
+  }
 });

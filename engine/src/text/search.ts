@@ -3,10 +3,12 @@ import { DEFAULT_B, DEFAULT_K1, idf, termWeight } from './bm25.js';
 import { compareCodePoints } from './collate.js';
 import { PostingCursor } from './cursor.js';
 import type { TextDocInfo } from './documents-page.js';
+import { evaluatePruned, type SegmentHit } from './maxscore.js';
+import { hasPhrase } from './phrase.js';
 import type { PostingList } from './postings-page.js';
-import { type Phrase, parseQuery, queryTerms, type TextQuery } from './query.js';
+import { parseQuery, queryTerms, type TextQuery } from './query.js';
 import type { TextSegmentReader } from './reader.js';
-import { CandidateHeap } from './top.js';
+import { CandidateHeap, ScoreFloor } from './top.js';
 
 /**
  * BM25 search over text segments (spec 0015 §5-§7): collection statistics are summed over all the
@@ -23,6 +25,11 @@ export interface TextSearchOptions {
   readonly k1?: number;
   /** Length normalization, 0 to 1, default 0.75. */
   readonly b?: number;
+  /**
+   * Score every matching document instead of skipping those that cannot be hits (same hits, same
+   * scores; slower): the reference the pruned search is tested and benchmarked against.
+   */
+  readonly exhaustive?: boolean;
 }
 
 /** A term a hit matched, and the fields it matched in (in code point order). */
@@ -50,34 +57,6 @@ interface Candidates {
 interface Ranked extends TextHit {
   readonly segment: number;
   readonly ord: number;
-}
-
-/** True when the cursors (at one document) hold the phrase: every term at first position + offset. */
-function holdsPhrase(phrase: Phrase, cursors: ReadonlyMap<string, PostingCursor>): boolean {
-  const lists = phrase.terms.map((t) => cursors.get(t.term)!.positions());
-  const at = new Array<number>(lists.length).fill(0);
-  for (const start of lists[0]!) {
-    let all = true;
-    for (let i = 1; i < lists.length && all; i++) {
-      const want = start + phrase.terms[i]!.offset;
-      const list = lists[i]!;
-      while (at[i]! < list.length && list[at[i]!]! < want) at[i]!++;
-      all = list[at[i]!] === want;
-    }
-    if (all) return true;
-  }
-  return false;
-}
-
-/** True when document `ord` holds `phrase` (advancing the phrase's cursors to it). */
-function hasPhrase(phrase: Phrase, cursors: ReadonlyMap<string, PostingCursor>, ord: number): boolean {
-  for (const { term } of phrase.terms) {
-    const cursor = cursors.get(term);
-    if (!cursor) return false;
-    cursor.advanceTo(ord);
-    if (cursor.ord !== ord) return false;
-  }
-  return phrase.terms.length === 1 || holdsPhrase(phrase, cursors);
 }
 
 /** Score every document of one segment that the query matches. */
@@ -144,6 +123,28 @@ function evaluate(
   }
 }
 
+/** Every match of one segment scored, then the k best the filter keeps: the reference for pruning. */
+async function exhaustive(
+  query: TextQuery,
+  lists: ReadonlyMap<string, PostingList>,
+  weight: (term: number, tf: number, dl: number) => number,
+  k: number,
+  filter: ((doc: TextDocInfo) => boolean) | undefined,
+  document: (ord: number) => TextDocInfo | Promise<TextDocInfo>,
+): Promise<SegmentHit[]> {
+  const candidates = evaluate(query, lists, weight);
+  const heap = new CandidateHeap(candidates.scores);
+  const T = query.scored.length;
+  const out: SegmentHit[] = [];
+  while (out.length < k && heap.size > 0) {
+    const i = heap.pop();
+    const ord = candidates.ords[i]!;
+    if (filter && !filter(await document(ord))) continue;
+    out.push({ ord, score: candidates.scores[i]!, masks: candidates.masks.slice(i * T, i * T + T) });
+  }
+  return out;
+}
+
 function checkOptions(options: TextSearchOptions): { k: number; k1: number; b: number } {
   const { k, k1 = DEFAULT_K1, b = DEFAULT_B } = options;
   if (!Number.isInteger(k) || k < 1 || k > MAX_TEXT_K) {
@@ -202,29 +203,36 @@ export async function searchText(
     ),
   );
   const weight = (t: number, tf: number, dl: number) => termWeight(idfs[t]!, tf, dl, avgdl, k1, b);
+  const floor = new ScoreFloor(k);
   const ranked: Ranked[] = [];
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s]!;
-    const candidates = evaluate(parsed, perSegment[s]!, weight);
-    const heap = new CandidateHeap(candidates.scores);
-    const T = parsed.scored.length;
-    for (let accepted = 0; accepted < k && heap.size > 0; ) {
-      const i = heap.pop();
-      const ord = candidates.ords[i]!;
-      const info = segment.documentIfLoaded(ord) ?? (await segment.document(ord));
-      if (options.filter && !options.filter(info)) continue;
-      accepted++;
+    const document = (ord: number) => segment.documentIfLoaded(ord) ?? segment.document(ord);
+    const hits = options.exhaustive
+      ? await exhaustive(parsed, perSegment[s]!, weight, k, options.filter, document)
+      : await evaluatePruned(perSegment[s]!, {
+          query: parsed,
+          idfs,
+          avgdl,
+          k1,
+          b,
+          k,
+          floor,
+          filter: options.filter,
+          document,
+        });
+    for (const { ord, score, masks } of hits) {
+      const info = await document(ord);
       const matches: TextMatch[] = [];
-      for (let t = 0; t < T; t++) {
-        const mask = candidates.masks[i * T + t]!;
+      masks.forEach((mask, t) => {
         if (mask !== 0) {
           matches.push({
             term: parsed.scored[t]!,
             fields: segment.directory.fields.filter((_, f) => mask & (2 ** f)),
           });
         }
-      }
-      ranked.push({ ...info, score: candidates.scores[i]!, matches, segment: s, ord });
+      });
+      ranked.push({ ...info, score, matches, segment: s, ord });
     }
   }
   return ranked
