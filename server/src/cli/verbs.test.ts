@@ -166,3 +166,146 @@ test('search finds the nearest vectors, by vector and like an item; stream repor
   assert.equal(played.lines.length, 4);
   assert.equal(played.lines[3].stats.yielded, 3);
 });
+
+test('search by the index or --exact: the same hits; bad index options exit 2 naming them', () => {
+  const query = ['search', '--timeline', 'v', '--track', 'emb', '--vector', '1,0.2,0', '--k', '3'];
+  const indexed = dreamdb(...query, '--probes', '17', '--rerank', '3');
+  assert.equal(indexed.code, 0, indexed.stderr);
+  const exact = dreamdb(...query, '--exact');
+  assert.equal(exact.code, 0, exact.stderr);
+  assert.deepEqual(
+    indexed.lines.map((h) => [h.tick, h.score]),
+    exact.lines.map((h) => [h.tick, h.score]),
+  );
+  assert.deepEqual(
+    exact.lines.map((h) => h.tick),
+    ['3000000000', '1000000000', '2000000000'],
+  );
+  const refusals: [string[], RegExp][] = [
+    [['--probes', '0'], /^dreamdb: --probes "0" is not a positive integer\n$/],
+    [['--probes', '99'], /^dreamdb: E_BAD_REQUEST: probes 99 must be an integer from 1 to 17\n$/],
+    [['--rerank', '2'], /^dreamdb: --rerank 2 is under --k \(3\)\n$/],
+    [['--exact', '--probes', '2'], /^dreamdb: --probes and --rerank tune the index: not with --exact\n$/],
+    [['--index', 'abc'], /^dreamdb: --index "abc" is not a spatial index lineage/],
+    [
+      ['--index', `1e20${'0'.repeat(64)}`],
+      /^dreamdb: E_LINEAGE: .*1e200{64}: results would not be comparable/,
+    ],
+    [['--like', '2s'], /^dreamdb: give one of --vector and --like\n$/],
+    [['--from', '5s', '--to', '1s'], /^dreamdb: --to 1s must be after --from 5s\n$/],
+  ];
+  for (const [args, message] of refusals) {
+    const refused = dreamdb(...query, ...args);
+    assert.equal(refused.code, 2, args.join(' '));
+    assert.match(refused.stderr, message, args.join(' '));
+    assert.equal(refused.stdout, '');
+  }
+});
+
+test('text finds a stemmed word with its matches; hybrid ranks a caption whose frames look alike first', () => {
+  const captions = join(dir, 'captions.jsonl');
+  writeFileSync(
+    captions,
+    ['the runner was running fast', 'a quiet kitchen scene', 'dogs barking', 'cooking pasta in the kitchen']
+      .map((text, i) => JSON.stringify({ tick: `${4 * i}s`, duration: '4s', payload: { text } }))
+      .join('\n'),
+  );
+  const frames = join(dir, 'frames.jsonl');
+  const f32 = (...v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('hex');
+  writeFileSync(
+    frames,
+    Array.from({ length: 16 }, (_, i) =>
+      JSON.stringify({
+        tick: `${i}s`,
+        payload: { $bytes: f32(...[0, 1, 2, 3].map((a) => (a === i >> 2 ? 1 : 0.01 * (i + 1)))) },
+      }),
+    ).join('\n'),
+  );
+  for (const [track, modality, file] of [
+    ['captions', 'text.cue', captions],
+    ['frames', 'vector.f32;dim=4', frames],
+  ] as const) {
+    const written = dreamdb(
+      'write',
+      '--timeline',
+      'talk',
+      '--track',
+      track,
+      '--modality',
+      modality,
+      '--file',
+      file,
+    );
+    assert.equal(written.code, 0, written.stderr);
+  }
+
+  const text = dreamdb('text', '--timeline', 'talk', '--query', 'runs');
+  assert.equal(text.code, 0, text.stderr);
+  assert.deepEqual(
+    text.lines.map((h) => [h.track, h.tick, h.duration, h.matches]),
+    [['captions', '0', '4000000000', [{ term: 'run', fields: ['text'] }]]],
+  );
+  assert.ok(text.lines[0].score > 0);
+  const windowed = dreamdb('text', '--timeline', 'talk', '--query', 'kitchen', '--from', '8s', '--k', '5');
+  assert.deepEqual(
+    windowed.lines.map((h) => h.tick),
+    ['12000000000'],
+  );
+
+  const fused = dreamdb('hybrid', '--timeline', 'talk', '--text', 'kitchen', '--like', '13s', '--k', '3');
+  assert.equal(fused.code, 0, fused.stderr);
+  const [top] = fused.lines;
+  assert.deepEqual([top.track, top.tick], ['captions', '12000000000']);
+  assert.deepEqual(top.matched.text.terms, [{ term: 'kitchen', fields: ['text'] }]);
+  assert.deepEqual([top.matched.vector.rank, top.matched.vector.tick], [1, '13000000000']);
+  const vectorOnly = dreamdb(
+    'hybrid',
+    '--timeline',
+    'talk',
+    '--vector',
+    '0,0,0,1',
+    '--vector-track',
+    'frames',
+    '--exact',
+    '--k',
+    '1',
+    '--vector-weight',
+    '2',
+    '--rrf-k',
+    '0',
+  );
+  assert.equal(vectorOnly.code, 0, vectorOnly.stderr);
+  assert.deepEqual(
+    vectorOnly.lines.map((h) => [h.track, h.tick, h.score, Object.keys(h.matched)]),
+    [['frames', '12000000000', 2, ['vector']]],
+  );
+
+  const refusals: [string[], RegExp][] = [
+    [['text', '--timeline', 'talk', '--query', ' '], /^dreamdb: --query is empty/],
+    [['text', '--timeline', 'talk', '--query', 'the'], /^dreamdb: E_BAD_REQUEST: text query "the"/],
+    [
+      ['text', '--timeline', 'talk', '--query', 'x', '--k', '0'],
+      /^dreamdb: --k "0" is not a positive integer/,
+    ],
+    [['text', '--timeline', 'talk', '--query', 'x', '--tracks', 'frames'], /has no text index/],
+    [['hybrid', '--timeline', 'talk'], /^dreamdb: give --text, --vector or --like/],
+    [
+      ['hybrid', '--timeline', 'talk', '--vector', '1,0,0,0', '--like', '1s'],
+      /^dreamdb: give --vector or --like, not both/,
+    ],
+    [
+      ['hybrid', '--timeline', 'talk', '--text', 'x', '--rrf-k', '-1'],
+      /^dreamdb: --rrf-k "-1" is not a number >= 0/,
+    ],
+    [
+      ['hybrid', '--timeline', 'talk', '--vector', '1,x'],
+      /^dreamdb: --vector: component 1 \("x"\) is not a number/,
+    ],
+    [['hybrid', '--timeline', 'talk', '--like', 'soon'], /^dreamdb: cannot tell what "soon" is/],
+  ];
+  for (const [args, message] of refusals) {
+    const refused = dreamdb(...args);
+    assert.equal(refused.code, 2, args.join(' '));
+    assert.match(refused.stderr, message, args.join(' '));
+  }
+});

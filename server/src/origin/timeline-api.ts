@@ -1,6 +1,7 @@
 import { EngineError, multihashToHex, seekEntry } from '@dreamdb/engine';
 import { Hono } from 'hono';
 import { type OriginContext, objectUri, selectedTracks, selection, timeParam } from './context.js';
+import { searchableDoc } from './verb-docs.js';
 
 /** The path of a timeline's playback under a prefix (/hls or /dash). */
 export const playbackBase = (prefix: string, space: string, ref: string, timeline: string) =>
@@ -45,6 +46,8 @@ export function timelineRoutes(origin: OriginContext): Hono {
           ...(t.codecs && { codecs: t.codecs }),
           ...(t.index && { first: t.index.first.toString(), last: t.index.last.toString() }),
           ...(t.kind === 'stream' && t.init && { hls: `${hls}/${encodeURIComponent(t.name)}.m3u8` }),
+          // What the player can search: a spatial index (lineage, params) and a text index (segments).
+          ...searchableDoc(t),
         })),
       playback: {
         hls: `${hls}/master.m3u8`,

@@ -1,10 +1,14 @@
 import {
   formatAddress,
+  type HybridHit,
   type Manifest,
   multihashFromHex,
   multihashToHex,
   type ReadItem,
   type SearchHit,
+  spatialIndexHash,
+  type TextHit,
+  type Tick,
   type Track,
   tickToHex,
 } from '@dreamdb/engine';
@@ -55,6 +59,108 @@ export function hitDoc(space: string, hit: SearchHit) {
   };
 }
 
+/**
+ * Where a moment of a timeline is seen, in the version that found it (a manifest hash, so the links keep
+ * meaning the same thing): the item read at its tick, and the time-seek of the timeline's stream tracks.
+ */
+function links(space: string, manifest: string, timeline: string, track: string, tick: Tick) {
+  const base = `/v0/spaces/${encodeURIComponent(space)}/timelines/${encodeURIComponent(timeline)}`;
+  return {
+    item: `${base}/tracks/${encodeURIComponent(track)}/items/${tick}?ref=${manifest}`,
+    seek: `${base}/seek?t=${tick}&ref=${manifest}`,
+  };
+}
+
+/** A text hit: the item's place, its BM25 score, the terms it matched (and in which fields), its links. */
+export function textHitDoc(space: string, manifest: string, timeline: string, hit: TextHit) {
+  return {
+    timeline,
+    track: hit.track,
+    tick: hit.tick,
+    hex: tickToHex(hit.tick),
+    duration: hit.duration,
+    score: hit.score,
+    matches: hit.matches.map((m) => ({ term: m.term, fields: [...m.fields] })),
+    ...links(space, manifest, timeline, hit.track, hit.tick),
+  };
+}
+
+/** A fused hit: the moment, its reciprocal-rank score, and its rank and score in each query that found it. */
+export function hybridHitDoc(space: string, manifest: string, hit: HybridHit) {
+  const { text, vector } = hit.matched;
+  return {
+    timeline: hit.timeline,
+    track: hit.track,
+    tick: hit.tick,
+    hex: tickToHex(hit.tick),
+    duration: hit.duration,
+    score: hit.score,
+    matched: {
+      ...(text && {
+        text: {
+          rank: text.rank,
+          score: text.score,
+          terms: text.terms.map((m) => ({ term: m.term, fields: [...m.fields] })),
+        },
+      }),
+      ...(vector && {
+        vector: {
+          rank: vector.rank,
+          score: vector.score,
+          track: vector.track,
+          tick: vector.tick,
+          hex: tickToHex(vector.tick),
+        },
+      }),
+    },
+    ...links(space, manifest, hit.timeline, hit.track, hit.tick),
+  };
+}
+
+/**
+ * How a vector query over `track` is answered: by its spatial index (scheme, lineage, parameters, the
+ * probes used), or by an exact scan when asked to or when the track has no indexed vectors yet.
+ */
+export function vectorPlan(
+  track: Track,
+  knobs: { exact?: boolean | undefined; probes?: number | undefined; rerank?: number | undefined },
+) {
+  const spatial = track.spatial;
+  if (knobs.exact || !spatial || spatial.segments.length === 0) return { exact: true as const };
+  return {
+    index: {
+      ...spatialDoc(track)!,
+      probes: knobs.probes ?? spatial.index.probes,
+      ...(knobs.rerank !== undefined && { rerank: knobs.rerank }),
+    },
+  };
+}
+
+/** A track's spatial index, as listings show it: what a client needs to query it and pin its lineage. */
+export function spatialDoc(track: Track) {
+  const spatial = track.spatial;
+  if (!spatial) return undefined;
+  const { scheme, dimension, tables, bits, probes } = spatial.index;
+  return {
+    scheme,
+    lineage: multihashToHex(spatialIndexHash(spatial.index)),
+    dimension,
+    tables,
+    bits,
+    probes,
+    segments: spatial.segments.length,
+  };
+}
+
+/** What a track can be searched by: its spatial index (vector tracks) and its text index (text, event). */
+export function searchableDoc(track: Track) {
+  const spatial = spatialDoc(track);
+  return {
+    ...(spatial && { spatial }),
+    ...(track.text && { text: { analyzer: track.text.analyzer, segments: track.text.segments.length } }),
+  };
+}
+
 /** A track as listings show it: its definition and what its index says (count, first and last tick). */
 export function trackDoc(track: Track) {
   return {
@@ -70,6 +176,7 @@ export function trackDoc(track: Track) {
     init: track.init && multihashToHex(track.init),
     bucketDuration: track.bucketDuration,
     attrs: track.attrs && new Payload(track.attrs),
+    ...searchableDoc(track),
   };
 }
 

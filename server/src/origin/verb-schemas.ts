@@ -269,20 +269,119 @@ const SCHEMAS = {
   publish: { json: publishBody('json'), cbor: publishBody('cbor') },
 };
 
+/** A spatial index lineage: the multihash of its SpatialIndex record, 68 hex digits. */
+export const lineageField = z
+  .string()
+  .regex(HASH_HEX, 'must be a spatial index lineage: 1e20 then 64 lowercase hex digits (68 in all)');
+
+/** Knobs of a vector query (search, and the vector half of hybrid): index lookups or an exact scan. */
+const vectorKnobs = {
+  /** Scan every vector instead of using the track's spatial index. */
+  exact: z.boolean().optional(),
+  /** Index lookups per table (1..bits+1; the upper bound is the track's, checked by the engine). */
+  probes: z.number().int().min(1).max(4096).optional(),
+  /** Candidates re-ranked exactly (at least k). */
+  rerank: z.number().int().min(1).max(1_000_000).optional(),
+};
+
+/** probes and rerank tune the index: they mean nothing to an exact scan; rerank below k cannot fill k. */
+function checkKnobs(
+  body: { exact?: boolean | undefined; probes?: number | undefined; rerank?: number | undefined },
+  k: number,
+  ctx: Ctx,
+): void {
+  if (body.exact)
+    for (const key of ['probes', 'rerank'] as const)
+      if (body[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'not with exact (an exact search scans every vector)',
+        });
+  if (body.rerank !== undefined && body.rerank < k)
+    ctx.addIssue({ code: 'custom', path: ['rerank'], message: `${body.rerank} is under k (${k})` });
+}
+
+const kField = z.number().int().min(1).max(1000);
+const vectorField = z.array(z.number()).min(1).max(999_999);
+/** Track names of one timeline (checked against the manifest by the route). */
+const tracksField = z.array(nameField).min(1).max(4096);
+/** A text query: BM25 terms, "phrases" and -exclusions (spec 0015 §2); blank is refused here. */
+const queryField = z
+  .string()
+  .max(4096)
+  .refine((text) => text.trim() !== '', 'must not be empty: give words to look for');
+
 export const searchBody = z
   .strictObject({
     ref: versionField.optional(),
     timeline: nameField,
     track: nameField,
-    vector: z.array(z.number()).min(1).max(999_999).optional(),
+    vector: vectorField.optional(),
     like: tickField.optional(),
-    k: z.number().int().min(1).max(1000).optional(),
+    k: kField.optional(),
     from: tickField.optional(),
     to: tickField.optional(),
+    ...vectorKnobs,
+    index: lineageField.optional(),
   })
   .superRefine((body, ctx) => {
     if ((body.vector === undefined) === (body.like === undefined))
       ctx.addIssue({ code: 'custom', path: ['vector'], message: 'give exactly one of vector and like' });
+    checkKnobs(body, body.k ?? 10, ctx);
+  });
+
+/** POST .../text: BM25 over the text-indexed tracks of a timeline. */
+export const textBody = z.strictObject({
+  ref: versionField.optional(),
+  timeline: nameField,
+  query: queryField,
+  tracks: tracksField.optional(),
+  k: kField.optional(),
+  from: tickField.optional(),
+  to: tickField.optional(),
+});
+
+const weightField = z.number().min(0).max(1e6);
+
+/** POST .../hybrid: a text query, a vector query (a vector, or like an item), or both, fused by rank. */
+export const hybridBody = z
+  .strictObject({
+    ref: versionField.optional(),
+    timeline: nameField,
+    text: queryField.optional(),
+    textTracks: tracksField.optional(),
+    vector: vectorField.optional(),
+    like: tickField.optional(),
+    vectorTrack: nameField.optional(),
+    k: kField.optional(),
+    from: tickField.optional(),
+    to: tickField.optional(),
+    labels: z.array(z.string().min(1).max(1024)).min(1).max(1024).optional(),
+    rrfK: z.number().min(0).max(1e6).optional(),
+    weights: z.strictObject({ text: weightField.optional(), vector: weightField.optional() }).optional(),
+    depth: z.number().int().min(1).max(10_000).optional(),
+    ...vectorKnobs,
+  })
+  .superRefine((body, ctx) => {
+    const k = body.k ?? 10;
+    if (body.text === undefined && body.vector === undefined && body.like === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['text'],
+        message: 'give text, vector or like (an item to find more of): a hybrid query needs one',
+      });
+    if (body.vector !== undefined && body.like !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['like'], message: 'not with vector: give one query vector' });
+    if (body.textTracks !== undefined && body.text === undefined)
+      ctx.addIssue({ code: 'custom', path: ['textTracks'], message: 'only with text' });
+    const vectorless = body.vector === undefined && body.like === undefined;
+    for (const key of ['vectorTrack', 'exact', 'probes', 'rerank'] as const)
+      if (vectorless && body[key] !== undefined)
+        ctx.addIssue({ code: 'custom', path: [key], message: 'only with vector or like' });
+    if (body.depth !== undefined && body.depth < k)
+      ctx.addIssue({ code: 'custom', path: ['depth'], message: `${body.depth} is under k (${k})` });
+    checkKnobs(body, k, ctx);
   });
 
 export const collectBody = z.strictObject({

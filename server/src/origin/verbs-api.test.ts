@@ -109,6 +109,21 @@ const vectors = Array.from({ length: 24 }, (_, i) => ({
   payload: { $bytes: toHex(encodeVector(vectorOf(i))) },
 }));
 
+/** Four captions of 4 s each; two say "kitchen". */
+const captions = [
+  'the runner was running fast',
+  'a quiet kitchen scene',
+  'dogs barking in the park',
+  'cooking pasta in the kitchen',
+].map((text, i) => ({ tick: `${4 * i}s`, duration: '4s', payload: { text } }));
+/** A frame vector a second, each caption's frames along their own axis (0 for the first caption). */
+const frames = Array.from({ length: 16 }, (_, i) => ({
+  tick: `${i}s`,
+  payload: {
+    vector: { $bytes: toHex(encodeVector([0, 1, 2, 3].map((a) => (a === i >> 2 ? 1 : 0.01 * (i + 1))))) },
+  },
+}));
+
 describe('the verb routes', () => {
   let first = '';
 
@@ -277,6 +292,216 @@ describe('the verb routes', () => {
     const like = await post('/lab/search', { timeline: 's1', track: 'emb', like: '5s', k: 1, from: '4s' });
     assert.equal(like.json.hits[0].tick, String(5n * S));
     assert.equal(like.json.hits[0].score, 1);
+  });
+
+  test('search by the spatial index: the hits an exact scan gives, with the same scores; the answer says how', async () => {
+    const query = { timeline: 's1', track: 'emb', vector: [0.2, 0.1, 1, 0.05], k: 6 };
+    const exact = await post('/lab/search', { ...query, exact: true });
+    assert.equal(exact.status, 200, JSON.stringify(exact.json));
+    assert.equal(exact.json.exact, true);
+    assert.equal(exact.json.index, undefined);
+    // Every lookup the index allows (probes = bits + 1) on a small track: the exact answer.
+    const indexed = await post('/lab/search', { ...query, probes: 17, rerank: 24 });
+    assert.equal(indexed.status, 200, JSON.stringify(indexed.json));
+    assert.equal(indexed.json.exact, undefined);
+    const { index } = indexed.json;
+    assert.equal(index.scheme, 'dreamdb.lsh-cosine');
+    assert.match(index.lineage, /^1e20[0-9a-f]{64}$/);
+    assert.deepEqual([index.tables, index.bits, index.probes, index.rerank], [16, 16, 17, 24]);
+    const ticksOf = (hits: { tick: string; score: number }[]) => hits.map((h) => [h.tick, h.score]);
+    assert.deepEqual(ticksOf(indexed.json.hits), ticksOf(exact.json.hits));
+    // The default probes: whatever it finds scores exactly as the scan scores that tick.
+    const plain = await post('/lab/search', query);
+    assert.equal(plain.json.index.probes, 9, 'the default index probes 9');
+    const exactScore = new Map(
+      (await post('/lab/search', { ...query, k: 24, exact: true })).json.hits.map(
+        (h: { tick: string; score: number }) => [h.tick, h.score],
+      ),
+    );
+    assert.ok(plain.json.hits.length > 0);
+    for (const hit of plain.json.hits) assert.equal(hit.score, exactScore.get(hit.tick), hit.tick);
+    assert.equal(plain.json.hits[0].tick, exact.json.hits[0].tick);
+    // CBOR both ways: the same hits, ticks as integers.
+    const cbor = await api('/lab/search', {
+      method: 'POST',
+      headers: { 'content-type': 'application/cbor', accept: 'application/cbor' },
+      body: encodeCanonical({ ...query, probes: 17 }) as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(cbor.status, 200);
+    const decoded = decodeCanonical(new Uint8Array(await cbor.arrayBuffer())) as {
+      index: { lineage: string };
+      hits: { tick: bigint | number }[];
+    };
+    assert.equal(decoded.index.lineage, index.lineage);
+    assert.deepEqual(
+      decoded.hits.map((h) => String(h.tick)),
+      exact.json.hits.map((h: { tick: string }) => h.tick),
+    );
+  });
+
+  test('search pins the index lineage: the right one answers, another is 409 naming both', async () => {
+    const listing = await get('/lab/timelines/s1');
+    const emb = listing.json.tracks.find((t: { name: string }) => t.name === 'emb');
+    assert.equal(emb.spatial.scheme, 'dreamdb.lsh-cosine');
+    assert.match(emb.spatial.lineage, /^1e20[0-9a-f]{64}$/);
+    assert.deepEqual([emb.spatial.dimension, emb.spatial.bits], [4, 16]);
+    assert.ok(emb.spatial.segments >= 1);
+    assert.equal(emb.text, undefined);
+    const notes = listing.json.tracks.find((t: { name: string }) => t.name === 'notes');
+    assert.ok(notes.text.segments >= 1, JSON.stringify(notes));
+    assert.equal(notes.spatial, undefined);
+    const verbListing = await get('/lab/timelines/s1/tracks/emb');
+    assert.equal(verbListing.json.track.spatial.lineage, emb.spatial.lineage);
+
+    const query = { timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], k: 2 };
+    const pinned = await post('/lab/search', { ...query, index: emb.spatial.lineage });
+    assert.equal(pinned.status, 200, JSON.stringify(pinned.json));
+    assert.equal(pinned.json.index.lineage, emb.spatial.lineage);
+    const other = `1e20${'ab'.repeat(32)}`;
+    const refused = await post('/lab/search', { ...query, index: other });
+    assert.equal(refused.status, 409);
+    assert.equal(refused.json.error, 'E_LINEAGE');
+    assert.match(refused.json.message, /^index: /);
+    assert.ok(refused.json.message.includes(emb.spatial.lineage), refused.json.message);
+    assert.ok(refused.json.message.includes(other), refused.json.message);
+  });
+
+  test('text: BM25 over captions and annotations finds a stemmed word, with what matched', async () => {
+    const published = await post('/lab/publish', {
+      ref: 'main',
+      timelines: [{ name: 'talk', genesis: GENESIS }],
+      tracks: [
+        { timeline: 'talk', name: 'captions', kind: 'event', modality: 'text.cue' },
+        { timeline: 'talk', name: 'marks', kind: 'event', modality: 'event.annotation' },
+        { timeline: 'talk', name: 'frames', kind: 'event', modality: 'vector.f32;dim=4' },
+      ],
+      writes: [
+        { timeline: 'talk', track: 'captions', items: captions },
+        {
+          timeline: 'talk',
+          track: 'marks',
+          items: [{ tick: '12s', duration: '4s', payload: { label: 'cooking', note: 'pasta for two' } }],
+        },
+        { timeline: 'talk', track: 'frames', items: frames },
+      ],
+    });
+    assert.equal(published.status, 200, JSON.stringify(published.json));
+
+    const { status, json } = await post('/lab/text', { timeline: 'talk', query: 'runs' });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(json.hits.length, 1);
+    const [hit] = json.hits;
+    assert.deepEqual(
+      [hit.track, hit.tick, hit.hex, hit.duration],
+      ['captions', '0', '0000000000000000', String(4n * S)],
+    );
+    assert.ok(hit.score > 0);
+    assert.deepEqual(hit.matches, [{ term: 'run', fields: ['text'] }]);
+    assert.equal(hit.item, `/v0/spaces/lab/timelines/talk/tracks/captions/items/0?ref=${json.manifest}`);
+    assert.equal(hit.seek, `/v0/spaces/lab/timelines/talk/seek?t=0&ref=${json.manifest}`);
+    const item = await get(hit.item.replace('/v0/spaces', ''));
+    assert.equal(item.json.payload.text, 'the runner was running fast');
+
+    // Captions and annotations both hold "pasta"; tracks and the window narrow it.
+    const both = await post('/lab/text', { timeline: 'talk', query: 'pasta', k: 5 });
+    assert.deepEqual(both.json.hits.map((h: { track: string }) => h.track).sort(), ['captions', 'marks']);
+    const marks = await post('/lab/text', { timeline: 'talk', query: 'pasta', tracks: ['marks'] });
+    assert.deepEqual(
+      marks.json.hits.map((h: { track: string; matches: unknown }) => [h.track, h.matches]),
+      [['marks', [{ term: 'pasta', fields: ['note'] }]]],
+    );
+    const windowed = await post('/lab/text', { timeline: 'talk', query: 'kitchen', from: '8s', to: '20s' });
+    assert.deepEqual(
+      windowed.json.hits.map((h: { tick: string }) => h.tick),
+      [String(12n * S)],
+    );
+    // CBOR both ways: integer ticks in, integer ticks out.
+    const cbor = await api('/lab/text', {
+      method: 'POST',
+      headers: { 'content-type': 'application/cbor', accept: 'application/cbor' },
+      body: encodeCanonical({ timeline: 'talk', query: 'kitchen', from: 8n * S }) as Uint8Array<ArrayBuffer>,
+    });
+    assert.equal(cbor.status, 200);
+    const decoded = decodeCanonical(new Uint8Array(await cbor.arrayBuffer())) as {
+      hits: { tick: bigint | number; matches: unknown }[];
+    };
+    assert.deepEqual(
+      decoded.hits.map((h) => [BigInt(h.tick), h.matches]),
+      [[12n * S, [{ term: 'kitchen', fields: ['text'] }]]],
+    );
+    // The listing says what the player can search.
+    const listing = await get('/lab/timelines/talk');
+    const searchable = Object.fromEntries(
+      listing.json.tracks.map((t: { name: string; text?: unknown; spatial?: unknown }) => [
+        t.name,
+        [t.text !== undefined, t.spatial !== undefined],
+      ]),
+    );
+    assert.deepEqual(searchable, { captions: [true, false], frames: [false, true], marks: [true, false] });
+  });
+
+  test('hybrid: a frame like one inside a matching caption ranks that caption first, both matched', async () => {
+    const { status, json } = await post('/lab/hybrid', {
+      timeline: 'talk',
+      text: 'kitchen',
+      textTracks: ['captions'],
+      like: '13s',
+      k: 5,
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    assert.equal(json.vector.track, 'frames');
+    assert.equal(json.vector.index.scheme, 'dreamdb.lsh-cosine');
+    const [top] = json.hits;
+    assert.deepEqual([top.track, top.tick, top.duration], ['captions', String(12n * S), String(4n * S)]);
+    assert.equal(top.matched.text.rank, 2, 'the two kitchen captions tie on BM25: the earlier ranks first');
+    assert.deepEqual(top.matched.text.terms, [{ term: 'kitchen', fields: ['text'] }]);
+    assert.deepEqual([top.matched.vector.rank, top.matched.vector.tick], [1, String(13n * S)]);
+    assert.equal(top.matched.vector.track, 'frames');
+    assert.ok(Math.abs(top.matched.vector.score - 1) < 1e-6, 'the frame itself');
+    assert.ok(top.score > json.hits[1].score);
+    assert.equal(top.seek, `/v0/spaces/lab/timelines/talk/seek?t=${12n * S}&ref=${json.manifest}`);
+
+    // Text alone, a vector alone (exact), and a label filter.
+    const text = await post('/lab/hybrid', { timeline: 'talk', text: 'kitchen' });
+    assert.deepEqual(
+      text.json.hits.map((h: { tick: string; matched: object }) => [h.tick, Object.keys(h.matched)]),
+      [
+        [String(4n * S), ['text']],
+        [String(12n * S), ['text']],
+      ],
+    );
+    assert.equal(text.json.vector, undefined);
+    const vector = await post('/lab/hybrid', {
+      timeline: 'talk',
+      vector: [0, 0, 0, 1],
+      vectorTrack: 'frames',
+      exact: true,
+      k: 2,
+    });
+    assert.equal(vector.status, 200, JSON.stringify(vector.json));
+    assert.equal(vector.json.vector.exact, true);
+    assert.deepEqual(
+      vector.json.hits.map((h: { track: string; tick: string }) => [h.track, h.tick]),
+      [
+        ['frames', String(12n * S)],
+        ['frames', String(13n * S)],
+      ],
+    );
+    const labelled = await post('/lab/hybrid', {
+      timeline: 'talk',
+      like: '1s',
+      labels: ['cooking'],
+      k: 10,
+      weights: { vector: 2 },
+      rrfK: 10,
+    });
+    assert.equal(labelled.status, 200, JSON.stringify(labelled.json));
+    assert.ok(labelled.json.hits.length > 0);
+    for (const hit of labelled.json.hits) {
+      const tick = BigInt(hit.tick);
+      assert.ok(tick >= 12n * S && tick < 16n * S, hit.tick);
+    }
+    assert.equal(labelled.json.hits[0].score, 2 / 11);
   });
 
   test('write stores an unpublished manifest; publish moves the ref to it (fast-forward or expect)', async () => {
@@ -614,6 +839,178 @@ describe('bad input: a clear 4xx naming the field, and nothing stored changes', 
       json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], k: 0 }),
       400,
       /^k: /,
+    ],
+    [
+      'search: probes 0',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], probes: 0 }),
+      400,
+      /^probes: /,
+    ],
+    [
+      'search: probes past bits + 1',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], probes: 18 }),
+      400,
+      /^probes: .*from 1 to 17/,
+    ],
+    [
+      'search: rerank under k',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], k: 5, rerank: 3 }),
+      400,
+      /^rerank: 3 is under k \(5\)/,
+    ],
+    [
+      'search: probes with exact',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], exact: true, probes: 2 }),
+      400,
+      /^probes: not with exact/,
+    ],
+    [
+      'search: bad index hex',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], index: '1e20abc' }),
+      400,
+      /^index: must be a spatial index lineage/,
+    ],
+    [
+      'search: exact not a boolean',
+      '/lab/search',
+      json({ timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], exact: 'yes' }),
+      400,
+      /^exact: /,
+    ],
+    [
+      'search: like a non-vector item',
+      '/lab/search',
+      json({ timeline: 's1', track: 'notes', like: '3s' }),
+      400,
+      /^track: .*not a vector track/,
+    ],
+    [
+      'text: empty query',
+      '/lab/text',
+      json({ timeline: 'talk', query: '  ' }),
+      400,
+      /^query: must not be empty/,
+    ],
+    [
+      'text: only stop words',
+      '/lab/text',
+      json({ timeline: 'talk', query: 'the' }),
+      400,
+      /^query: text query/,
+    ],
+    ['text: no query', '/lab/text', json({ timeline: 'talk' }), 400, /^query: /],
+    [
+      'text: unknown track',
+      '/lab/text',
+      json({ timeline: 'talk', query: 'pasta', tracks: ['captions', 'nope'] }),
+      404,
+      /^tracks\[1\]: nope is not in timeline talk/,
+    ],
+    [
+      'text: a track without a text index',
+      '/lab/text',
+      json({ timeline: 'talk', query: 'pasta', tracks: ['frames'] }),
+      400,
+      /^tracks: .*has no text index/,
+    ],
+    ['text: bad k', '/lab/text', json({ timeline: 'talk', query: 'pasta', k: 0 }), 400, /^k: /],
+    ['text: bad from', '/lab/text', json({ timeline: 'talk', query: 'pasta', from: 'soon' }), 400, /^from: /],
+    [
+      'text: empty window',
+      '/lab/text',
+      json({ timeline: 'talk', query: 'pasta', from: '5s', to: '5s' }),
+      400,
+      /^to: .*must be after from/,
+    ],
+    [
+      'hybrid: no query',
+      '/lab/hybrid',
+      json({ timeline: 'talk', k: 3 }),
+      400,
+      /^text: give text, vector or like/,
+    ],
+    [
+      'hybrid: vector and like',
+      '/lab/hybrid',
+      json({ timeline: 'talk', vector: [1, 0, 0, 0], like: '3s' }),
+      400,
+      /^like: not with vector/,
+    ],
+    [
+      'hybrid: empty text',
+      '/lab/hybrid',
+      json({ timeline: 'talk', text: '' }),
+      400,
+      /^text: must not be empty/,
+    ],
+    [
+      'hybrid: bad like',
+      '/lab/hybrid',
+      json({ timeline: 'talk', like: 'soon' }),
+      400,
+      /^like: expected ticks/,
+    ],
+    [
+      'hybrid: wrong dimension',
+      '/lab/hybrid',
+      json({ timeline: 'talk', vector: [1, 0] }),
+      400,
+      /^vector: .*4-dimensional/,
+    ],
+    [
+      'hybrid: probes out of range',
+      '/lab/hybrid',
+      json({ timeline: 'talk', like: '3s', probes: 99 }),
+      400,
+      /^probes: .*from 1 to 17/,
+    ],
+    [
+      'hybrid: vector track not a vector track',
+      '/lab/hybrid',
+      json({ timeline: 'talk', like: '3s', vectorTrack: 'captions' }),
+      400,
+      /^vectorTrack: .*not a vector track/,
+    ],
+    [
+      'hybrid: unknown vector track',
+      '/lab/hybrid',
+      json({ timeline: 'talk', like: '3s', vectorTrack: 'nope' }),
+      404,
+      /^vectorTrack: nope is not in timeline talk/,
+    ],
+    [
+      'hybrid: negative weight',
+      '/lab/hybrid',
+      json({ timeline: 'talk', text: 'pasta', weights: { text: -1 } }),
+      400,
+      /^weights\.text: /,
+    ],
+    ['hybrid: bad rrfK', '/lab/hybrid', json({ timeline: 'talk', text: 'pasta', rrfK: -1 }), 400, /^rrfK: /],
+    [
+      'hybrid: labels not strings',
+      '/lab/hybrid',
+      json({ timeline: 'talk', text: 'pasta', labels: [1] }),
+      400,
+      /^labels\[0\]: /,
+    ],
+    [
+      'hybrid: vectorTrack without a vector query',
+      '/lab/hybrid',
+      json({ timeline: 'talk', text: 'pasta', vectorTrack: 'frames' }),
+      400,
+      /^vectorTrack: only with vector or like/,
+    ],
+    [
+      'hybrid: like before the first frame',
+      '/lab/hybrid',
+      json({ timeline: 's1', like: '0', vectorTrack: 'emb', from: '1s', to: '0s' }),
+      400,
+      /^to: .*must be after from/,
     ],
     ['collect: bad apply', '/lab/collect', json({ apply: 'yes' }), 400, /^apply: /],
     ['unknown space', '/nowhere/refs/main', undefined, 404, /space nowhere has no ref main/],

@@ -24,7 +24,10 @@ import {
 } from '../session-options.js';
 import { parseTimeArg } from '../time-arg.js';
 
-/** The verbs as commands: resolve, read, range, search, stream, write (+ publish), publish, collect. */
+/**
+ * The verbs as commands: resolve, read, range, write (+ publish), publish, collect. search, text, hybrid
+ * and stream are registered by search-stream.ts.
+ */
 export function registerVerbs(program: Command): void {
   versionOptions(
     program.command('resolve').description('print the manifest a ref points at (hash, parents, tracks)'),
