@@ -157,6 +157,9 @@ test('a segment decodes only under the lineage it was built with, and tampering 
   const lineage = spatialIndexHash(spatial.index);
   const segment = decodeSpatialSegment(bytes, lineage);
   assert.equal(segment.count, 50);
+  // A Node Buffer from a pool (what a file store returns) decodes the same.
+  const pooled = Buffer.concat([Buffer.from('padding'), bytes]).subarray(7);
+  assert.deepEqual(decodeSpatialSegment(pooled, lineage).ticks, segment.ticks);
   const again = Buffer.concat(encodeSpatialSegment(segment));
   assert.deepEqual(new Uint8Array(again), bytes);
   const other = spatialIndexHash({ ...spatial.index, seed: new Uint8Array(32).fill(1) });

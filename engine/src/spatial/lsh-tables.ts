@@ -15,9 +15,9 @@ export interface LshQueryOptions {
   /** Buckets looked up per table, 1..bits+1 (default: the index's `probes`). */
   readonly probes?: number;
   /**
-   * At most this many candidates are scored exactly: those whose keys over all tables differ from the
-   * query's in the fewest bits (default: every candidate). The Hamming distance of the tables·bits key
-   * bits estimates the angle (each bit differs with probability θ/π), so it is a cheap first ranking.
+   * At most this many candidates are scored exactly: those with the highest approximate cosine, computed
+   * from an 8-bit copy of each vector (a quarter of the bytes to read; default: every candidate is
+   * scored exactly).
    */
   readonly rerank?: number;
   /**
@@ -42,12 +42,29 @@ interface Table {
   readonly mask: number;
 }
 
-/** Bits set in a 32-bit integer. */
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  x = (x + (x >>> 4)) & 0x0f0f0f0f;
-  return Math.imul(x, 0x01010101) >>> 24;
+/** The k-th largest value of `values` (1-based; the array is reordered): Hoare's quickselect. */
+function kthLargest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i]! > pivot) i++;
+      while (values[j]! < pivot) j--;
+      if (i <= j) {
+        const swap = values[i]!;
+        values[i++] = values[j]!;
+        values[j--] = swap;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return values[target]!;
+  }
+  return values[target]!;
 }
 
 /** The first position of an ascending array holding a value >= x (x may exceed 2^32 - 1). */
@@ -121,12 +138,14 @@ export class LshTables {
   /** f32 norm of each row (foldNorm), so a re-rank computes only dot products. */
   readonly norms: Float32Array;
   private readonly tables: Table[] = [];
-  /** Per ordinal, its keys of every table side by side: the sketch the Hamming filter reads. */
-  private readonly sketches: Uint32Array;
+  /** Each row as 8-bit integers, round(127·v_i / max|v|): what the pre-rank reads. */
+  private readonly codes: Int8Array;
+  /** Per row, max|v| / 127 / |v|: approximate cosine = scale · Σ code_i·q_i / |q|. */
+  private readonly codeScales: Float64Array;
   /** Per ordinal: 1 once the current query found it (reset after each query). */
   private readonly seen: Uint8Array;
   private candidates: Uint32Array;
-  private distances: Uint16Array;
+  private approximate: Float64Array;
 
   /**
    * @param keys table-major keys: keys[t·count + n] (from the segments, or LshHasher.keysOf).
@@ -147,13 +166,18 @@ export class LshTables {
     this.norms = new Float32Array(count);
     for (let n = 0; n < count; n++) this.norms[n] = foldNorm(foldSquares(vectors, n * d, d));
     for (let t = 0; t < params.tables; t++) this.tables.push(buildTable(keys, t * count, count));
-    const T = params.tables;
-    this.sketches = new Uint32Array(count * T);
-    for (let t = 0; t < T; t++)
-      for (let n = 0; n < count; n++) this.sketches[n * T + t] = keys[t * count + n]!;
+    this.codes = new Int8Array(count * d);
+    this.codeScales = new Float64Array(count);
+    for (let n = 0; n < count; n++) {
+      let max = 0;
+      for (let i = n * d; i < (n + 1) * d; i++) max = Math.max(max, Math.abs(vectors[i]!));
+      if (max === 0) continue;
+      for (let i = n * d; i < (n + 1) * d; i++) this.codes[i] = Math.round((127 * vectors[i]!) / max);
+      this.codeScales[n] = max / 127 / this.norms[n]!;
+    }
     this.seen = new Uint8Array(count);
     this.candidates = new Uint32Array(1024);
-    this.distances = new Uint16Array(1024);
+    this.approximate = new Float64Array(1024);
   }
 
   /** Build from vectors alone, computing their keys (the write path does this once per segment). */
@@ -184,29 +208,25 @@ export class LshTables {
     const candidates = this.candidates.subarray(0, found);
     for (const o of candidates) this.seen[o] = 0;
 
-    // Choose: all candidates, or the `rerank` nearest in Hamming distance (ties: lower ordinal).
+    // Choose: all candidates, or the `rerank` with the highest approximate cosine (ties: lower ordinal).
     let chosen: Uint32Array = candidates;
     const limit = options.rerank ?? found;
     if (limit < found) {
-      const distances = this.distances;
-      const sketches = this.sketches;
-      for (let i = 0; i < found; i++) {
-        let distance = 0;
-        for (let u = 0, at = candidates[i]! * tables; u < tables; u++)
-          distance += popcount(keys[u]! ^ sketches[at + u]!);
-        distances[i] = distance;
+      const approximate = this.approximate;
+      const codes = this.codes;
+      for (let c = 0; c < found; c++) {
+        const o = candidates[c]!;
+        let dot = 0;
+        for (let i = 0, at = o * dimension; i < dimension; i++, at++) dot += codes[at]! * query[i]!;
+        approximate[c] = dot * this.codeScales[o]!;
       }
-      const byDistance = new Uint32Array(tables * bits + 1);
-      for (let i = 0; i < found; i++) byDistance[distances[i]!]!++;
-      let edge = 0;
-      for (let taken = 0; taken + byDistance[edge]! <= limit; edge++) taken += byDistance[edge]!;
-      // Distances below `edge` are all taken; of distance `edge`, the lowest ordinals fill the rest.
+      const edge = kthLargest(approximate.slice(0, found), limit);
       chosen = new Uint32Array(limit);
       let n = 0;
       const tied: number[] = [];
-      for (let i = 0; i < found; i++) {
-        if (distances[i]! < edge) chosen[n++] = candidates[i]!;
-        else if (distances[i] === edge) tied.push(candidates[i]!);
+      for (let c = 0; c < found; c++) {
+        if (approximate[c]! > edge) chosen[n++] = candidates[c]!;
+        else if (approximate[c] === edge) tied.push(candidates[c]!);
       }
       tied.sort((a, b) => a - b);
       for (let i = 0; n < limit; i++) chosen[n++] = tied[i]!;
@@ -288,8 +308,8 @@ export class LshTables {
     const candidates = new Uint32Array(this.candidates.length * 2);
     candidates.set(this.candidates);
     this.candidates = candidates;
-    const distances = new Uint16Array(candidates.length);
-    distances.set(this.distances);
-    this.distances = distances;
+    const approximate = new Float64Array(candidates.length);
+    approximate.set(this.approximate);
+    this.approximate = approximate;
   }
 }

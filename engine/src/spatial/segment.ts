@@ -138,9 +138,13 @@ export function decodeSpatialSegment(
   const expected = count * (8 + 4 * tables + 4 * dimension);
   if (count < 1 || bytes.length - payloadStart !== expected)
     fieldError(what, `payload of ${bytes.length - payloadStart} bytes; ${count} vectors need ${expected}`);
-  // Copies: typed arrays need aligned offsets, and the caller keeps the arrays beyond the object.
-  const at = (offset: number, size: number) =>
-    bytes.slice(payloadStart + offset, payloadStart + offset + size).buffer;
+  // Copies into buffers of their own: typed arrays need aligned offsets, the caller keeps the arrays
+  // beyond the object, and a Node Buffer's slice is a view into a shared pool, not a copy.
+  const at = (offset: number, size: number) => {
+    const copy = new Uint8Array(size);
+    copy.set(bytes.subarray(payloadStart + offset, payloadStart + offset + size));
+    return copy.buffer;
+  };
   const ticks = new BigUint64Array(at(0, 8 * count));
   const keys = new Uint32Array(at(8 * count, 4 * tables * count));
   const vectors = new Float32Array(at((8 + 4 * tables) * count, 4 * dimension * count));
