@@ -2,7 +2,8 @@
 // every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
 // made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
 // as CMAF stream tracks with thumbnails, frame embeddings, audio levels, captions and events, reads a
-// moment back by time range, and verifies the store (`dreamdb fsck`).
+// moment back by time range, finds moments by text and by "words + looks like this frame" (hybrid), and
+// verifies the store (`dreamdb fsck`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -61,6 +62,31 @@ try {
     '10s',
     '--to',
     '20s',
+  ]);
+  // Find moments: words in the captions and annotations (BM25), and a frame's look with those words.
+  dreamdb([
+    'text',
+    '--space',
+    'demo',
+    '--timeline',
+    'lab-session',
+    '--query',
+    'calibrate the arm',
+    '--k',
+    '3',
+  ]);
+  dreamdb([
+    'hybrid',
+    '--space',
+    'demo',
+    '--timeline',
+    'lab-session',
+    '--text',
+    'red cup',
+    '--like',
+    '13s',
+    '--k',
+    '3',
   ]);
   dreamdb(['fsck']);
   await serveOnce();

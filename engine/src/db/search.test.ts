@@ -45,7 +45,8 @@ function reference(stored: readonly Stored[], query: Float32Array, k: number, t0
       vv = f(vv + f(vector[i]! * vector[i]!));
     }
     if (vv === 0) continue;
-    scored.push({ tick, score: f(dot / f(f(Math.sqrt(qq)) * f(Math.sqrt(vv)))) });
+    const cos = f(dot / f(f(Math.sqrt(qq)) * f(Math.sqrt(vv))));
+    scored.push({ tick, score: Math.min(1, Math.max(-1, cos)) });
   }
   scored.sort((a, b) => b.score - a.score || (a.tick < b.tick ? -1 : 1));
   return scored.slice(0, k);

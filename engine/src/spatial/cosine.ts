@@ -16,7 +16,8 @@ export function foldSquares(values: Float32Array, offset = 0, dimension = values
 export const foldNorm = (squares: number): number => Math.fround(Math.sqrt(squares));
 
 /**
- * cos(query, row) = f32(dot / f32(queryNorm · rowNorm)), dot an f32 left fold of f32 products.
+ * cos(query, row) = f32(dot / f32(queryNorm · rowNorm)), dot an f32 left fold of f32 products, clamped
+ * to [−1, 1] (f32 rounding can put a vector's cosine with itself a unit in the last place above 1).
  * Both norms come from foldNorm; the row starts at `offset` of `rows`.
  */
 export function cosineAt(
@@ -28,5 +29,6 @@ export function cosineAt(
 ): number {
   let dot = 0;
   for (let i = 0; i < query.length; i++) dot = Math.fround(dot + Math.fround(query[i]! * rows[offset + i]!));
-  return Math.fround(dot / Math.fround(queryNorm * rowNorm));
+  const cos = Math.fround(dot / Math.fround(queryNorm * rowNorm));
+  return cos > 1 ? 1 : cos < -1 ? -1 : cos;
 }
