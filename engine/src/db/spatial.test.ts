@@ -181,3 +181,22 @@ test('a segment decodes only under the lineage it was built with, and tampering 
     code('E_LINEAGE', new RegExp(`indexed under spatial index ${multihashToHex(lineage)}`)),
   );
 });
+
+test('vectors written as lists of numbers are stored as float32 bytes, plain or in a map', async () => {
+  const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
+  const writer = new Writer().timeline({ name: 's1', genesis: 0n }).track(track());
+  const [a, b] = dataset(2, 8).map((v) => Array.from(v));
+  writer.write('s1', 'emb', [
+    { tick: 1n, payload: a },
+    { tick: 2n, payload: { vector: b, label: 'second' } },
+  ]);
+  const main = await publish(session, writer, { ref: 'main' });
+  const [first] = await search(session, main, { timeline: 's1', track: 'emb', vector: a!, k: 1 });
+  assert.deepEqual(first!.payload, encodeVector(a!));
+  const [second] = await search(session, main, { timeline: 's1', track: 'emb', vector: b!, k: 1 });
+  assert.deepEqual(second!.payload, { vector: encodeVector(b!), label: 'second' });
+  assert.throws(
+    () => new Writer(main).write('s1', 'emb', [{ tick: 3n, payload: [1, 2] }]),
+    code('E_FIELD', /vector has 8 bytes; the track holds 32 float32 values/),
+  );
+});

@@ -8,7 +8,7 @@ import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
 import { type Track, type TrackSpatial, type TrackText, validateTrack } from '../model/track.js';
 import { defaultSpatialIndex, type SpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
-import { payloadVector, vectorTrackDimension } from '../spatial/vector-payload.js';
+import { payloadVector, vectorPayloadBytes, vectorTrackDimension } from '../spatial/vector-payload.js';
 import { ANALYZER } from '../text/tokenize.js';
 import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
 import type { Resolved } from './session.js';
@@ -168,7 +168,8 @@ export class Writer {
           assertTick(item.tick, `${path}.tick`);
           validateItem({ ...item, track: trackName }, track, path);
         }
-        if (dimension !== undefined) payloadVector(item.payload, dimension, `${timeline}/${trackName}[${i}]`);
+        const payload = dimension === undefined ? item.payload : vectorPayloadBytes(item.payload);
+        if (dimension !== undefined) payloadVector(payload, dimension, `${timeline}/${trackName}[${i}]`);
         if (track.kind === 'stream') {
           if (item.tick <= last) {
             throw new EngineError(
@@ -189,7 +190,7 @@ export class Writer {
                   duration: item.duration,
                   layer: item.layer,
                   track: trackName,
-                  payload: item.payload,
+                  payload,
                 }),
               );
         if (bytes.length > MAX_ITEM_BYTES) {

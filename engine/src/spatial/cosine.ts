@@ -30,5 +30,5 @@ export function cosineAt(
   let dot = 0;
   for (let i = 0; i < query.length; i++) dot = Math.fround(dot + Math.fround(query[i]! * rows[offset + i]!));
   const cos = Math.fround(dot / Math.fround(queryNorm * rowNorm));
-  return cos > 1 ? 1 : cos < -1 ? -1 : cos;
+  return Math.min(1, Math.max(-1, cos));
 }

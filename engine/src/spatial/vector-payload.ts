@@ -28,6 +28,26 @@ export function encodeVector(values: Float32Array | readonly number[]): Uint8Arr
   return bytes;
 }
 
+/**
+ * A vector item's payload in its stored form: a list of numbers (as JSON writers give it), or a map whose
+ * `vector` is one, becomes float32 bytes; anything else is returned as it is (payloadVector judges it).
+ */
+export function vectorPayloadBytes(payload: unknown): unknown {
+  const isNumbers = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === 'number');
+  if (isNumbers(payload)) return encodeVector(payload);
+  if (payload instanceof Map && isNumbers(payload.get('vector')))
+    return new Map([...payload].map(([k, v]) => [k, k === 'vector' ? encodeVector(v as number[]) : v]));
+  if (
+    payload !== null &&
+    typeof payload === 'object' &&
+    !(payload instanceof Uint8Array) &&
+    !(payload instanceof Map) &&
+    isNumbers((payload as Record<string, unknown>).vector)
+  )
+    return { ...payload, vector: encodeVector((payload as { vector: number[] }).vector) };
+  return payload;
+}
+
 /** The stored vector's bytes: the payload itself, or the `vector` field of a map payload. */
 export function storedVectorBytes(payload: unknown): Uint8Array | undefined {
   if (payload instanceof Uint8Array) return payload;

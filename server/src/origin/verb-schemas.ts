@@ -1,7 +1,11 @@
 import {
+  ANALYZER,
+  assertLshParams,
   assertModality,
   assertRefName,
+  defaultSpatialIndex,
   EngineError,
+  fromHex,
   fromJsonForm,
   hashBytes,
   isName,
@@ -14,6 +18,7 @@ import {
   type Track,
   toTick,
   validateTrack,
+  vectorDimension,
   type WriteItem,
 } from '@dreamdb/engine';
 import { z } from 'zod';
@@ -168,9 +173,23 @@ const trackSchema = (form: Form) =>
           'expected a map with text keys',
         )
         .optional(),
+      // A vector track's dreamdb.lsh-cosine parameters (spec 0004 §6.5 gives the defaults).
+      spatial: z
+        .strictObject({
+          tables: z.number().int().min(1).max(64).optional(),
+          bits: z.number().int().min(1).max(32).optional(),
+          probes: z.number().int().min(1).max(33).optional(),
+          seed: z
+            .string()
+            .regex(/^[0-9a-f]{64}$/, 'expected 32 bytes as 64 lowercase hex digits')
+            .optional(),
+        })
+        .optional(),
+      // Ask for a text index on an event track whose modality would not get one (0015 §9).
+      text: z.literal(true).optional(),
     })
     .transform((t, ctx): TrackDefinition => {
-      const track: Track = {
+      let track: Track = {
         timeline: t.timeline,
         name: t.name,
         kind: t.kind,
@@ -181,8 +200,21 @@ const trackSchema = (form: Form) =>
         ...(t.kind === 'event' && { bucketDuration: t.bucketDuration ?? DEFAULT_BUCKET_DURATION }),
         ...(t.kind !== 'event' && t.bucketDuration !== undefined && { bucketDuration: t.bucketDuration }),
         ...(t.attrs !== undefined && { attrs: t.attrs as Record<string, unknown> }),
+        ...(t.text && { text: { analyzer: ANALYZER, segments: [] } }),
       };
       try {
+        if (t.spatial) {
+          const base = defaultSpatialIndex(vectorDimension(track));
+          const index = {
+            ...base,
+            ...(t.spatial.tables !== undefined && { tables: t.spatial.tables }),
+            ...(t.spatial.bits !== undefined && { bits: t.spatial.bits }),
+            ...(t.spatial.probes !== undefined && { probes: t.spatial.probes }),
+            ...(t.spatial.seed !== undefined && { seed: fromHex(t.spatial.seed) }),
+          };
+          assertLshParams(index);
+          track = { ...track, spatial: { index, segments: [] } };
+        }
         validateTrack(track, 'track');
       } catch (error) {
         // The engine names the field as `track.<field>`: move the issue onto that field.

@@ -504,6 +504,79 @@ describe('the verb routes', () => {
     assert.equal(labelled.json.hits[0].score, 2 / 11);
   });
 
+  test('a track definition sets the spatial index parameters and asks for a text index; bad ones are 400', async () => {
+    const write = await post('/lab/write', {
+      base: null,
+      timelines: [{ name: 'p1' }],
+      tracks: [
+        {
+          timeline: 'p1',
+          name: 'emb',
+          kind: 'event',
+          modality: 'vector.f32;dim=3',
+          spatial: { tables: 2, bits: 4, probes: 5, seed: '07'.repeat(32) },
+        },
+        { timeline: 'p1', name: 'log', kind: 'event', modality: 'sensor.log', text: true },
+      ],
+      writes: [
+        {
+          timeline: 'p1',
+          track: 'emb',
+          items: [
+            { tick: '1s', payload: { vector: [1, 0, 0] } },
+            { tick: '2s', payload: [0, 1, 0] },
+          ],
+        },
+        { timeline: 'p1', track: 'log', items: [{ tick: '1s', payload: { text: 'motor overheated' } }] },
+      ],
+    });
+    assert.equal(write.status, 200, JSON.stringify(write.json));
+    const listing = await get(`/lab/timelines/p1?ref=${write.json.manifest}`);
+    const tracks = Object.fromEntries(listing.json.tracks.map((t: { name: string }) => [t.name, t]));
+    assert.deepEqual(
+      [tracks.emb.spatial.tables, tracks.emb.spatial.bits, tracks.emb.spatial.probes],
+      [2, 4, 5],
+    );
+    assert.equal(tracks.log.text.segments, 1);
+    // "motors" and "motor" share a stem.
+    const found = await post('/lab/text', {
+      ref: write.json.manifest,
+      timeline: 'p1',
+      query: 'motors',
+      k: 3,
+    });
+    assert.equal(found.json.hits.length, 1, JSON.stringify(found.json));
+    const near = await post('/lab/search', {
+      ref: write.json.manifest,
+      timeline: 'p1',
+      track: 'emb',
+      vector: [0, 1, 0.1],
+      k: 1,
+    });
+    assert.equal(near.json.hits[0].tick, '2000000000');
+    for (const [spatial, field] of [
+      [{ bits: 40 }, /tracks\[0\]\.spatial\.bits/],
+      [{ probes: 99 }, /tracks\[0\]\.spatial\.probes/],
+      [{ seed: 'xyz' }, /tracks\[0\]\.spatial\.seed/],
+      [{ tables: 2, bits: 4, probes: 6 }, /probes 6 must be an integer from 1 to 5/],
+    ] as const) {
+      const bad = await post('/lab/write', {
+        base: null,
+        timelines: [{ name: 'p1' }],
+        tracks: [{ timeline: 'p1', name: 'emb', kind: 'event', modality: 'vector.f32;dim=3', spatial }],
+      });
+      assert.equal(bad.status, 400, JSON.stringify(bad.json));
+      assert.match(bad.json.message, field);
+    }
+    const notVector = await post('/lab/write', {
+      base: null,
+      timelines: [{ name: 'p1' }],
+      tracks: [{ timeline: 'p1', name: 'log', kind: 'event', modality: 'sensor.log', spatial: {} }],
+    });
+    assert.equal(notVector.status, 400);
+    assert.match(notVector.json.message, /not a vector track/);
+  });
+
   test('write stores an unpublished manifest; publish moves the ref to it (fast-forward or expect)', async () => {
     const before = await mainOf();
     const write = await post('/lab/write', {
