@@ -5,6 +5,7 @@ import { decodeSpatialSegment, type SpatialSegment } from '../spatial/segment.js
 import { spatialIndexHash } from '../spatial/spatial-index.js';
 import type { Tick } from '../time/ticks.js';
 import type { Session } from './session.js';
+import { sessionCache } from './session-cache.js';
 
 /** A track's spatial index ready for queries: the tables, and the tick of each ordinal (ascending). */
 export interface LoadedSpatial {
@@ -13,8 +14,7 @@ export interface LoadedSpatial {
 }
 
 /** Loaded indexes kept per session (each holds its vectors: a few, the most recently used). */
-const KEEP = 4;
-const loaded = new WeakMap<Session, Map<string, Promise<LoadedSpatial>>>();
+const loaded = sessionCache<LoadedSpatial>(4);
 
 /**
  * The in-memory tables of a track's spatial segments (spec 0004 §6.3), built once per set of segments
@@ -24,15 +24,7 @@ const loaded = new WeakMap<Session, Map<string, Promise<LoadedSpatial>>>();
 export function loadSpatial(session: Session, spatial: TrackSpatial): Promise<LoadedSpatial> {
   const lineage = spatialIndexHash(spatial.index);
   const id = [multihashToHex(lineage), ...spatial.segments.map((s) => multihashToHex(s.object))].join('/');
-  const cache = loaded.get(session) ?? new Map<string, Promise<LoadedSpatial>>();
-  loaded.set(session, cache);
-  let entry = cache.get(id);
-  if (entry) {
-    cache.delete(id); // most recently used last
-    cache.set(id, entry);
-    return entry;
-  }
-  entry = (async () => {
+  return loaded(session, id, async () => {
     const segments: SpatialSegment[] = [];
     for (let i = 0; i < spatial.segments.length; i += 4) {
       const batch = spatial.segments.slice(i, i + 4);
@@ -43,11 +35,7 @@ export function loadSpatial(session: Session, spatial: TrackSpatial): Promise<Lo
         );
     }
     return inTickOrder(spatial, segments);
-  })();
-  entry.catch(() => cache.delete(id));
-  cache.set(id, entry);
-  while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
-  return entry;
+  });
 }
 
 /** One LshTables over all segments, ordinals in tick order. */

@@ -4,25 +4,16 @@ import type { Track } from '../model/track.js';
 import { MAX_TEXT_K, searchText, type TextHit, TextSegmentReader } from '../text/index.js';
 import type { Tick } from '../time/ticks.js';
 import { findTrack, type Resolved, type Session } from './session.js';
+import { sessionCache } from './session-cache.js';
 
 /** Opened text segments kept per session (each caches the pages it fetched). */
-const KEEP = 256;
-const readers = new WeakMap<Session, Map<string, Promise<TextSegmentReader>>>();
+const readers = sessionCache<TextSegmentReader>(256);
 
-/** A text segment's reader, opened once per session (least recently used dropped past KEEP). */
+/** A text segment's reader, opened once per session (least recently used dropped past 256). */
 function reader(session: Session, object: Uint8Array): Promise<TextSegmentReader> {
-  const cache = readers.get(session) ?? new Map<string, Promise<TextSegmentReader>>();
-  readers.set(session, cache);
-  const hex = multihashToHex(object);
-  let entry = cache.get(hex);
-  if (entry) cache.delete(hex);
-  else {
-    entry = TextSegmentReader.open(object, (hash) => session.store.getObject(hash));
-    entry.catch(() => cache.delete(hex));
-  }
-  cache.set(hex, entry);
-  while (cache.size > KEEP) cache.delete(cache.keys().next().value!);
-  return entry;
+  return readers(session, multihashToHex(object), () =>
+    TextSegmentReader.open(object, (hash) => session.store.getObject(hash)),
+  );
 }
 
 /** A text query over tracks of one timeline. */
