@@ -17,6 +17,7 @@ import {
   tokenizeFields,
 } from '@dreamdb/engine';
 import { postingBlocks } from '../engine/src/text/blocks.ts';
+import { random } from '../engine/src/text/testing.ts';
 import { printTable, type Row, timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);
@@ -24,16 +25,7 @@ const VOCABULARY = 4000;
 const QUERIES = 200;
 const BASELINE_QUERIES = 12;
 
-/** mulberry32: the same corpus every run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// mulberry32: the same corpus every run.
 const next = random(15);
 // English-looking words: common words first (the head of the Zipf curve), then made-up ones.
 const COMMON = (
