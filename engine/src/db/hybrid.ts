@@ -1,5 +1,6 @@
 import { parseModality } from '../address/modality.js';
 import { EngineError, quote } from '../errors.js';
+import { payloadField } from '../model/item.js';
 import type { Track } from '../model/track.js';
 import { payloadVector, vectorTrackDimension } from '../spatial/vector-payload.js';
 import type { TextMatch } from '../text/index.js';
@@ -95,12 +96,7 @@ async function labelSpans(
 }
 
 function labelOf(payload: unknown): string | undefined {
-  const label =
-    payload instanceof Map
-      ? payload.get('label')
-      : payload !== null && typeof payload === 'object'
-        ? (payload as Record<string, unknown>).label
-        : undefined;
+  const label = payloadField(payload, 'label');
   return typeof label === 'string' ? label : undefined;
 }
 

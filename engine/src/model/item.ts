@@ -91,3 +91,10 @@ export function encodeItem(item: Item): Uint8Array {
 export function decodeItem(bytes: Uint8Array): Item {
   return itemFromCbor(decodeCanonical(bytes));
 }
+
+/** A top-level field of a map payload (a decoded CBOR map, or a plain object); undefined for any other payload. */
+export function payloadField(payload: unknown, name: string): unknown {
+  if (payload instanceof Map) return payload.get(name);
+  if (payload !== null && typeof payload === 'object') return (payload as Record<string, unknown>)[name];
+  return undefined;
+}

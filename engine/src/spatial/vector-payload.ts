@@ -1,5 +1,6 @@
 import { parseModality } from '../address/modality.js';
 import { EngineError, quote } from '../errors.js';
+import { payloadField } from '../model/item.js';
 import type { Track } from '../model/track.js';
 import { foldSquares } from './cosine.js';
 
@@ -51,12 +52,7 @@ export function vectorPayloadBytes(payload: unknown): unknown {
 /** The stored vector's bytes: the payload itself, or the `vector` field of a map payload. */
 export function storedVectorBytes(payload: unknown): Uint8Array | undefined {
   if (payload instanceof Uint8Array) return payload;
-  const field =
-    payload instanceof Map
-      ? payload.get('vector')
-      : payload !== null && typeof payload === 'object'
-        ? (payload as Record<string, unknown>).vector
-        : undefined;
+  const field = payloadField(payload, 'vector');
   return field instanceof Uint8Array ? field : undefined;
 }
 
