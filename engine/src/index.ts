@@ -183,7 +183,12 @@ export {
   spatialIndexHash,
   spatialIndexToCbor,
 } from './spatial/spatial-index.js';
-export { payloadVector, storedVectorBytes } from './spatial/vector-payload.js';
+export {
+  payloadVector,
+  storedVectorBytes,
+  vectorPayloadBytes,
+  vectorTrackDimension,
+} from './spatial/vector-payload.js';
 export { CountingStore, type StoreCounts } from './store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
 export { type FsckReport, fsck } from './store/fsck.js';

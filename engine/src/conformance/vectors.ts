@@ -252,8 +252,9 @@ const RUNNERS: Record<string, Runner> = {
     const dimension = params.dimension;
     const count = items.length;
     const vectors = new Float32Array(count * dimension);
-    items.forEach((item, n) => vectors.set(checkVector(item.vector, dimension), n * dimension));
+    for (const [n, item] of items.entries()) vectors.set(checkVector(item.vector, dimension), n * dimension);
     const ticks = BigUint64Array.from(items, (item) => BigInt(item.tick));
+    const sorted = ticks.slice().sort();
     const keys = new LshHasher(params).keysOf(vectors, count);
     const index = { scheme: LSH_COSINE, ...params } as const;
     const lineage = spatialIndexHash(index);
@@ -266,8 +267,8 @@ const RUNNERS: Record<string, Runner> = {
         lineage,
         dimension,
         tables: params.tables,
-        first: ticks.reduce((a, b) => (b < a ? b : a)),
-        last: ticks.reduce((a, b) => (b > a ? b : a)),
+        first: sorted[0]!,
+        last: sorted[count - 1]!,
       }),
     );
     const decoded = decodeSpatialSegment(bytes, lineage);

@@ -307,12 +307,12 @@ describe('the verb routes', () => {
     const { index } = indexed.json;
     assert.equal(index.scheme, 'dreamdb.lsh-cosine');
     assert.match(index.lineage, /^1e20[0-9a-f]{64}$/);
-    assert.deepEqual([index.tables, index.bits, index.probes, index.rerank], [16, 16, 17, 24]);
+    assert.deepEqual([index.tables, index.bits, index.probes, index.rerank], [32, 16, 17, 24]);
     const ticksOf = (hits: { tick: string; score: number }[]) => hits.map((h) => [h.tick, h.score]);
     assert.deepEqual(ticksOf(indexed.json.hits), ticksOf(exact.json.hits));
     // The default probes: whatever it finds scores exactly as the scan scores that tick.
     const plain = await post('/lab/search', query);
-    assert.equal(plain.json.index.probes, 9, 'the default index probes 9');
+    assert.equal(plain.json.index.probes, 17, 'the default index probes every bit');
     const exactScore = new Map(
       (await post('/lab/search', { ...query, k: 24, exact: true })).json.hits.map(
         (h: { tick: string; score: number }) => [h.tick, h.score],
