@@ -63,15 +63,6 @@ function concat(parts: readonly SegmentVectors[], dim: number, tables: number): 
   return out;
 }
 
-/** Rows [from, to) of some vectors. */
-const slice = (v: SegmentVectors, from: number, to: number, dim: number, tables: number) =>
-  pickRows(
-    v,
-    Array.from({ length: to - from }, (_, n) => from + n),
-    dim,
-    tables,
-  );
-
 /**
  * Write vectors (ticks ascending) as segments of at most the capacity, each in spatial order, and
  * return their references. Splitting by tick keeps segments' tick ranges apart for time-window pruning.
@@ -91,7 +82,7 @@ async function writeSegments(
     // Equal pieces, so a large write does not leave a tiny last segment.
     const from = Math.floor((p * vectors.count) / pieces);
     const to = Math.floor(((p + 1) * vectors.count) / pieces);
-    const part = spatialOrder(slice(vectors, from, to, dimension, tables), dimension, tables);
+    const part = spatialOrder(vectors, dimension, tables, from, to);
     const first = vectors.ticks[from]!;
     const last = vectors.ticks[to - 1]!;
     const parts = encodeSpatialSegment({
@@ -131,7 +122,7 @@ function byTick(v: SegmentVectors, dim: number, tables: number): SegmentVectors 
   const order = Array.from({ length: v.count }, (_, n) => n).sort((a, b) =>
     v.ticks[a]! < v.ticks[b]! ? -1 : v.ticks[a]! > v.ticks[b]! ? 1 : 0,
   );
-  return pickRows(v, order, dim, tables);
+  return pickRows(v, Uint32Array.from(order), dim, tables);
 }
 
 /**
@@ -163,7 +154,7 @@ export async function publishSpatial(
   const keep: number[] = [];
   for (let n = 0; n < old.count; n++) if (!replaced.has(old.ticks[n]!)) keep.push(n);
   const all = byTick(
-    concat([pickRows(old, keep, dimension, tables), fresh], dimension, tables),
+    concat([pickRows(old, Uint32Array.from(keep), dimension, tables), fresh], dimension, tables),
     dimension,
     tables,
   );

@@ -5,6 +5,7 @@ import { EngineError } from '../errors.js';
 import { openObject, sealObjectParts } from '../format/envelope.js';
 import { FieldReader, fieldError } from '../model/fields.js';
 import type { Tick } from '../time/ticks.js';
+import { orderByKey } from './radix.js';
 
 /** A segment is one object: at most 100 MiB (spec 0007 §6.4), the header included. */
 export const MAX_SEGMENT_BYTES = 100 * 1024 * 1024 - 64 * 1024;
@@ -39,7 +40,7 @@ export const segmentCapacity = (dimension: number, tables: number): number =>
 /** The rows `order` names, in that order. */
 export function pickRows(
   v: SegmentVectors,
-  order: readonly number[],
+  order: Uint32Array,
   dimension: number,
   tables: number,
 ): SegmentVectors {
@@ -50,19 +51,41 @@ export function pickRows(
     keys: new Uint32Array(tables * count),
     vectors: new Float32Array(count * dimension),
   };
-  order.forEach((from, to) => {
-    out.ticks[to] = v.ticks[from]!;
-    for (let t = 0; t < tables; t++) out.keys[t * count + to] = v.keys[t * v.count + from]!;
-    out.vectors.set(v.vectors.subarray(from * dimension, (from + 1) * dimension), to * dimension);
-  });
+  const { ticks, keys, vectors } = v;
+  for (let to = 0; to < count; to++) {
+    const from = order[to]!;
+    out.ticks[to] = ticks[from]!;
+    for (let t = 0; t < tables; t++) out.keys[t * count + to] = keys[t * v.count + from]!;
+    for (let i = 0, a = from * dimension, b = to * dimension; i < dimension; i++)
+      out.vectors[b + i] = vectors[a + i]!;
+  }
   return out;
 }
 
-/** Vectors in segment order: table-0 key ascending, then tick ascending (OQ-13, spatial-first). */
-export function spatialOrder(v: SegmentVectors, dimension: number, tables: number): SegmentVectors {
+/**
+ * Rows [from, to) of some vectors in segment order: table-0 key ascending, then tick ascending (OQ-13,
+ * spatial-first), copied once. Rows in tick order (as every writer has them) take a stable radix sort by
+ * key; others a full sort.
+ */
+export function spatialOrder(
+  v: SegmentVectors,
+  dimension: number,
+  tables: number,
+  from = 0,
+  to = v.count,
+): SegmentVectors {
   const { ticks, keys } = v;
-  const order = Array.from({ length: v.count }, (_, n) => n);
-  order.sort((a, b) => keys[a]! - keys[b]! || (ticks[a]! < ticks[b]! ? -1 : ticks[a]! > ticks[b]! ? 1 : 0));
+  let ascending = true;
+  for (let n = from + 1; n < to && ascending; n++) ascending = ticks[n - 1]! < ticks[n]!;
+  let order: Uint32Array;
+  if (ascending) {
+    order = orderByKey(keys, from, to - from);
+    for (let i = 0; i < order.length; i++) order[i]! += from;
+  } else {
+    const rows = Array.from({ length: to - from }, (_, n) => from + n);
+    rows.sort((a, b) => keys[a]! - keys[b]! || (ticks[a]! < ticks[b]! ? -1 : ticks[a]! > ticks[b]! ? 1 : 0));
+    order = Uint32Array.from(rows);
+  }
   return pickRows(v, order, dimension, tables);
 }
 
