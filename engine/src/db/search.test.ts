@@ -167,6 +167,8 @@ test('search returns the k nearest by float32 cosine, as the brute-force referen
           vector: q === 2 ? Array.from(query) : query,
           k,
           exact,
+          // Every candidate re-ranked exactly: the indexed path must then give the exact answer.
+          ...(!exact && { rerank: 1000 }),
           ...(t0 !== undefined && { t0 }),
           ...(t1 !== undefined && { t1 }),
         });
