@@ -2,6 +2,7 @@ import { EngineError } from '../errors.js';
 import { cosineAt, foldNorm, foldSquares } from './cosine.js';
 import { LshHasher } from './hasher.js';
 import type { LshParams } from './lsh.js';
+import { CodeScorer } from './scorer-wasm.js';
 
 /** One candidate kept after re-rank: its ordinal in the tables and its f32 cosine. */
 export interface LshHit {
@@ -16,8 +17,8 @@ export interface LshQueryOptions {
   readonly probes?: number;
   /**
    * At most this many candidates are scored exactly: those with the highest approximate cosine, computed
-   * from an 8-bit copy of each vector (a quarter of the bytes to read; default: every candidate is
-   * scored exactly).
+   * from an 8-bit copy of each vector and a 16-bit copy of the query (a quarter of the bytes to read, an
+   * exact integer dot product, the same on every platform; default: every candidate is scored exactly).
    */
   readonly rerank?: number;
   /**
@@ -28,6 +29,11 @@ export interface LshQueryOptions {
   /** Only ordinals in [from, to) are candidates (a time window, since ordinals follow ticks). */
   readonly from?: number;
   readonly to?: number;
+}
+
+export interface LshTablesOptions {
+  /** false: the pre-rank's JavaScript loop even where WebAssembly SIMD runs (the same results). */
+  readonly wasm?: boolean;
 }
 
 /** Postings of one table: the ordinals sorted by key, and an open-addressing map key -> run. */
@@ -138,10 +144,8 @@ export class LshTables {
   /** f32 norm of each row (foldNorm), so a re-rank computes only dot products. */
   readonly norms: Float32Array;
   private readonly tables: Table[] = [];
-  /** Each row as 8-bit integers, round(127·v_i / max|v|): what the pre-rank reads. */
-  private readonly codes: Int8Array;
-  /** Per row, max|v| / 127 / |v|: approximate cosine = scale · Σ code_i·q_i / |q|. */
-  private readonly codeScales: Float64Array;
+  /** Each row as 8-bit integers and the approximate cosine from them: what the pre-rank reads. */
+  private readonly scorer: CodeScorer;
   /** Per ordinal: 1 once the current query found it (reset after each query). */
   private readonly seen: Uint8Array;
   private candidates: Uint32Array;
@@ -149,12 +153,15 @@ export class LshTables {
 
   /**
    * @param keys table-major keys: keys[t·count + n] (from the segments, or LshHasher.keysOf).
+   * @param options.wasm false: the pre-rank's JavaScript loop even where WebAssembly SIMD runs (the same
+   *   results; by default the codes live in a WebAssembly memory when it validates and they fit in 4 GiB).
    */
   constructor(
     readonly params: LshParams,
     readonly vectors: Float32Array,
     readonly count: number,
     keys: Uint32Array,
+    options: LshTablesOptions = {},
   ) {
     const d = params.dimension;
     if (vectors.length < count * d || keys.length !== params.tables * count)
@@ -166,23 +173,25 @@ export class LshTables {
     this.norms = new Float32Array(count);
     for (let n = 0; n < count; n++) this.norms[n] = foldNorm(foldSquares(vectors, n * d, d));
     for (let t = 0; t < params.tables; t++) this.tables.push(buildTable(keys, t * count, count));
-    this.codes = new Int8Array(count * d);
-    this.codeScales = new Float64Array(count);
-    for (let n = 0; n < count; n++) {
-      let max = 0;
-      for (let i = n * d; i < (n + 1) * d; i++) max = Math.max(max, Math.abs(vectors[i]!));
-      if (max === 0) continue;
-      for (let i = n * d; i < (n + 1) * d; i++) this.codes[i] = Math.round((127 * vectors[i]!) / max);
-      this.codeScales[n] = max / 127 / this.norms[n]!;
-    }
+    this.scorer = new CodeScorer(vectors, count, d, this.norms, options);
     this.seen = new Uint8Array(count);
     this.candidates = new Uint32Array(1024);
     this.approximate = new Float64Array(1024);
   }
 
   /** Build from vectors alone, computing their keys (the write path does this once per segment). */
-  static fromVectors(params: LshParams, vectors: Float32Array, count: number): LshTables {
-    return new LshTables(params, vectors, count, new LshHasher(params).keysOf(vectors, count));
+  static fromVectors(
+    params: LshParams,
+    vectors: Float32Array,
+    count: number,
+    options: LshTablesOptions = {},
+  ): LshTables {
+    return new LshTables(params, vectors, count, new LshHasher(params).keysOf(vectors, count), options);
+  }
+
+  /** Which kernel computes the pre-rank's approximate cosines. */
+  get backend(): 'wasm-simd' | 'js' {
+    return this.scorer.backend;
   }
 
   /** The k nearest candidates of a checked f32 query, best first (ties: lower ordinal, i.e. earlier tick). */
@@ -209,17 +218,13 @@ export class LshTables {
     for (const o of candidates) this.seen[o] = 0;
 
     // Choose: all candidates, or the `rerank` with the highest approximate cosine (ties: lower ordinal).
+    const qNorm = foldNorm(foldSquares(query));
     let chosen: Uint32Array = candidates;
     const limit = options.rerank ?? found;
     if (limit < found) {
       const approximate = this.approximate;
-      const codes = this.codes;
-      for (let c = 0; c < found; c++) {
-        const o = candidates[c]!;
-        let dot = 0;
-        for (let i = 0, at = o * dimension; i < dimension; i++, at++) dot += codes[at]! * query[i]!;
-        approximate[c] = dot * this.codeScales[o]!;
-      }
+      this.scorer.setQuery(query, qNorm);
+      this.scorer.scores(candidates, found, approximate);
       const edge = kthLargest(approximate.slice(0, found), limit);
       chosen = new Uint32Array(limit);
       let n = 0;
@@ -233,7 +238,6 @@ export class LshTables {
     }
 
     // Re-rank exactly, keeping the k best in a small sorted array.
-    const qNorm = foldNorm(foldSquares(query));
     const k = options.k;
     const best: LshHit[] = [];
     for (const o of chosen) {
