@@ -2,6 +2,7 @@ import { EngineError } from '../errors.js';
 import { cosineAt, foldNorm, foldSquares } from './cosine.js';
 import { LshHasher } from './hasher.js';
 import type { LshParams } from './lsh.js';
+import { orderByKey } from './radix.js';
 import { CodeScorer } from './scorer-wasm.js';
 
 /** One candidate kept after re-rank: its ordinal in the tables and its f32 cosine. */
@@ -87,27 +88,8 @@ function firstAtLeast(sorted: Uint32Array, x: number): number {
 
 const slotOf = (key: number, mask: number) => (Math.imul(key, 0x9e3779b1) >>> 7) & mask;
 
-/** Sort ordinals 0..n-1 by a 32-bit key: two stable 16-bit counting passes (LSD radix). */
-function sortByKey(keys: Uint32Array, offset: number, n: number): Uint32Array {
-  let from: Uint32Array = new Uint32Array(n);
-  for (let i = 0; i < n; i++) from[i] = i;
-  let to: Uint32Array = new Uint32Array(n);
-  const counts = new Uint32Array(65_537);
-  for (const shift of [0, 16]) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[((keys[offset + i]! >>> shift) & 0xffff) + 1]!++;
-    for (let b = 1; b < counts.length; b++) counts[b]! += counts[b - 1]!;
-    for (let i = 0; i < n; i++) {
-      const o = from[i]!;
-      to[counts[(keys[offset + o]! >>> shift) & 0xffff]!++] = o;
-    }
-    [from, to] = [to, from];
-  }
-  return from;
-}
-
 function buildTable(keys: Uint32Array, offset: number, n: number): Table {
-  const ordinals = sortByKey(keys, offset, n);
+  const ordinals = orderByKey(keys, offset, n);
   let runs = 0;
   for (let i = 0; i < n; i++)
     if (i === 0 || keys[offset + ordinals[i]!] !== keys[offset + ordinals[i - 1]!]) runs++;
