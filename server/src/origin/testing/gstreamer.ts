@@ -23,34 +23,41 @@ const seconds = (clock: string) => {
 
 /**
  * Play `url` to the end with `gst-launch-1.0 playbin` into fake sinks (no clock: as fast as it decodes),
- * and read each buffer the sinks got from the verbose log. Rejects when GStreamer reports an error or
- * does not reach EOS.
+ * and read each buffer the sinks rendered from basesink's debug log. That log is written by the streaming
+ * thread itself; the `-v` property notifications are not (they coalesce under load and lose buffers).
+ * The connection speed is fixed, so hlsdemux picks one rung and keeps it. Rejects when GStreamer reports
+ * an error or does not reach EOS.
  */
 export async function gstPlay(url: string): Promise<GstPlayback> {
-  const { stdout } = await run(
+  const { stdout, stderr } = await run(
     'gst-launch-1.0',
     [
-      '-v',
       'playbin',
       `uri=${url}`,
-      'video-sink=fakesink name=video silent=false',
-      'audio-sink=fakesink name=audio silent=false',
+      'connection-speed=1000000',
+      'video-sink=fakesink name=video',
+      'audio-sink=fakesink name=audio',
     ],
-    { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 },
+    {
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 120_000,
+      env: { ...process.env, GST_DEBUG: 'basesink:6', GST_DEBUG_NO_COLOR: '1' },
+    },
   );
   if (!/Got EOS from element/.test(stdout)) throw new Error(`GStreamer did not play ${url} to the end`);
   const sinks = {
     video: { buffers: 0, start: Number.POSITIVE_INFINITY, end: 0 },
     audio: { buffers: 0, start: Number.POSITIVE_INFINITY, end: 0 },
   };
-  for (const match of stdout.matchAll(
-    /GstFakeSink:(video|audio): last-message = chain .*?pts: ([0-9:.]+), duration: ([0-9:.]+)/g,
+  for (const match of stderr.matchAll(
+    /gst_base_sink_chain_unlocked:<(video|audio)> got times start: ([0-9:.]+), end: ([0-9:.]+)/g,
   )) {
     const sink = sinks[match[1] as 'video' | 'audio'];
     sink.buffers++;
-    const pts = seconds(match[2]!);
-    sink.start = Math.min(sink.start, pts);
-    sink.end = Math.max(sink.end, pts + seconds(match[3]!));
+    const start = seconds(match[2]!);
+    const end = match[3]!.startsWith('99:99') ? start : seconds(match[3]!);
+    sink.start = Math.min(sink.start, start);
+    sink.end = Math.max(sink.end, end);
   }
   return sinks;
 }
