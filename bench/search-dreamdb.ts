@@ -30,8 +30,7 @@ import {
 import { recallAt10, type SearchData, type SearchRun, type Truth, timeQueries } from './search-data.ts';
 
 const SEED = new Uint8Array(32).fill(42);
-const DEFAULT_SETTINGS =
-  '8x16:9:all,16x16:9:all,16x16:17:all,16x16:17:1000,24x16:17:2000,16x14:9:all,32x16:17:2000';
+const DEFAULT_SETTINGS = '8x16:17:300,16x16:17:300,32x16:17:300,32x16:17:500,16x16:9:all';
 
 interface Setting {
   tables: number;
