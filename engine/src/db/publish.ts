@@ -10,6 +10,7 @@ import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
 import { encodeItemManifest, ITEM_PART_BYTES } from '../format/item-manifest.js';
 import { concatColumns, type EntryColumns, entryAt } from '../index/columns.js';
+import { editTree, type IndexEdit } from '../index/edit.js';
 import { type ChildRef, decodePage, type IndexEntry } from '../index/page.js';
 import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
@@ -193,33 +194,31 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
     const packed = staged && staged.count > 0 ? await packBuckets(track, staged, uploader) : undefined;
     const fresh = spilled && packed ? concatColumns(spilled, packed) : (packed ?? spilled!);
     const old = track.index;
-    const oldPages = new Set<string>();
     let built: BuiltTree;
     if (!old) built = buildTree(track.name, fresh)!;
     else if (fresh.ticks[0]! > old.last) {
       // Appending (the common case): only the right edge of the old tree is read and rewritten.
       built = await appendTree(session.pages, track.name, { ...old, page: old.root }, fresh);
     } else {
-      const merged = new Map<bigint, IndexEntry>();
-      await session.pages.visit(old.root, oldPages, (entry) => merged.set(entry.tick, entry));
+      // Items among or over the old ones: only the pages around them are read and rewritten (editTree).
+      const fresher = new Map<bigint, { entry: IndexEntry; layer: string }>();
+      const spilledCount = spilled?.count ?? 0;
       for (let i = 0; i < fresh.count; i++) {
-        const entry = entryAt(fresh, i);
-        const previous = merged.get(entry.tick);
-        // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
-        if (
-          previous &&
-          track.kind === 'constant' &&
-          (await layerOf(session, previous)) > (staged?.layers?.[i] ?? '')
-        ) {
-          continue;
-        }
-        merged.set(entry.tick, entry);
+        const layer = i < spilledCount ? '' : (staged?.layers?.[i - spilledCount] ?? '');
+        fresher.set(fresh.ticks[i]!, { entry: entryAt(fresh, i), layer });
       }
-      const entries = [...merged.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
-      built = buildTree(track.name, entries)!;
+      const edits: IndexEdit[] = [];
+      for (const [tick, { entry, layer }] of [...fresher].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+        if (track.kind === 'constant') {
+          // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
+          const previous = await session.pages.floor({ ...old, page: old.root }, tick);
+          if (previous?.tick === tick && (await layerOf(session, previous)) > layer) continue;
+        }
+        edits.push({ tick, entry });
+      }
+      built = (await editTree(session.pages, track.name, { ...old, page: old.root }, edits))!;
     }
-    for (const [hex, bytes] of built.pages)
-      if (!oldPages.has(hex)) await uploader.put(bytes, multihashFromHex(hex));
+    for (const [hex, bytes] of built.pages) await uploader.put(bytes, multihashFromHex(hex));
     const { page: root, height, count, first, last } = built.root;
     const spatial =
       track.spatial && staged && staged.count > 0

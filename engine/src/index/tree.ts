@@ -28,7 +28,7 @@ export interface BuiltTree {
 }
 
 /** Pages being built: their bytes by multihash hex, to be stored. */
-class PageSink {
+export class PageSink {
   readonly pages = new Map<string, Uint8Array>();
   put(bytes: Uint8Array): Multihash {
     const mh = hashBytes(bytes);
@@ -84,7 +84,7 @@ function nodes(track: string, level: number, children: readonly ChildRef[], sink
 }
 
 /** Levels above `refs` (pages at height - 1) until one page remains. */
-function top(track: string, refs: ChildRef[], height: number, sink: PageSink): BuiltTree {
+export function top(track: string, refs: ChildRef[], height: number, sink: PageSink): BuiltTree {
   let level = refs;
   let h = height;
   while (level.length > 1) {

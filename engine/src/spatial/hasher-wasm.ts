@@ -52,6 +52,42 @@
  * ```
  */
 
+import {
+  BR_IF,
+  compileIfValid,
+  END,
+  F32X4_ADD,
+  F32X4_GE,
+  functionBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_LT_U,
+  I32_OR,
+  I32_SHL,
+  I32_STORE,
+  I32_SUB,
+  I32X4_BITMASK,
+  IF,
+  i32,
+  instanceWithMemory,
+  LOOP,
+  MODULE_HEADER,
+  mem,
+  name,
+  section,
+  set,
+  tee,
+  uleb,
+  V128,
+  V128_LOAD,
+  V128_LOAD32_SPLAT,
+  V128_STORE,
+  V128_XOR,
+  VOID,
+  vec,
+} from './wasm-asm.js';
+
 /** Accumulators of the widest kernel: 8 × f32x4 = 32 hyperplanes per pass. */
 export const MAX_ACCUMULATORS = 8;
 
@@ -74,76 +110,12 @@ export interface LshWasmExports {
   readonly dots: readonly DotsFunction[];
 }
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v) byte |= 0x80;
-    out.push(byte);
-  } while (v);
-  return out;
-};
-
-/** Signed LEB128, for i32.const. */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-
-// Opcodes (WebAssembly core 2.0 with fixed-width SIMD).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const LOOP = 0x03;
-const IF = 0x04;
-const END = 0x0b;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const I32_CONST = 0x41;
-const I32_STORE = 0x36;
-const I32_LT_U = 0x49;
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const I32_OR = 0x72;
-const I32_SHL = 0x74;
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const V128_LOAD = simd(0x00);
-const V128_LOAD32_SPLAT = simd(0x09);
-const V128_STORE = simd(0x0b);
-const V128_XOR = simd(0x51);
-const F32X4_GE = simd(0x46);
-const I32X4_BITMASK = simd(0xa4);
-const F32X4_ADD = simd(0xe4);
-/** memarg: alignment exponent, then offset. */
-const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
-
 /** The body of `dotsK` (K accumulators), instruction for instruction the text above. */
 function dotsBody(k: number): number[] {
   // Parameters 0-7 as named above; then locals.
   const [signs, dim, vecs, count, bits, bitsStride, dots, dotsStride] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [p, v, end, x, zero] = [8, 9, 10, 11, 12];
   const a = (n: number) => 13 + n;
-  const get = (l: number) => [LOCAL_GET, ...uleb(l)];
-  const set = (l: number) => [LOCAL_SET, ...uleb(l)];
-  const tee = (l: number) => [LOCAL_TEE, ...uleb(l)];
-  const i32 = (n: number) => [I32_CONST, ...sleb(n)];
   const lanes = Array.from({ length: k }, (_, n) => n);
   const code: number[] = [
     ...get(vecs),
@@ -223,19 +195,20 @@ function dotsBody(k: number): number[] {
     END, // the function
   ];
   // Local declarations: 3 i32 ($p $v $end), then 2 + K v128 ($x $zero $a0…).
-  const locals = vec([
-    [3, I32],
-    [...uleb(2 + k), V128],
-  ]);
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
+  return functionBody(
+    [
+      [3, I32],
+      [...uleb(2 + k), V128],
+    ],
+    code,
+  );
 }
 
 /** The module's bytes (see the text above). Deterministic: the same bytes on every call. */
 export function lshWasmBytes(): Uint8Array<ArrayBuffer> {
   const kernels = Array.from({ length: MAX_ACCUMULATORS }, (_, n) => n + 1);
   const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // \0asm, version 1
+    ...MODULE_HEADER,
     // Types: 0 = (i32 × 8) → ().
     ...section(1, vec([[0x60, ...vec(new Array(8).fill([I32])), ...vec([])]])),
     // Functions: dots1 … dots8, all of type 0.
@@ -261,34 +234,19 @@ let compiled: WebAssembly.Module | null | undefined;
  * thread.
  */
 export function lshWasmModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-    if (wasm) {
-      const bytes = lshWasmBytes();
-      if (wasm.validate(bytes)) compiled = new wasm.Module(bytes);
-    }
-  } catch {
-    compiled = null;
-  }
+  if (compiled === undefined) compiled = compileIfValid(lshWasmBytes());
   return compiled;
 }
 
 /** A fresh instance (its own memory, grown to `bytes`), or null where the module is unavailable. */
 export function lshWasmInstance(bytes: number): LshWasmExports | null {
   const module = lshWasmModule();
-  if (!module) return null;
-  try {
-    const exports = new WebAssembly.Instance(module).exports as Record<string, unknown>;
-    const memory = exports.memory as WebAssembly.Memory;
-    const pages = Math.ceil(bytes / 65536);
-    const have = memory.buffer.byteLength / 65536;
-    if (pages > have) memory.grow(pages - have);
-    const dots = Array.from({ length: MAX_ACCUMULATORS }, (_, n) => exports[`dots${n + 1}`] as DotsFunction);
-    return { memory, dots };
-  } catch {
-    // Memory refused (an address-space limit): the JavaScript path still works.
-    return null;
-  }
+  // Memory refused (an address-space limit): null, and the JavaScript path still works.
+  const instance = module && instanceWithMemory(module, bytes);
+  if (!instance) return null;
+  const dots = Array.from(
+    { length: MAX_ACCUMULATORS },
+    (_, n) => instance.exports[`dots${n + 1}`] as DotsFunction,
+  );
+  return { memory: instance.memory, dots };
 }

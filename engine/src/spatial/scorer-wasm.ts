@@ -47,6 +47,38 @@
  * so no lane, pair sum (i32x4.dot_i16x8_s) or partial sum wraps, whatever the order of the additions.
  */
 
+import {
+  BR_IF,
+  compileIfValid,
+  END,
+  functionBody,
+  get,
+  I32,
+  I32_ADD,
+  I32_LOAD,
+  I32_LT_U,
+  I32_MUL,
+  I32_STORE,
+  I32_SUB,
+  I32X4_ADD,
+  I32X4_DOT_I16X8_S,
+  I32X4_EXTRACT_LANE,
+  i32,
+  instanceWithMemory,
+  LOOP,
+  MODULE_HEADER,
+  mem,
+  name,
+  section,
+  set,
+  tee,
+  V128,
+  V128_LOAD,
+  V128_LOAD8X8_S,
+  VOID,
+  vec,
+} from './wasm-asm.js';
+
 /** The `dots` export: see the module text above. */
 export type ScoreDotsFunction = (
   codes: number,
@@ -62,71 +94,10 @@ export interface ScorerWasmExports {
   readonly dots: ScoreDotsFunction;
 }
 
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let byte = v & 0x7f;
-    v >>>= 7;
-    if (v) byte |= 0x80;
-    out.push(byte);
-  } while (v);
-  return out;
-};
-
-/** Signed LEB128, for i32.const. */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  let v = n | 0;
-  for (;;) {
-    const byte = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-};
-
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
-
-// Opcodes (WebAssembly core 2.0 with fixed-width SIMD).
-const I32 = 0x7f;
-const V128 = 0x7b;
-const LOCAL_GET = 0x20;
-const LOCAL_SET = 0x21;
-const LOCAL_TEE = 0x22;
-const LOOP = 0x03;
-const END = 0x0b;
-const BR_IF = 0x0d;
-const VOID = 0x40;
-const I32_CONST = 0x41;
-const I32_LOAD = 0x28;
-const I32_STORE = 0x36;
-const I32_LT_U = 0x49;
-const I32_ADD = 0x6a;
-const I32_SUB = 0x6b;
-const I32_MUL = 0x6c;
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
-const V128_LOAD = simd(0x00);
-const V128_LOAD8X8_S = simd(0x01);
-const I32X4_EXTRACT_LANE = simd(0x1b);
-const I32X4_ADD = simd(0xae);
-const I32X4_DOT_I16X8_S = simd(0xba);
-/** memarg: alignment exponent, then offset. */
-const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
-
 /** The body of `dots`, instruction for instruction the text above. */
 function dotsBody(): number[] {
   const [codes, stride, query, rows, count, out] = [0, 1, 2, 3, 4, 5];
   const [p, end, q, a, b, zero] = [6, 7, 8, 9, 10, 11];
-  const get = (l: number) => [LOCAL_GET, ...uleb(l)];
-  const set = (l: number) => [LOCAL_SET, ...uleb(l)];
-  const tee = (l: number) => [LOCAL_TEE, ...uleb(l)];
-  const i32 = (n: number) => [I32_CONST, ...sleb(n)];
   const half = (acc: number, offset: number) => [
     ...get(acc),
     ...get(p),
@@ -210,18 +181,19 @@ function dotsBody(): number[] {
     END, // the function
   ];
   // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
-  const locals = vec([
-    [3, I32],
-    [3, V128],
-  ]);
-  const body = [...locals, ...code];
-  return [...uleb(body.length), ...body];
+  return functionBody(
+    [
+      [3, I32],
+      [3, V128],
+    ],
+    code,
+  );
 }
 
 /** The module's bytes (see the text above). Deterministic: the same bytes on every call. */
 export function scorerWasmBytes(): Uint8Array<ArrayBuffer> {
   const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00], // \0asm, version 1
+    ...MODULE_HEADER,
     // Types: 0 = (i32 × 6) → ().
     ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
     // Functions: dots, of type 0.
@@ -248,41 +220,18 @@ let compiled: WebAssembly.Module | null | undefined;
  * the bytes) or compiling is not allowed. Compiled synchronously once per process (a few hundred bytes).
  */
 export function scorerWasmModule(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
-    if (wasm) {
-      const bytes = scorerWasmBytes();
-      if (wasm.validate(bytes)) compiled = new wasm.Module(bytes);
-    }
-  } catch {
-    compiled = null;
-  }
+  if (compiled === undefined) compiled = compileIfValid(scorerWasmBytes());
   return compiled;
 }
-
-/** The most a wasm32 memory can hold: 65536 pages of 64 KiB. */
-export const WASM32_MAX_BYTES = 2 ** 32;
 
 /**
  * A fresh instance whose memory is grown to at least `bytes`, or null where the module is unavailable,
  * `bytes` exceeds what wasm32 addresses, or the memory is refused (an address-space limit).
  */
 export function scorerWasmInstance(bytes: number): ScorerWasmExports | null {
-  if (!(bytes <= WASM32_MAX_BYTES)) return null;
   const module = scorerWasmModule();
-  if (!module) return null;
-  try {
-    const exports = new WebAssembly.Instance(module).exports as Record<string, unknown>;
-    const memory = exports.memory as WebAssembly.Memory;
-    const pages = Math.ceil(bytes / 65536);
-    const have = memory.buffer.byteLength / 65536;
-    if (pages > have) memory.grow(pages - have);
-    return { memory, dots: exports.dots as ScoreDotsFunction };
-  } catch {
-    return null;
-  }
+  const instance = module && instanceWithMemory(module, bytes);
+  return instance && { memory: instance.memory, dots: instance.exports.dots as ScoreDotsFunction };
 }
 
 /**

@@ -1,0 +1,115 @@
+/**
+ * What the hand-assembled WebAssembly kernels (hasher-wasm.ts, scorer-wasm.ts) share: LEB128 and
+ * section encoding, the opcodes they use (core 2.0 with fixed-width SIMD), and compiling and
+ * instantiating where the platform validates the bytes. No toolchain, no dependency.
+ */
+
+/** Unsigned LEB128. */
+export const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v) byte |= 0x80;
+    out.push(byte);
+  } while (v);
+  return out;
+};
+
+/** Signed LEB128, for i32.const. */
+export const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && !(byte & 0x40)) || (v === -1 && byte & 0x40)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+};
+
+export const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+export const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+export const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt(0)]));
+/** The magic number and version 1. */
+export const MODULE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+
+export const I32 = 0x7f;
+export const V128 = 0x7b;
+export const LOOP = 0x03;
+export const IF = 0x04;
+export const END = 0x0b;
+export const BR_IF = 0x0d;
+export const VOID = 0x40;
+export const I32_LOAD = 0x28;
+export const I32_STORE = 0x36;
+export const I32_LT_U = 0x49;
+export const I32_ADD = 0x6a;
+export const I32_SUB = 0x6b;
+export const I32_MUL = 0x6c;
+export const I32_OR = 0x72;
+export const I32_SHL = 0x74;
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+export const V128_LOAD = simd(0x00);
+export const V128_LOAD8X8_S = simd(0x01);
+export const V128_LOAD32_SPLAT = simd(0x09);
+export const V128_STORE = simd(0x0b);
+export const F32X4_GE = simd(0x46);
+export const V128_XOR = simd(0x51);
+export const I32X4_EXTRACT_LANE = simd(0x1b);
+export const I32X4_BITMASK = simd(0xa4);
+export const I32X4_ADD = simd(0xae);
+export const I32X4_DOT_I16X8_S = simd(0xba);
+export const F32X4_ADD = simd(0xe4);
+
+/** memarg: alignment exponent, then offset. */
+export const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
+export const get = (local: number): number[] => [0x20, ...uleb(local)];
+export const set = (local: number): number[] => [0x21, ...uleb(local)];
+export const tee = (local: number): number[] => [0x22, ...uleb(local)];
+export const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+
+/** A function body: its local declarations ([count, type] runs), then its code, length first. */
+export function functionBody(locals: number[][], code: number[]): number[] {
+  const body = [...vec(locals), ...code];
+  return [...uleb(body.length), ...body];
+}
+
+/**
+ * Compile module bytes, or null where WebAssembly or its SIMD is missing (WebAssembly.validate refuses
+ * the bytes) or compiling is not allowed (a Content-Security-Policy without 'wasm-unsafe-eval').
+ */
+export function compileIfValid(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module | null {
+  try {
+    const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+    if (wasm?.validate(bytes)) return new wasm.Module(bytes);
+  } catch {
+    // not allowed here: the callers' JavaScript paths compute the same results
+  }
+  return null;
+}
+
+/**
+ * A fresh instance whose exported memory is grown to at least `bytes`, or null where the memory is
+ * refused (an address-space limit) or `bytes` exceeds what wasm32 addresses.
+ */
+export function instanceWithMemory(
+  module: WebAssembly.Module,
+  bytes: number,
+): { exports: Record<string, unknown>; memory: WebAssembly.Memory } | null {
+  if (!(bytes <= 2 ** 32)) return null;
+  try {
+    const exports = new WebAssembly.Instance(module).exports as Record<string, unknown>;
+    const memory = exports.memory as WebAssembly.Memory;
+    const pages = Math.ceil(bytes / 65536);
+    const have = memory.buffer.byteLength / 65536;
+    if (pages > have) memory.grow(pages - have);
+    return { exports, memory };
+  } catch {
+    return null;
+  }
+}
