@@ -52,7 +52,24 @@ export {
   type VectorOutcome,
 } from './conformance/vectors.js';
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
+export {
+  ancestry,
+  isAncestor,
+  type LogEntry,
+  log,
+  mergeBases,
+  refName,
+  resolveVersion,
+} from './db/dag.js';
 export { type HybridHit, type HybridMatches, type HybridQuery, hybrid, RRF_K } from './db/hybrid.js';
+export { type Merged, type MergeOptions, merge, mergeBase, rebase } from './db/merge.js';
+export {
+  type ConflictSide,
+  type MergeConflict,
+  MergeConflictError,
+  type MergedContent,
+  mergeContent,
+} from './db/merge-content.js';
 export {
   type ManifestOptions,
   type Published,
@@ -72,12 +89,14 @@ export {
   seekEntry,
   trackEntries,
 } from './db/read.js';
+export { branchRef, createRef, deleteBranch, listRefs, type RefInfo, tagRef } from './db/refs.js';
 export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';
 export { findTrack, type Resolved, Session } from './db/session.js';
 export { StagedColumns } from './db/staged.js';
 export { type ItemStream, type StreamOptions, type StreamStats, stream } from './db/stream.js';
 export { type TextQuery as TextSearchQuery, textSearch, textTracks } from './db/text-search.js';
 export { textFields } from './db/text-write.js';
+export { diffVersions, type ItemChange, type TrackDiff } from './db/version-diff.js';
 export { type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {
@@ -111,6 +130,8 @@ export {
   tickHash,
 } from './index/chunking.js';
 export { concatColumns, type EntryColumns, entryAt, entryColumns } from './index/columns.js';
+export { diffTrees, type EntryChange } from './index/diff.js';
+export { editTree, type IndexEdit } from './index/edit.js';
 export {
   type ChildRef,
   decodePage,

@@ -1,21 +1,18 @@
-import {
-  hashBytes,
-  hashParts,
-  type Multihash,
-  multihashFromHex,
-  multihashToHex,
-} from '../address/multihash.js';
+import { hashBytes, hashParts, type Multihash, multihashFromHex } from '../address/multihash.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
 import { encodeItemManifest, ITEM_PART_BYTES } from '../format/item-manifest.js';
 import { concatColumns, type EntryColumns, entryAt } from '../index/columns.js';
 import { editTree, type IndexEdit } from '../index/edit.js';
-import { type ChildRef, decodePage, type IndexEntry } from '../index/page.js';
-import { appendTree, type BuiltTree, buildTree, type TreeRoot } from '../index/tree.js';
+import type { IndexEntry } from '../index/page.js';
+import { appendTree, type BuiltTree, buildTree } from '../index/tree.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import { assertRefName } from '../store/keys.js';
+import { RefConflictError, type RefState } from '../store/space-store.js';
+import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
+import { rebase } from './merge.js';
 import type { Resolved, Session } from './session.js';
 import { publishSpatial } from './spatial-write.js';
 import type { StagedColumns } from './staged.js';
@@ -39,6 +36,11 @@ export interface ManifestOptions {
 export interface PublishOptions extends ManifestOptions {
   /** The ref to move (e.g. main, heads/team-a). */
   readonly ref: string;
+  /**
+   * When another publish moved the ref first: merge this one's changes onto it and move the ref there
+   * (no conflicts allowed), instead of failing with RefConflictError.
+   */
+  readonly rebase?: boolean;
 }
 
 /** A manifest stored with everything it points to, and what storing it wrote. */
@@ -267,16 +269,7 @@ export async function writeManifest(
 ): Promise<WrittenManifest> {
   const store = session.store;
   const parents = options.parents ?? (writer.base ? [writer.base.hash] : []);
-  for (const parent of parents) {
-    try {
-      await session.manifest(parent);
-    } catch (error) {
-      throw new EngineError(
-        'E_NOT_FOUND',
-        `parent manifest ${multihashToHex(parent)} cannot be read: ${(error as Error).message}`,
-      );
-    }
-  }
+  const created = await manifestCreated(session, parents, options.created);
   const uploader = new Uploader(store, options.concurrency ?? 16);
   let tracks: Track[];
   try {
@@ -291,7 +284,7 @@ export async function writeManifest(
     version: MANIFEST_VERSION,
     space: store.space,
     parents,
-    created: options.created ?? BigInt(Date.now()) * 1_000_000n,
+    created,
     timelines: writer.allTimelines(),
     tracks,
     ...(options.author !== undefined && { author: options.author }),
@@ -322,76 +315,28 @@ export async function publish(session: Session, writer: Writer, options: Publish
       : writer.base
         ? await store.readRef(options.ref)
         : undefined;
-  const state = await store.casRef(options.ref, written.hash, expected);
+  let state: RefState;
+  try {
+    state = await store.casRef(options.ref, written.hash, expected);
+  } catch (error) {
+    if (!(options.rebase && error instanceof RefConflictError)) throw error;
+    const rebased = await rebase(
+      session,
+      options.ref,
+      writer.base?.manifest,
+      written.manifest,
+      error,
+      options,
+    );
+    return {
+      ...rebased,
+      objectsWritten: written.objectsWritten + rebased.objectsWritten,
+      bytesWritten: written.bytesWritten,
+    };
+  }
   const resolved: Published = { ...written, ref: { name: options.ref, state } };
   session.remember(options.ref, resolved);
   return resolved;
-}
-
-/** Manifests stay under this size; indexes that fit inside it travel inline (spec 0007 §7.5). */
-export const INLINE_INDEX_BUDGET = 1024 * 1024;
-
-/**
- * The pages of a rebuilt tree, root first, as far as they are at hand: the pages just built and, after
- * an append, the unchanged pages of the old inline index. Undefined members mean a page is not at hand
- * (the old index was paged), and then only the root can travel inline.
- */
-function treePages(
-  root: TreeRoot,
-  built: ReadonlyMap<string, Uint8Array>,
-  oldInline: readonly Uint8Array[] | undefined,
-): (Uint8Array | undefined)[] {
-  const rootBytes = built.get(multihashToHex(root.page))!;
-  let size = 0;
-  for (const bytes of built.values()) size += bytes.length;
-  if (size > INLINE_INDEX_BUDGET) return [rootBytes, undefined]; // too big to inline whole anyway
-  const pool = new Map(built);
-  for (const bytes of oldInline ?? []) pool.set(multihashToHex(hashBytes(bytes)), bytes);
-  const out: (Uint8Array | undefined)[] = [];
-  const walk = (mh: Multihash, level: number) => {
-    const bytes = pool.get(multihashToHex(mh));
-    out.push(bytes);
-    if (!bytes || level === 0) return;
-    for (const child of (decodePage(bytes) as { children: readonly ChildRef[] }).children)
-      walk(child.page, level - 1);
-  };
-  walk(root.page, root.height - 1);
-  return out;
-}
-
-/**
- * Put rebuilt tracks' indexes inline while the manifest stays under its budget, smallest first; a track
- * whose whole index does not fit carries its root page alone, which saves every cold query one GET.
- */
-function inlineSmallIndexes(tracks: Track[], built: Map<Track, (Uint8Array | undefined)[]>): void {
-  // Room for the rest of the manifest, and for the inline pages unchanged tracks already carry.
-  let budget = INLINE_INDEX_BUDGET - 64 * 1024;
-  for (const track of tracks)
-    if (!built.has(track)) budget -= (track.index?.pages ?? []).reduce((s, p) => s + p.length, 0);
-  const bySize = [...built].map(([track, pages]) => ({
-    track,
-    pages,
-    whole: pages.every((p) => p !== undefined),
-    bytes: pages.reduce((s, p) => s + (p?.length ?? Number.POSITIVE_INFINITY), 0),
-  }));
-  bySize.sort((a, b) => a.bytes - b.bytes);
-  const inline = (track: Track, pages: Uint8Array[]) => {
-    const i = tracks.indexOf(track);
-    tracks[i] = { ...track, index: { ...track.index!, pages } };
-  };
-  const rootOnly: typeof bySize = [];
-  for (const entry of bySize) {
-    if (entry.whole && entry.bytes <= budget) {
-      budget -= entry.bytes;
-      inline(entry.track, entry.pages as Uint8Array[]);
-    } else rootOnly.push(entry);
-  }
-  for (const { track, pages } of rootOnly) {
-    const root = pages[0]!;
-    if (root.length > budget) continue;
-    budget -= root.length;
-    inline(track, [root]);
-  }
 }
 
 /** The correction layer of a stored constant item, read from its bucket. */

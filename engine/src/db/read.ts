@@ -25,7 +25,8 @@ export interface ReadItem {
   readonly layer?: string;
 }
 
-function rootOf(track: Track): TreeRoot | undefined {
+/** The root of a track's index, as the tree functions take it; undefined while the track is empty. */
+export function trackRoot(track: Track): TreeRoot | undefined {
   const index = track.index;
   return (
     index && {
@@ -48,7 +49,7 @@ export async function* trackEntries(
   t0: Tick = 0n,
   t1: Tick = MAX_TICK,
 ): AsyncGenerator<IndexEntry> {
-  const root = rootOf(track);
+  const root = trackRoot(track);
   if (root) yield* session.pages.range(root, t0, t1);
 }
 
@@ -57,7 +58,7 @@ export async function* trackEntries(
  * tick is the sync sample playback starts from); in an event or constant track, the item at or before t.
  */
 export async function seekEntry(session: Session, track: Track, t: Tick): Promise<IndexEntry | undefined> {
-  const root = rootOf(track);
+  const root = trackRoot(track);
   if (!root) return undefined;
   const entry = await session.pages.floor(root, t);
   if (entry && track.kind === 'stream' && entry.tick + entry.duration <= t) return undefined;

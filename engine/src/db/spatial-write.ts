@@ -27,6 +27,8 @@ export interface SpatialChange {
   readonly staged: StagedColumns;
   /** True when every staged tick is after the track's last tick: only new segments are written. */
   readonly append: boolean;
+  /** Ticks whose items are gone (a merge of a removal); never with `append`. */
+  readonly removed?: ReadonlySet<Tick>;
 }
 
 /** The vectors of staged vector items (their CBOR decoded once), ticks ascending. */
@@ -150,7 +152,7 @@ export async function publishSpatial(
     return { index, segments };
   }
   const old = await readSegments(session, change, change.spatial.segments);
-  const replaced = new Set<Tick>(fresh.ticks);
+  const replaced = new Set<Tick>([...fresh.ticks, ...(change.removed ?? [])]);
   const keep: number[] = [];
   for (let n = 0; n < old.count; n++) if (!replaced.has(old.ticks[n]!)) keep.push(n);
   const all = byTick(

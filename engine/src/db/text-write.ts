@@ -57,6 +57,8 @@ export interface TextChange {
   readonly staged: StagedColumns;
   /** True when every staged tick follows the track's last tick: only new segments are written. */
   readonly append: boolean;
+  /** Ticks whose items are gone (a merge of a removal); never with `append`. */
+  readonly removed?: ReadonlySet<Tick>;
 }
 
 /** Upload a built segment; its reference (the directory), or undefined when it holds no document. */
@@ -114,6 +116,7 @@ export async function publishText(
     return { analyzer: change.text.analyzer, segments };
   }
   const replaced = new Set<Tick>(Array.from({ length: staged.count }, (_, i) => staged.ticks[i]!));
+  for (const tick of change.removed ?? []) replaced.add(tick);
   const docs = [...fresh];
   for await (const entry of trackEntries(session, track)) {
     if (replaced.has(entry.tick)) continue;

@@ -32,6 +32,9 @@ export class RefConflictError extends EngineError {
   }
 }
 
+/** Refs under tags/ are immutable (spec 0008 §2): created once (If-None-Match: *), never moved or deleted. */
+export const isTag = (ref: string): boolean => ref.startsWith('tags/');
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -133,6 +136,9 @@ export class SpaceStore {
    */
   async casRef(ref: string, manifest: Multihash, expected: RefState | undefined): Promise<RefState> {
     const key = refKey(this.space, ref);
+    if (expected && isTag(ref)) {
+      throw new EngineError('E_FORBIDDEN', `ref ${ref} is a tag: tags are created once and never move`);
+    }
     try {
       const { etag } = await this.store.put(
         key,
@@ -144,5 +150,18 @@ export class SpaceStore {
       if (!(error instanceof EngineError && error.code === 'E_PRECONDITION')) throw error;
       throw new RefConflictError(ref, await this.readRef(ref));
     }
+  }
+
+  /**
+   * Delete a ref if it still points at `expected` (read just before: S3 has no conditional DELETE, so a
+   * move in between is detected, not prevented). Tags are refused.
+   */
+  async deleteRef(ref: string, expected: Multihash): Promise<void> {
+    if (isTag(ref)) throw new EngineError('E_FORBIDDEN', `ref ${ref} is a tag: tags are never deleted`);
+    const current = await this.readRef(ref);
+    if (!current) throw new EngineError('E_NOT_FOUND', `space ${this.space} has no ref ${ref}`);
+    if (multihashToHex(current.manifest) !== multihashToHex(expected))
+      throw new RefConflictError(ref, current);
+    await this.store.delete(refKey(this.space, ref));
   }
 }

@@ -1,0 +1,125 @@
+import { type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { EngineError, quote } from '../errors.js';
+import type { Manifest } from '../model/manifest.js';
+import { assertRefName } from '../store/keys.js';
+import type { Resolved, Session } from './session.js';
+
+const MANIFEST_HEX = /^1e20[0-9a-f]{64}$/;
+
+/** Ref names may be written as git writes them (refs/heads/team-a); the store keeps them without "refs/". */
+export function refName(name: string): string {
+  return assertRefName(name.startsWith('refs/') ? name.slice(5) : name);
+}
+
+/**
+ * A version by name: a manifest hash (1e20 + 64 hex digits) or a ref (main, heads/team-a,
+ * refs/tags/v1). E_NOT_FOUND when the ref does not exist.
+ */
+export async function resolveVersion(session: Session, version: string | Multihash): Promise<Resolved> {
+  if (typeof version !== 'string' || MANIFEST_HEX.test(version)) {
+    const hash = typeof version === 'string' ? multihashFromHex(version) : version;
+    return { hash, manifest: await session.manifest(hash) };
+  }
+  const ref = refName(version);
+  const resolved = await session.resolve(ref);
+  if (!resolved) {
+    throw new EngineError('E_NOT_FOUND', `space ${session.store.space} has no ref ${quote(ref)}`);
+  }
+  return resolved;
+}
+
+/** Every manifest reachable from `heads` through parents, heads included, by hex. */
+export async function ancestry(
+  session: Session,
+  heads: readonly Multihash[],
+): Promise<Map<string, Manifest>> {
+  const seen = new Map<string, Manifest>();
+  const pending = [...heads];
+  while (pending.length > 0) {
+    const hash = pending.pop()!;
+    const hex = multihashToHex(hash);
+    if (seen.has(hex)) continue;
+    const manifest = await session.manifest(hash);
+    seen.set(hex, manifest);
+    pending.push(...manifest.parents);
+  }
+  return seen;
+}
+
+/** Whether `ancestor` is `descendant` or reachable from it through parents. */
+export async function isAncestor(
+  session: Session,
+  ancestor: Multihash,
+  descendant: Multihash,
+): Promise<boolean> {
+  return (await ancestry(session, [descendant])).has(multihashToHex(ancestor));
+}
+
+/**
+ * The best common ancestors of two manifests (spec 0008 §3): common ancestors that are not ancestors of
+ * another common ancestor. One in a fork or a diamond, two or more after a criss-cross, none for
+ * unrelated histories. Sorted by hex, so every replica finds them in the same order.
+ */
+export async function mergeBases(session: Session, a: Multihash, b: Multihash): Promise<Multihash[]> {
+  const ofA = await ancestry(session, [a]);
+  const ofB = await ancestry(session, [b]);
+  const common = [...ofA.keys()].filter((hex) => ofB.has(hex));
+  // Ancestors of a common ancestor are common too: everything reachable from the parents of one is not best.
+  const dominated = new Set<string>();
+  const pending = common.flatMap((hex) => ofA.get(hex)!.parents.map(multihashToHex));
+  while (pending.length > 0) {
+    const hex = pending.pop()!;
+    if (dominated.has(hex)) continue;
+    dominated.add(hex);
+    pending.push(...ofA.get(hex)!.parents.map(multihashToHex));
+  }
+  return common
+    .filter((hex) => !dominated.has(hex))
+    .sort()
+    .map(multihashFromHex);
+}
+
+/** One manifest of a log. */
+export interface LogEntry {
+  readonly hash: Multihash;
+  readonly manifest: Manifest;
+}
+
+/**
+ * The history behind `heads`, newest first: each manifest once, ordered by its display timestamp, ties by
+ * hash. Publish keeps timestamps above the parents' (§5), so a manifest comes before its parents.
+ */
+export async function* log(
+  session: Session,
+  heads: readonly Multihash[],
+  options: { limit?: number } = {},
+): AsyncGenerator<LogEntry> {
+  // The frontier holds the manifests queued and not yet shown: as wide as the DAG, not as long.
+  const frontier = new Map<string, LogEntry>();
+  const queued = new Set<string>();
+  const enqueue = async (hash: Multihash) => {
+    const hex = multihashToHex(hash);
+    if (queued.has(hex)) return;
+    queued.add(hex);
+    frontier.set(hex, { hash, manifest: await session.manifest(hash) });
+  };
+  for (const head of heads) await enqueue(head);
+  let left = options.limit ?? Number.POSITIVE_INFINITY;
+  while (left > 0 && frontier.size > 0) {
+    let best: [string, LogEntry] | undefined;
+    for (const candidate of frontier) {
+      const [hex, { manifest }] = candidate;
+      if (
+        !best ||
+        manifest.created > best[1].manifest.created ||
+        (manifest.created === best[1].manifest.created && hex > best[0])
+      ) {
+        best = candidate;
+      }
+    }
+    frontier.delete(best![0]);
+    left--;
+    yield best![1];
+    for (const parent of best![1].manifest.parents) await enqueue(parent);
+  }
+}
