@@ -1,15 +1,13 @@
 import { type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError, quote } from '../errors.js';
 import type { Manifest } from '../model/manifest.js';
-import { assertRefName } from '../store/keys.js';
+import { normalizeRef } from '../store/keys.js';
 import type { Resolved, Session } from './session.js';
 
 const MANIFEST_HEX = /^1e20[0-9a-f]{64}$/;
 
 /** Ref names may be written as git writes them (refs/heads/team-a); the store keeps them without "refs/". */
-export function refName(name: string): string {
-  return assertRefName(name.startsWith('refs/') ? name.slice(5) : name);
-}
+export const refName = normalizeRef;
 
 /**
  * A version by name: a manifest hash (1e20 + 64 hex digits) or a ref (main, heads/team-a,

@@ -61,7 +61,7 @@ class LevelCursor {
   /** The reference to the current page in its parent (undefined for the root). */
   get ref(): ChildRef | undefined {
     const at = this.path[this.path.length - 1];
-    return at && at.node.children[at.index];
+    return at?.node.children[at.index];
   }
 
   /** The first key of the next page on this level, read from the pages on the path alone. */

@@ -32,9 +32,14 @@ export function objectKey(space: string, multihash: Multihash): string {
   return `spaces/${assertName(space, 'space')}/objects/${multihashToHex(multihash)}`;
 }
 
+/** A ref name as stored: `refs/heads/x` (as git writes it) is `heads/x`; then checked by assertRefName. */
+export function normalizeRef(name: string): string {
+  return assertRefName(typeof name === 'string' && name.startsWith('refs/') ? name.slice(5) : name);
+}
+
 /** The key of a ref. */
 export function refKey(space: string, ref: string): string {
-  return `spaces/${assertName(space, 'space')}/refs/${assertRefName(ref)}`;
+  return `spaces/${assertName(space, 'space')}/refs/${normalizeRef(ref)}`;
 }
 
 /** The prefix under which a space's objects (or refs) live, for LIST. */

@@ -9,7 +9,7 @@ import {
 import { joinParts } from '../bytes.js';
 import { EngineError } from '../errors.js';
 import { assertName } from '../model/names.js';
-import { objectKey, refKey } from './keys.js';
+import { normalizeRef, objectKey, refKey } from './keys.js';
 import { ObjectCache } from './object-cache.js';
 import type { ByteRange, ObjectStore } from './object-store.js';
 
@@ -119,7 +119,8 @@ export class SpaceStore {
   }
 
   /** The ref's value, or undefined when it does not exist. */
-  async readRef(ref: string): Promise<RefState | undefined> {
+  async readRef(name: string): Promise<RefState | undefined> {
+    const ref = normalizeRef(name);
     const key = refKey(this.space, ref);
     try {
       const { body, etag } = await this.store.get(key);
@@ -134,7 +135,8 @@ export class SpaceStore {
    * Point `ref` at `manifest` if it is still at `expected` (undefined: only if it does not exist yet).
    * A lost race throws RefConflictError with the winner; nothing is overwritten.
    */
-  async casRef(ref: string, manifest: Multihash, expected: RefState | undefined): Promise<RefState> {
+  async casRef(name: string, manifest: Multihash, expected: RefState | undefined): Promise<RefState> {
+    const ref = normalizeRef(name);
     const key = refKey(this.space, ref);
     if (expected && isTag(ref)) {
       throw new EngineError('E_FORBIDDEN', `ref ${ref} is a tag: tags are created once and never move`);
@@ -156,7 +158,8 @@ export class SpaceStore {
    * Delete a ref if it still points at `expected` (read just before: S3 has no conditional DELETE, so a
    * move in between is detected, not prevented). Tags are refused.
    */
-  async deleteRef(ref: string, expected: Multihash): Promise<void> {
+  async deleteRef(name: string, expected: Multihash): Promise<void> {
+    const ref = normalizeRef(name);
     if (isTag(ref)) throw new EngineError('E_FORBIDDEN', `ref ${ref} is a tag: tags are never deleted`);
     const current = await this.readRef(ref);
     if (!current) throw new EngineError('E_NOT_FOUND', `space ${this.space} has no ref ${ref}`);

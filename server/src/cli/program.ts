@@ -8,6 +8,7 @@ import { registerServe } from './commands/serve.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerTime } from './commands/time.js';
 import { registerVerbs } from './commands/verbs.js';
+import { registerVersions } from './commands/versions.js';
 import { describe, exitCodeOf } from './errors.js';
 
 /** The `dreamdb` program: one sub-command per verb or tool, each a thin layer over the engine. */
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerStore(program);
   registerFsck(program);
   registerVerbs(program);
+  registerVersions(program);
   registerSearchStream(program);
   registerIngest(program);
   registerServe(program);

@@ -11,6 +11,7 @@ import { OriginMetrics } from './metrics.js';
 import { objectRoutes } from './objects.js';
 import { timelineRoutes } from './timeline-api.js';
 import { verbRoutes } from './verb-routes.js';
+import { versionRoutes } from './version-routes.js';
 
 /** Response headers a browser page may read. */
 const EXPOSED = [
@@ -110,6 +111,7 @@ export function createOrigin(options: OriginOptions): Origin {
     '/v0/spaces',
     verbRoutes(origin, { ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }) }),
   );
+  app.route('/v0/spaces', versionRoutes(origin));
   app.route('/hls', hlsRoutes(origin));
   app.route('/dash', dashRoutes(origin));
   app.route('/objects', objectRoutes(cache));

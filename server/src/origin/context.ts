@@ -104,6 +104,7 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 413 | 4
   E_CBOR_JSON: 400,
   E_ADDRESS: 400,
   E_FORBIDDEN: 403,
+  E_PRECONDITION: 412,
 };
 
 /**
@@ -185,3 +186,14 @@ export function selectionQuery(s: Selection): string {
 /** The tracks of a timeline a selection keeps. */
 export const selectedTracks = (manifest: Manifest, timeline: string, s: Selection): Track[] =>
   manifest.tracks.filter((t) => t.timeline === timeline && (!s.tracks || s.tracks.includes(t.name)));
+
+/** A count query parameter (1..max), undefined when absent; anything else is a 400 naming it. */
+export function countParam(name: string, text: string | undefined, max: number): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^[1-9][0-9]*$/.test(text) || Number(text) > max)
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `${name}: ${JSON.stringify(text)} is not a count from 1 to ${max}`,
+    );
+  return Number(text);
+}

@@ -62,10 +62,15 @@ export function encodeAs(form: Form, value: unknown): Uint8Array {
 }
 
 /** Answer with the tree as JSON, or as deterministic CBOR when the client's Accept prefers it. */
-export function respond(c: Context, value: unknown, headers: Record<string, string> = {}): Response {
+export function respond(
+  c: Context,
+  value: unknown,
+  headers: Record<string, string> = {},
+  status: 200 | 201 | 400 | 403 | 404 | 409 | 412 | 413 | 422 | 500 = 200,
+): Response {
   const form: Form = preferred(c, [JSON_TYPE, CBOR_TYPE]) === CBOR_TYPE ? 'cbor' : 'json';
   const body = encodeAs(form, value);
-  return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+  return c.body(body as Uint8Array<ArrayBuffer>, status, {
     ...headers,
     'content-type': form === 'cbor' ? CBOR_TYPE : `${JSON_TYPE}; charset=utf-8`,
     vary: 'Accept',

@@ -1,7 +1,9 @@
 import {
+  type ConflictSide,
   formatAddress,
   type HybridHit,
   type Manifest,
+  type MergeConflict,
   multihashFromHex,
   multihashToHex,
   type ReadItem,
@@ -190,5 +192,31 @@ export function manifestDoc(hash: Uint8Array, manifest: Manifest) {
     message: manifest.message,
     timelines: manifest.timelines.map((t) => ({ name: t.name, genesis: t.genesis, title: t.title })),
     tracks: manifest.tracks.map(trackDoc),
+  };
+}
+
+/** One side of a merge conflict: the item as that version has it, or the track for a track-level conflict. */
+function sideDoc(space: string, side: ConflictSide) {
+  if ('track' in side) return { track: trackDoc(side.track) };
+  return {
+    tick: side.tick,
+    hex: tickToHex(side.tick),
+    duration: side.duration,
+    ...location(space, side.address),
+    ...(side.payload !== undefined && { payload: new Payload(side.payload) }),
+    ...(side.layer !== undefined && { layer: side.layer }),
+  };
+}
+
+/** A merge conflict: where, why, and each side's value (a side that lacks the item is absent). */
+export function conflictDoc(space: string, conflict: MergeConflict) {
+  return {
+    timeline: conflict.timeline,
+    ...(conflict.track !== undefined && { track: conflict.track }),
+    ...(conflict.tick !== undefined && { tick: conflict.tick, hex: tickToHex(conflict.tick) }),
+    reason: conflict.reason,
+    ...(conflict.base && { base: sideDoc(space, conflict.base) }),
+    ...(conflict.ours && { ours: sideDoc(space, conflict.ours) }),
+    ...(conflict.theirs && { theirs: sideDoc(space, conflict.theirs) }),
   };
 }

@@ -5,6 +5,7 @@ import {
   type ItemStream,
   isName,
   MAX_TICK,
+  MergeConflictError,
   type Multihash,
   multihashFromHex,
   multihashToHex,
@@ -22,6 +23,7 @@ import {
 } from '@dreamdb/engine';
 import { type Context, Hono } from 'hono';
 import {
+  countParam,
   HASH_HEX,
   HTTP_STATUS,
   IMMUTABLE,
@@ -45,7 +47,16 @@ import {
   respond,
   UnsupportedType,
 } from './negotiate.js';
-import { hitDoc, hybridHitDoc, itemDoc, manifestDoc, textHitDoc, trackDoc, vectorPlan } from './verb-docs.js';
+import {
+  conflictDoc,
+  hitDoc,
+  hybridHitDoc,
+  itemDoc,
+  manifestDoc,
+  textHitDoc,
+  trackDoc,
+  vectorPlan,
+} from './verb-docs.js';
 import {
   collectBody,
   hybridBody,
@@ -397,20 +408,34 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
 }
 
 /** Errors of these routes: engine codes by HTTP_STATUS, messages without the code prefix, 409s with the ref's value. */
-function verbError(error: Error, c: Context): Response {
+export function verbError(error: Error, c: Context): Response {
   if (error instanceof UnsupportedType) return c.json({ error: 'E_MEDIA_TYPE', message: error.message }, 415);
   const status = error instanceof EngineError ? HTTP_STATUS[error.code] : undefined;
   if (!status) throw error; // the app's handler logs it and answers 500
-  const conflict = error instanceof RefConflictError;
-  const current = conflict && error.current ? multihashToHex(error.current.manifest) : null;
-  return c.json(
-    { error: (error as EngineError).code, message: detail(error), ...(conflict && { current }) },
-    status,
+  const extra =
+    error instanceof MergeConflictError
+      ? {
+          conflicts: error.conflicts
+            .slice(0, CONFLICTS_LISTED)
+            .map((x) => conflictDoc(c.req.param('space') ?? '', x)),
+          conflictCount: error.conflicts.length,
+        }
+      : error instanceof RefConflictError
+        ? { current: error.current ? multihashToHex(error.current.manifest) : null }
+        : {};
+  return respond(
+    c,
+    { error: (error as EngineError).code, message: detail(error), ...extra },
+    {},
+    status as 400,
   );
 }
 
+/** Conflicts listed in a 409 answer to a merge (its count covers all). */
+const CONFLICTS_LISTED = 100;
+
 /** URL parameters that are names, checked: a bad one (a slash, "..") is a 400 naming it. */
-function names<K extends string>(c: Context, ...keys: K[]): Record<K, string> {
+export function names<K extends string>(c: Context, ...keys: K[]): Record<K, string> {
   const params = c.req.param() as Record<string, string>;
   for (const key of keys) {
     if (!isName(params[key]))
@@ -496,18 +521,6 @@ function isVectorTrack(track: Track): boolean {
 function checkWindow(from: Tick | undefined, to: Tick | undefined): void {
   if (from !== undefined && to !== undefined && to <= from)
     throw new EngineError('E_BAD_REQUEST', `to: ${to} must be after from (${from})`);
-}
-
-/** A count query parameter (1..max), undefined when absent. */
-function countParam(name: string, text: string | undefined, max: number): number | undefined {
-  if (text === undefined || text === '') return undefined;
-  const n = Number(text);
-  if (!/^[1-9][0-9]*$/.test(text) || n > max)
-    throw new EngineError(
-      'E_BAD_REQUEST',
-      `${name}: ${JSON.stringify(text)} is not a count from 1 to ${max}`,
-    );
-  return n;
 }
 
 /** The query vector of `like`: the vector of the track's item at (or before) that tick. */

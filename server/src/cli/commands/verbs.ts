@@ -125,6 +125,7 @@ export function registerVerbs(program: Command): void {
     .option('--bucket-duration <time>', 'bucket duration of a new event track', '60s')
     .option('--file <path>', 'the JSONL file, or - for stdin', '-')
     .option('--ref <name>', 'the ref to publish to', 'main')
+    .option('--rebase', 'if another publish moved the ref meanwhile, merge onto it instead of failing')
     .option('--author <name>', 'who wrote it')
     .option('--message <text>', 'why')
     .action(
@@ -136,6 +137,7 @@ export function registerVerbs(program: Command): void {
           bucketDuration: string;
           file: string;
           ref: string;
+          rebase?: boolean;
           author?: string;
           message?: string;
         },
@@ -181,6 +183,7 @@ export function registerVerbs(program: Command): void {
           writer.write(opts.timeline, opts.track, batch);
           const published = await publish(session, writer, {
             ref: opts.ref,
+            ...(opts.rebase && { rebase: true }),
             ...(opts.author && { author: opts.author }),
             ...(opts.message && { message: opts.message }),
           });
