@@ -83,7 +83,7 @@ export class OriginContext {
 }
 
 /** HTTP status of an engine error code (others are 500). */
-export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 413 | 415 | 416>> = {
+export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 413 | 415 | 416>> = {
   E_NOT_FOUND: 404,
   E_BAD_REQUEST: 400,
   E_FIELD: 400,
