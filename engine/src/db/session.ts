@@ -14,6 +14,9 @@ export interface Resolved {
   readonly ref?: { readonly name: string; readonly state: RefState };
 }
 
+/** Decoded manifests a session keeps, least recently used out first. */
+const MAX_MANIFESTS = 256;
+
 /**
  * One client's view of a space: the store, a cache of resolved refs (bounded by a freshness limit),
  * decoded manifests and index pages. Everything cached is immutable except ref resolutions.
@@ -31,7 +34,10 @@ export class Session {
   async manifest(hash: Multihash): Promise<Manifest> {
     const hex = multihashToHex(hash);
     let manifest = this.manifests.get(hex);
-    if (!manifest) {
+    if (manifest) {
+      this.manifests.delete(hex); // re-insert: Map order is recency order
+      this.manifests.set(hex, manifest);
+    } else {
       manifest = openManifest(await this.store.getObject(hash), `manifest ${hex}`);
       if (manifest.space !== this.store.space) {
         throw new EngineError(
@@ -40,6 +46,9 @@ export class Session {
         );
       }
       this.manifests.set(hex, manifest);
+      // A log or a merge walks whole histories: keep the most recent manifests only (each may carry up
+      // to 1 MiB of inline index pages).
+      if (this.manifests.size > MAX_MANIFESTS) this.manifests.delete(this.manifests.keys().next().value!);
       for (const track of manifest.tracks) if (track.index?.pages) this.pages.prime(track.index.pages);
     }
     return manifest;
