@@ -14,6 +14,7 @@ import {
   type Resolved,
   range,
   read,
+  rebase,
   search,
   stream,
   type Tick,
@@ -363,6 +364,37 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
         ? await fresh(origin, space, body.base)
         : state && { hash: state.manifest, manifest: await session.manifest(state.manifest) };
     const staged = await stage(origin, space, base, body);
+    if (body.rebase) {
+      // The batch is built on its base; if the ref is elsewhere (now, or by the time it moves), the
+      // batch's changes are merged onto it instead of refused (spec 0008 §6).
+      const built = await build(origin, space, staged, body);
+      const at = state && multihashToHex(state.manifest);
+      try {
+        if (at && !staged.parents.some((p) => multihashToHex(p) === at))
+          throw new RefConflictError(body.ref, state);
+        await moveRef(origin, space, body.ref, built, state);
+        return answer(built.hash, staged.parents, {
+          moved: true,
+          rebased: false,
+          items: staged.items,
+          objectsWritten: built.objectsWritten,
+          bytesWritten: built.bytesWritten,
+        });
+      } catch (error) {
+        if (!(error instanceof RefConflictError)) throw error;
+        const rebased = await rebase(session, body.ref, base?.manifest, built.manifest, error, {
+          ...(body.author !== undefined && { author: body.author }),
+          ...(body.message !== undefined && { message: body.message }),
+        });
+        return answer(rebased.hash, rebased.manifest.parents, {
+          moved: true,
+          rebased: true,
+          items: staged.items,
+          objectsWritten: built.objectsWritten + rebased.objectsWritten,
+          bytesWritten: built.bytesWritten,
+        });
+      }
+    }
     // Refused before anything is stored when the ref is already elsewhere.
     checkExpectation(body.ref, state, body.expect, staged.parents);
     const built = await build(origin, space, staged, body);

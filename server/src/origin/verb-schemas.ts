@@ -279,11 +279,28 @@ const publishBody = (form: Form) =>
       expect: hashField.nullable().optional(),
       manifest: hashField.optional(),
       base: versionField.optional(),
+      /** When the ref is no longer at the batch's base: merge the batch onto it (spec 0008 §6). */
+      rebase: z.boolean().optional(),
       ...batchFields(form),
     })
     .superRefine((body, ctx) => {
+      if (body.rebase && body.expect !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rebase'],
+          message: 'not allowed with expect (rebase follows the ref)',
+        });
       if (body.manifest === undefined) return;
-      for (const key of ['base', 'parents', 'timelines', 'tracks', 'writes', 'author', 'message'] as const)
+      for (const key of [
+        'base',
+        'parents',
+        'timelines',
+        'tracks',
+        'writes',
+        'author',
+        'message',
+        'rebase',
+      ] as const)
         if (body[key] !== undefined)
           ctx.addIssue({
             code: 'custom',

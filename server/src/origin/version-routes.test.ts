@@ -160,3 +160,39 @@ test('refs, merge, log and diff over HTTP; a conflicting merge is a 409 listing 
   assert.equal((await call('GET', '/lab/diff')).status, 400);
   assert.equal((await call('GET', '/lab/log?limit=0')).status, 400);
 });
+
+test('publish {rebase: true}: a batch built on an old version is merged onto the ref; a conflicting one is a 409', async () => {
+  const first = await call('POST', '/r/publish', {
+    ref: 'main',
+    timelines: [{ name: 's1' }],
+    tracks: [{ timeline: 's1', name: 'notes', kind: 'event', modality: 'event.annotation' }],
+    writes: [{ timeline: 's1', track: 'notes', items: notes({ 1: 'one' }) }],
+  });
+  const base = first.json.manifest;
+  const write = (items: Record<number, string>, extra: Record<string, unknown>) =>
+    call('POST', '/r/publish', {
+      ref: 'main',
+      base,
+      writes: [{ timeline: 's1', track: 'notes', items: notes(items) }],
+      ...extra,
+    });
+  assert.equal((await write({ 2: 'ana' }, {})).status, 200);
+  // Built on the same base after ana's publish: refused without rebase, merged with it.
+  const plain = await write({ 3: 'ben' }, {});
+  assert.equal(plain.status, 409);
+  const rebased = await write({ 3: 'ben' }, { rebase: true });
+  assert.equal(rebased.status, 200, JSON.stringify(rebased.json));
+  assert.equal(rebased.json.rebased, true);
+  assert.equal(rebased.json.parents.length, 1);
+  const { json } = await call('GET', '/r/timelines/s1/items?from=0s&to=10s');
+  assert.deepEqual(
+    json.items.map((i: { payload: { label: string } }) => i.payload.label),
+    ['one', 'ana', 'ben'],
+  );
+  const clash = await write({ 2: 'cy' }, { rebase: true });
+  assert.equal(clash.status, 409);
+  assert.equal(clash.json.conflicts[0].theirs.payload.label, 'cy');
+  const bad = await write({ 4: 'x' }, { rebase: true, expect: base });
+  assert.equal(bad.status, 400);
+  assert.match(bad.json.message, /rebase/);
+});
