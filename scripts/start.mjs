@@ -2,8 +2,8 @@
 // every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
 // made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
 // as CMAF stream tracks with thumbnails, frame embeddings, audio levels, captions and events, reads a
-// moment back by time range, finds moments by text and by "words + looks like this frame" (hybrid), and
-// verifies the store (`dreamdb fsck`).
+// moment back by time range, finds moments by text and by "words + looks like this frame" (hybrid), has a
+// reviewer annotate on a branch that is merged into main (spec 0008), and verifies the store (`dreamdb fsck`).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,14 @@ const dreamdb = (args, input) => {
     stdio: ['pipe', 'inherit', 'inherit'],
   });
   if (result.status !== 0) throw new Error(`dreamdb ${args[0]} exited with ${result.status}`);
+};
+/** A step that may already have been done by an earlier run (its refusal is printed, not fatal). */
+const dreamdbOnce = (args) => {
+  try {
+    dreamdb(args);
+  } catch {
+    console.log('(already done by an earlier run)');
+  }
 };
 
 try {
@@ -88,6 +96,27 @@ try {
     '--k',
     '3',
   ]);
+  // A reviewer annotates on a branch; the branch is merged into main (fast-forward, or a three-way merge
+  // when main moved).
+  dreamdbOnce(['branch', 'create', 'review', '--space', 'demo']);
+  dreamdb(
+    [
+      'write',
+      '--space',
+      'demo',
+      '--timeline',
+      'lab-session',
+      '--track',
+      'events',
+      '--ref',
+      'heads/review',
+      '--message',
+      'review: the arm reaches the cup',
+    ],
+    `${JSON.stringify({ tick: '20s', duration: '2s', payload: { label: 'reviewed', note: 'the arm reaches the red cup' } })}\n`,
+  );
+  dreamdb(['merge', 'review', '--space', 'demo', '--message', 'merge the review']);
+  dreamdb(['log', '--space', 'demo', '--limit', '3']);
   dreamdb(['fsck']);
   await serveOnce();
 } catch (error) {

@@ -24,10 +24,13 @@ export class RefConflictError extends EngineError {
   constructor(
     readonly ref: string,
     readonly current: RefState | undefined,
+    creating = false,
   ) {
     super(
       'E_CONFLICT',
-      `ref ${ref} moved: it now points at ${current ? multihashToHex(current.manifest) : 'nothing'}; read it again and retry`,
+      creating && current
+        ? `ref ${ref} exists already (it points at ${multihashToHex(current.manifest)})`
+        : `ref ${ref} moved: it now points at ${current ? multihashToHex(current.manifest) : 'nothing'}; read it again and retry`,
     );
   }
 }
@@ -150,7 +153,7 @@ export class SpaceStore {
       return { manifest, etag };
     } catch (error) {
       if (!(error instanceof EngineError && error.code === 'E_PRECONDITION')) throw error;
-      throw new RefConflictError(ref, await this.readRef(ref));
+      throw new RefConflictError(ref, await this.readRef(ref), expected === undefined);
     }
   }
 
