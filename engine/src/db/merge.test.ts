@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import { multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { ObjectStore, PutOptions } from '../store/object-store.js';
+import type { ObjectStore } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
+import { random } from '../testing/random.js';
 import { isAncestor, log, mergeBases } from './dag.js';
 import { merge } from './merge.js';
 import { MergeConflictError } from './merge-content.js';
@@ -14,7 +15,7 @@ import { branchRef, createRef, deleteBranch, listRefs, tagRef } from './refs.js'
 import { encodeVector, search } from './search.js';
 import type { Resolved } from './session.js';
 import { Session } from './session.js';
-import { camAndDetections, SECOND } from './testing/fixtures.js';
+import { camAndDetections, failingStore, SECOND } from './testing/fixtures.js';
 import { textSearch } from './text-search.js';
 import { diffVersions } from './version-diff.js';
 import { Writer } from './writer.js';
@@ -405,20 +406,7 @@ test('branches are create-only, tags never move, and an unmerged branch is not d
 function failingAfter(budget: number): { store: ObjectStore; inner: MemoryStore } {
   const inner = new MemoryStore();
   let left = budget;
-  return {
-    inner,
-    store: {
-      name: 'flaky',
-      get: (k, r) => inner.get(k, r),
-      head: (k) => inner.head(k),
-      delete: (k) => inner.delete(k),
-      list: (p, o) => inner.list(p, o),
-      put: async (k: string, body: Uint8Array, options?: PutOptions) => {
-        if (left-- <= 0) throw new EngineError('E_STORE', `injected failure writing ${k}`);
-        return inner.put(k, body, options);
-      },
-    },
-  };
+  return { inner, store: failingStore(() => left-- <= 0, inner) };
 }
 
 test('a merge interrupted by a failing store leaves every ref as it was', async () => {
@@ -442,17 +430,6 @@ test('a merge interrupted by a failing store leaves every ref as it was', async 
     );
   }
 });
-
-/** A seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('property: random branch/write/merge sequences converge to the same manifest hash on two replicas, and merge order does not change the items', async () => {
   for (let seed = 1; seed <= 6; seed++) {

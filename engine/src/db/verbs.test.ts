@@ -6,35 +6,18 @@ import { decodeBucket } from '../format/bucket.js';
 import { decodePage } from '../index/page.js';
 import { CountingStore } from '../store/counting-store.js';
 import { MemoryStore } from '../store/memory-store.js';
-import type { ObjectStore, PutOptions } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
 import { parseRate } from '../time/rate.js';
 import { publish, spill } from './publish.js';
 import { range, read } from './read.js';
 import { Session } from './session.js';
 import { stream } from './stream.js';
-import { camAndDetections, SECOND } from './testing/fixtures.js';
+import { camAndDetections, failingStore, SECOND } from './testing/fixtures.js';
 import { Writer } from './writer.js';
 
 const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code === c;
 
 const newWriter = camAndDetections;
-
-/** A memory store whose writes fail (E_STORE) while `fail()` says so. */
-function failingStore(fail: () => boolean): ObjectStore {
-  const inner = new MemoryStore();
-  return {
-    name: 'flaky',
-    get: (k, r) => inner.get(k, r),
-    head: (k) => inner.head(k),
-    delete: (k) => inner.delete(k),
-    list: (p, o) => inner.list(p, o),
-    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
-      if (fail()) throw new EngineError('E_STORE', `injected failure writing ${k}`);
-      return inner.put(k, body, options);
-    },
-  };
-}
 
 /** 5 minutes of 2 s fragments and a detection every 300 ms. */
 function fill(writer: Writer, minutes = 5) {

@@ -1,23 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes, multihashToHex } from '../address/multihash.js';
+import { random } from '../testing/random.js';
 import { diffTrees, type EntryChange, sameEntry } from './diff.js';
 import { editTree, type IndexEdit } from './edit.js';
 import type { IndexEntry } from './page.js';
 import { type BuiltTree, buildTree, TreeReader } from './tree.js';
 
 const objects = [1, 2, 3].map((b) => hashBytes(Uint8Array.of(b)));
-
-/** A seeded PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const entry = (tick: bigint, salt: number): IndexEntry => ({
   tick,

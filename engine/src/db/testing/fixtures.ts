@@ -1,3 +1,6 @@
+import { EngineError } from '../../errors.js';
+import { MemoryStore } from '../../store/memory-store.js';
+import type { ObjectStore, PutOptions } from '../../store/object-store.js';
 import { parseRate } from '../../time/rate.js';
 import type { Resolved } from '../session.js';
 import { Writer } from '../writer.js';
@@ -24,4 +27,19 @@ export function camAndDetections(base?: Resolved): Writer {
       modality: 'event.detection',
       bucketDuration: 60n * SECOND,
     });
+}
+
+/** A memory store (`inner`) whose writes fail with E_STORE while `fail()` says so. */
+export function failingStore(fail: () => boolean, inner = new MemoryStore()): ObjectStore {
+  return {
+    name: 'flaky',
+    get: (k, r) => inner.get(k, r),
+    head: (k) => inner.head(k),
+    delete: (k) => inner.delete(k),
+    list: (p, o) => inner.list(p, o),
+    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
+      if (fail()) throw new EngineError('E_STORE', `injected failure writing ${k}`);
+      return inner.put(k, body, options);
+    },
+  };
 }
