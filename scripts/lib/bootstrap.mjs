@@ -92,6 +92,16 @@ export const SYSTEM_PACKAGES = [
     present: () => has('gst-inspect-1.0', [element]),
   })),
   {
+    pkg: 'espeak-ng',
+    why: 'speech for the sample session (samples/lab-session): known sentences its captions transcribe',
+    present: () => has('espeak-ng', ['--version']),
+  },
+  {
+    pkg: 'chromium',
+    why: 'the browser the end-to-end tests drive (Playwright cannot download its own here)',
+    present: () => has('chromium', ['--version']),
+  },
+  {
     pkg: 'uuid-runtime',
     why: 'uuidgen for the Ceph cluster and OSD ids in scripts/ceph-rgw.sh',
     present: () => has('uuidgen', []),

@@ -9,6 +9,7 @@ import { compressText } from './encoding.js';
 import { hlsRoutes } from './hls-routes.js';
 import { OriginMetrics } from './metrics.js';
 import { objectRoutes } from './objects.js';
+import { playerRoutes } from './player-files.js';
 import { timelineRoutes } from './timeline-api.js';
 import { verbRoutes } from './verb-routes.js';
 import { versionRoutes } from './version-routes.js';
@@ -37,6 +38,8 @@ export interface OriginOptions {
   readonly maxBodyBytes?: number;
   /** A structured log line per request goes here; none when undefined. */
   readonly logger?: Logger;
+  /** The built web player (player/dist), served at /; none: the API and playlists only. */
+  readonly playerDir?: string;
 }
 
 /** The origin and what it exposes besides routes: the byte cache and the metrics, for tests and benches. */
@@ -115,6 +118,7 @@ export function createOrigin(options: OriginOptions): Origin {
   app.route('/hls', hlsRoutes(origin));
   app.route('/dash', dashRoutes(origin));
   app.route('/objects', objectRoutes(cache));
+  if (options.playerDir) app.route('/', playerRoutes(options.playerDir));
 
   return Object.assign(app, { cache, metrics });
 }

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
@@ -7,6 +10,7 @@ interface ServeOptions {
   port: string;
   cacheMb: string;
   log: boolean;
+  player?: string;
 }
 
 /** `dreamdb serve`: the origin (HLS, DASH, content-addressed bytes and the HTTP API) over a store. */
@@ -22,6 +26,10 @@ export function registerServe(program: Command): void {
     .option('--port <port>', 'the port (0: any free one)', '8080')
     .option('--cache-mb <n>', 'MiB of fragment bytes kept in memory (read-ahead cache)', '256')
     .option('--no-log', 'no JSON log line per request on standard output')
+    .option(
+      '--player <dir>',
+      'the built web player to serve at / (default: player/dist of this checkout, if built)',
+    )
     .action(async (opts: ServeOptions) => {
       const cacheMb = Number(opts.cacheMb);
       if (!(cacheMb >= 1))
@@ -34,18 +42,25 @@ export function registerServe(program: Command): void {
       const { createOrigin } = await import('../../origin/app.js');
       const logger = opts.log ? (await import('pino')).pino({ base: undefined }) : undefined;
       const opened = await openStore(opts.store);
+      const playerDir = opts.player ?? defaultPlayerDir();
       const app = createOrigin({
         store: opened.store,
+        ...(existsSync(join(playerDir, 'index.html')) && { playerDir }),
         cacheBytes: cacheMb * 1024 * 1024,
         ...(logger && { logger }),
       });
       const server = serve({ fetch: app.fetch, hostname: opts.host, port }, (info) => {
         process.stdout.write(
-          `dreamdb serve: http://${opts.host}:${info.port} (store ${opened.store.name})\n`,
+          `dreamdb serve: http://${opts.host}:${info.port} (store ${opened.store.name})${existsSync(join(playerDir, 'index.html')) ? '; the player is at /' : ''}\n`,
         );
       });
       const stop = () => server.close(() => void opened.close().then(() => process.exit(0)));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** player/dist of the checkout this program runs from (server/{src,dist}/cli/commands/ -> the repository root). */
+function defaultPlayerDir(): string {
+  return fileURLToPath(new URL('../../../../player/dist', import.meta.url));
 }

@@ -1,0 +1,148 @@
+/** The DreamDB HTTP API as the player uses it: JSON over fetch, ticks as decimal strings (spec 0006 §4). */
+
+/** A track as the timeline listing describes it. */
+export interface TrackDoc {
+  readonly name: string;
+  readonly kind: 'stream' | 'event' | 'constant';
+  readonly modality: string;
+  readonly items: number;
+  readonly first?: string;
+  readonly last?: string;
+  readonly hls?: string;
+  readonly text?: { analyzer: string; segments: number };
+  readonly spatial?: { dimension: number; lineage: string };
+}
+
+/** A timeline: its genesis, tracks and playback URLs at one version. */
+export interface TimelineDoc {
+  readonly space: string;
+  readonly timeline: string;
+  readonly manifest: string;
+  readonly genesis?: string;
+  readonly tracks: readonly TrackDoc[];
+  readonly playback: { readonly hls: string; readonly dash: string };
+}
+
+/** An item as the range route returns it (payloads in the JSON form: bytes as {$bytes: hex}). */
+export interface ItemDoc {
+  readonly track: string;
+  readonly tick: string;
+  readonly duration: string;
+  readonly url: string;
+  readonly payload?: unknown;
+  readonly layer?: string;
+}
+
+/** A ranked moment of a text or hybrid query. */
+export interface HitDoc {
+  readonly track: string;
+  readonly tick: string;
+  readonly duration: string;
+  readonly score: number;
+  readonly payload?: unknown;
+  readonly matched?: unknown;
+  readonly matches?: readonly { term: string; fields: string[] }[];
+}
+
+/** A ref of the space. */
+export interface RefDoc {
+  readonly name: string;
+  readonly kind: 'main' | 'branch' | 'tag' | 'other';
+  readonly manifest: string;
+}
+
+/** An API refusal: the HTTP status, the error code and the message naming the problem. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly body: Record<string, unknown> = {},
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
+
+/** The most items one lane loads (the range route pages through them). */
+const MAX_ITEMS = 100_000;
+
+export class Api {
+  constructor(private readonly base = '') {}
+
+  private async call<T>(path: string, init?: RequestInit): Promise<T> {
+    const response = await fetch(`${this.base}${path}`, init);
+    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    if (!response.ok) {
+      throw new ApiError(
+        response.status,
+        String(body.error ?? response.status),
+        String(body.message ?? response.statusText),
+        body,
+      );
+    }
+    return body as T;
+  }
+
+  private post<T>(path: string, body: unknown): Promise<T> {
+    return this.call<T>(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  }
+
+  timeline(space: string, timeline: string, ref: string): Promise<TimelineDoc> {
+    return this.call(`/v0/spaces/${enc(space)}/timelines/${enc(timeline)}?ref=${enc(ref)}`);
+  }
+
+  /** Every item of some tracks (all of them, page after page, up to MAX_ITEMS). */
+  async items(space: string, timeline: string, ref: string, tracks: readonly string[]): Promise<ItemDoc[]> {
+    const out: ItemDoc[] = [];
+    if (tracks.length === 0) return out;
+    let path: string | undefined =
+      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=10000`;
+    while (path && out.length < MAX_ITEMS) {
+      const page: { items: ItemDoc[]; next?: string } = await this.call(path);
+      out.push(...page.items);
+      path = page.next;
+    }
+    return out;
+  }
+
+  text(
+    space: string,
+    body: {
+      ref: string;
+      timeline: string;
+      query: string;
+      k: number;
+      from?: string;
+      to?: string;
+      tracks?: string[];
+    },
+  ) {
+    return this.post<{ hits: HitDoc[] }>(`/v0/spaces/${enc(space)}/text`, body);
+  }
+
+  hybrid(
+    space: string,
+    body: {
+      ref: string;
+      timeline: string;
+      text?: string;
+      like?: string;
+      k: number;
+      from?: string;
+      to?: string;
+      textTracks?: string[];
+    },
+  ) {
+    return this.post<{ hits: HitDoc[] }>(`/v0/spaces/${enc(space)}/hybrid`, body);
+  }
+
+  refs(space: string) {
+    return this.call<{ refs: RefDoc[] }>(`/v0/spaces/${enc(space)}/refs`);
+  }
+}
+
+const enc = encodeURIComponent;

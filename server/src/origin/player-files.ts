@@ -1,0 +1,48 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { Hono } from 'hono';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+/**
+ * The built web player (player/dist) at /: index.html for / (never cached long: it names the current
+ * assets), and /assets/* by their content-hashed names (cached forever). Paths outside the directory are
+ * 404s. The server reads the player's files; it never imports its code.
+ */
+export function playerRoutes(dir: string): Hono {
+  const app = new Hono();
+  const root = normalize(dir);
+  const send = async (path: string, cacheControl: string) => {
+    const file = normalize(join(root, path));
+    if (!file.startsWith(root + sep)) return undefined;
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) return undefined;
+    return new Response(Readable.toWeb(createReadStream(file)) as ReadableStream, {
+      headers: {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'content-length': String(info.size),
+        'cache-control': cacheControl,
+      },
+    });
+  };
+  app.get('/', async (c) => (await send('index.html', 'no-cache')) ?? c.notFound());
+  app.get(
+    '/assets/:file',
+    async (c) =>
+      (await send(join('assets', c.req.param('file')), 'public, max-age=31536000, immutable')) ??
+      c.notFound(),
+  );
+  return app;
+}
