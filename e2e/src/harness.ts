@@ -1,0 +1,168 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/**
+ * The end-to-end harness: the real `dreamdb` program ingests the sample session into a fresh embedded
+ * store and serves it (player included); the OS Chromium (Debian's package, headless, --no-sandbox)
+ * is driven by playwright-core. Screenshots go to e2e/artifacts/.
+ */
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = join(ROOT, 'server/bin/dreamdb.js');
+const SAMPLE = join(ROOT, 'samples/lab-session');
+export const ARTIFACTS = join(ROOT, 'e2e/artifacts');
+export const SPACE = 'demo';
+export const TIMELINE = 'lab';
+/** The genesis the sample is ingested with. */
+export const GENESIS = '2026-11-25T09:00:00Z';
+
+/** Where the sample media is made once and reused across runs (the generator skips what it has made). */
+const SAMPLE_CACHE = join(tmpdir(), 'dreamdb-e2e-sample');
+
+/** Make the sample session's files: the recording, its captions and its events. */
+export function makeSample(): { recording: string; captions: string; events: string } {
+  mkdirSync(SAMPLE_CACHE, { recursive: true });
+  const generator = join(SAMPLE, 'make.mjs');
+  if (existsSync(generator)) {
+    execFileSync(process.execPath, [generator, SAMPLE_CACHE], { stdio: 'inherit' });
+    return {
+      recording: join(SAMPLE_CACHE, 'recording.mp4'),
+      captions: join(SAMPLE_CACHE, 'transcript.vtt'),
+      events: join(SAMPLE_CACHE, 'events.jsonl'),
+    };
+  }
+  const recording = join(SAMPLE_CACHE, 'recording.mp4');
+  if (!existsSync(recording)) execFileSync('sh', [join(SAMPLE, 'make.sh'), recording], { stdio: 'inherit' });
+  return { recording, captions: join(SAMPLE, 'transcript.vtt'), events: join(SAMPLE, 'events.jsonl') };
+}
+
+/** A served store: its URL, and how to stop the server and remove the store. */
+export interface Served {
+  readonly url: string;
+  readonly store: string;
+  dreamdb(...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+/** Ingest the sample into a fresh store and serve it on a free loopback port. */
+export async function serveSample(): Promise<Served> {
+  const dir = mkdtempSync(join(tmpdir(), 'dreamdb-e2e-'));
+  const store = join(dir, 'store');
+  const dreamdb = (...args: string[]) =>
+    execFileSync(process.execPath, [BIN, ...args, '--store', store], { encoding: 'utf8' });
+  const sample = makeSample();
+  dreamdb(
+    'ingest',
+    sample.recording,
+    '--space',
+    SPACE,
+    '--timeline',
+    TIMELINE,
+    '--genesis',
+    GENESIS,
+    '--thumbnails',
+    '2s',
+    '--embeddings',
+    '1s',
+    '--audio-level',
+    '--captions',
+    sample.captions,
+    '--events',
+    sample.events,
+  );
+  const server: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'serve', '--store', store, '--port', '0', '--no-log'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    server.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const m = /dreamdb serve: (http:\/\/[^ ]+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    server.once('exit', (code) => reject(new Error(`dreamdb serve exited with ${code}: ${out}`)));
+  });
+  return {
+    url,
+    store,
+    // The server owns the store directory while it runs: other commands go through its HTTP API.
+    dreamdb,
+    stop: async () => {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The OS Chromium, headless. */
+export function launch(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.DREAMDB_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+  });
+}
+
+/** Open the player at a query and wait until it has loaded the timeline (or failed, which throws). */
+export async function openPlayer(page: Page, base: string, query: string): Promise<void> {
+  await page.goto(`${base}/?${query}`);
+  await page.waitForFunction(() => window.dreamdb?.ready || window.dreamdb?.error, null, { timeout: 60_000 });
+  const error = await page.evaluate(() => window.dreamdb.error);
+  if (error) throw new Error(`the player failed: ${error}`);
+}
+
+/** Save a screenshot as a test artifact. */
+export async function shot(page: Page, name: string): Promise<Buffer> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
+}
+
+/**
+ * Arm a watch for the next frame the video presents (requestVideoFrameCallback), before the action that
+ * makes it (a seek, a click); `frame` then gives that frame's media time.
+ */
+export async function watchFrame(page: Page): Promise<{ frame(): Promise<number> }> {
+  await page.evaluate(() => {
+    const video = document.querySelector('video')!;
+    (window as unknown as { nextFrame: Promise<number> }).nextFrame = new Promise<number>(
+      (resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);
+        video.requestVideoFrameCallback((_now, meta) => {
+          clearTimeout(timer);
+          resolve(meta.mediaTime);
+        });
+      },
+    );
+  });
+  return {
+    frame: () => page.evaluate(() => (window as unknown as { nextFrame: Promise<number> }).nextFrame),
+  };
+}
+
+declare global {
+  interface Window {
+    dreamdb: {
+      ready: boolean;
+      error?: string;
+      seek(tick: bigint): Promise<void>;
+      xOf(tick: bigint): number;
+      yOf(lane: string): number;
+      lanes(): readonly {
+        id: string;
+        kind: string;
+        spans: readonly { tick: bigint; label?: string; image?: string }[];
+      }[];
+      hits(): readonly { tick: string; track: string }[];
+      state(): Record<string, unknown>;
+    };
+  }
+}

@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import {
+  launch,
+  openPlayer,
+  type Served,
+  SPACE,
+  serveSample,
+  shot,
+  TIMELINE,
+  watchFrame,
+} from './harness.js';
+
+/**
+ * The player in Chromium against the real server: playback, exact seeks on both engines, marks and hits
+ * that seek, thumbnails while scrubbing, search, and URLs that restore the view.
+ */
+
+let served: Served;
+let browser: Browser;
+const base = `space=${SPACE}&timeline=${TIMELINE}`;
+/** One frame at the sample's 30 fps, plus a microsecond of rounding. */
+const FRAME = 1 / 30 + 1e-6;
+
+before(async () => {
+  served = await serveSample();
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  await served?.stop();
+});
+
+async function page(query = base): Promise<Page> {
+  const p = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  p.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+  await openPlayer(p, served.url, query);
+  return p;
+}
+
+/** Seek through the player and return the media time of the frame it then shows. */
+async function seekAndShow(p: Page, tick: bigint): Promise<number> {
+  const watch = await watchFrame(p);
+  await p.evaluate((t) => window.dreamdb.seek(BigInt(t)), tick.toString());
+  return watch.frame();
+}
+
+/** A seeded PRNG (mulberry32), so the random seeks are the same every run. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('the player in Chromium', () => {
+  test('plays: time advances for 2 s and the picture changes between t and t + 1 s', async () => {
+    const p = await page();
+    const video = p.locator('video');
+    await p.evaluate(() => document.querySelector('video')!.play());
+    await p.waitForFunction(() => document.querySelector('video')!.currentTime > 0.3, null, {
+      timeout: 15_000,
+    });
+    const t0 = await p.evaluate(() => document.querySelector('video')!.currentTime);
+    const first = await video.screenshot();
+    await p.waitForTimeout(1000);
+    const second = await video.screenshot();
+    await p.waitForTimeout(1000);
+    const t1 = await p.evaluate(() => document.querySelector('video')!.currentTime);
+    assert.ok(t1 - t0 > 1.5, `currentTime went from ${t0} to ${t1} in 2 s`);
+    assert.notDeepEqual(first, second, 'the picture did not change in a second of playing');
+    assert.match((await p.locator('#rendition').textContent()) ?? '', /^HLS · \d+x\d+ @/);
+    await shot(p, 'play-hls');
+    await p.close();
+  });
+
+  for (const engine of ['hls', 'dash'] as const) {
+    test(`${engine}: seeks to 10 random ticks land within one frame, showing the frame that holds the tick`, async () => {
+      const p = await page(`${base}&engine=${engine}`);
+      const last = await p.evaluate(() => {
+        const media = window.dreamdb.lanes().find((l) => l.kind === 'media' && l.id === 'video')!;
+        return media.spans[media.spans.length - 1]!.tick.toString();
+      });
+      const rand = random(engine === 'hls' ? 1 : 2);
+      for (let i = 0; i < 10; i++) {
+        const tick = BigInt(Math.floor(rand() * Number(BigInt(last) / 1_000_000n))) * 1_000_000n;
+        const shown = await seekAndShow(p, tick);
+        const current = await p.evaluate(() => document.querySelector('video')!.currentTime);
+        const target = Number(tick) / 1e9;
+        assert.ok(Math.abs(current - target) <= FRAME, `${engine}: currentTime ${current} for tick ${tick}`);
+        assert.ok(
+          shown <= target + 1e-6 && target - shown <= FRAME,
+          `${engine}: frame at ${shown} s shown for ${target} s`,
+        );
+      }
+      await shot(p, `seek-${engine}`);
+      await p.close();
+    });
+  }
+
+  test('clicking an event mark seeks to its tick; [ and ] step between marks', async () => {
+    const p = await page();
+    const marks = await p.evaluate(() =>
+      window.dreamdb
+        .lanes()
+        .filter((l) => l.kind === 'marks')
+        .flatMap((l) => l.spans.map((s) => ({ lane: l.id, tick: s.tick.toString() }))),
+    );
+    assert.ok(marks.length >= 3, `${marks.length} marks`);
+    const mark = marks[Math.floor(marks.length / 2)]!;
+    const { x, y } = await p.evaluate(
+      (m) => ({ x: window.dreamdb.xOf(BigInt(m.tick)), y: window.dreamdb.yOf(m.lane) }),
+      mark,
+    );
+    const watch = await watchFrame(p);
+    await p.locator('#lanes').click({ position: { x: x + 1, y } });
+    const shown = await watch.frame();
+    const target = Number(BigInt(mark.tick)) / 1e9;
+    assert.ok(
+      Math.abs((await p.evaluate(() => document.querySelector('video')!.currentTime)) - target) <= FRAME,
+    );
+    assert.ok(target - shown >= -1e-6 && target - shown <= FRAME, `frame ${shown} for mark at ${target}`);
+    await shot(p, 'mark-click');
+    // ] goes to the next mark after it.
+    const sorted = [...new Set(marks.map((m) => BigInt(m.tick)))].sort((a, b) => (a < b ? -1 : 1));
+    const next = sorted.find((t) => t > BigInt(mark.tick) + 5_000_000n)!;
+    await p.keyboard.press(']');
+    await p.waitForFunction(
+      (t) => Math.abs(document.querySelector('video')!.currentTime - t) < 0.001,
+      Number(next) / 1e9,
+    );
+    await p.close();
+  });
+
+  test('hovering the timeline shows the thumbnail of the moment under the pointer', async () => {
+    const p = await page();
+    const y = await p.evaluate(() => window.dreamdb.yOf('thumbnails'));
+    assert.ok(y > 0, 'a thumbnails lane');
+    const box = (await p.locator('#lanes').boundingBox())!;
+    await p.mouse.move(box.x + box.width * 0.5, box.y + y);
+    const tip = p.locator('#tip img');
+    await tip.waitFor({ state: 'visible' });
+    assert.match((await tip.getAttribute('src')) ?? '', /^blob:/);
+    assert.ok(await tip.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0));
+    await shot(p, 'scrub-thumbnail');
+    await p.close();
+  });
+
+  test('a text query returns hits as a lane and a list; a hit seeks to its moment; the URL restores it all', async () => {
+    const p = await page();
+    const captions = await p.evaluate(() =>
+      window.dreamdb
+        .lanes()
+        .find((l) => l.kind === 'captions')!
+        .spans.map((s) => ({ tick: s.tick.toString(), text: (s as { text?: string }).text ?? '' })),
+    );
+    // A word of one caption: its hit must be that caption's moment.
+    const cue = captions[Math.floor(captions.length / 2)]!;
+    const word = cue.text
+      .split(/\W+/)
+      .filter((w) => w.length >= 5)
+      .sort((a, b) => b.length - a.length)[0]!;
+    await p.locator('#query').fill(word);
+    await p.locator('#search button[type=submit]').click();
+    await p.waitForFunction(() => window.dreamdb.hits().length > 0);
+    const hits = await p.evaluate(() => window.dreamdb.hits().map((h) => ({ tick: h.tick, track: h.track })));
+    assert.ok(
+      hits.some((h) => h.tick === cue.tick && h.track === 'captions'),
+      `no hit at ${cue.tick} for "${word}"`,
+    );
+    const watch = await watchFrame(p);
+    await p.locator(`#hits button[data-tick="${cue.tick}"]`).first().click();
+    await watch.frame();
+    assert.ok(
+      Math.abs(
+        (await p.evaluate(() => document.querySelector('video')!.currentTime)) - Number(cue.tick) / 1e9,
+      ) <= FRAME,
+    );
+    await shot(p, 'text-hit');
+    await p.waitForTimeout(300); // the URL is written a moment after the last change
+    const shared = p.url();
+    assert.match(shared, new RegExp(`[?&]t=${cue.tick}(&|$)`));
+    assert.match(shared, new RegExp(`[?&]q=${word}(&|$)`));
+    // The shared URL, opened afresh: the same moment and the same hits.
+    const again = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await openPlayer(again, served.url, shared.split('?')[1]!);
+    assert.ok(
+      Math.abs(
+        (await again.evaluate(() => document.querySelector('video')!.currentTime)) - Number(cue.tick) / 1e9,
+      ) <= FRAME,
+    );
+    assert.equal(await again.locator('#query').inputValue(), word);
+    assert.deepEqual(
+      await again.evaluate(() => window.dreamdb.hits().map((h) => ({ tick: h.tick, track: h.track }))),
+      hits,
+    );
+    await shot(again, 'shared-url-phone');
+    await again.close();
+    await p.close();
+  });
+
+  test('"frames like this one" finds the moment at the playhead first, and the hit seeks there', async () => {
+    const p = await page();
+    const at = 12_000_000_000n;
+    await p.evaluate((t) => window.dreamdb.seek(BigInt(t)), at.toString());
+    await p.locator('#mode').selectOption('like');
+    await p.locator('#search button[type=submit]').click();
+    await p.waitForFunction(() => window.dreamdb.hits().length > 0);
+    const [best] = await p.evaluate(() =>
+      window.dreamdb.hits().map((h) => ({ tick: h.tick, track: h.track })),
+    );
+    // The frame embedding of the second holding the playhead is its own nearest neighbour.
+    assert.ok(
+      BigInt(best!.tick) <= at && at - BigInt(best!.tick) < 1_000_000_000n,
+      `best hit at ${best!.tick}`,
+    );
+    await p.locator(`#hits button[data-tick="${best!.tick}"]`).first().click();
+    await p.waitForFunction(
+      (t) => Math.abs(document.querySelector('video')!.currentTime - t) < 0.001,
+      Number(best!.tick) / 1e9,
+    );
+    await shot(p, 'like-hit');
+    await p.close();
+  });
+});
