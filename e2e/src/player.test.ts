@@ -226,4 +226,81 @@ describe('the player in Chromium', () => {
     await shot(p, 'like-hit');
     await p.close();
   });
+
+  test('annotate on a branch, save, merge into main, reload and see it; a conflicting merge lists both values and changes nothing', async () => {
+    const p = await page();
+    await p.locator('#user').fill('e2e-ana');
+    const at = 5_000_000_000n;
+    await p.evaluate((t) => window.dreamdb.seek(BigInt(t)), at.toString());
+    await p.locator('#user').blur(); // keys go to the player, not a field
+    await p.keyboard.press('a'); // focuses the label field
+    await p.keyboard.type('calibrated');
+    await p.locator('#note').fill('the arm is within 1 mm');
+    await p.keyboard.press('Enter');
+    await p.locator('#save').click();
+    await p.waitForFunction(() => window.dreamdb.ready && window.dreamdb.state().ref === 'heads/e2e-ana');
+    const onBranch = await p.evaluate(() =>
+      window.dreamdb
+        .lanes()
+        .find((l) => l.id === 'annotations')
+        ?.spans.map((s) => [s.tick.toString(), s.label]),
+    );
+    assert.deepEqual(onBranch, [[at.toString(), 'calibrated']]);
+    await shot(p, 'annotate-branch');
+    await p.locator('#merge').click();
+    await p.waitForFunction(() => window.dreamdb.ready && window.dreamdb.state().ref === 'main');
+    assert.match(
+      (await p.locator('#status').textContent()) ?? '',
+      /merged heads\/e2e-ana into main: fast-forward/,
+    );
+    // A fresh page on main shows it.
+    const fresh = await page();
+    assert.deepEqual(
+      await fresh.evaluate(() =>
+        window.dreamdb
+          .lanes()
+          .find((l) => l.id === 'annotations')
+          ?.spans.map((s) => s.label),
+      ),
+      ['calibrated'],
+    );
+    await fresh.close();
+
+    // Someone changes the same annotation on main; the branch changes it too: the merge conflicts.
+    const onMain = await fetch(`${served.url}/v0/spaces/${SPACE}/publish`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        ref: 'main',
+        writes: [
+          {
+            timeline: TIMELINE,
+            track: 'annotations',
+            items: [{ tick: at.toString(), payload: { label: 'recalibrate' } }],
+          },
+        ],
+      }),
+    });
+    assert.equal(onMain.status, 200, await onMain.text());
+    const mainBefore = (await (await fetch(`${served.url}/v0/spaces/${SPACE}/refs/main`)).json()).manifest;
+    await p.evaluate((t) => window.dreamdb.seek(BigInt(t)), at.toString());
+    await p.locator('#label').fill('calibrated twice');
+    await p.locator('#add').click();
+    await p.locator('#save').click();
+    await p.waitForFunction(() => window.dreamdb.ready && window.dreamdb.state().ref === 'heads/e2e-ana');
+    await p.locator('#merge').click();
+    const conflict = p.locator('#conflicts li').first();
+    await conflict.waitFor();
+    assert.match(
+      (await conflict.textContent()) ?? '',
+      /annotations at 0:05\.000: changed differently on both sides\. main has recalibrate; yours is calibrated twice/,
+    );
+    assert.match((await p.locator('#status').textContent()) ?? '', /1 conflict: nothing was merged/);
+    assert.equal(
+      (await (await fetch(`${served.url}/v0/spaces/${SPACE}/refs/main`)).json()).manifest,
+      mainBefore,
+    );
+    await shot(p, 'merge-conflict');
+    await p.close();
+  });
 });

@@ -143,6 +143,63 @@ export class Api {
   refs(space: string) {
     return this.call<{ refs: RefDoc[] }>(`/v0/spaces/${enc(space)}/refs`);
   }
+
+  /** Create a branch at a version; false when it exists already. */
+  async createBranch(space: string, name: string, at: string): Promise<boolean> {
+    try {
+      await this.post(`/v0/spaces/${enc(space)}/refs`, { name, at });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 409) return false;
+      throw error;
+    }
+  }
+
+  /** Publish items onto a ref (defining tracks the ref lacks); merged onto the ref if it moved meanwhile. */
+  publish(
+    space: string,
+    body: {
+      ref: string;
+      message?: string;
+      author?: string;
+      tracks?: { timeline: string; name: string; kind: 'event'; modality: string }[];
+      writes: {
+        timeline: string;
+        track: string;
+        items: { tick: string; duration?: string; payload: unknown }[];
+      }[];
+    },
+  ) {
+    return this.post<{ manifest: string; rebased?: boolean }>(`/v0/spaces/${enc(space)}/publish`, {
+      ...body,
+      rebase: true,
+    });
+  }
+
+  /** Merge versions into a ref: 409 ApiError with `conflicts` in its body when they conflict. */
+  merge(space: string, body: { into: string; from: string[]; message?: string; author?: string }) {
+    return this.post<{ outcome: string; manifest: string; parents: string[] }>(
+      `/v0/spaces/${enc(space)}/merge`,
+      body,
+    );
+  }
+
+  log(space: string, ref: string, limit = 50) {
+    return this.call<{
+      entries: { manifest: string; parents: string[]; created: string; author?: string; message?: string }[];
+    }>(`/v0/spaces/${enc(space)}/log?ref=${enc(ref)}&limit=${limit}`);
+  }
+}
+
+/** A merge conflict as the merge route lists it. */
+export interface ConflictDoc {
+  readonly timeline: string;
+  readonly track?: string;
+  readonly tick?: string;
+  readonly reason: string;
+  readonly base?: { payload?: unknown };
+  readonly ours?: { payload?: unknown };
+  readonly theirs?: { payload?: unknown };
 }
 
 const enc = encodeURIComponent;

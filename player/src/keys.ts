@@ -11,11 +11,13 @@ export interface KeyActions {
   jumpEvent(direction: -1 | 1): void;
   /** Zoom the timeline in or out around the playhead. */
   zoom(factor: number): void;
+  /** Start an annotation at the playhead (or over the selected span). */
+  annotate(): void;
 }
 
 /**
  * The player's keys (while focus is not in a text field): space play/pause, ←/→ a frame, shift+←/→ two
- * seconds (a fragment), j/k/l shuttle, [ and ] previous/next event, + and - zoom.
+ * seconds (a fragment), j/k/l shuttle, [ and ] previous/next event, + and - zoom, a annotate.
  */
 export function bindKeys(target: Window, actions: KeyActions): void {
   target.addEventListener('keydown', (e) => {
@@ -60,6 +62,9 @@ export function bindKeys(target: Window, actions: KeyActions): void {
           return true;
         case '-':
           actions.zoom(2);
+          return true;
+        case 'a':
+          actions.annotate();
           return true;
         default:
           return false;

@@ -1,3 +1,4 @@
+import { setupAnnotations } from './annotate.js';
 import { Api, ApiError, type HitDoc, type TimelineDoc } from './api.js';
 import { formatClock, formatMedia, mediaToTick, tickToMedia } from './clock.js';
 import { bindKeys } from './keys.js';
@@ -37,6 +38,7 @@ let playback: Playback | undefined;
 let genesis: bigint | undefined;
 let hits: HitDoc[] = [];
 let lanes: Lane[] = [];
+let selection: [bigint, bigint] | undefined;
 
 const timeline = new Timeline($<HTMLCanvasElement>('lanes'), {
   seek: (tick) => void seek(tick),
@@ -46,6 +48,25 @@ const timeline = new Timeline($<HTMLCanvasElement>('lanes'), {
     state.to = to;
     saveState();
   },
+  select: (span) => {
+    selection = span;
+    $('selection').textContent = span ? `selected ${formatMedia(span[0])}–${formatMedia(span[1])}` : '';
+  },
+});
+
+const annotations = setupAnnotations({
+  api,
+  space: () => state.space,
+  doc: () => doc,
+  playhead: () => mediaToTick(video.currentTime),
+  selection: () => selection,
+  show: async (ref) => {
+    state.ref = ref;
+    state.t = mediaToTick(video.currentTime);
+    saveState();
+    await load();
+  },
+  status,
 });
 
 /** Keep the URL in step with the view (replaceState: no history entry per seek). */
@@ -292,7 +313,17 @@ bindKeys(window, {
   },
   jumpEvent,
   zoom: (factor) => timeline.zoom(factor),
+  annotate: () => $<HTMLInputElement>('label').focus(),
 });
+
+for (const id of ['label', 'note']) {
+  $<HTMLInputElement>(id).addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      annotations.add();
+    }
+  });
+}
 
 $<HTMLFormElement>('search').addEventListener('submit', (e) => {
   e.preventDefault();

@@ -76,6 +76,8 @@ export interface TimelineEvents {
   hover(tick: bigint | undefined, lane: Lane | undefined, span: Span | undefined, x: number): void;
   /** The view changed (zoom or pan). */
   view(from: bigint, to: bigint): void;
+  /** A span was selected (shift+drag), or the selection cleared (undefined). */
+  select(span: [bigint, bigint] | undefined): void;
 }
 
 /**
@@ -90,6 +92,9 @@ export class Timeline {
   private playhead = 0;
   private frameNs = 0;
   private drag: { x: number; from: number; moved: boolean } | undefined;
+  /** Shift+drag: the span being selected, in ns. */
+  private selecting: number | undefined;
+  private selection: [number, number] | undefined;
   private frame = 0;
 
   constructor(
@@ -240,11 +245,28 @@ export class Timeline {
   private onDown(e: PointerEvent): void {
     if (e.offsetX < GUTTER) return;
     this.canvas.setPointerCapture(e.pointerId);
+    if (e.shiftKey) {
+      this.selecting = this.t(e.offsetX, this.canvas.clientWidth);
+      this.selection = [this.selecting, this.selecting];
+      return;
+    }
     this.drag = { x: e.offsetX, from: this.window[0], moved: false };
+  }
+
+  /** Clear the selected span. */
+  clearSelection(): void {
+    this.selection = undefined;
+    this.events.select(undefined);
+    this.schedule();
   }
 
   private onMove(e: PointerEvent): void {
     const width = this.canvas.clientWidth;
+    if (this.selecting !== undefined) {
+      const t = this.t(e.offsetX, width);
+      this.selection = [Math.min(this.selecting, t), Math.max(this.selecting, t)];
+      this.schedule();
+    }
     if (this.drag) {
       const dx = e.offsetX - this.drag.x;
       if (Math.abs(dx) > 3) this.drag.moved = true;
@@ -262,6 +284,14 @@ export class Timeline {
   }
 
   private onUp(e: PointerEvent): void {
+    if (this.selecting !== undefined) {
+      this.selecting = undefined;
+      const [a, b] = this.selection!;
+      const px = ((b - a) / (this.window[1] - this.window[0])) * (this.canvas.clientWidth - GUTTER);
+      if (px < 3) this.clearSelection();
+      else this.events.select([BigInt(Math.max(0, Math.round(a))), BigInt(Math.round(b))]);
+      return;
+    }
     const drag = this.drag;
     this.drag = undefined;
     if (!drag || drag.moved) return;
@@ -308,6 +338,11 @@ export class Timeline {
       this.drawLane(g, lane, top, h, width);
       g.restore();
       top += h;
+    }
+    if (this.selection) {
+      const [a, b] = this.selection;
+      g.fillStyle = 'rgba(120, 200, 255, 0.18)';
+      g.fillRect(this.x(a, width), AXIS, Math.max(1, this.x(b, width) - this.x(a, width)), height - AXIS);
     }
     const px = this.x(this.playhead, width);
     if (px >= GUTTER) {
