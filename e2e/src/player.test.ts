@@ -253,7 +253,7 @@ describe('the player in Chromium', () => {
       (await p.locator('#status').textContent()) ?? '',
       /merged heads\/e2e-ana into main: fast-forward/,
     );
-    // A fresh page on main shows it.
+    // A fresh page on main shows it; main's history goes back to the version before it.
     const fresh = await page();
     assert.deepEqual(
       await fresh.evaluate(() =>
@@ -264,6 +264,14 @@ describe('the player in Chromium', () => {
       ),
       ['calibrated'],
     );
+    const earlier = await fresh.locator('#history option').nth(1).getAttribute('value');
+    await fresh.locator('#history').selectOption(earlier!);
+    await fresh.waitForFunction((m) => window.dreamdb.ready && window.dreamdb.state().ref === m, earlier);
+    assert.equal(
+      await fresh.evaluate(() => window.dreamdb.lanes().some((l) => l.id === 'annotations')),
+      false,
+    );
+    await shot(fresh, 'time-travel');
     await fresh.close();
 
     // Someone changes the same annotation on main; the branch changes it too: the merge conflicts.

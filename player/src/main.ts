@@ -279,6 +279,26 @@ async function refs(): Promise<void> {
   } catch {
     // A store without a refs listing still plays.
   }
+  // The history of the version on screen: any earlier manifest can be shown (time travel).
+  const history = $<HTMLSelectElement>('history');
+  try {
+    const { entries } = await api.log(state.space, state.ref, 100);
+    history.replaceChildren(
+      ...entries.map((e, i) => {
+        const option = document.createElement('option');
+        option.value = e.manifest;
+        const when = new Date(Number(BigInt(e.created) / 1_000_000n))
+          .toISOString()
+          .slice(0, 19)
+          .replace('T', ' ');
+        option.textContent = `${i === 0 ? 'latest · ' : ''}${when} · ${e.message ?? e.manifest.slice(4, 12)}`;
+        option.selected = e.manifest === doc.manifest;
+        return option;
+      }),
+    );
+  } catch {
+    history.replaceChildren();
+  }
 }
 
 function jumpEvent(direction: -1 | 1): void {
@@ -334,6 +354,13 @@ $<HTMLFormElement>('search').addEventListener('submit', (e) => {
 
 $<HTMLSelectElement>('engine').addEventListener('change', (e) => {
   state.engine = (e.target as HTMLSelectElement).value as EngineName;
+  state.t = mediaToTick(video.currentTime);
+  saveState();
+  void load().catch(fail);
+});
+
+$<HTMLSelectElement>('history').addEventListener('change', (e) => {
+  state.ref = (e.target as HTMLSelectElement).value;
   state.t = mediaToTick(video.currentTime);
   saveState();
   void load().catch(fail);
