@@ -5,8 +5,7 @@
 // moment back by time range, finds moments by text and by "words + looks like this frame" (hybrid), has a
 // reviewer annotate on a branch that is merged into main (spec 0008), and verifies the store (`dreamdb fsck`).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
 
 const dreamdb = (args, input) => {
@@ -34,13 +33,13 @@ try {
   build();
   run('node', ['server/bin/dreamdb.js', '--help']);
   dreamdb(['check']);
-  const sample = join(ROOT, 'samples', 'lab-session');
-  const recording = join(ROOT, '.dreamdb', 'lab-session.mp4');
-  mkdirSync(dirname(recording), { recursive: true });
-  if (!existsSync(recording)) run('sh', [join(sample, 'make.sh'), recording]);
+  // The sample session (3 minutes, six scenes, speech, captions, events), made once into .dreamdb/lab-session
+  // (make.mjs does nothing when its files are there and it has not changed).
+  const sample = join(ROOT, '.dreamdb', 'lab-session');
+  run('node', [join(ROOT, 'samples', 'lab-session', 'make.mjs'), sample]);
   dreamdb([
     'ingest',
-    recording,
+    join(sample, 'recording.mp4'),
     '--space',
     'demo',
     '--timeline',
@@ -67,11 +66,11 @@ try {
     '--tracks',
     'captions,events',
     '--from',
-    '10s',
+    '12s',
     '--to',
-    '20s',
+    '14s',
   ]);
-  // Find moments: words in the captions and annotations (BM25), and a frame's look with those words.
+  // Find moments: words in the captions and annotations (BM25): the spoken sentence at 63 s comes first.
   dreamdb([
     'text',
     '--space',
@@ -79,10 +78,12 @@ try {
     '--timeline',
     'lab-session',
     '--query',
-    'calibrate the arm',
+    'person enters the side door',
     '--k',
     '3',
   ]);
+  // Words and a frame's look: "arm" is said on the bench (0-30 s) and in the thermal view (120-150 s); a
+  // frame of the thermal view puts what is said there first.
   dreamdb([
     'hybrid',
     '--space',
@@ -90,9 +91,9 @@ try {
     '--timeline',
     'lab-session',
     '--text',
-    'red cup',
+    'the arm',
     '--like',
-    '13s',
+    '130s',
     '--k',
     '3',
   ]);
