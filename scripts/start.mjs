@@ -1,9 +1,10 @@
-// `npm start`: the main job. Until the origin and player land (issues 6, 9), it builds everything, runs
-// every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
+// `npm start`: the main job. It builds everything (the player too), runs every conformance vector (`dreamdb check`), makes the sample session (samples/lab-session: a recording
 // made with ffmpeg, its transcript and annotations), ingests it into the embedded store (./.dreamdb/store)
 // as CMAF stream tracks with thumbnails, frame embeddings, audio levels, captions and events, reads a
 // moment back by time range, finds moments by text and by "words + looks like this frame" (hybrid), has a
-// reviewer annotate on a branch that is merged into main (spec 0008), and verifies the store (`dreamdb fsck`).
+// reviewer annotate on a branch that is merged into main (spec 0008), verifies the store (`dreamdb fsck`),
+// then serves it (`dreamdb serve`: HLS, DASH, the API and the web player) and prints the player's URL.
+// It keeps serving until Ctrl-C; DREAMDB_START_EXIT=1 stops it once ffprobe has read the HLS.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
@@ -119,39 +120,50 @@ try {
   dreamdb(['merge', 'review', '--space', 'demo', '--message', 'merge the review']);
   dreamdb(['log', '--space', 'demo', '--limit', '3']);
   dreamdb(['fsck']);
-  await serveOnce();
+  await serve();
 } catch (error) {
   console.error(`npm start: ${error.message}`);
   process.exit(1);
 }
 
-/** Serve the store, let ffprobe (a client nobody here wrote) read the session's HLS, then stop. */
-async function serveOnce() {
-  console.log('\n$ dreamdb serve --port 0   (then ffprobe reads the HLS, and the server stops)');
-  const server = spawn('node', ['server/bin/dreamdb.js', 'serve', '--port', '0'], {
+/**
+ * Serve the store (port PORT, default 8080), let ffprobe (a client nobody here wrote) read the session's
+ * HLS, print the player's URL, and keep serving until Ctrl-C (or stop now with DREAMDB_START_EXIT=1).
+ */
+async function serve() {
+  const port = process.env.PORT ?? '8080';
+  console.log(`\n$ dreamdb serve --port ${port}`);
+  const server = spawn('node', ['server/bin/dreamdb.js', 'serve', '--port', port, '--no-log'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise((resolve, reject) => {
     server.stdout.on('data', (chunk) => {
-      const match = /http:\/\/[^ ]+/.exec(chunk.toString());
+      const match = /http:\/\/[^ ;]+/.exec(chunk.toString());
       if (match) resolve(match[0]);
     });
-    server.on('exit', (code) => reject(new Error(`dreamdb serve exited with ${code}`)));
+    server.on('exit', (code) =>
+      reject(new Error(`dreamdb serve exited with ${code} (is port ${port} taken? set PORT)`)),
+    );
   });
-  const url = `${base}/hls/demo/main/lab-session/master.m3u8`;
-  console.log(`playing ${url}`);
+  const hls = `${base}/hls/demo/main/lab-session/master.m3u8`;
+  console.log(`ffprobe reads ${hls}`);
   const probe = spawn(
     'ffprobe',
-    ['-v', 'error', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'compact', url],
-    {
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
+    ['-v', 'error', '-show_entries', 'stream=codec_name,width,height:format=duration', '-of', 'compact', hls],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   const code = await new Promise((resolve) => probe.on('exit', resolve));
-  server.kill('SIGTERM');
-  if (code !== 0) throw new Error(`ffprobe could not read ${url}`);
-  console.log(
-    '\nTo keep it running: npx dreamdb serve  (then open the URL above in Safari, ffplay or an hls.js page)',
-  );
+  if (code !== 0) {
+    server.kill('SIGTERM');
+    throw new Error(`ffprobe could not read ${hls}`);
+  }
+  console.log(`\nThe session is served. Open the player:\n\n  ${base}/?space=demo&timeline=lab-session\n`);
+  console.log(`(HLS ${hls}, DASH ${base}/dash/demo/main/lab-session/manifest.mpd; Ctrl-C stops the server)`);
+  if (process.env.DREAMDB_START_EXIT === '1') {
+    server.kill('SIGTERM');
+    return;
+  }
+  process.on('SIGINT', () => server.kill('SIGTERM'));
+  await new Promise((resolve) => server.on('exit', resolve));
 }

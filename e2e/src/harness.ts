@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,21 +23,15 @@ export const GENESIS = '2026-11-25T09:00:00Z';
 /** Where the sample media is made once and reused across runs (the generator skips what it has made). */
 const SAMPLE_CACHE = join(tmpdir(), 'dreamdb-e2e-sample');
 
-/** Make the sample session's files: the recording, its captions and its events. */
+/** Make the sample session's files (samples/lab-session/make.mjs): the recording, its captions and events. */
 export function makeSample(): { recording: string; captions: string; events: string } {
   mkdirSync(SAMPLE_CACHE, { recursive: true });
-  const generator = join(SAMPLE, 'make.mjs');
-  if (existsSync(generator)) {
-    execFileSync(process.execPath, [generator, SAMPLE_CACHE], { stdio: 'inherit' });
-    return {
-      recording: join(SAMPLE_CACHE, 'recording.mp4'),
-      captions: join(SAMPLE_CACHE, 'transcript.vtt'),
-      events: join(SAMPLE_CACHE, 'events.jsonl'),
-    };
-  }
-  const recording = join(SAMPLE_CACHE, 'recording.mp4');
-  if (!existsSync(recording)) execFileSync('sh', [join(SAMPLE, 'make.sh'), recording], { stdio: 'inherit' });
-  return { recording, captions: join(SAMPLE, 'transcript.vtt'), events: join(SAMPLE, 'events.jsonl') };
+  execFileSync(process.execPath, [join(SAMPLE, 'make.mjs'), SAMPLE_CACHE], { stdio: 'inherit' });
+  return {
+    recording: join(SAMPLE_CACHE, 'recording.mp4'),
+    captions: join(SAMPLE_CACHE, 'transcript.vtt'),
+    events: join(SAMPLE_CACHE, 'events.jsonl'),
+  };
 }
 
 /** A served store: its URL, and how to stop the server and remove the store. */
