@@ -9,3 +9,10 @@ export function joinParts(parts: readonly Uint8Array[]): Uint8Array {
   }
   return out;
 }
+
+/** Bytewise order (memcmp, then the shorter first): the order of deterministic CBOR map keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}

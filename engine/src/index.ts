@@ -53,10 +53,12 @@ export {
 } from './conformance/vectors.js';
 export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
 export {
+  type AncestryOf,
   ancestry,
   isAncestor,
   type LogEntry,
   log,
+  memoAncestry,
   mergeBases,
   refName,
   resolveVersion,

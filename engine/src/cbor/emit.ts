@@ -1,4 +1,5 @@
 import { Tag } from 'cbor-x';
+import { compareBytes } from '../bytes.js';
 import { EngineError, quote } from '../errors.js';
 import { exactHalfBits } from './float.js';
 import { MAX_DEPTH } from './inspect.js';
@@ -248,12 +249,6 @@ function keyBytes(k: string | number | bigint): Uint8Array {
   return out.subarray(0, 1);
 }
 
-function compare(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
-
 /** Within the profile's integer range, integers below 2^32 as numbers and the rest as bigints. */
 function normalizeBigint(value: bigint, path: Path): number | bigint {
   if (value < MIN_INT || value > MAX_INT) fail(path, `integer ${value} is outside -(2^64-1)..2^64-1`);
@@ -306,7 +301,7 @@ function makeShape(keys: string[], path: Path): Shape {
     encoded[i] = { k, i, bytes };
     total += bytes.length;
   }
-  encoded.sort((x, y) => compare(x.bytes, y.bytes));
+  encoded.sort((x, y) => compareBytes(x.bytes, y.bytes));
   const keyBytesAll = new Uint8Array(total);
   const offsets = new Uint32Array(n + 1);
   const sorted: string[] = new Array(n);
@@ -383,11 +378,12 @@ function map(m: Map<unknown, unknown>, path: Path, depth: number): void {
     const nk = normalizeKey(k, path);
     entries.push({ k: nk, bytes: keyBytes(nk), v });
   }
-  entries.sort((x, y) => compare(x.bytes, y.bytes));
+  entries.sort((x, y) => compareBytes(x.bytes, y.bytes));
   head(5, entries.length);
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (i > 0 && compare(entries[i - 1]!.bytes, e.bytes) === 0) fail(path, `duplicate map key ${quote(e.k)}`);
+    if (i > 0 && compareBytes(entries[i - 1]!.bytes, e.bytes) === 0)
+      fail(path, `duplicate map key ${quote(e.k)}`);
     const kb = e.bytes;
     if (pos + kb.length > buf.length) grow(pos + kb.length);
     buf.set(kb, pos);
@@ -511,7 +507,7 @@ function normalized(v: unknown): unknown {
   if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, normalized(x)]));
   const record = v as Record<string, unknown>;
   const keys = Object.keys(record);
-  const sorted = keys.map((k) => ({ k, bytes: keyBytes(k) })).sort((x, y) => compare(x.bytes, y.bytes));
+  const sorted = keys.map((k) => ({ k, bytes: keyBytes(k) })).sort((x, y) => compareBytes(x.bytes, y.bytes));
   // Keys that a fresh object would reorder (array indexes) or treat specially keep a Map, as JSON "{}".
   if (keys.some((k) => /^(0|[1-9][0-9]*)$/.test(k) || k === '__proto__')) return new Map();
   const out: Record<string, unknown> = {};

@@ -44,6 +44,26 @@ export async function ancestry(
   return seen;
 }
 
+/** The ancestry of a manifest (itself included), by hex: what mergeBases and merge ask for. */
+export type AncestryOf = (hash: Multihash) => Promise<ReadonlyMap<string, Manifest>>;
+
+/**
+ * An AncestryOf that walks each manifest's history once: a merge asks about the same versions several
+ * times (contained? fast-forward? bases?), and each walk reads the whole history behind a version.
+ */
+export function memoAncestry(session: Session): AncestryOf {
+  const walked = new Map<string, Promise<Map<string, Manifest>>>();
+  return (hash) => {
+    const hex = multihashToHex(hash);
+    let walk = walked.get(hex);
+    if (!walk) {
+      walk = ancestry(session, [hash]);
+      walked.set(hex, walk);
+    }
+    return walk;
+  };
+}
+
 /** Whether `ancestor` is `descendant` or reachable from it through parents. */
 export async function isAncestor(
   session: Session,
@@ -58,9 +78,14 @@ export async function isAncestor(
  * another common ancestor. One in a fork or a diamond, two or more after a criss-cross, none for
  * unrelated histories. Sorted by hex, so every replica finds them in the same order.
  */
-export async function mergeBases(session: Session, a: Multihash, b: Multihash): Promise<Multihash[]> {
-  const ofA = await ancestry(session, [a]);
-  const ofB = await ancestry(session, [b]);
+export async function mergeBases(
+  session: Session,
+  a: Multihash,
+  b: Multihash,
+  ancestryOf: AncestryOf = memoAncestry(session),
+): Promise<Multihash[]> {
+  const ofA = await ancestryOf(a);
+  const ofB = await ancestryOf(b);
   const common = [...ofA.keys()].filter((hex) => ofB.has(hex));
   // Ancestors of a common ancestor are common too: everything reachable from the parents of one is not best.
   const dominated = new Set<string>();

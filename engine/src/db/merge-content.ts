@@ -1,4 +1,5 @@
 import { multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { compareBytes } from '../bytes.js';
 import { encodeCanonical } from '../cbor/deterministic.js';
 import { toHex } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
@@ -7,7 +8,7 @@ import { editTree, type IndexEdit } from '../index/edit.js';
 import type { IndexEntry } from '../index/page.js';
 import type { Manifest } from '../model/manifest.js';
 import { type Timeline, timelineToCbor } from '../model/timeline.js';
-import { type Track, trackToCbor } from '../model/track.js';
+import { type Track, trackDefinition, trackToCbor } from '../model/track.js';
 import { encodeSpatialIndex, type SpatialIndex } from '../spatial/spatial-index.js';
 import type { Tick } from '../time/ticks.js';
 import { inlineSmallIndexes, treePages } from './manifest-build.js';
@@ -56,26 +57,8 @@ export interface MergedContent {
 const trackKey = (t: Track) => `${t.timeline}\u0000${t.name}`;
 const bytesOf = (value: Record<string, unknown>) => encodeCanonical(value);
 
-/** Byte order (memcmp, then length). */
-function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return a.length - b.length;
-}
 const sameBytes = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) === 0;
 const trackBytes = (t: Track) => bytesOf(trackToCbor(t));
-
-/** A track's definition: everything but what its items made (index, segments). */
-function definition(t: Track): Uint8Array {
-  const { index: _index, spatial, text, ...rest } = t;
-  return bytesOf(
-    trackToCbor({
-      ...rest,
-      ...(spatial && { spatial: { index: spatial.index, segments: [] } }),
-      ...(text && { text: { analyzer: text.analyzer, segments: [] } }),
-    }),
-  );
-}
 
 const sameRoot = (a: Track | undefined, b: Track | undefined) =>
   (a?.index && multihashToHex(a.index.root)) === (b?.index && multihashToHex(b.index.root));
@@ -262,7 +245,7 @@ async function mergeTrack(
     return ours;
   };
   if (!ours || !theirs) return conflict('track removed on one side and changed on the other');
-  if (!sameBytes(definition(ours), definition(theirs)))
+  if (!sameBytes(trackDefinition(ours), trackDefinition(theirs)))
     return conflict('track definition changed differently on both sides');
   if (sameRoot(ours, theirs)) return canonical(ours, theirs); // the same items; derived segments may differ
   if (ours.kind === 'stream') return conflict('stream track changed on both sides');

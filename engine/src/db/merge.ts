@@ -2,7 +2,7 @@ import { type Multihash, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import { RefConflictError, type RefState } from '../store/space-store.js';
-import { ancestry, isAncestor, mergeBases, refName, resolveVersion } from './dag.js';
+import { type AncestryOf, memoAncestry, mergeBases, refName, resolveVersion } from './dag.js';
 import { manifestCreated } from './manifest-build.js';
 import { type MergedContent, mergeContent } from './merge-content.js';
 import type { Resolved, Session } from './session.js';
@@ -66,12 +66,13 @@ export async function mergeBase(
   a: Multihash,
   b: Multihash,
   uploader: Uploader,
+  ancestryOf: AncestryOf = memoAncestry(session),
 ): Promise<{ manifest: Manifest | undefined; bases: Multihash[] }> {
-  const bases = await mergeBases(session, a, b);
+  const bases = await mergeBases(session, a, b, ancestryOf);
   if (bases.length === 0) return { manifest: undefined, bases };
   let virtual = { hash: bases[0]!, manifest: await session.manifest(bases[0]!) };
   for (const next of bases.slice(1)) {
-    const { manifest: inner } = await mergeBase(session, virtual.hash, next, uploader);
+    const { manifest: inner } = await mergeBase(session, virtual.hash, next, uploader, ancestryOf);
     const content = await mergeContent(
       session,
       inner,
@@ -104,7 +105,9 @@ export async function merge(session: Session, options: MergeOptions): Promise<Me
     const uploader = new Uploader(session.store, 16);
     const theirs: Resolved[] = [];
     const seen = new Set<string>();
-    const contained = ours ? await ancestry(session, [ours.hash]) : new Map();
+    // Each version's history is walked once for every question below.
+    const ancestryOf = memoAncestry(session);
+    const contained = ours ? await ancestryOf(ours.hash) : new Map();
     for (const version of options.from) {
       const resolved = await resolveVersion(session, version);
       const hex = multihashToHex(resolved.hash);
@@ -117,7 +120,7 @@ export async function merge(session: Session, options: MergeOptions): Promise<Me
     for (const t of theirs) {
       let inOther = false;
       for (const other of theirs) {
-        if (other !== t && (await isAncestor(session, t.hash, other.hash))) inOther = true;
+        if (other !== t && (await ancestryOf(other.hash)).has(multihashToHex(t.hash))) inOther = true;
       }
       if (!inOther) needed.push(t);
     }
@@ -128,7 +131,7 @@ export async function merge(session: Session, options: MergeOptions): Promise<Me
       }
       if (needed.length === 1 && options.fastForward !== false) {
         const only = needed[0]!;
-        if (!ours || (await isAncestor(session, ours.hash, only.hash))) {
+        if (!ours || (await ancestryOf(only.hash)).has(multihashToHex(ours.hash))) {
           const state = await session.store.casRef(into, only.hash, ours?.ref?.state);
           const moved: Merged = {
             hash: only.hash,
@@ -150,7 +153,7 @@ export async function merge(session: Session, options: MergeOptions): Promise<Me
         tracks: [...current.manifest.tracks],
       };
       for (const [i, t] of rest.entries()) {
-        const base = await mergeBase(session, current.hash, t.hash, uploader);
+        const base = await mergeBase(session, current.hash, t.hash, uploader, ancestryOf);
         bases.push(base.bases.map(multihashToHex));
         content = await mergeContent(session, base.manifest, current.manifest, t.manifest, uploader);
         if (i < rest.length - 1) {

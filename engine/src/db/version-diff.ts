@@ -1,8 +1,7 @@
-import { encodeCanonical } from '../cbor/deterministic.js';
 import { toHex } from '../cbor/json-form.js';
 import { diffTrees } from '../index/diff.js';
 import type { Manifest } from '../model/manifest.js';
-import { type Track, trackToCbor } from '../model/track.js';
+import { type Track, trackDefinition } from '../model/track.js';
 import type { Tick } from '../time/ticks.js';
 import { trackRoot } from './read.js';
 import type { Session } from './session.js';
@@ -27,18 +26,8 @@ export interface TrackDiff {
   readonly items: readonly ItemChange[];
 }
 
-const definition = (t: Track) => {
-  const { index: _i, spatial, text, ...rest } = t;
-  return toHex(
-    encodeCanonical(
-      trackToCbor({
-        ...rest,
-        ...(spatial && { spatial: { index: spatial.index, segments: [] } }),
-        ...(text && { text: { analyzer: text.analyzer, segments: [] } }),
-      }),
-    ),
-  );
-};
+/** A definition's bytes as hex, to compare two of them. */
+const definition = (t: Track) => toHex(trackDefinition(t));
 
 /**
  * diff: the tracks and items that differ from version `a` to version `b`, in track then tick order. Pages

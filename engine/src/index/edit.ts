@@ -11,7 +11,15 @@ import {
   type IndexEntry,
   type IndexPage,
 } from './page.js';
-import { type BuiltTree, buildTree, PageSink, type TreeReader, type TreeRoot, top } from './tree.js';
+import {
+  type BuiltTree,
+  buildTree,
+  floorIndex,
+  PageSink,
+  type TreeReader,
+  type TreeRoot,
+  top,
+} from './tree.js';
 
 /** One change to an index: the entry to hold at `tick` (replacing any), or none to remove the tick. */
 export interface IndexEdit {
@@ -50,8 +58,10 @@ class LevelCursor {
     let page = await this.reader.page(this.root.page);
     while (page.level > this.level) {
       const node = page as NodePage;
-      let index = 0;
-      while (index + 1 < node.children.length && node.children[index + 1]!.first <= key) index++;
+      const index = Math.max(
+        0,
+        floorIndex(node.children, (c) => c.first, key),
+      );
       this.path.push({ node, index });
       page = await this.reader.page(node.children[index]!.page);
     }

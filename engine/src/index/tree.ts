@@ -148,7 +148,7 @@ export async function appendTree(
 }
 
 /** Find the last index in a sorted list whose key is <= t, or -1. */
-function floorIndex<T>(list: readonly T[], key: (x: T) => Tick, t: Tick): number {
+export function floorIndex<T>(list: readonly T[], key: (x: T) => Tick, t: Tick): number {
   let lo = 0;
   let hi = list.length - 1;
   let found = -1;

@@ -250,3 +250,19 @@ export function encodeTrack(track: Track): Uint8Array {
 export function decodeTrack(bytes: Uint8Array): Track {
   return trackFromCbor(decodeCanonical(bytes));
 }
+
+/**
+ * A track's definition as deterministic CBOR: the record without what its items made (the index, the
+ * spatial and text segments; the index parameters and analyzer stay). Two versions define a track alike
+ * exactly when these bytes are equal.
+ */
+export function trackDefinition(track: Track): Uint8Array {
+  const { index: _index, spatial, text, ...rest } = track;
+  return encodeCanonical(
+    trackToCbor({
+      ...rest,
+      ...(spatial && { spatial: { index: spatial.index, segments: [] } }),
+      ...(text && { text: { analyzer: text.analyzer, segments: [] } }),
+    }),
+  );
+}

@@ -10,6 +10,7 @@ import {
   multihashToHex,
   refName,
   resolveVersion,
+  tagRef,
   tickToHex,
 } from '@dreamdb/engine';
 import { Hono } from 'hono';
@@ -72,7 +73,7 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
   app.post('/:space/refs', limit, async (c) => {
     const space = names(c, 'space').space;
     const body = parseWith(createBody, (await readBody(c)).value);
-    const name = body.tag ? tagName(body.name) : branchRef(body.name);
+    const name = body.tag ? tagRef(body.name) : branchRef(body.name);
     const session = origin.session(space);
     const state = await createRef(session, name, body.at ?? 'main');
     return respond(c, { space, ref: name, manifest: multihashToHex(state.manifest), created: true }, {}, 201);
@@ -145,8 +146,3 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
 
   return app;
 }
-
-const tagName = (name: string) => {
-  const ref = refName(name);
-  return ref.startsWith('tags/') ? ref : refName(`tags/${ref}`);
-};
