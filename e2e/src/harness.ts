@@ -102,7 +102,14 @@ export async function serveSample(): Promise<Served> {
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.DREAMDB_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+    args: [
+      '--no-sandbox',
+      '--autoplay-policy=no-user-gesture-required',
+      '--mute-audio',
+      // A synthetic camera and microphone, granted without a prompt (the recording path of the upload).
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+    ],
   });
 }
 
@@ -126,7 +133,7 @@ export async function shot(page: Page, name: string): Promise<Buffer> {
  */
 export async function watchFrame(page: Page): Promise<{ frame(): Promise<number> }> {
   await page.evaluate(() => {
-    const video = document.querySelector('video')!;
+    const video = document.querySelector<HTMLVideoElement>('#video')!;
     (window as unknown as { nextFrame: Promise<number> }).nextFrame = new Promise<number>(
       (resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);

@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
@@ -52,17 +56,21 @@ const spread = (i: number, offset: number) => (offset + i * 0.6180339887498949) 
 describe('the player in Chromium', () => {
   test('plays: time advances for 2 s and the picture changes between t and t + 1 s', async () => {
     const p = await page();
-    const video = p.locator('video');
-    await p.evaluate(() => document.querySelector('video')!.play());
-    await p.waitForFunction(() => document.querySelector('video')!.currentTime > 0.3, null, {
-      timeout: 15_000,
-    });
-    const t0 = await p.evaluate(() => document.querySelector('video')!.currentTime);
+    const video = p.locator('#video');
+    await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.play());
+    await p.waitForFunction(
+      () => document.querySelector<HTMLVideoElement>('#video')!.currentTime > 0.3,
+      null,
+      {
+        timeout: 15_000,
+      },
+    );
+    const t0 = await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime);
     const first = await video.screenshot();
     await p.waitForTimeout(1000);
     const second = await video.screenshot();
     await p.waitForTimeout(1000);
-    const t1 = await p.evaluate(() => document.querySelector('video')!.currentTime);
+    const t1 = await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime);
     assert.ok(t1 - t0 > 1.5, `currentTime went from ${t0} to ${t1} in 2 s`);
     assert.notDeepEqual(first, second, 'the picture did not change in a second of playing');
     assert.match((await p.locator('#rendition').textContent()) ?? '', /^HLS · \d+x\d+ @/);
@@ -82,7 +90,9 @@ describe('the player in Chromium', () => {
           BigInt(Math.floor(spread(i, engine === 'hls' ? 0.1 : 0.35) * Number(BigInt(last) / 1_000_000n))) *
           1_000_000n;
         const shown = await seekAndShow(p, tick);
-        const current = await p.evaluate(() => document.querySelector('video')!.currentTime);
+        const current = await p.evaluate(
+          () => document.querySelector<HTMLVideoElement>('#video')!.currentTime,
+        );
         const target = Number(tick) / 1e9;
         assert.ok(Math.abs(current - target) <= FRAME, `${engine}: currentTime ${current} for tick ${tick}`);
         assert.ok(
@@ -114,7 +124,9 @@ describe('the player in Chromium', () => {
     const shown = await watch.frame();
     const target = Number(BigInt(mark.tick)) / 1e9;
     assert.ok(
-      Math.abs((await p.evaluate(() => document.querySelector('video')!.currentTime)) - target) <= FRAME,
+      Math.abs(
+        (await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime)) - target,
+      ) <= FRAME,
     );
     assert.ok(target - shown >= -1e-6 && target - shown <= FRAME, `frame ${shown} for mark at ${target}`);
     await shot(p, 'mark-click');
@@ -123,7 +135,7 @@ describe('the player in Chromium', () => {
     const next = sorted.find((t) => t > BigInt(mark.tick) + 5_000_000n)!;
     await p.keyboard.press(']');
     await p.waitForFunction(
-      (t) => Math.abs(document.querySelector('video')!.currentTime - t) < 0.001,
+      (t) => Math.abs(document.querySelector<HTMLVideoElement>('#video')!.currentTime - t) < 0.001,
       Number(next) / 1e9,
     );
     await p.close();
@@ -170,7 +182,8 @@ describe('the player in Chromium', () => {
     await watch.frame();
     assert.ok(
       Math.abs(
-        (await p.evaluate(() => document.querySelector('video')!.currentTime)) - Number(cue.tick) / 1e9,
+        (await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime)) -
+          Number(cue.tick) / 1e9,
       ) <= FRAME,
     );
     await shot(p, 'text-hit');
@@ -183,7 +196,8 @@ describe('the player in Chromium', () => {
     await openPlayer(again, served.url, shared.split('?')[1]!);
     assert.ok(
       Math.abs(
-        (await again.evaluate(() => document.querySelector('video')!.currentTime)) - Number(cue.tick) / 1e9,
+        (await again.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime)) -
+          Number(cue.tick) / 1e9,
       ) <= FRAME,
     );
     assert.equal(await again.locator('#query').inputValue(), word);
@@ -213,7 +227,7 @@ describe('the player in Chromium', () => {
     );
     await p.locator(`#hits button[data-tick="${best!.tick}"]`).first().click();
     await p.waitForFunction(
-      (t) => Math.abs(document.querySelector('video')!.currentTime - t) < 0.001,
+      (t) => Math.abs(document.querySelector<HTMLVideoElement>('#video')!.currentTime - t) < 0.001,
       Number(best!.tick) / 1e9,
     );
     await shot(p, 'like-hit');
@@ -302,6 +316,100 @@ describe('the player in Chromium', () => {
       mainBefore,
     );
     await shot(p, 'merge-conflict');
+    await p.close();
+  });
+
+  test('upload: a file cut in the browser (ffmpeg.wasm) becomes a new timeline that plays from the cut; a camera recording too', async () => {
+    // Six one-second colours, so the frame on screen tells which second of the source it is.
+    const colours = ['red', 'lime', 'blue', 'white', 'black', 'yellow'];
+    const clip = join(mkdtempSync(join(tmpdir(), 'dreamdb-e2e-upload-')), 'Colour Bars.mp4');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-y'],
+      ...colours.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=${c}:s=320x240:r=25:d=1`]),
+      ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=6'],
+      ...['-filter_complex', `${colours.map((_, i) => `[${i}:v]`).join('')}concat=n=6:v=1:a=0[v]`],
+      ...['-map', '[v]', '-map', '6:a', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25'],
+      ...['-pix_fmt', 'yuv420p', '-c:a', 'aac', clip],
+    ]);
+    const p = await page();
+    await p.locator('#open-ingest').click();
+    await p.locator('#ingest-file').setInputFiles(clip);
+    await p.waitForFunction(() => !document.querySelector<HTMLButtonElement>('#ingest-go')!.disabled);
+    assert.equal(await p.locator('#ingest-name').inputValue(), 'colour-bars');
+    await p.locator('#ingest-start').fill('1');
+    await p.locator('#ingest-end').fill('4');
+    await p.locator('#ingest-name').fill('bars-cut');
+    await shot(p, 'upload-dialog');
+    await p.locator('#ingest-go').click();
+    await p.waitForFunction(
+      () => window.dreamdb.ready && window.dreamdb.state().timeline === 'bars-cut',
+      null,
+      { timeout: 120_000 },
+    );
+    await p.waitForURL(/timeline=bars-cut/); // the shared URL follows the view
+    const doc = await (await fetch(`${served.url}/v0/spaces/${SPACE}/timelines/bars-cut`)).json();
+    const names = doc.tracks.map((t: { name: string }) => t.name).sort();
+    for (const name of ['audio', 'video', 'thumbnails', 'frame-embeddings', 'audio-level'])
+      assert.ok(
+        names.some((n: string) => n.startsWith(name)),
+        `${name} in ${names.join(', ')}`,
+      );
+    const log = await (await fetch(`${served.url}/v0/spaces/${SPACE}/log?ref=main&limit=1`)).json();
+    assert.equal(log.entries[0].message, 'upload colour-bars-cut.mp4 into bars-cut');
+    // The cut kept seconds 1–4 of the source: lime, blue, white, and is 3 s long (within a frame).
+    const duration = await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.duration);
+    assert.ok(Math.abs(duration - 3) <= 0.05, `duration ${duration}`);
+    const colourAt = async (seconds: number) => {
+      await seekAndShow(p, BigInt(Math.round(seconds * 1e9)));
+      return p.evaluate(() => {
+        const video = document.querySelector<HTMLVideoElement>('#video')!;
+        const canvas = document.createElement('canvas');
+        canvas.width = 8;
+        canvas.height = 8;
+        const g = canvas.getContext('2d')!;
+        g.drawImage(video, 0, 0, 8, 8);
+        return [...g.getImageData(4, 4, 1, 1).data.slice(0, 3)];
+      });
+    };
+    const near = (rgb: number[], want: number[]) => rgb.every((v, i) => Math.abs(v - want[i]!) < 60);
+    const first = await colourAt(0.1);
+    assert.ok(near(first, [0, 255, 0]), `the first second is lime, not ${first}`);
+    const second = await colourAt(1.5);
+    assert.ok(near(second, [0, 0, 255]), `the second second is blue, not ${second}`);
+    await shot(p, 'upload-played');
+
+    // The same name again is refused before anything is sent, with a message naming it.
+    await p.locator('#open-ingest').click();
+    await p.locator('#ingest-go').click();
+    await p.waitForFunction(() =>
+      /already exists/.test(document.querySelector('#ingest-status')!.textContent ?? ''),
+    );
+    assert.match((await p.locator('#ingest-status').textContent()) ?? '', /timeline bars-cut already exists/);
+
+    // Record two seconds from the (synthetic) camera and upload it whole: the server transcodes it.
+    await p.locator('#ingest-record').click();
+    await p.waitForFunction(() => document.querySelector('#ingest-record')!.textContent === 'Stop recording');
+    await p.waitForTimeout(2500);
+    await p.locator('#ingest-record').click();
+    await p.waitForFunction(() =>
+      /camera-.*\.webm/.test(document.querySelector('#ingest-status')!.textContent ?? ''),
+    );
+    await p.locator('#ingest-name').fill('camera-take');
+    await p.locator('#ingest-go').click();
+    await p.waitForFunction(
+      () => window.dreamdb.ready && window.dreamdb.state().timeline === 'camera-take',
+      null,
+      { timeout: 120_000 },
+    );
+    const camera = await (await fetch(`${served.url}/v0/spaces/${SPACE}/timelines/camera-take`)).json();
+    const video = camera.tracks.find((t: { name: string }) => t.name.startsWith('video'));
+    assert.ok(
+      video && BigInt(video.last) >= 1_000_000_000n,
+      `a video track of ~2 s: ${JSON.stringify(video)}`,
+    );
+    const shown = await seekAndShow(p, 1_000_000_000n);
+    assert.ok(Math.abs(shown - 1) <= 0.1, `the recording plays at 1 s (showed ${shown})`);
+    await shot(p, 'upload-camera');
     await p.close();
   });
 });

@@ -52,6 +52,8 @@ export interface IngestOptions {
   readonly captions?: string;
   /** A JSONL or CSV file of user events (tick or seconds, duration, label, any fields): the `events` track. */
   readonly events?: string;
+  /** The published manifest's message (default "ingest <input>"). */
+  readonly message?: string;
   /** Called after each fragment with the media time reached (seconds) and the input's duration. */
   readonly onProgress?: (progress: { seconds: number; duration?: number; fragments: number }) => void;
 }
@@ -332,7 +334,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     derived.push({ name: written.name, count: written.count });
   }
   writeRenditions(writer, options.timeline, tracks, input);
-  const published = await publish(session, writer, { ref, message: `ingest ${input}` });
+  const published = await publish(session, writer, { ref, message: options.message ?? `ingest ${input}` });
   return { published, tracks, origin, unchanged: false, derived };
 }
 

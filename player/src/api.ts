@@ -184,11 +184,70 @@ export class Api {
     );
   }
 
+  /** The names of a version's timelines. */
+  async timelines(space: string, ref: string): Promise<string[]> {
+    const body = await this.call<{ timelines: { name: string }[] }>(
+      `/v0/spaces/${enc(space)}/timelines?ref=${enc(ref)}`,
+    );
+    return body.timelines.map((t) => t.name);
+  }
+
+  /**
+   * Upload a recording into a new timeline (the server packages and publishes it). XMLHttpRequest, not
+   * fetch: it reports upload progress, and sends a File from disk without reading it into memory.
+   */
+  ingest(
+    space: string,
+    timeline: string,
+    media: Blob,
+    options: { ref: string; name: string; transcode?: boolean; onUpload?: (done: number) => void },
+  ): Promise<IngestDoc> {
+    const query = new URLSearchParams({
+      ref: options.ref,
+      new: '1',
+      name: options.name,
+      thumbnails: '2s',
+      embeddings: '1s',
+      audioLevel: '1',
+      ...(options.transcode && { transcode: '1' }),
+    });
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `${this.base}/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/ingest?${query}`);
+    xhr.setRequestHeader('content-type', media.type || 'application/octet-stream');
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (e) => e.lengthComputable && options.onUpload?.(e.loaded / e.total);
+    return new Promise((resolve, reject) => {
+      xhr.onload = () => {
+        const body = (xhr.response ?? {}) as Record<string, unknown>;
+        if (xhr.status < 300) resolve(body as unknown as IngestDoc);
+        else
+          reject(
+            new ApiError(
+              xhr.status,
+              String(body.error ?? xhr.status),
+              String(body.message ?? xhr.statusText),
+            ),
+          );
+      };
+      xhr.onerror = () =>
+        reject(new ApiError(0, 'E_NETWORK', "the upload was cut off (is the file over the server's limit?)"));
+      xhr.send(media);
+    });
+  }
+
   log(space: string, ref: string, limit = 50) {
     return this.call<{
       entries: { manifest: string; parents: string[]; created: string; author?: string; message?: string }[];
     }>(`/v0/spaces/${enc(space)}/log?ref=${enc(ref)}&limit=${limit}`);
   }
+}
+
+/** What an upload became. */
+export interface IngestDoc {
+  readonly timeline: string;
+  readonly manifest: string;
+  readonly tracks: readonly { name: string; modality: string; remuxed: boolean; fragments: number }[];
+  readonly derived: readonly { name: string; count: number }[];
 }
 
 /** A merge conflict as the merge route lists it. */

@@ -1,6 +1,7 @@
 import { setupAnnotations } from './annotate.js';
 import { Api, ApiError, type HitDoc, type TimelineDoc } from './api.js';
 import { formatClock, formatMedia, mediaToTick, tickToMedia } from './clock.js';
+import { setupIngest } from './ingest.js';
 import { bindKeys } from './keys.js';
 import { buildLanes, laneTracks } from './lanes.js';
 import { attach, type EngineName, type Playback } from './playback.js';
@@ -68,6 +69,29 @@ const annotations = setupAnnotations({
   },
   status,
 });
+
+setupIngest({
+  api,
+  space: () => state.space,
+  ref: () => state.ref,
+  open: async (name) => {
+    showTimeline(name);
+    await load();
+  },
+});
+
+/** Switch to another timeline of the space: its own playhead, view and search start afresh. */
+function showTimeline(name: string): void {
+  state.timeline = name;
+  state.t = undefined;
+  state.from = undefined;
+  state.to = undefined;
+  state.q = undefined;
+  state.like = undefined;
+  hits = [];
+  renderHits();
+  saveState();
+}
 
 /** Keep the URL in step with the view (replaceState: no history entry per seek). */
 let saveTimer = 0;
@@ -279,6 +303,21 @@ async function refs(): Promise<void> {
   } catch {
     // A store without a refs listing still plays.
   }
+  const timelines = $<HTMLSelectElement>('timeline');
+  try {
+    const names = await api.timelines(state.space, state.ref);
+    timelines.replaceChildren(
+      ...names.map((name) => {
+        const option = document.createElement('option');
+        option.value = name;
+        option.textContent = name;
+        option.selected = name === state.timeline;
+        return option;
+      }),
+    );
+  } catch {
+    timelines.replaceChildren();
+  }
   // The history of the version on screen: any earlier manifest can be shown (time travel).
   const history = $<HTMLSelectElement>('history');
   try {
@@ -356,6 +395,11 @@ $<HTMLSelectElement>('engine').addEventListener('change', (e) => {
   state.engine = (e.target as HTMLSelectElement).value as EngineName;
   state.t = mediaToTick(video.currentTime);
   saveState();
+  void load().catch(fail);
+});
+
+$<HTMLSelectElement>('timeline').addEventListener('change', (e) => {
+  showTimeline((e.target as HTMLSelectElement).value);
   void load().catch(fail);
 });
 

@@ -7,6 +7,7 @@ import { HTTP_STATUS, OriginContext } from './context.js';
 import { dashRoutes } from './dash-routes.js';
 import { compressText } from './encoding.js';
 import { hlsRoutes } from './hls-routes.js';
+import { ingestRoutes } from './ingest-routes.js';
 import { OriginMetrics } from './metrics.js';
 import { objectRoutes } from './objects.js';
 import { playerRoutes } from './player-files.js';
@@ -38,6 +39,10 @@ export interface OriginOptions {
   readonly maxBodyBytes?: number;
   /** A structured log line per request goes here; none when undefined. */
   readonly logger?: Logger;
+  /** Largest media upload of the ingest route, in bytes (default 2 GiB); 0: no ingest route. */
+  readonly maxUploadBytes?: number;
+  /** Where uploads are spooled while they are packaged (default the OS temporary directory). */
+  readonly spoolDir?: string;
   /** The built web player (player/dist), served at /; none: the API and playlists only. */
   readonly playerDir?: string;
 }
@@ -115,6 +120,14 @@ export function createOrigin(options: OriginOptions): Origin {
     verbRoutes(origin, { ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }) }),
   );
   app.route('/v0/spaces', versionRoutes(origin));
+  if (options.maxUploadBytes !== 0)
+    app.route(
+      '/v0/spaces',
+      ingestRoutes(origin, {
+        ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
+        ...(options.spoolDir !== undefined && { spoolDir: options.spoolDir }),
+      }),
+    );
   app.route('/hls', hlsRoutes(origin));
   app.route('/dash', dashRoutes(origin));
   app.route('/objects', objectRoutes(cache));

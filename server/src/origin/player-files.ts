@@ -18,7 +18,7 @@ const TYPES: Record<string, string> = {
 
 /**
  * The built web player (player/dist) at /: index.html for / (never cached long: it names the current
- * assets), and /assets/* by their content-hashed names (cached forever). Paths outside the directory are
+ * assets), /assets/* by their content-hashed names and /ffmpeg/<version>/* (cached forever). Paths outside the directory are
  * 404s. The server reads the player's files; it never imports its code.
  */
 export function playerRoutes(dir: string): Hono {
@@ -43,6 +43,15 @@ export function playerRoutes(dir: string): Hono {
     async (c) =>
       (await send(join('assets', c.req.param('file')), 'public, max-age=31536000, immutable')) ??
       c.notFound(),
+  );
+  // ffmpeg.wasm's core, under its version (the in-browser trim of uploads loads it from here, not a CDN).
+  app.get(
+    '/ffmpeg/:version/:file',
+    async (c) =>
+      (await send(
+        join('ffmpeg', c.req.param('version'), c.req.param('file')),
+        'public, max-age=31536000, immutable',
+      )) ?? c.notFound(),
   );
   return app;
 }

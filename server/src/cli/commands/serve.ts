@@ -9,6 +9,7 @@ interface ServeOptions {
   host: string;
   port: string;
   cacheMb: string;
+  maxUploadMb: string;
   log: boolean;
   player?: string;
 }
@@ -25,6 +26,7 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'the address to listen on', '127.0.0.1')
     .option('--port <port>', 'the port (0: any free one)', '8080')
     .option('--cache-mb <n>', 'MiB of fragment bytes kept in memory (read-ahead cache)', '256')
+    .option('--max-upload-mb <n>', 'MiB of the largest media upload (POST …/ingest); 0: no uploads', '2048')
     .option('--no-log', 'no JSON log line per request on standard output')
     .option(
       '--player <dir>',
@@ -34,6 +36,9 @@ export function registerServe(program: Command): void {
       const cacheMb = Number(opts.cacheMb);
       if (!(cacheMb >= 1))
         throw new UsageError(`--cache-mb ${opts.cacheMb}: give a number of MiB, at least 1`);
+      const uploadMb = Number(opts.maxUploadMb);
+      if (!(uploadMb >= 0))
+        throw new UsageError(`--max-upload-mb ${opts.maxUploadMb}: give a number of MiB (0: no uploads)`);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port ${opts.port}: give a port number from 0 to 65535`);
@@ -47,6 +52,7 @@ export function registerServe(program: Command): void {
         store: opened.store,
         ...(existsSync(join(playerDir, 'index.html')) && { playerDir }),
         cacheBytes: cacheMb * 1024 * 1024,
+        maxUploadBytes: Math.floor(uploadMb * 1024 * 1024),
         ...(logger && { logger }),
       });
       const server = serve({ fetch: app.fetch, hostname: opts.host, port }, (info) => {

@@ -1,0 +1,159 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EngineError, multihashToHex, refName } from '@dreamdb/engine';
+import { Hono } from 'hono';
+import { parseTimeArg } from '../cli/time-arg.js';
+import type { OriginContext } from './context.js';
+import { names, verbError } from './verb-routes.js';
+
+/** Knobs of the upload route. */
+export interface IngestRouteOptions {
+  /** Largest upload, in bytes (default 2 GiB). */
+  readonly maxUploadBytes?: number;
+  /** Where uploads are spooled while they are packaged (default the OS temporary directory). */
+  readonly spoolDir?: string;
+  /** Ingests packaged at once; later uploads wait their turn (default 1: ffmpeg uses every core). */
+  readonly concurrency?: number;
+}
+
+const GiB = 1024 ** 3;
+
+/** A seconds option given as a time ("2s", "500ms") or a flag ("1"/"true": `fallback` seconds). */
+function seconds(value: string | undefined, fallback: number, what: string): number | undefined {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return undefined;
+  if (value === '1' || value === 'true') return fallback;
+  try {
+    return Number(parseTimeArg(value)) / 1e9;
+  } catch (error) {
+    throw new EngineError('E_BAD_REQUEST', `${what}: ${(error as Error).message}`);
+  }
+}
+
+/** A counting semaphore: at most `n` holders; the rest wait in order. */
+function semaphore(n: number) {
+  let free = n;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
+/** Refuses a stream past `max` bytes (the body of a request without, or lying about, Content-Length). */
+function capped(max: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen > max) done(new EngineError('E_TOO_LARGE', `body: over the upload limit of ${max} bytes`));
+      else done(null, chunk);
+    },
+  });
+}
+
+/**
+ * POST /v0/spaces/:space/timelines/:timeline/ingest: a media file as the request body, packaged as
+ * `dreamdb ingest` packages a file (CMAF stream tracks, derived tracks on request) and published to
+ * `?ref=` in one manifest. The body is spooled to a temporary file as it arrives (never held in memory)
+ * and removed afterwards; a refused or failed ingest publishes nothing, so every ref stays as it was.
+ */
+export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions = {}): Hono {
+  const app = new Hono();
+  const maxBytes = options.maxUploadBytes ?? 2 * GiB;
+  const turn = semaphore(options.concurrency ?? 1);
+  app.onError(verbError);
+  // A refusal may come before the body is read: closing the connection keeps the unread rest of the
+  // upload from being taken for the client's next request on it.
+  app.use('*', async (c, next) => {
+    await next();
+    if (c.res.status >= 400) c.res.headers.set('connection', 'close');
+  });
+
+  app.post('/:space/timelines/:timeline/ingest', async (c) => {
+    const { space, timeline } = names(c, 'space', 'timeline');
+    const q = c.req.query();
+    const ref = refName(q.branch ? `heads/${q.branch}` : (q.ref ?? 'main'));
+    const fragmentSeconds = seconds(q.fragment, 2, 'fragment') ?? 2;
+    const thumbnails = seconds(q.thumbnails, 2, 'thumbnails');
+    const embeddings = seconds(q.embeddings, 1, 'embeddings');
+    const audioLevels = q.audioLevel === '1' || q.audioLevel === 'true';
+    const declared = Number(c.req.header('content-length') ?? Number.NaN);
+    if (declared > maxBytes)
+      throw new EngineError('E_TOO_LARGE', `body: ${declared} bytes is over the upload limit of ${maxBytes}`);
+    if (declared === 0 || !c.req.raw.body)
+      throw new EngineError('E_BAD_REQUEST', 'body: no media file was sent');
+    // Refused before the upload is read: a new timeline must be new (no half-merged media in an old one).
+    if (q.new === '1' || q.new === 'true') {
+      const base = await origin.session(space).resolve(ref);
+      if (base?.manifest.timelines.some((t) => t.name === timeline))
+        throw new EngineError('E_CONFLICT', `timeline ${timeline} already exists in ${space}@${ref}`);
+    }
+    const name = (q.name ?? 'upload').replace(/[^\w.-]+/g, '_').slice(0, 80) || 'upload';
+    const dir = await mkdtemp(join(options.spoolDir ?? tmpdir(), 'dreamdb-upload-'));
+    const file = join(dir, name);
+    try {
+      await pipeline(
+        Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream),
+        capped(maxBytes),
+        createWriteStream(file),
+      );
+      const { ingest, MediaError } = await import('@dreamdb/packager');
+      let report: Awaited<ReturnType<typeof ingest>>;
+      try {
+        report = await turn(() =>
+          ingest(origin.session(space), file, {
+            timeline,
+            ref,
+            fragmentSeconds,
+            message: `upload ${name} into ${timeline}`,
+            ...(q.transcode === '1' && { transcode: true }),
+            ...(thumbnails !== undefined && { thumbnails: { everySeconds: thumbnails } }),
+            ...(embeddings !== undefined && { embeddings: { everySeconds: embeddings } }),
+            ...(audioLevels && { audioLevels: true }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof MediaError)) throw error;
+        // The spool file's path means nothing to the client: the message names the upload instead.
+        const reason = error.message.slice(error.file.length + 2);
+        return c.json({ error: 'E_MEDIA', message: `${name}: ${reason}` }, 400);
+      }
+      return c.json(
+        {
+          space,
+          timeline,
+          ref,
+          manifest: multihashToHex(report.published.hash),
+          unchanged: report.unchanged,
+          objects: report.published.objectsWritten,
+          bytes: report.published.bytesWritten,
+          tracks: report.tracks.map((t) => ({
+            name: t.name,
+            modality: t.modality,
+            codecs: t.codec,
+            remuxed: t.remuxed,
+            fragments: t.fragments,
+            first: t.first.toString(),
+            end: t.end.toString(),
+          })),
+          derived: report.derived,
+        },
+        report.unchanged ? 200 : 201,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+  return app;
+}
