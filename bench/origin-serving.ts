@@ -108,9 +108,16 @@ export interface Running {
  * nginx (one worker, sendfile) serving the store's bucket directory as files, so
  * /spaces/<space>/objects/<hash> is the very file the origin reads. Not a daemon; everything in `work`.
  */
-export async function startNginx(storeDir: string, work: string): Promise<Running> {
+export function startNginx(storeDir: string, work: string): Promise<Running> {
+  return startStaticNginx(join(storeDir, 'buckets', 'dreamdb'), work);
+}
+
+/**
+ * nginx (one worker, sendfile) serving a directory as static files, with the HLS/DASH media types and
+ * CORS (a page on another loopback port reads them), like a static origin of a CDN.
+ */
+export async function startStaticNginx(root: string, work: string): Promise<Running> {
   const port = await freePort();
-  const root = join(storeDir, 'buckets', 'dreamdb');
   const temp = (name: string) => join(work, name);
   writeFileSync(
     join(work, 'nginx.conf'),
@@ -129,10 +136,19 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
+  types {
+    application/vnd.apple.mpegurl m3u8;
+    application/dash+xml mpd;
+    video/iso.segment m4s;
+    video/mp4 mp4;
+    text/html html;
+    text/javascript js;
+  }
   default_type video/mp4;
   server {
     listen 127.0.0.1:${port};
     root ${root};
+    add_header Access-Control-Allow-Origin * always;
   }
 }
 `,

@@ -1,0 +1,238 @@
+/**
+ * Seek to first frame in Chromium (issue 9): the same 3-minute 720p recording played by hls.js (the
+ * player's own configuration) from `dreamdb serve`'s origin and, as the baseline in the same run, from
+ * nginx serving the HLS (fMP4, 2 s segments, audio and video apart like ours) that ffmpeg cuts from it.
+ * For each, 50 seeks to the same random times: the time from setting currentTime to the `seeked` event
+ * and to the first frame presented after it (requestVideoFrameCallback), median and p95, and whether
+ * that frame is the one asked for (within one frame). Runs alternate between the servers, so drift on
+ * this machine hits both alike.
+ * Run: npm run bench -- seek   (DREAMDB_BENCH_SEEKS: seeks per server, default 50)
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { BENCH_MEDIA, printTable, recording } from './lib.ts';
+import { type Running, SPACE, servingStore, startOrigin, startStaticNginx } from './origin-serving.ts';
+
+const SECONDS = 180;
+const SEEKS = Number(process.env.DREAMDB_BENCH_SEEKS ?? 50);
+const WARMUP = 5;
+const ROUNDS = 5;
+const FRAME = 1 / 30;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** ffmpeg's own HLS of the recording: fMP4 segments of 2 s, video and audio as separate renditions. */
+function ffmpegHls(input: string): string {
+  const dir = join(BENCH_MEDIA, `hls-talk-720p-${SECONDS}s`);
+  if (existsSync(dir)) return dir;
+  console.log(`cutting ${input} into static HLS with ffmpeg (once)…`);
+  rmSync(`${dir}.part`, { recursive: true, force: true });
+  mkdirSync(`${dir}.part`, { recursive: true });
+  execFileSync(
+    'ffmpeg',
+    [
+      ...['-v', 'error', '-i', input, '-map', '0:v', '-map', '0:a', '-c', 'copy'],
+      ...['-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_type', 'fmp4'],
+      ...['-var_stream_map', 'v:0,agroup:aud a:0,agroup:aud,default:yes'],
+      ...['-master_pl_name', 'master.m3u8', '-hls_segment_filename', 'stream_%v/seg_%05d.m4s'],
+      ...['-hls_fmp4_init_filename', 'init.mp4', 'stream_%v/index.m3u8'],
+    ],
+    { cwd: `${dir}.part` },
+  );
+  renameSync(`${dir}.part`, dir);
+  return dir;
+}
+
+/** The bench page, on a loopback server of its own (Chromium lets loopback pages read loopback origins). */
+async function benchPage(): Promise<Running> {
+  const hls = readFileSync(join(ROOT, 'node_modules/hls.js/dist/hls.min.js'));
+  const html = `<!doctype html><meta charset="utf-8"><video id="v" muted playsinline width="640" height="360"></video>
+<script src="/hls.min.js"></script>
+<script>
+const video = document.getElementById('v');
+// The player's configuration (player/src/playback.ts).
+window.openStream = (url) => new Promise((resolve, reject) => {
+  const hls = new Hls({ enableWorker: true, backBufferLength: 30, maxBufferLength: 20 });
+  hls.on(Hls.Events.ERROR, (_e, d) => d.fatal && reject(new Error('hls.js: ' + d.details)));
+  video.addEventListener('loadeddata', () => resolve(video.duration), { once: true });
+  hls.loadSource(url);
+  hls.attachMedia(video);
+});
+window.seek = (t) => new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('no frame within 10 s of a seek to ' + t)), 10000);
+  const start = performance.now();
+  // Whether the target is already buffered: such a seek fetches nothing, whichever server.
+  let buffered = false;
+  for (let i = 0; i < video.buffered.length; i++)
+    buffered ||= video.buffered.start(i) <= t && t < video.buffered.end(i) - 0.1;
+  let seeked;
+  video.addEventListener('seeked', () => { seeked = performance.now() - start; }, { once: true });
+  video.requestVideoFrameCallback((now, meta) => {
+    clearTimeout(timer);
+    const frame = performance.now() - start;
+    resolve({ seeked: seeked ?? frame, frame: Math.max(frame, seeked ?? 0), mediaTime: meta.mediaTime, buffered });
+  });
+  video.currentTime = t;
+});
+</script>`;
+  const server = createServer((req, res) => {
+    if (req.url === '/hls.min.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hls);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    pid: process.pid,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** mulberry32: the same "random" targets every run, for both servers. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Seek {
+  readonly seeked: number;
+  readonly frame: number;
+  readonly exact: boolean;
+  /** The target was buffered already: nothing was fetched. */
+  readonly buffered: boolean;
+}
+
+/** Open the playlist in a fresh page, warm up, then seek to each target and time it. */
+async function measure(page: Page, url: string, targets: readonly number[]): Promise<Seek[]> {
+  await page.reload();
+  const duration = await page.evaluate(
+    (u) => (window as unknown as { openStream(u: string): Promise<number> }).openStream(u),
+    url,
+  );
+  if (!(duration > SECONDS - 5)) throw new Error(`${url}: a duration of ${duration} s`);
+  const seek = (t: number) =>
+    page.evaluate(
+      (t) =>
+        (
+          window as unknown as {
+            seek(t: number): Promise<{ seeked: number; frame: number; mediaTime: number; buffered: boolean }>;
+          }
+        ).seek(t),
+      t,
+    );
+  for (let i = 0; i < WARMUP; i++) await seek(10 + i * 31);
+  const out: Seek[] = [];
+  for (const t of targets) {
+    const r = await seek(t);
+    out.push({
+      seeked: r.seeked,
+      frame: r.frame,
+      exact: r.mediaTime <= t + 1e-6 && t - r.mediaTime < FRAME + 1e-6,
+      buffered: r.buffered,
+    });
+  }
+  return out;
+}
+
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+};
+
+const work = mkdtempSync(join(tmpdir(), 'dreamdb-bench-seek-'));
+const running: Running[] = [];
+try {
+  const input = recording(SECONDS);
+  const hlsDir = ffmpegHls(input);
+  const { dir } = await servingStore(SECONDS);
+  const nginx = await startStaticNginx(hlsDir, work);
+  running.push(nginx);
+  const origin = await startOrigin(dir);
+  running.push(origin);
+  const pageServer = await benchPage();
+  running.push(pageServer);
+  const doc = (await (await fetch(`${origin.base}/v0/spaces/${SPACE}/timelines/s1`)).json()) as {
+    playback: { hls: string };
+  };
+  const urls = { nginx: `${nginx.base}/master.m3u8`, dreamdb: `${origin.base}${doc.playback.hls}` };
+
+  const browser = await chromium.launch({
+    executablePath: process.env.DREAMDB_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 800, height: 450 } });
+    page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
+    await page.goto(pageServer.base);
+    const next = random(20261206);
+    const targets = Array.from({ length: SEEKS }, () => 1 + next() * (SECONDS - 6));
+    const per = Math.ceil(SEEKS / ROUNDS);
+    const results: Record<'nginx' | 'dreamdb', Seek[]> = { nginx: [], dreamdb: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      const part = targets.slice(round * per, (round + 1) * per);
+      for (const server of ['nginx', 'dreamdb'] as const)
+        results[server].push(...(await measure(page, urls[server], part)));
+    }
+    const rows = (['nginx', 'dreamdb'] as const).flatMap((server) => {
+      const r = results[server];
+      const exact = r.filter((s) => s.exact).length;
+      const fetched = r.filter((s) => !s.buffered);
+      const label = server === 'nginx' ? 'nginx static (ffmpeg HLS)' : 'dreamdb serve';
+      return [
+        {
+          name: `${label}: seek to first frame, median`,
+          value: quantile(
+            r.map((s) => s.frame),
+            0.5,
+          ),
+          unit: 'ms',
+          note: `${exact}/${r.length} frames exact`,
+        },
+        {
+          name: `${label}: seek to first frame, p95`,
+          value: quantile(
+            r.map((s) => s.frame),
+            0.95,
+          ),
+          unit: 'ms',
+        },
+        {
+          name: `${label}: seek to seeked, median`,
+          value: quantile(
+            r.map((s) => s.seeked),
+            0.5,
+          ),
+          unit: 'ms',
+        },
+        {
+          name: `${label}: first frame, seeks that fetched, median`,
+          value: quantile(
+            fetched.map((s) => s.frame),
+            0.5,
+          ),
+          unit: 'ms',
+          note: `${fetched.length} of ${r.length} seeks`,
+        },
+      ];
+    });
+    printTable(
+      `Seek to first frame in Chromium: ${SEEKS} random seeks per server, hls.js, 720p30 ${SECONDS} s, 2 s fragments (lower is better)`,
+      rows,
+      'nginx static (ffmpeg HLS): seek to first frame, median',
+    );
+  } finally {
+    await browser.close();
+  }
+} finally {
+  for (const r of running.reverse()) await r.stop();
+  rmSync(work, { recursive: true, force: true });
+}
