@@ -64,16 +64,21 @@ window.openStream = (url) => new Promise((resolve, reject) => {
   hls.attachMedia(video);
 });
 window.seek = (t) => new Promise((resolve, reject) => {
-  const timer = setTimeout(() => reject(new Error('no frame within 10 s of a seek to ' + t)), 10000);
   const start = performance.now();
+  let seeked;
+  const onSeeked = () => { seeked = performance.now() - start; };
+  const timer = setTimeout(() => {
+    video.removeEventListener('seeked', onSeeked);
+    reject(new Error('no frame within 10 s of a seek to ' + t));
+  }, 10000);
   // Whether the target is already buffered: such a seek fetches nothing, whichever server.
   let buffered = false;
   for (let i = 0; i < video.buffered.length; i++)
     buffered ||= video.buffered.start(i) <= t && t < video.buffered.end(i) - 0.1;
-  let seeked;
-  video.addEventListener('seeked', () => { seeked = performance.now() - start; }, { once: true });
+  video.addEventListener('seeked', onSeeked, { once: true });
   video.requestVideoFrameCallback((now, meta) => {
     clearTimeout(timer);
+    video.removeEventListener('seeked', onSeeked);
     const frame = performance.now() - start;
     resolve({ seeked: seeked ?? frame, frame: Math.max(frame, seeked ?? 0), mediaTime: meta.mediaTime, buffered });
   });
@@ -143,9 +148,10 @@ async function measure(page: Page, url: string, targets: readonly number[]): Pro
   return out;
 }
 
+/** The q-quantile of some values (NaN of none: e.g. no seek had to fetch). */
 const quantile = (values: number[], q: number) => {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 };
 
 const work = mkdtempSync(join(tmpdir(), 'dreamdb-bench-seek-'));

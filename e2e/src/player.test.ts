@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -322,7 +322,9 @@ describe('the player in Chromium', () => {
   test('upload: a file cut in the browser (ffmpeg.wasm) becomes a new timeline that plays from the cut; a camera recording too', async () => {
     // Six one-second colours, so the frame on screen tells which second of the source it is.
     const colours = ['red', 'lime', 'blue', 'white', 'black', 'yellow'];
-    const clip = join(mkdtempSync(join(tmpdir(), 'dreamdb-e2e-upload-')), 'Colour Bars.mp4');
+    const work = mkdtempSync(join(tmpdir(), 'dreamdb-e2e-upload-'));
+    after(() => rmSync(work, { recursive: true, force: true }));
+    const clip = join(work, 'Colour Bars.mp4');
     execFileSync('ffmpeg', [
       ...['-v', 'error', '-y'],
       ...colours.flatMap((c) => ['-f', 'lavfi', '-i', `color=c=${c}:s=320x240:r=25:d=1`]),
@@ -379,12 +381,17 @@ describe('the player in Chromium', () => {
     await shot(p, 'upload-played');
 
     // The same name again is refused before anything is sent, with a message naming it.
+    let uploads = 0;
+    p.on('request', (r) => {
+      if (r.url().includes('/ingest')) uploads++;
+    });
     await p.locator('#open-ingest').click();
     await p.locator('#ingest-go').click();
     await p.waitForFunction(() =>
       /already exists/.test(document.querySelector('#ingest-status')!.textContent ?? ''),
     );
     assert.match((await p.locator('#ingest-status').textContent()) ?? '', /timeline bars-cut already exists/);
+    assert.equal(uploads, 0, 'nothing was uploaded');
 
     // Record two seconds from the (synthetic) camera and upload it whole: the server transcodes it.
     await p.locator('#ingest-record').click();
@@ -413,7 +420,7 @@ describe('the player in Chromium', () => {
     await p.close();
   });
 
-  test('audio and video in step: shaka (DASH) within 5 ms; hls.js (which ignores edit lists) within 50 ms', async () => {
+  test('audio and video in step: shaka (DASH) within 5 ms; hls.js (which ignores edit lists) within 60 ms', async () => {
     const skews: Record<string, number> = {};
     for (const engine of ['dash', 'hls']) {
       const p = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -444,7 +451,9 @@ describe('the player in Chromium', () => {
       await p.close();
     }
     assert.ok(Math.abs(skews.dash!) <= 5, `DASH: audio ${skews.dash!.toFixed(1)} ms from the video`);
-    assert.ok(Math.abs(skews.hls!) <= 50, `HLS: audio ${skews.hls!.toFixed(1)} ms from the video`);
+    // hls.js ignores the edit lists: audio leads by the video's B-frame delay less the AAC priming (45 ms
+    // here). The bound guards against it growing; README "Known gaps" says what would remove it.
+    assert.ok(Math.abs(skews.hls!) <= 60, `HLS: audio ${skews.hls!.toFixed(1)} ms from the video`);
     console.log(`audio - video: DASH ${skews.dash!.toFixed(1)} ms, HLS ${skews.hls!.toFixed(1)} ms`);
   });
 });

@@ -1,4 +1,5 @@
 import {
+  EngineError,
   type Multihash,
   multihashToHex,
   type Published,
@@ -52,6 +53,13 @@ export interface IngestOptions {
   readonly captions?: string;
   /** A JSONL or CSV file of user events (tick or seconds, duration, label, any fields): the `events` track. */
   readonly events?: string;
+  /**
+   * Container formats accepted (ffmpeg demuxer names, e.g. mov, matroska, mpegts); any when omitted. An
+   * input from someone else (an upload) is limited to recordings: playlists (hls, concat) open other files.
+   */
+  readonly formats?: readonly string[];
+  /** Refuse (E_CONFLICT) when the ref's version already has the timeline. */
+  readonly requireNew?: boolean;
   /** The published manifest's message (default "ingest <input>"). */
   readonly message?: string;
   /** Called after each fragment with the media time reached (seconds) and the input's duration. */
@@ -165,7 +173,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
   const fragmentSeconds = options.fragmentSeconds ?? 2;
   if (!(fragmentSeconds >= 1 && fragmentSeconds <= 30))
     throw new MediaError(input, `fragment duration ${fragmentSeconds} s is outside 1–30 s`);
-  const info = await probe(input);
+  const info = await probe(input, options.formats ? { formats: options.formats } : {});
   const plan = planCmaf(input, info.streams, { ...options, fragmentSeconds });
   const encoded = plan.outputs.filter((o) => !o.copy);
   if (options.remuxOnly && encoded.length > 0) {
@@ -184,6 +192,8 @@ export async function ingest(session: Session, input: string, options: IngestOpt
   const base = await session.resolve(ref);
   const writer = new Writer(base);
   const timelineIsNew = !base?.manifest.timelines.some((t) => t.name === options.timeline);
+  if (options.requireNew && !timelineIsNew)
+    throw new EngineError('E_CONFLICT', `timeline ${options.timeline} already exists in ${ref}`);
   if (timelineIsNew) {
     writer.timeline({
       name: options.timeline,

@@ -92,7 +92,9 @@ function ffprobe(file: string, args: string[]): Promise<FfprobeJson> {
  * (from the first half second of packets; a stream silent that long gets a run of its own). Refusals
  * (missing, empty, not media) name the file and the reason.
  */
-export async function probe(file: string): Promise<Probe> {
+export async function probe(file: string, options: { formats?: readonly string[] } = {}): Promise<Probe> {
+  // Demuxers that may open other files (hls, concat playlists) are kept out by a whitelist when asked.
+  const only = options.formats ? ['-format_whitelist', options.formats.join(',')] : [];
   // A URL (http, https, rtmp…) is ffmpeg's to read; a path is checked here first for clearer errors.
   if (!isUrl(file)) {
     const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
@@ -102,6 +104,7 @@ export async function probe(file: string): Promise<Probe> {
     if (info.size === 0) throw new MediaError(file, 'is empty (0 bytes)');
   }
   const data = await ffprobe(file, [
+    ...only,
     '-show_format',
     '-show_streams',
     '-show_entries',
@@ -119,6 +122,7 @@ export async function probe(file: string): Promise<Probe> {
       let packet = data.packets?.find((p) => p.stream_index === s.index);
       if (!packet && kind !== 'other') {
         const own = await ffprobe(file, [
+          ...only,
           '-select_streams',
           String(s.index),
           '-show_entries',

@@ -51,6 +51,8 @@ export function setupIngest(deps: IngestDeps): void {
   const progress = $<HTMLProgressElement>('ingest-progress');
   let source: Source | undefined;
   let recorder: MediaRecorder | undefined;
+  let starting = false;
+  let picked: File | undefined;
   let busy = false;
 
   const say = (message: string, error = false) => {
@@ -62,11 +64,16 @@ export function setupIngest(deps: IngestDeps): void {
     progress.hidden = p === undefined;
     if (p !== undefined) progress.value = p;
   };
+  /** The preview shows a recording (an object URL, released when replaced) or the live camera. */
+  const showInPreview = (what: Blob | MediaStream | undefined) => {
+    if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
+    preview.removeAttribute('src');
+    preview.srcObject = what instanceof MediaStream ? what : null;
+    if (what instanceof Blob) preview.src = URL.createObjectURL(what);
+  };
   const use = (next: Source) => {
     source = next;
-    if (preview.src.startsWith('blob:')) URL.revokeObjectURL(preview.src);
-    preview.srcObject = null;
-    preview.src = URL.createObjectURL(next.blob);
+    showInPreview(next.blob);
     start.value = '0';
     end.value = next.duration.toFixed(2);
     end.max = start.max = next.duration.toFixed(2);
@@ -80,6 +87,8 @@ export function setupIngest(deps: IngestDeps): void {
 
   $('open-ingest').addEventListener('click', () => dialog.showModal());
   $('ingest-close').addEventListener('click', () => dialog.close());
+  // Closing the dialog mid-recording stops the camera (the recording so far is kept).
+  dialog.addEventListener('close', () => recorder?.stop());
   nameInput.addEventListener('input', () => {
     nameInput.dataset.auto = '0';
   });
@@ -89,8 +98,12 @@ export function setupIngest(deps: IngestDeps): void {
     if (!file) return;
     // The duration and size come from the browser's own reading of the file's header.
     const probe = document.createElement('video');
+    const url = URL.createObjectURL(file);
+    picked = file;
     probe.preload = 'metadata';
     probe.onloadedmetadata = () => {
+      URL.revokeObjectURL(url);
+      if (picked !== file) return; // another file was picked meanwhile
       use({
         blob: file,
         name: file.name,
@@ -98,10 +111,12 @@ export function setupIngest(deps: IngestDeps): void {
         ...(probe.videoHeight && { height: probe.videoHeight }),
         fromCamera: false,
       });
-      URL.revokeObjectURL(probe.src);
     };
-    probe.onerror = () => say(`${file.name}: this browser cannot read it as video or audio`, true);
-    probe.src = URL.createObjectURL(file);
+    probe.onerror = () => {
+      URL.revokeObjectURL(url);
+      if (picked === file) say(`${file.name}: this browser cannot read it as video or audio`, true);
+    };
+    probe.src = url;
   });
 
   const set = (input: HTMLInputElement) => () => {
@@ -115,21 +130,36 @@ export function setupIngest(deps: IngestDeps): void {
       recorder.stop();
       return;
     }
+    if (starting) return; // a second click while the camera is being opened
+    starting = true;
     let stream: MediaStream;
+    let active: MediaRecorder;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
     } catch (error) {
+      starting = false;
       say(`camera: ${(error as Error).message}`, true);
       return;
     }
-    const type = ['video/webm;codecs=vp9,opus', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
-    const active = new MediaRecorder(stream, type ? { mimeType: type } : {});
+    const stop = () => {
+      for (const track of stream.getTracks()) track.stop();
+    };
+    try {
+      const type = ['video/webm;codecs=vp9,opus', 'video/webm'].find((t) => MediaRecorder.isTypeSupported(t));
+      active = new MediaRecorder(stream, type ? { mimeType: type } : {});
+    } catch (error) {
+      stop();
+      starting = false;
+      say(`camera: ${(error as Error).message}`, true);
+      return;
+    }
+    starting = false;
     recorder = active;
     const chunks: Blob[] = [];
     const began = performance.now();
     active.ondataavailable = (e) => chunks.push(e.data);
     active.onstop = () => {
-      for (const track of stream.getTracks()) track.stop();
+      stop();
       recorder = undefined;
       record.textContent = 'Record from camera';
       const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, '').replace('T', '-');
@@ -140,8 +170,7 @@ export function setupIngest(deps: IngestDeps): void {
         fromCamera: true,
       });
     };
-    preview.src = '';
-    preview.srcObject = stream;
+    showInPreview(stream);
     void preview.play();
     active.start(1000);
     record.textContent = 'Stop recording';

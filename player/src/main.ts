@@ -70,11 +70,15 @@ const annotations = setupAnnotations({
   status,
 });
 
+/** Where an upload goes: the ref on view, or main when an earlier version (a manifest hash) is on view. */
+const uploadRef = () => (/^1e20[0-9a-f]{64}$/.test(state.ref) ? 'main' : state.ref);
+
 setupIngest({
   api,
   space: () => state.space,
-  ref: () => state.ref,
+  ref: uploadRef,
   open: async (name) => {
+    state.ref = uploadRef();
     showTimeline(name);
     await load();
   },

@@ -30,3 +30,22 @@ export function parseTimeArg(value: string, genesis?: bigint, form: TimeForm = d
       return rfc3339ToTick(value, genesis);
   }
 }
+
+/**
+ * Seconds from a duration argument: "1.5s", "500ms" or a bare number of seconds, within [min, max].
+ * (Durations are not ticks: a bare number here means seconds.)
+ */
+export function parseSeconds(value: string, what: string, range: { min: number; max: number }): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)(s|ms)?$/.exec(value.trim());
+  const seconds = m ? Number(m[1]) / (m[2] === 'ms' ? 1000 : 1) : Number.NaN;
+  if (!(seconds >= range.min && seconds <= range.max))
+    throw new UsageError(
+      `${what} ${JSON.stringify(value)}: give a duration from ${range.min} s to ${range.max} s (e.g. 2s, 500ms)`,
+    );
+  return seconds;
+}
+
+/** Fragment durations the packager cuts, in seconds. */
+export const FRAGMENT_SECONDS = { min: 1, max: 30 };
+/** Sampling intervals of thumbnails and frame embeddings, in seconds. */
+export const SAMPLE_SECONDS = { min: 0.01, max: 86_400 };

@@ -120,6 +120,44 @@ test('refusals name the problem and leave main where it was', async () => {
   assert.equal(badName.status, 400);
   assert.match(badName.json.message, /timeline: "Clip Two" is not a name/);
 
+  // A playlist would have ffmpeg read other files of the server: only recordings are taken.
+  const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4,\n${clip}\n#EXT-X-ENDLIST\n`;
+  const hls = await upload('/lab/timelines/clip-2/ingest?name=list.m3u8', playlist);
+  assert.equal(hls.status, 400, JSON.stringify(hls.json));
+  assert.equal(hls.json.error, 'E_MEDIA');
+
+  const hash = await upload(`/lab/timelines/clip-2/ingest?ref=${before}`, readFileSync(clip));
+  assert.equal(hash.status, 400);
+  assert.match(hash.json.message, /is a manifest hash; upload to a branch or main/);
+
+  for (const [param, pattern] of [
+    ['fragment=0.5s', /fragment "0.5s": give a duration from 1 s to 30 s/],
+    ['thumbnails=5ns', /thumbnails "5ns": give a duration/],
+    ['embeddings=0', /embeddings "0": give a duration from 0.01 s/],
+  ] as const) {
+    const bad = await upload(`/lab/timelines/clip-2/ingest?${param}`, readFileSync(clip));
+    assert.equal(bad.status, 400, param);
+    assert.match(bad.json.message, pattern);
+  }
+
   assert.equal(await mainAt(), before, 'no refusal moved main');
   assert.deepEqual(readdirSync(spool), [], 'no spooled upload is left behind');
+});
+
+test('two uploads racing for one new timeline: one is published, the other is 409; odd names are only names', async () => {
+  const body = readFileSync(clip);
+  const answers = await Promise.all([
+    upload('/lab/timelines/race/ingest?new=1&name=..', body),
+    upload('/lab/timelines/race/ingest?new=1&name=.', body),
+  ]);
+  assert.deepEqual(
+    answers.map((a) => a.status).sort(),
+    [201, 409],
+    JSON.stringify(answers.map((a) => a.json)),
+  );
+  const refused = answers.find((a) => a.status === 409)!;
+  assert.match(refused.json.message, /timeline race already exists/);
+  const log = await (await fetch(`${base}/v0/spaces/lab/log?ref=main&limit=1`)).json();
+  assert.match(log.entries[0].message, /^upload (\.|\.\.) into race$/);
+  assert.deepEqual(readdirSync(spool), []);
 });

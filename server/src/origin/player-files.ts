@@ -16,6 +16,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
+/** The files of ffmpeg.wasm's core that the player's build copies (player/vite.config.ts). */
+const FFMPEG_CORE = ['ffmpeg-core.js', 'ffmpeg-core.wasm'];
+
 /**
  * The built web player (player/dist) at /: index.html for / (never cached long: it names the current
  * assets), /assets/* by their content-hashed names and /ffmpeg/<version>/* (cached forever). Paths outside the directory are
@@ -38,20 +41,17 @@ export function playerRoutes(dir: string): Hono {
     });
   };
   app.get('/', async (c) => (await send('index.html', 'no-cache')) ?? c.notFound());
-  app.get(
-    '/assets/:file',
-    async (c) =>
-      (await send(join('assets', c.req.param('file')), 'public, max-age=31536000, immutable')) ??
-      c.notFound(),
-  );
-  // ffmpeg.wasm's core, under its version (the in-browser trim of uploads loads it from here, not a CDN).
-  app.get(
-    '/ffmpeg/:version/:file',
-    async (c) =>
-      (await send(
-        join('ffmpeg', c.req.param('version'), c.req.param('file')),
-        'public, max-age=31536000, immutable',
-      )) ?? c.notFound(),
-  );
+  app.get('/assets/:file', async (c) => {
+    // One file name (a decoded %2F would reach files that are not content-hashed, cached forever).
+    const file = c.req.param('file');
+    if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) return c.notFound();
+    return (await send(join('assets', file), 'public, max-age=31536000, immutable')) ?? c.notFound();
+  });
+  // ffmpeg.wasm's core, under its version (the in-browser cut of uploads loads it from here, not a CDN).
+  app.get('/ffmpeg/:version/:file', async (c) => {
+    const { version, file } = c.req.param();
+    if (!/^\d+\.\d+\.\d+$/.test(version) || !FFMPEG_CORE.includes(file)) return c.notFound();
+    return (await send(join('ffmpeg', version, file), 'public, max-age=31536000, immutable')) ?? c.notFound();
+  });
   return app;
 }

@@ -2,7 +2,7 @@ import { multihashToHex, parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
-import { parseTimeArg } from '../time-arg.js';
+import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../time-arg.js';
 
 interface IngestFlags extends SpaceOptions {
   timeline: string;
@@ -84,7 +84,7 @@ export function registerIngest(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action((file: string, opts: IngestFlags) =>
       withSession(opts, async (session) => {
-        const fragment = Number(parseTimeArg(opts.fragment)) / 1e9;
+        const fragment = parseSeconds(opts.fragment, '--fragment', FRAGMENT_SECONDS);
         if ([opts.remux, opts.transcode, opts.ladder].filter(Boolean).length > 1)
           throw new UsageError('--remux, --transcode and --ladder exclude each other');
         const ladder = opts.ladder?.split(',').map((h) => {
@@ -110,13 +110,17 @@ export function registerIngest(program: Command): void {
             ...(opts.thumbnails && {
               thumbnails: {
                 everySeconds:
-                  typeof opts.thumbnails === 'string' ? Number(parseTimeArg(opts.thumbnails)) / 1e9 : 2,
+                  typeof opts.thumbnails === 'string'
+                    ? parseSeconds(opts.thumbnails, '--thumbnails', SAMPLE_SECONDS)
+                    : 2,
               },
             }),
             ...(opts.embeddings && {
               embeddings: {
                 everySeconds:
-                  typeof opts.embeddings === 'string' ? Number(parseTimeArg(opts.embeddings)) / 1e9 : 1,
+                  typeof opts.embeddings === 'string'
+                    ? parseSeconds(opts.embeddings, '--embeddings', SAMPLE_SECONDS)
+                    : 1,
               },
             }),
             ...(opts.audioLevel && { audioLevels: true }),

@@ -55,7 +55,9 @@ export function registerServe(program: Command): void {
         maxUploadBytes: Math.floor(uploadMb * 1024 * 1024),
         ...(logger && { logger }),
       });
-      const server = serve({ fetch: app.fetch, hostname: opts.host, port }, (info) => {
+      // An upload of a large recording takes longer than node's default 5 minutes for a whole request.
+      const serverOptions = { requestTimeout: 60 * 60 * 1000 };
+      const server = serve({ fetch: app.fetch, hostname: opts.host, port, serverOptions }, (info) => {
         process.stdout.write(
           `dreamdb serve: http://${opts.host}:${info.port} (store ${opened.store.name})${existsSync(join(playerDir, 'index.html')) ? '; the player is at /' : ''}\n`,
         );
