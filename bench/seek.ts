@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Page } from 'playwright-core';
+import { random } from '../engine/src/testing/random.ts';
 import { BENCH_MEDIA, printTable, recording } from './lib.ts';
 import { type Running, SPACE, servingStore, startOrigin, startStaticNginx } from './origin-serving.ts';
 
@@ -97,17 +98,6 @@ window.seek = (t) => new Promise((resolve, reject) => {
   };
 }
 
-/** mulberry32: the same "random" targets every run, for both servers. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Seek {
   readonly seeked: number;
   readonly frame: number;
@@ -179,7 +169,7 @@ try {
     const page = await browser.newPage({ viewport: { width: 800, height: 450 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
     await page.goto(pageServer.base);
-    const next = random(20261206);
+    const next = random(20261206); // the same "random" targets every run, for both servers
     const targets = Array.from({ length: SEEKS }, () => 1 + next() * (SECONDS - 6));
     const per = Math.ceil(SEEKS / ROUNDS);
     const results: Record<'nginx' | 'dreamdb', Seek[]> = { nginx: [], dreamdb: [] };

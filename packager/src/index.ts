@@ -17,7 +17,7 @@ export {
   frameEmbeddings,
   rawFrames,
 } from './frame-embeddings.js';
-export { type IngestOptions, type IngestReport, ingest } from './ingest.js';
+export { type IngestOptions, type IngestReport, ingest, reportJson } from './ingest.js';
 export { type ClipOptions, makeClip } from './lavfi.js';
 export { bitrateFor, type OutputPlan, PLAYABLE, type Plan, planCmaf, remuxes } from './plan.js';
 export { type MediaStream, type Probe, probe } from './probe.js';

@@ -348,6 +348,32 @@ export async function ingest(session: Session, input: string, options: IngestOpt
   return { published, tracks, origin, unchanged: false, derived };
 }
 
+/**
+ * An ingest report as JSON (hashes in hex, ticks as decimal strings): what `dreamdb ingest --json` prints
+ * and what the upload route answers.
+ */
+export function reportJson(report: IngestReport) {
+  return {
+    manifest: multihashToHex(report.published.hash),
+    ref: report.published.ref?.name,
+    origin: report.origin.toString(),
+    unchanged: report.unchanged,
+    objects: report.published.objectsWritten,
+    bytes: report.published.bytesWritten,
+    derived: report.derived,
+    tracks: report.tracks.map((t) => ({
+      name: t.name,
+      modality: t.modality,
+      codecs: t.codec,
+      remuxed: t.remuxed,
+      fragments: t.fragments,
+      first: t.first.toString(),
+      end: t.end.toString(),
+      init: multihashToHex(t.init),
+    })),
+  };
+}
+
 /** The derived tracks an ingest asked for (each runs its own pass over its input when written). */
 function derivedTracks(input: string, info: Probe, origin: Tick, options: IngestOptions): DerivedTrack[] {
   const out: DerivedTrack[] = [];

@@ -289,36 +289,33 @@ function describeHit(hit: HitDoc): string {
   return parts.join(', ');
 }
 
+/** Make a select's options the names, with `selected` chosen. */
+function fillSelect(select: HTMLSelectElement, names: readonly string[], selected: string): void {
+  select.replaceChildren(
+    ...names.map((name) => {
+      const option = document.createElement('option');
+      option.value = name;
+      option.textContent = name;
+      option.selected = name === selected;
+      return option;
+    }),
+  );
+}
+
 async function refs(): Promise<void> {
   const select = $<HTMLSelectElement>('ref');
   try {
     const { refs } = await api.refs(state.space);
     const names = refs.map((r) => r.name);
     if (!names.includes(state.ref)) names.push(state.ref);
-    select.replaceChildren(
-      ...names.map((name) => {
-        const option = document.createElement('option');
-        option.value = name;
-        option.textContent = name;
-        option.selected = name === state.ref;
-        return option;
-      }),
-    );
+    fillSelect(select, names, state.ref);
   } catch {
     // A store without a refs listing still plays.
   }
   const timelines = $<HTMLSelectElement>('timeline');
   try {
     const names = await api.timelines(state.space, state.ref);
-    timelines.replaceChildren(
-      ...names.map((name) => {
-        const option = document.createElement('option');
-        option.value = name;
-        option.textContent = name;
-        option.selected = name === state.timeline;
-        return option;
-      }),
-    );
+    fillSelect(timelines, names, state.timeline);
   } catch {
     timelines.replaceChildren();
   }

@@ -4,6 +4,7 @@ import { hashBytes } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
+import { random } from '../testing/random.js';
 import { publish } from './publish.js';
 import { encodeVector, type SearchQuery, search } from './search.js';
 import { type Resolved, Session } from './session.js';
@@ -13,16 +14,6 @@ const SECOND = 1_000_000_000n;
 const DIM = 16;
 const code = (c: string, text?: RegExp) => (e: unknown) =>
   e instanceof EngineError && e.code === c && (!text || text.test(e.message));
-
-/** A seeded PRNG (mulberry32), so a failure can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Stored {
   tick: bigint;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError, multihashToHex, refName } from '@dreamdb/engine';
+import { EngineError, refName } from '@dreamdb/engine';
 import { Hono } from 'hono';
 import { UsageError } from '../cli/errors.js';
 import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../cli/time-arg.js';
@@ -148,7 +148,7 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
         capped(maxBytes),
         createWriteStream(file),
       );
-      const { ingest, MediaError } = await import('@dreamdb/packager');
+      const { ingest, MediaError, reportJson } = await import('@dreamdb/packager');
       let report: Awaited<ReturnType<typeof ingest>>;
       try {
         report = await turn(() => {
@@ -173,28 +173,7 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
         const reason = error.message.slice(error.file.length + 2).replaceAll(file, name);
         return c.json({ error: 'E_MEDIA', message: `${name}: ${reason}` }, 400);
       }
-      return c.json(
-        {
-          space,
-          timeline,
-          ref,
-          manifest: multihashToHex(report.published.hash),
-          unchanged: report.unchanged,
-          objects: report.published.objectsWritten,
-          bytes: report.published.bytesWritten,
-          tracks: report.tracks.map((t) => ({
-            name: t.name,
-            modality: t.modality,
-            codecs: t.codec,
-            remuxed: t.remuxed,
-            fragments: t.fragments,
-            first: t.first.toString(),
-            end: t.end.toString(),
-          })),
-          derived: report.derived,
-        },
-        report.unchanged ? 200 : 201,
-      );
+      return c.json({ space, timeline, ...reportJson(report) }, report.unchanged ? 200 : 201);
     } finally {
       inFlight--;
       await rm(dir, { recursive: true, force: true });

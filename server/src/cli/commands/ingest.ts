@@ -1,4 +1,4 @@
-import { multihashToHex, parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
+import { parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
@@ -95,7 +95,7 @@ export function registerIngest(program: Command): void {
         });
         const genesis = opts.genesis === undefined ? undefined : parseRfc3339(opts.genesis);
         // Loaded here, not at start-up: the other commands do not pay for the packager.
-        const { ingest, MediaError } = await import('@dreamdb/packager');
+        const { ingest, MediaError, reportJson } = await import('@dreamdb/packager');
         const progress = await progressReporter(file);
         let report: Awaited<ReturnType<typeof ingest>>;
         try {
@@ -134,25 +134,7 @@ export function registerIngest(program: Command): void {
         } finally {
           progress.stop();
         }
-        const result = {
-          manifest: multihashToHex(report.published.hash),
-          ref: report.published.ref?.name,
-          origin: report.origin.toString(),
-          unchanged: report.unchanged,
-          objects: report.published.objectsWritten,
-          bytes: report.published.bytesWritten,
-          derived: report.derived,
-          tracks: report.tracks.map((t) => ({
-            name: t.name,
-            modality: t.modality,
-            codecs: t.codec,
-            remuxed: t.remuxed,
-            fragments: t.fragments,
-            first: t.first.toString(),
-            end: t.end.toString(),
-            init: multihashToHex(t.init),
-          })),
-        };
+        const result = reportJson(report);
         if (opts.json) process.stdout.write(`${JSON.stringify(result)}\n`);
         else {
           for (const t of report.tracks) {
