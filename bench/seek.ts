@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import HLS from 'hls-parser';
 import { chromium, type Page } from 'playwright-core';
 import { random } from '../engine/src/testing/random.ts';
 import { BENCH_MEDIA, printTable, recording } from './lib.ts';
@@ -106,6 +107,26 @@ interface Seek {
   readonly buffered: boolean;
 }
 
+/**
+ * Warm a server up the way a long-running one is: its first video fragments requested 100 times each
+ * (a fresh node process runs its code cold, nginx has no JIT). The fragments the seeks then fetch are
+ * still cold in the origin's byte cache, as they are for a random seek in production.
+ */
+async function warm(master: string): Promise<void> {
+  const root = HLS.parse(await (await fetch(master)).text()) as HLS.types.MasterPlaylist;
+  const videoUrl = new URL(root.variants[0]!.uri, master).href;
+  const video = HLS.parse(await (await fetch(videoUrl)).text()) as HLS.types.MediaPlaylist;
+  for (let i = 0; i < 300; i++) {
+    const segment = video.segments[i % 3]!;
+    const range = segment.byterange
+      ? {
+          range: `bytes=${segment.byterange.offset}-${segment.byterange.offset + segment.byterange.length - 1}`,
+        }
+      : undefined;
+    await (await fetch(new URL(segment.uri, videoUrl), { headers: { ...range } })).arrayBuffer();
+  }
+}
+
 /** Open the playlist in a fresh page, warm up, then seek to each target and time it. */
 async function measure(page: Page, url: string, targets: readonly number[]): Promise<Seek[]> {
   await page.reload();
@@ -160,6 +181,8 @@ try {
     playback: { hls: string };
   };
   const urls = { nginx: `${nginx.base}/master.m3u8`, dreamdb: `${origin.base}${doc.playback.hls}` };
+
+  for (const url of Object.values(urls)) await warm(url);
 
   const browser = await chromium.launch({
     executablePath: process.env.DREAMDB_CHROMIUM ?? '/usr/bin/chromium',
