@@ -420,7 +420,7 @@ describe('the player in Chromium', () => {
     await p.close();
   });
 
-  test('audio and video in step: shaka (DASH) within 5 ms; hls.js (which ignores edit lists) within 60 ms', async () => {
+  test('audio and video in step within 5 ms, with shaka (DASH) and hls.js (HLS)', async () => {
     const skews: Record<string, number> = {};
     for (const engine of ['dash', 'hls']) {
       const p = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -451,9 +451,9 @@ describe('the player in Chromium', () => {
       await p.close();
     }
     assert.ok(Math.abs(skews.dash!) <= 5, `DASH: audio ${skews.dash!.toFixed(1)} ms from the video`);
-    // hls.js ignores the edit lists: audio leads by the video's B-frame delay less the AAC priming (45 ms
-    // here). The bound guards against it growing; README "Known gaps" says what would remove it.
-    assert.ok(Math.abs(skews.hls!) <= 60, `HLS: audio ${skews.hls!.toFixed(1)} ms from the video`);
+    // hls.js places tracks by their tfdt alone: in step because ingest puts every tfdt on the timeline's
+    // clock (spec 0007 §5.2; audio was 45 ms early before).
+    assert.ok(Math.abs(skews.hls!) <= 5, `HLS: audio ${skews.hls!.toFixed(1)} ms from the video`);
     console.log(`audio - video: DASH ${skews.dash!.toFixed(1)} ms, HLS ${skews.hls!.toFixed(1)} ms`);
   });
 });

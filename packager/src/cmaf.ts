@@ -97,3 +97,38 @@ export function parseFragment(bytes: Uint8Array, init: InitInfo): FragmentInfo {
     firstCompositionOffset: trun.flags & 0x800 ? (trun.sample_composition_time_offset?.[0] ?? 0) : 0,
   };
 }
+
+/**
+ * Add `by` media units to a fragment's decode time (every tfdt of its moof), in place. Ingest uses it to
+ * put each track's fragments on the timeline's clock, so that players aligning tracks by timestamps
+ * alone (hls.js) play them in step. A version 0 tfdt that would overflow 32 bits is refused.
+ */
+export function shiftDecodeTime(fragment: Uint8Array, by: bigint): void {
+  const view = new DataView(fragment.buffer, fragment.byteOffset, fragment.byteLength);
+  let shifted = 0;
+  const walk = (from: number, to: number, path: string) => {
+    for (let at = from; at + 8 <= to; ) {
+      const size32 = view.getUint32(at);
+      const type = String.fromCharCode(...fragment.subarray(at + 4, at + 8));
+      const header = size32 === 1 ? 16 : 8;
+      const size = size32 === 1 ? Number(view.getBigUint64(at + 8)) : size32 === 0 ? to - at : size32;
+      if (size < header || at + size > to)
+        throw new Error(`fragment: box ${type} at ${at} has a bad size ${size}`);
+      if (path === '' && type === 'moof') walk(at + header, at + size, 'moof');
+      else if (path === 'moof' && type === 'traf') walk(at + header, at + size, 'traf');
+      else if (path === 'traf' && type === 'tfdt') {
+        const version = view.getUint8(at + header);
+        if (version === 1) view.setBigUint64(at + header + 4, view.getBigUint64(at + header + 4) + by);
+        else {
+          const value = BigInt(view.getUint32(at + header + 4)) + by;
+          if (value > 0xffffffffn) throw new Error(`fragment: a 32-bit tfdt cannot hold ${value}`);
+          view.setUint32(at + header + 4, Number(value));
+        }
+        shifted++;
+      }
+      at += size;
+    }
+  };
+  walk(0, fragment.byteLength, '');
+  if (shifted === 0) throw new Error('fragment: no tfdt in its moof');
+}

@@ -10,12 +10,13 @@ import {
   spill,
   type Tick,
   type Track,
+  ticksToUnits,
   unitsToTicks,
   Writer,
 } from '@dreamdb/engine';
 import { audioLevels } from './audio-level.js';
 import { captions } from './captions.js';
-import type { InitInfo } from './cmaf.js';
+import { type InitInfo, shiftDecodeTime } from './cmaf.js';
 import { type DerivedTrack, inputZero, writeDerived } from './derived.js';
 import { MediaError } from './errors.js';
 import { userEvents } from './events.js';
@@ -214,6 +215,7 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     let init: InitInfo | undefined;
     let initHash: Multihash | undefined;
     let start: bigint | undefined;
+    let shift = 0n;
     let origin = 0n;
     let first: Tick | undefined;
     let next: Tick | undefined;
@@ -250,9 +252,14 @@ export async function ingest(session: Session, input: string, options: IngestOpt
         origin = await barrier.post(i, offset);
         for (const q of queues) q.bound();
         start = origin + offset;
+        shift = ticksToUnits(start, r);
       }
-      const tick = start + unitsToTicks(BigInt(f.baseMediaDecodeTime), r);
-      const end = start + unitsToTicks(BigInt(f.baseMediaDecodeTime + f.duration), r);
+      // The tfdt goes on the timeline's clock (media time 0 is tick 0 on every track): tracks whose own
+      // media time starts elsewhere (AAC priming, B-frame delay) then line up in any player, hls.js too.
+      shiftDecodeTime(event.bytes, shift);
+      const decode = BigInt(f.baseMediaDecodeTime) + shift;
+      const tick = unitsToTicks(decode, r);
+      const end = unitsToTicks(decode + BigInt(f.duration), r);
       if (next !== undefined && tick !== next)
         throw new MediaError(input, `${out.track}: fragment at tick ${tick} does not follow ${next}`);
       first ??= tick;

@@ -242,8 +242,11 @@ test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the per
     const full = segmentList(
       all(mpdParser.stringToMpdXml(await fetchMpd()), 'Representation').find((r) => attr(r, 'id') === id)!,
     );
-    // Media time of a tick: the track's first fragment is at media time 0 (checked against tfdt above).
-    const tickOf = (t: bigint) => track.first + (t * 1_000_000_000n) / list.timescale;
+    // Media time 0 is tick 0 on every track (0007 §5.2): the first fragment's tfdt is its tick, to a unit.
+    const tickOf = (t: bigint) => (t * 1_000_000_000n) / list.timescale;
+    const unit = 1_000_000_000n / list.timescale + 1n;
+    const lag = track.first - tickOf(full.segments[0]!.t);
+    assert.ok(lag >= 0n && lag <= unit, `${id}: first tfdt ${full.segments[0]!.t} is tick ${track.first}`);
     const kept = full.segments.filter(
       (s) => tickOf(s.t + s.d) > 2_000_000_000n && tickOf(s.t) < 4_000_000_000n,
     );
