@@ -18,6 +18,15 @@ const dreamdb = (args, input) => {
   });
   if (result.status !== 0) throw new Error(`dreamdb ${args[0]} exited with ${result.status}`);
 };
+/** Whether the demo space's main has this timeline (a store from an earlier run). */
+const demoHasTimeline = (name) => {
+  const result = spawnSync('node', ['server/bin/dreamdb.js', 'resolve', '--space', 'demo'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) return false; // no main yet: a fresh store
+  return JSON.parse(result.stdout).timelines.includes(name);
+};
 /** A step that may already have been done by an earlier run (its refusal is printed, not fatal). */
 const dreamdbOnce = (args) => {
   try {
@@ -38,25 +47,30 @@ try {
   // (make.mjs does nothing when its files are there and it has not changed).
   const sample = join(ROOT, '.dreamdb', 'lab-session');
   run('node', [join(ROOT, 'samples', 'lab-session', 'make.mjs'), sample]);
-  dreamdb([
-    'ingest',
-    join(sample, 'recording.mp4'),
-    '--space',
-    'demo',
-    '--timeline',
-    'lab-session',
-    '--genesis',
-    '2026-11-25T09:00:00Z',
-    '--thumbnails',
-    '2s',
-    '--embeddings',
-    '1s',
-    '--audio-level',
-    '--captions',
-    join(sample, 'transcript.vtt'),
-    '--events',
-    join(sample, 'events.jsonl'),
-  ]);
+  if (demoHasTimeline('lab-session')) {
+    // An earlier run ingested it (possibly packaged by an older DreamDB, which a re-ingest of the same
+    // file would refuse as other media): the demo serves what is stored.
+    console.log('\nthe demo space has the sample already (rm -r .dreamdb/store to ingest it afresh)');
+  } else
+    dreamdb([
+      'ingest',
+      join(sample, 'recording.mp4'),
+      '--space',
+      'demo',
+      '--timeline',
+      'lab-session',
+      '--genesis',
+      '2026-11-25T09:00:00Z',
+      '--thumbnails',
+      '2s',
+      '--embeddings',
+      '1s',
+      '--audio-level',
+      '--captions',
+      join(sample, 'transcript.vtt'),
+      '--events',
+      join(sample, 'events.jsonl'),
+    ]);
   dreamdb(['resolve', '--space', 'demo']);
   dreamdb([
     'range',
