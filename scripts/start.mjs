@@ -7,6 +7,7 @@
 // It keeps serving until Ctrl-C; DREAMDB_START_EXIT=1 stops it once ffprobe has read the HLS.
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { ingestArgs } from '../samples/lab-session/ingest-args.mjs';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
 
 const dreamdb = (args, input) => {
@@ -51,26 +52,7 @@ try {
     // An earlier run ingested it (possibly packaged by an older DreamDB, which a re-ingest of the same
     // file would refuse as other media): the demo serves what is stored.
     console.log('\nthe demo space has the sample already (rm -r .dreamdb/store to ingest it afresh)');
-  } else
-    dreamdb([
-      'ingest',
-      join(sample, 'recording.mp4'),
-      '--space',
-      'demo',
-      '--timeline',
-      'lab-session',
-      '--genesis',
-      '2026-11-25T09:00:00Z',
-      '--thumbnails',
-      '2s',
-      '--embeddings',
-      '1s',
-      '--audio-level',
-      '--captions',
-      join(sample, 'transcript.vtt'),
-      '--events',
-      join(sample, 'events.jsonl'),
-    ]);
+  } else dreamdb(ingestArgs(sample, 'demo', 'lab-session'));
   dreamdb(['resolve', '--space', 'demo']);
   dreamdb([
     'range',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { ingestArgs } from '../../samples/lab-session/ingest-args.mjs';
 
 /**
  * The end-to-end harness: the real `dreamdb` program ingests the sample session into a fresh embedded
@@ -17,8 +18,6 @@ const SAMPLE = join(ROOT, 'samples/lab-session');
 export const ARTIFACTS = join(ROOT, 'e2e/artifacts');
 export const SPACE = 'demo';
 export const TIMELINE = 'lab';
-/** The genesis the sample is ingested with. */
-export const GENESIS = '2026-11-25T09:00:00Z';
 
 /** Where the sample media is made once and reused across runs (the generator skips what it has made). */
 const SAMPLE_CACHE = join(tmpdir(), 'dreamdb-e2e-sample');
@@ -48,26 +47,8 @@ export async function serveSample(): Promise<Served> {
   const store = join(dir, 'store');
   const dreamdb = (...args: string[]) =>
     execFileSync(process.execPath, [BIN, ...args, '--store', store], { encoding: 'utf8' });
-  const sample = makeSample();
-  dreamdb(
-    'ingest',
-    sample.recording,
-    '--space',
-    SPACE,
-    '--timeline',
-    TIMELINE,
-    '--genesis',
-    GENESIS,
-    '--thumbnails',
-    '2s',
-    '--embeddings',
-    '1s',
-    '--audio-level',
-    '--captions',
-    sample.captions,
-    '--events',
-    sample.events,
-  );
+  makeSample();
+  dreamdb(...ingestArgs(SAMPLE_CACHE, SPACE, TIMELINE));
   const server: ChildProcess = spawn(
     process.execPath,
     [BIN, 'serve', '--store', store, '--port', '0', '--no-log'],
