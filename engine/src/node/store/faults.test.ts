@@ -113,14 +113,15 @@ describe('crash safety', () => {
       connections: 100,
     });
     const space = new SpaceStore(store, 'crash');
-    const bodies = Array.from({ length: 100 }, (_, i) => randomBytes(10_000 + ((i * 7919) % 1_000_000)));
+    const bodies = Array.from({ length: 100 }, (_, i) => randomBytes(10_000 + ((i * 7919) % 2_000_000)));
     const acked: Uint8Array[] = [];
     let killed = false;
     const puts = bodies.map((body) =>
       space.putObject(body).then(
         () => {
           acked.push(body);
-          if (acked.length === 30 && !killed) {
+          // Killed early: with many PUTs still in flight, some cannot finish before the signal lands.
+          if (acked.length === 10 && !killed) {
             killed = true;
             child.kill('SIGKILL');
           }
@@ -133,7 +134,7 @@ describe('crash safety', () => {
     await new Promise((resolve) =>
       child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve),
     );
-    assert.ok(killed && acked.length >= 30 && acked.length < 100, `${acked.length} acknowledged`);
+    assert.ok(killed && acked.length >= 10 && acked.length < 100, `${acked.length} acknowledged`);
 
     const restarted = await serveInChild(dir); // the dead owner's pid lock is taken over
     const again = new HttpStore({ endpoint: restarted.url, bucket: 'dreamdb', protocol: 'h2c' });
