@@ -342,6 +342,17 @@ describe('the player in Chromium', () => {
     await p.locator('#ingest-end').fill('4');
     await p.locator('#ingest-name').fill('bars-cut');
     await shot(p, 'upload-dialog');
+    // Every message the dialog shows while it works: the cut, the upload, the server's stages.
+    await p.evaluate(() => {
+      const said: string[] = [];
+      (window as unknown as { said: string[] }).said = said;
+      const el = document.querySelector('#ingest-status')!;
+      new MutationObserver(() => said.push(el.textContent ?? '')).observe(el, {
+        childList: true,
+        characterData: true,
+        subtree: true,
+      });
+    });
     await p.locator('#ingest-go').click();
     await p.waitForFunction(
       () => window.dreamdb.ready && window.dreamdb.state().timeline === 'bars-cut',
@@ -349,6 +360,16 @@ describe('the player in Chromium', () => {
       { timeout: 120_000 },
     );
     await p.waitForURL(/timeline=bars-cut/); // the shared URL follows the view
+    const said = await p.evaluate(() => (window as unknown as { said: string[] }).said);
+    for (const message of [
+      /^cutting 1\.00–4\.00 s in the browser/,
+      /^making the thumbnails track/,
+      /^publishing/,
+    ])
+      assert.ok(
+        said.some((m) => message.test(m)),
+        `${message} in ${JSON.stringify(said)}`,
+      );
     const doc = await (await fetch(`${served.url}/v0/spaces/${SPACE}/timelines/bars-cut`)).json();
     const names = doc.tracks.map((t: { name: string }) => t.name).sort();
     for (const name of ['audio', 'video', 'thumbnails', 'frame-embeddings', 'audio-level'])

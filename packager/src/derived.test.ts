@@ -422,7 +422,7 @@ test('all four derived tracks publish and read back', async () => {
     captions(write('p.vtt', VTT), { origin: ORIGIN }),
     userEvents(write('p.jsonl', '{"seconds": 1, "label": "hi"}\n'), { origin: ORIGIN }),
   ])
-    reports.push(await writeDerived(writer, 's1', derived, 16));
+    reports.push(await writeDerived(writer, 's1', derived, { batch: 16 }));
   assert.deepEqual(
     reports.map((r) => [r.name, r.count]),
     [

@@ -151,15 +151,16 @@ export interface DerivedReport {
 }
 
 /**
- * Define a derived track on `timeline` and stage its items in batches of `batch`. Event tracks do not
+ * Define a derived track on `timeline` and stage its items in batches of `batch` (until `signal` aborts). Event tracks do not
  * spill, so the items stay staged in the writer until publish (thumbnails of a long video: a few MB).
  */
 export async function writeDerived(
   writer: Writer,
   timeline: string,
   derived: DerivedTrack,
-  batch = 512,
+  options: { batch?: number; signal?: AbortSignal } = {},
 ): Promise<DerivedReport> {
+  const batch = options.batch ?? 512;
   const name = derived.track.name;
   writer.track({ ...derived.track, timeline });
   let pending: WriteItem[] = [];
@@ -167,6 +168,8 @@ export async function writeDerived(
   let first: Tick | undefined;
   let end: Tick | undefined;
   for await (const item of derived.items) {
+    // Leaving the loop stops the item source (its ffmpeg is killed).
+    options.signal?.throwIfAborted();
     pending.push(item);
     count++;
     if (first === undefined || item.tick < first) first = item.tick;

@@ -225,3 +225,35 @@ test('re-ingesting the same file changes nothing; other media for the same track
   const resolved = await new Session(new SpaceStore(store, 'lab')).resolve('main');
   assert.deepEqual(resolved!.hash, first.published.hash);
 });
+
+test('an aborted ingest stops ffmpeg and publishes nothing, whether it is cutting fragments or deriving tracks', async () => {
+  const input = make('abort.mp4', [...video(20), ...tone(20), ...h264, '-g', '30', '-c:a', 'aac']);
+  const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
+  await ingest(session, make('before.mp4', [...video(2), ...h264]), { timeline: 'before' });
+  const before = (await session.resolve('main'))!.hash;
+  // While fragments come: aborted at the first progress report.
+  const cutting = new AbortController();
+  await assert.rejects(
+    ingest(session, input, {
+      timeline: 's1',
+      fragmentSeconds: 1,
+      signal: cutting.signal,
+      onProgress: () => cutting.abort(new Error('the client went away')),
+    }),
+    /the client went away/,
+  );
+  // While a derived track is made (every fragment is in by then): aborted on a timer.
+  const deriving = new AbortController();
+  const started = Date.now();
+  const pending = ingest(session, input, {
+    timeline: 's1',
+    signal: deriving.signal,
+    embeddings: { everySeconds: 0.04 },
+    onProgress: (p) => {
+      if (p.seconds >= 19) setTimeout(() => deriving.abort(new Error('gone while deriving')), 50);
+    },
+  });
+  await assert.rejects(pending, /gone while deriving/);
+  assert.ok(Date.now() - started < 30_000);
+  assert.deepEqual((await session.resolve('main'))!.hash, before, 'nothing was published');
+});

@@ -59,10 +59,16 @@ export interface IngestOptions {
    * input from someone else (an upload) is limited to recordings: playlists (hls, concat) open other files.
    */
   readonly formats?: readonly string[];
+  /** Abandons the ingest when aborted: ffmpeg is stopped and nothing is published. */
+  readonly signal?: AbortSignal;
   /** Refuse (E_CONFLICT) when the ref's version already has the timeline. */
   readonly requireNew?: boolean;
   /** The published manifest's message (default "ingest <input>"). */
   readonly message?: string;
+  /** Called as the ingest moves on after the cut: before each derived track, and before publishing. */
+  readonly onStage?: (
+    stage: { readonly stage: 'deriving'; readonly track: string } | { readonly stage: 'publishing' },
+  ) => void;
   /** Called after each fragment with the media time reached (seconds) and the input's duration. */
   readonly onProgress?: (progress: { seconds: number; duration?: number; fragments: number }) => void;
 }
@@ -202,7 +208,11 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     });
   }
 
+  const { signal } = options;
+  signal?.throwIfAborted();
   const run = runFfmpeg(input, plan.args, plan.outputs.length);
+  const stop = () => run.kill();
+  signal?.addEventListener('abort', stop, { once: true });
   const queues = run.outputs.map((output) => new EventQueue(cmafEvents(output, input)));
   const barrier = new OriginBarrier(plan.outputs.length);
   let fragments = 0;
@@ -328,10 +338,13 @@ export async function ingest(session: Session, input: string, options: IngestOpt
     );
     await run.done;
   } catch (error) {
+    signal?.throwIfAborted(); // stopped on purpose: the abort, not ffmpeg's end, is the reason
     // ffmpeg's own failure explains the others (closed pipes, missing fragments) best.
     await Promise.race([run.done.catch(() => {}), new Promise((resolve) => setTimeout(resolve, 500))]);
     run.kill();
     throw run.failure() ?? error;
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
   const origin = await barrier.origin;
   const wanted = derivedTracks(input, info, origin, options);
@@ -347,10 +360,13 @@ export async function ingest(session: Session, input: string, options: IngestOpt
   }
   const derived: { name: string; count: number }[] = [];
   for (const track of wanted) {
-    const written = await writeDerived(writer, options.timeline, track);
+    options.onStage?.({ stage: 'deriving', track: track.track.name });
+    const written = await writeDerived(writer, options.timeline, track, { ...(signal && { signal }) });
     derived.push({ name: written.name, count: written.count });
   }
   writeRenditions(writer, options.timeline, tracks, input);
+  signal?.throwIfAborted();
+  options.onStage?.({ stage: 'publishing' });
   const published = await publish(session, writer, { ref, message: options.message ?? `ingest ${input}` });
   return { published, tracks, origin, unchanged: false, derived };
 }

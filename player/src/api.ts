@@ -194,13 +194,20 @@ export class Api {
 
   /**
    * Upload a recording into a new timeline (the server packages and publishes it). XMLHttpRequest, not
-   * fetch: it reports upload progress, and sends a File from disk without reading it into memory.
+   * fetch: it reports upload progress, and sends a File from disk without reading it into memory. The
+   * answer comes as lines (received, packaging progress, each derived track, publishing), then the outcome.
    */
   ingest(
     space: string,
     timeline: string,
     media: Blob,
-    options: { ref: string; name: string; transcode?: boolean; onUpload?: (done: number) => void },
+    options: {
+      ref: string;
+      name: string;
+      transcode?: boolean;
+      onUpload?: (done: number) => void;
+      onStage?: (line: IngestStage) => void;
+    },
   ): Promise<IngestDoc> {
     const query = new URLSearchParams({
       ref: options.ref,
@@ -214,18 +221,53 @@ export class Api {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', `${this.base}/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/ingest?${query}`);
     xhr.setRequestHeader('content-type', media.type || 'application/octet-stream');
-    xhr.responseType = 'json';
+    xhr.setRequestHeader('accept', 'application/x-ndjson');
     xhr.upload.onprogress = (e) => e.lengthComputable && options.onUpload?.(e.loaded / e.total);
+    let seen = 0; // characters of the answer already handed on as lines
+    let outcome: IngestStage | undefined; // the latest line: the outcome once the answer is complete
+    const lines = (): IngestStage[] => {
+      const text = xhr.responseText;
+      const end = text.lastIndexOf('\n') + 1;
+      const fresh = text.slice(seen, end);
+      seen = Math.max(seen, end);
+      const parsed = fresh
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as IngestStage);
+      outcome = parsed.at(-1) ?? outcome;
+      return parsed;
+    };
     return new Promise((resolve, reject) => {
+      xhr.onprogress = () => {
+        for (const line of lines()) options.onStage?.(line);
+      };
       xhr.onload = () => {
-        const body = (xhr.response ?? {}) as Record<string, unknown>;
-        if (xhr.status < 300) resolve(body as unknown as IngestDoc);
-        else
+        if (xhr.status !== 200) {
+          // Refused before packaging began: one JSON error document.
+          const body = (() => {
+            try {
+              return JSON.parse(xhr.responseText) as Record<string, unknown>;
+            } catch {
+              return {};
+            }
+          })();
           reject(
             new ApiError(
               xhr.status,
               String(body.error ?? xhr.status),
               String(body.message ?? xhr.statusText),
+            ),
+          );
+          return;
+        }
+        for (const line of lines()) options.onStage?.(line);
+        if (outcome?.stage === 'done') resolve(outcome as unknown as IngestDoc);
+        else
+          reject(
+            new ApiError(
+              Number(outcome?.status ?? 500),
+              String(outcome?.error ?? 'E_INTERNAL'),
+              String(outcome?.message ?? 'the answer ended without an outcome'),
             ),
           );
       };
@@ -240,6 +282,18 @@ export class Api {
       entries: { manifest: string; parents: string[]; created: string; author?: string; message?: string }[];
     }>(`/v0/spaces/${enc(space)}/log?ref=${enc(ref)}&limit=${limit}`);
   }
+}
+
+/** A line of an upload's answer: a stage as it is packaged, or the outcome (done or failed). */
+export interface IngestStage {
+  readonly stage: 'received' | 'packaging' | 'deriving' | 'publishing' | 'done' | 'failed';
+  readonly bytes?: number;
+  readonly seconds?: number;
+  readonly duration?: number;
+  readonly track?: string;
+  readonly status?: number;
+  readonly error?: string;
+  readonly message?: string;
 }
 
 /** What an upload became. */

@@ -231,7 +231,16 @@ export function setupIngest(deps: IngestDeps): void {
         transcode: source.fromCamera && !cut && !shrink,
         onUpload: (p) => {
           show(p);
-          say(p < 1 ? `uploading: ${Math.round(p * 100)}%` : 'packaging on the server…');
+          say(p < 1 ? `uploading: ${Math.round(p * 100)}%` : 'uploaded; the server is receiving it…');
+        },
+        onStage: (line) => {
+          if (line.stage === 'packaging' && line.seconds !== undefined) {
+            show(line.duration ? Math.min(1, line.seconds / line.duration) : undefined);
+            say(
+              `packaging on the server: ${line.seconds.toFixed(1)}${line.duration ? ` of ${line.duration.toFixed(1)}` : ''} s`,
+            );
+          } else if (line.stage === 'deriving') say(`making the ${line.track} track…`);
+          else if (line.stage === 'publishing') say('publishing…');
         },
       });
       show(undefined);

@@ -126,6 +126,7 @@ export function createOrigin(options: OriginOptions): Origin {
       ingestRoutes(origin, {
         ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
         ...(options.spoolDir !== undefined && { spoolDir: options.spoolDir }),
+        ...(logger && { logger }),
       }),
     );
   app.route('/hls', hlsRoutes(origin));

@@ -161,3 +161,58 @@ test('two uploads racing for one new timeline: one is published, the other is 40
   assert.match(log.entries[0].message, /^upload (\.|\.\.) into race$/);
   assert.deepEqual(readdirSync(spool), []);
 });
+
+test('a client that goes away while its upload is packaged gets nothing published, and the spool is cleared', async () => {
+  const long = makeClip(join(work, 'long.mp4'), { seconds: 20, size: '320x180', audio: 48000, gop: 25 });
+  const before = await mainAt();
+  const client = new AbortController();
+  const request = fetch(`${base}/v0/spaces/lab/timelines/gone/ingest?embeddings=0.04s&thumbnails=0.1s`, {
+    method: 'POST',
+    body: readFileSync(long),
+    signal: client.signal,
+  });
+  setTimeout(() => client.abort(), 300);
+  await assert.rejects(request, /abort/i);
+  for (let i = 0; i < 200 && readdirSync(spool).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(readdirSync(spool), [], 'the spool is cleared');
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await mainAt(), before, 'nothing was published');
+});
+
+test('Accept: application/x-ndjson: a line per stage as the upload is packaged, then the outcome', async () => {
+  const lines = async (path: string, body: BodyInit) => {
+    const response = await fetch(`${base}/v0/spaces/lab/timelines/${path}`, {
+      method: 'POST',
+      headers: { accept: 'application/x-ndjson' },
+      body,
+    });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'application/x-ndjson');
+    return (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  };
+  const got = await lines('lines/ingest?thumbnails=1s&audioLevel=1', readFileSync(clip));
+  assert.deepEqual(got[0], { stage: 'received', bytes: readFileSync(clip).length });
+  assert.ok(got.some((l) => l.stage === 'packaging' && typeof l.seconds === 'number' && l.fragments));
+  assert.deepEqual(
+    got.filter((l) => l.stage === 'deriving').map((l) => l.track),
+    ['thumbnails', 'audio-level'],
+  );
+  const done = got.at(-1)!;
+  assert.equal(got.at(-2)!.stage, 'publishing');
+  assert.equal(done.stage, 'done');
+  assert.equal(done.status, 201);
+  assert.equal(done.manifest, await mainAt());
+
+  const before = await mainAt();
+  const refused = await lines('lines-2/ingest?name=notes.txt', 'not a recording\n'.repeat(20));
+  assert.deepEqual(
+    refused.map((l) => l.stage),
+    ['received', 'failed'],
+  );
+  assert.equal(refused[1]!.error, 'E_MEDIA');
+  assert.equal(refused[1]!.status, 400);
+  assert.equal(await mainAt(), before);
+});

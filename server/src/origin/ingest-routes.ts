@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { EngineError, refName } from '@dreamdb/engine';
+import type { IngestOptions } from '@dreamdb/packager';
 import { Hono } from 'hono';
+import type { Logger } from 'pino';
 import { UsageError } from '../cli/errors.js';
 import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../cli/time-arg.js';
-import { HASH_HEX, type OriginContext } from './context.js';
+import { HASH_HEX, HTTP_STATUS, type OriginContext } from './context.js';
+import { detail } from './negotiate.js';
 import { names, verbError } from './verb-routes.js';
 
 /** Knobs of the upload route. */
@@ -21,6 +24,8 @@ export interface IngestRouteOptions {
   readonly concurrency?: number;
   /** Uploads being received or waiting at once (default 4); more are 503 (the spool disk is finite). */
   readonly inFlight?: number;
+  /** Where a failure after the answer started (a line of the NDJSON form) is logged. */
+  readonly logger?: Logger;
 }
 
 const GiB = 1024 ** 3;
@@ -62,11 +67,12 @@ function semaphore(n: number) {
 }
 
 /** Refuses a stream past `max` bytes (a body without Content-Length, or longer than it said). */
-function capped(max: number): Transform {
+function capped(max: number, counted: (bytes: number) => void): Transform {
   let seen = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
       seen += chunk.length;
+      counted(seen);
       if (seen > max) done(new EngineError('E_TOO_LARGE', `body: over the upload limit of ${max} bytes`));
       else done(null, chunk);
     },
@@ -80,6 +86,73 @@ function seconds(value: string | undefined, what: string, range: { min: number; 
     return parseSeconds(value, what, range);
   } catch (error) {
     if (error instanceof UsageError) throw new EngineError('E_BAD_REQUEST', error.message);
+    throw error;
+  }
+}
+
+/** What an upload became: the status and body of the answer (201/200 with the report, or an error). */
+interface Outcome {
+  readonly status: 200 | 201 | 400 | 409 | 412;
+  readonly body: Record<string, unknown>;
+}
+
+/**
+ * Package a spooled upload in its turn and publish it, reporting progress lines to `report`. Refusals
+ * and failures become an outcome (nothing is published): E_MEDIA naming the upload, E_ABORTED when the
+ * client went away, an engine refusal with its status; anything else is thrown.
+ */
+async function packageUpload(
+  origin: OriginContext,
+  turn: <T>(fn: () => Promise<T>) => Promise<T>,
+  upload: {
+    space: string;
+    timeline: string;
+    file: string;
+    name: string;
+    signal: AbortSignal;
+    report?: (line: Record<string, unknown>) => void;
+    ingest: Omit<IngestOptions, 'signal' | 'onProgress' | 'onStage'>;
+  },
+): Promise<Outcome> {
+  const { ingest, MediaError, reportJson } = await import('@dreamdb/packager');
+  const report = upload.report;
+  let last = 0;
+  try {
+    const done = await turn(() =>
+      ingest(origin.session(upload.space), upload.file, {
+        ...upload.ingest,
+        // A client gone before the publish (waiting its turn, or while packaging) gets nothing published.
+        signal: upload.signal,
+        ...(report && {
+          onProgress: (p) => {
+            // At most four lines a second, whatever the fragment rate.
+            if (Date.now() - last < 250) return;
+            last = Date.now();
+            report({ stage: 'packaging', ...p });
+          },
+          onStage: (stage) => report(stage),
+        }),
+      }),
+    );
+    return {
+      status: done.unchanged ? 200 : 201,
+      body: { space: upload.space, timeline: upload.timeline, ...reportJson(done) },
+    };
+  } catch (error) {
+    if (upload.signal.aborted)
+      return {
+        status: 400,
+        body: { error: 'E_ABORTED', message: 'the client went away; nothing was published' },
+      };
+    if (error instanceof MediaError) {
+      // The spool file's path means nothing to the client: the message names the upload instead.
+      const reason = error.message.slice(error.file.length + 2).replaceAll(upload.file, upload.name);
+      return { status: 400, body: { error: 'E_MEDIA', message: `${upload.name}: ${reason}` } };
+    }
+    if (error instanceof EngineError && HTTP_STATUS[error.code]) {
+      const status = HTTP_STATUS[error.code] as Outcome['status'];
+      return { status, body: { error: error.code, message: detail(error) } };
+    }
     throw error;
   }
 }
@@ -142,42 +215,72 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
     inFlight++;
     const dir = await mkdtemp(join(options.spoolDir ?? tmpdir(), 'dreamdb-upload-'));
     const file = join(dir, 'input');
+    const release = async () => {
+      inFlight--;
+      await rm(dir, { recursive: true, force: true });
+    };
+    let bytes = 0;
     try {
       await pipeline(
         Readable.fromWeb(c.req.raw.body as import('node:stream/web').ReadableStream),
-        capped(maxBytes),
+        capped(maxBytes, (n) => {
+          bytes = n;
+        }),
         createWriteStream(file),
       );
-      const { ingest, MediaError, reportJson } = await import('@dreamdb/packager');
-      let report: Awaited<ReturnType<typeof ingest>>;
-      try {
-        report = await turn(() => {
-          // A client gone while the upload waited its turn wants nothing published.
-          if (c.req.raw.signal.aborted) throw new EngineError('E_BAD_REQUEST', 'the client went away');
-          return ingest(origin.session(space), file, {
-            timeline,
-            ref,
-            fragmentSeconds,
-            formats: UPLOAD_FORMATS,
-            requireNew,
-            message: `upload ${name} into ${timeline}`,
-            ...(q.transcode === '1' && { transcode: true }),
-            ...(thumbnails !== undefined && { thumbnails: { everySeconds: thumbnails } }),
-            ...(embeddings !== undefined && { embeddings: { everySeconds: embeddings } }),
-            ...(audioLevels && { audioLevels: true }),
-          });
-        });
-      } catch (error) {
-        if (!(error instanceof MediaError)) throw error;
-        // The spool file's path means nothing to the client: the message names the upload instead.
-        const reason = error.message.slice(error.file.length + 2).replaceAll(file, name);
-        return c.json({ error: 'E_MEDIA', message: `${name}: ${reason}` }, 400);
-      }
-      return c.json({ space, timeline, ...reportJson(report) }, report.unchanged ? 200 : 201);
-    } finally {
-      inFlight--;
-      await rm(dir, { recursive: true, force: true });
+    } catch (error) {
+      await release();
+      if (c.req.raw.signal.aborted) throw new EngineError('E_BAD_REQUEST', 'the client went away mid-upload');
+      throw error;
     }
+    const packaged = (report?: (line: Record<string, unknown>) => void) =>
+      packageUpload(origin, turn, {
+        space,
+        timeline,
+        file,
+        name,
+        signal: c.req.raw.signal,
+        ...(report && { report }),
+        ingest: {
+          timeline,
+          ref,
+          fragmentSeconds,
+          formats: UPLOAD_FORMATS,
+          requireNew,
+          message: `upload ${name} into ${timeline}`,
+          ...(q.transcode === '1' && { transcode: true }),
+          ...(thumbnails !== undefined && { thumbnails: { everySeconds: thumbnails } }),
+          ...(embeddings !== undefined && { embeddings: { everySeconds: embeddings } }),
+          ...(audioLevels && { audioLevels: true }),
+        },
+      }).finally(release);
+    if (!(c.req.header('accept') ?? '').includes('application/x-ndjson')) {
+      const { status, body } = await packaged();
+      return c.json(body, status);
+    }
+    // Lines as the upload is packaged (received, the cut's progress, each derived track, publishing),
+    // then the outcome: a long recording is not a silent wait.
+    const encoder = new TextEncoder();
+    const lines = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const send = (line: Record<string, unknown>) => {
+          if (!c.req.raw.signal.aborted) controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+        };
+        send({ stage: 'received', bytes });
+        try {
+          const { status, body } = await packaged(send);
+          send({ stage: status < 300 ? 'done' : 'failed', status, ...body });
+        } catch (error) {
+          options.logger?.error({ err: error, path: c.req.path }, 'internal error');
+          const message = (error as Error).message.split('\n')[0];
+          send({ stage: 'failed', status: 500, error: 'E_INTERNAL', message });
+        }
+        controller.close();
+      },
+    });
+    return new Response(lines, {
+      headers: { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' },
+    });
   });
   return app;
 }
