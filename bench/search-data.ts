@@ -23,6 +23,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { random } from '../engine/src/testing/random.ts';
 
 export const K = 10;
 
@@ -90,17 +91,6 @@ export function searchParams(): SearchParams {
   };
 }
 
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Standard Gaussians from a uniform source (Box–Muller, both values of each pair used). */
 export function gaussian(uniform: () => number): () => number {
   let spare = Number.NaN;
@@ -129,7 +119,7 @@ function normalizeRow(a: Float32Array, off: number, dim: number): void {
 /** The vectors and queries for `p` (deterministic). */
 export function makeData(p: SearchParams = searchParams()): SearchData {
   const { n, dim, clusters, queries, sigma, seed } = p;
-  const uniform = mulberry32(seed);
+  const uniform = random(seed);
   const gauss = gaussian(uniform);
   const centers = new Float32Array(clusters * dim);
   for (let i = 0; i < centers.length; i++) centers[i] = gauss();
@@ -154,7 +144,7 @@ export function makeData(p: SearchParams = searchParams()): SearchData {
   const labels = new Uint32Array(n);
   fill(vectors, labels, n, uniform, gauss);
   // Queries from their own stream, so that changing N keeps the same queries.
-  const qUniform = mulberry32(seed ^ 0x5bd1e995);
+  const qUniform = random(seed ^ 0x5bd1e995);
   const queryVectors = new Float32Array(queries * dim);
   fill(queryVectors, new Uint32Array(queries), queries, qUniform, gaussian(qUniform));
   return { ...p, vectors, labels, queryVectors };
@@ -170,7 +160,7 @@ export function measureCosines(data: SearchData, pairs = 20_000): { intra: numbe
   const pos = start.slice(0, clusters);
   const byCluster = new Uint32Array(n);
   for (let i = 0; i < n; i++) byCluster[pos[labels[i]!]!++] = i;
-  const rand = mulberry32(data.seed + 1);
+  const rand = random(data.seed + 1);
   const dot = (a: number, b: number) => {
     let s = 0;
     for (let j = 0; j < dim; j++) s += vectors[a * dim + j]! * vectors[b * dim + j]!;

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineError } from '../errors.js';
+import { random } from '../testing/random.js';
 import { BLOCK_SIZE, postingBlocks } from './blocks.js';
 import { PostingCursor } from './cursor.js';
 import { type BuiltTextSegment, buildTextSegment, type TextDoc, type TextDocInfo } from './index.js';
 import { parseQuery, type TextQuery } from './query.js';
 import { fetchFromBuilt, TextSegmentReader } from './reader.js';
 import { searchText, type TextHit } from './search.js';
-import { random, randomDocs } from './testing.js';
+import { randomDocs } from './testing.js';
 import { tokenizeFields } from './tokenize.js';
 
 const open = (built: BuiltTextSegment) =>

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { hashBytes, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { openObject, sealObject } from '../format/envelope.js';
+import { random } from '../testing/random.js';
 import { buildTextSegment } from './build.js';
 import { decodeTextDirectory, MAX_TEXT_OBJECT_BYTES } from './directory.js';
 import { decodeDocumentsPage } from './documents-page.js';
@@ -10,7 +11,7 @@ import { mergeTextSegments } from './merge.js';
 import { decodePostingsPage } from './postings-page.js';
 import { fetchFromBuilt, TextSegmentReader } from './reader.js';
 import { PAGE_TARGET_BYTES } from './segment-writer.js';
-import { random, randomDocs } from './testing.js';
+import { randomDocs } from './testing.js';
 
 const field = (path: RegExp) => (e: unknown) =>
   e instanceof EngineError && e.code === 'E_FIELD' && path.test(e.message);

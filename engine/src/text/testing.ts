@@ -1,19 +1,10 @@
+import { random } from '../testing/random.js';
 import type { TextDoc } from './build.js';
 
 /**
  * Test fixtures: a seeded PRNG and random caption-like documents, so a failure can be replayed.
  * Used by the tests beside this file and by bench/text.ts.
  */
-
-/** A seeded PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = (
   'camera lens drift calibration calibrate failed running runs run red car parking lot state of the art ' +
