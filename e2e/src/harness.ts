@@ -109,22 +109,33 @@ export async function shot(page: Page, name: string): Promise<Buffer> {
 }
 
 /**
- * Arm a watch for the next frame the video presents (requestVideoFrameCallback), before the action that
- * makes it (a seek, a click); `frame` then gives that frame's media time.
+ * The frame a seek shows, watched from before the seek: the first frame presented after its `seeked`
+ * event, or, when none comes within 250 ms of it, the last one presented before it. Frames presented
+ * meanwhile for an earlier position (a player settling at the start as the page loads) do not count.
+ * Plain JavaScript: the test runner's transform would give named functions a helper the page lacks.
  */
-export async function watchFrame(page: Page): Promise<{ frame(): Promise<number> }> {
-  await page.evaluate(() => {
-    const video = document.querySelector<HTMLVideoElement>('#video')!;
-    (window as unknown as { nextFrame: Promise<number> }).nextFrame = new Promise<number>(
-      (resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);
-        video.requestVideoFrameCallback((_now, meta) => {
-          clearTimeout(timer);
-          resolve(meta.mediaTime);
-        });
-      },
-    );
+const WATCH_SEEK = `(() => {
+  const video = document.querySelector('#video');
+  window.nextFrame = new Promise((resolve, reject) => {
+    let seeked = false;
+    let before;
+    const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);
+    const done = (time) => { clearTimeout(timer); resolve(time); };
+    video.addEventListener('seeked', () => {
+      seeked = true;
+      setTimeout(() => { if (before !== undefined) done(before); }, 250);
+    }, { once: true });
+    const watch = (now, meta) => {
+      if (seeked) done(meta.mediaTime);
+      else { before = meta.mediaTime; video.requestVideoFrameCallback(watch); }
+    };
+    video.requestVideoFrameCallback(watch);
   });
+})()`;
+
+/** Arm a watch for the frame of the next seek (see WATCH_SEEK); `frame` then gives its media time. */
+export async function watchFrame(page: Page): Promise<{ frame(): Promise<number> }> {
+  await page.evaluate(WATCH_SEEK);
   return {
     frame: () => page.evaluate(() => (window as unknown as { nextFrame: Promise<number> }).nextFrame),
   };

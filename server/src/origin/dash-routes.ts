@@ -62,6 +62,8 @@ interface Clock {
   readonly rate: Rate;
   /** The tick of media time 0: a fragment's tick is start + its tfdt in ticks (0007 §5.2). */
   readonly start: Tick;
+  /** The tick of the track's first fragment: where its media begins. */
+  readonly first: Tick;
 }
 
 /** A bounded map of promises: objects are immutable, so what is derived from their bytes never goes stale. */
@@ -106,7 +108,7 @@ export function dashRoutes(origin: OriginContext): Hono {
       async () => parseFragment(await session.store.getRange(first.object, first), info).baseMediaDecodeTime,
     );
     const r = rate(info.timescale);
-    return { info, rate: r, start: first.tick - unitsToTicks(BigInt(tfdt), r) };
+    return { info, rate: r, start: first.tick - unitsToTicks(BigInt(tfdt), r), first: first.tick };
   };
 
   app.get('/:space/:ref/:timeline/:file', async (c) => {
@@ -175,13 +177,15 @@ async function selectedStreams(
 }
 
 /**
- * The tick at the period's start: the clip's `from`, or later if a stream track's media time 0 is later
- * (a presentationTimeOffset cannot be negative). Each representation's presentationTimeOffset is this tick
- * in its own media time, so all tracks keep the timing they have in ticks.
+ * The tick at the period's start: the clip's `from`, or later if a stream track's media begins later (a
+ * player would meet a gap at the start and jump it on its own time, over a seek made meanwhile; and a
+ * presentationTimeOffset, which is at least the track's media time 0, cannot be negative). Each
+ * representation's presentationTimeOffset is this tick in its own media time, so all tracks keep the
+ * timing they have in ticks.
  */
 function periodZero(select: Selection, streams: readonly Stream[]): Tick {
   let zero = select.from ?? 0n;
-  for (const s of streams) if (s.clock.start > zero) zero = s.clock.start;
+  for (const s of streams) if (s.clock.first > zero) zero = s.clock.first;
   return zero;
 }
 
