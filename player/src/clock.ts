@@ -4,8 +4,6 @@
  * media element's time t (seconds) is tick t·1e9.
  */
 
-export const SECOND = 1_000_000_000n;
-
 /** The tick a media time (seconds) falls on, to the nanosecond. */
 export const mediaToTick = (seconds: number): bigint => BigInt(Math.round(seconds * 1e9));
 
@@ -26,13 +24,4 @@ export function formatMedia(tick: bigint): string {
 export function formatClock(tick: bigint, genesis: bigint | undefined): string | undefined {
   if (genesis === undefined) return undefined;
   return new Date(Number((genesis + tick) / 1_000_000n)).toISOString().replace('T', ' ').replace('Z', ' UTC');
-}
-
-/** A time the user typed or the URL holds: ticks ("12500000000") or seconds ("12.5s"). */
-export function parseTime(text: string | null | undefined): bigint | undefined {
-  if (!text) return undefined;
-  if (/^[0-9]+$/.test(text)) return BigInt(text);
-  const m = /^([0-9]+)(?:\.([0-9]{1,9}))?s$/.exec(text);
-  if (!m) return undefined;
-  return BigInt(m[1]!) * SECOND + BigInt((m[2] ?? '').padEnd(9, '0'));
 }

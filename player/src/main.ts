@@ -5,7 +5,7 @@ import { setupIngest } from './ingest.js';
 import { bindKeys } from './keys.js';
 import { buildLanes, laneTracks } from './lanes.js';
 import { attach, type EngineName, type Playback } from './playback.js';
-import { type Lane, type Span, Timeline } from './timeline.js';
+import { type Lane, type Span, spanAt, Timeline } from './timeline.js';
 import { readState, type ViewState, writeState } from './url-state.js';
 import './style.css';
 
@@ -137,7 +137,7 @@ function showHover(
   }
   // Scrubbing over the session shows the thumbnail of the moment under the pointer.
   const thumbs = lanes.find((l) => l.kind === 'thumbs');
-  const thumb = thumbs?.spans.findLast((s) => s.tick <= tick);
+  const thumb = thumbs && spanAt(thumbs.spans, Number(tick), Number.POSITIVE_INFINITY);
   const image = tip.querySelector('img')!;
   if (thumb?.image) {
     image.src = thumb.image;
@@ -152,12 +152,19 @@ function showHover(
   tip.hidden = false;
 }
 
+/** What the clock shows, so an animation frame with nothing new writes nothing to the page. */
+const shown = { tick: -1n, rendition: '' };
+
 function renderClock(): void {
   const tick = mediaToTick(video.currentTime);
-  timeline.setPlayhead(tick);
-  $('media-time').textContent = formatMedia(tick);
-  $('clock-time').textContent = formatClock(tick, genesis) ?? '';
-  $('rendition').textContent = playback ? `${playback.engine.toUpperCase()} · ${playback.rendition()}` : '';
+  if (tick !== shown.tick) {
+    shown.tick = tick;
+    timeline.setPlayhead(tick);
+    $('media-time').textContent = formatMedia(tick);
+    $('clock-time').textContent = formatClock(tick, genesis) ?? '';
+  }
+  const rendition = playback ? `${playback.engine.toUpperCase()} · ${playback.rendition()}` : '';
+  if (rendition !== shown.rendition) $('rendition').textContent = shown.rendition = rendition;
 }
 
 function frameLoop(): void {
@@ -169,11 +176,7 @@ function frameLoop(): void {
 async function load(): Promise<void> {
   window.dreamdb.ready = false;
   if (!state.timeline) {
-    const list = await fetch(
-      `/v0/spaces/${encodeURIComponent(state.space)}/timelines?ref=${encodeURIComponent(state.ref)}`,
-    );
-    const body = (await list.json()) as { timelines?: { name: string }[] };
-    state.timeline = body.timelines?.[0]?.name ?? '';
+    state.timeline = (await api.timelines(state.space, state.ref))[0] ?? '';
     if (!state.timeline) throw new Error(`space ${state.space} has no timeline at ${state.ref}`);
   }
   doc = await api.timeline(state.space, state.timeline, state.ref);
@@ -186,12 +189,26 @@ async function load(): Promise<void> {
   );
   timeline.setExtent(0n, last + 2_000_000_000n);
   if (state.from !== undefined && state.to !== undefined) timeline.setView(state.from, state.to);
+  // Playback, the lanes' items and the version lists do not wait for one another.
+  const [, items] = await Promise.all([
+    attachPlayback(),
+    api.items(state.space, state.timeline, state.ref, laneTracks(doc)),
+    refs(),
+  ]);
+  lanes = buildLanes(doc, items);
+  timeline.setLanes([...lanes, hitsLane()]);
+  await restoreView();
+}
+
+/** The chosen engine on the video, for the version on screen (an engine switch does only this). */
+async function attachPlayback(): Promise<void> {
   await playback?.destroy();
   playback = await attach(video, state.engine, doc.playback);
   timeline.setFrameSeconds(playback.frameSeconds());
-  lanes = buildLanes(doc, await api.items(state.space, state.timeline, state.ref, laneTracks(doc)));
-  timeline.setLanes([...lanes, hitsLane()]);
-  await refs();
+}
+
+/** The playhead and the search of the state, then ready. */
+async function restoreView(): Promise<void> {
   if (state.t !== undefined) await seek(state.t);
   if (state.q || state.like !== undefined) {
     $<HTMLInputElement>('query').value = state.q ?? '';
@@ -206,12 +223,10 @@ function hitsLane(): Lane {
     id: 'hits',
     label: 'search hits',
     kind: 'hits',
-    spans: hits.map((h, i) => ({
-      tick: BigInt(h.tick),
-      duration: BigInt(h.duration),
-      label: h.track,
-      rank: i + 1,
-    })),
+    // In tick order, as every lane (the timeline finds spans by binary search); the rank is kept.
+    spans: hits
+      .map((h, i) => ({ tick: BigInt(h.tick), duration: BigInt(h.duration), label: h.track, rank: i + 1 }))
+      .sort((x, y) => (x.tick < y.tick ? -1 : x.tick > y.tick ? 1 : 0)),
   };
 }
 
@@ -396,7 +411,13 @@ $<HTMLSelectElement>('engine').addEventListener('change', (e) => {
   state.engine = (e.target as HTMLSelectElement).value as EngineName;
   state.t = mediaToTick(video.currentTime);
   saveState();
-  void load().catch(fail);
+  window.dreamdb.ready = false;
+  void attachPlayback()
+    .then(() => seek(state.t ?? 0n))
+    .then(() => {
+      window.dreamdb.ready = true;
+    })
+    .catch(fail);
 });
 
 $<HTMLSelectElement>('timeline').addEventListener('change', (e) => {

@@ -37,15 +37,22 @@ const GUTTER = 96;
 /** The narrowest view: a few frames across, so single frames can be clicked. */
 const MIN_SPAN_NS = 100_000_000;
 
+const colours = new Map<string, string>();
+
 /** A label's colour: the same label always gets the same hue. */
 export function colourOf(label: string): string {
-  let h = 0;
-  for (let i = 0; i < label.length; i++) h = (Math.imul(h, 31) + label.charCodeAt(i)) | 0;
-  return `hsl(${((h >>> 0) % 360).toString()} 70% 55%)`;
+  let colour = colours.get(label);
+  if (colour === undefined) {
+    let h = 0;
+    for (let i = 0; i < label.length; i++) h = (Math.imul(h, 31) + label.charCodeAt(i)) | 0;
+    colour = `hsl(${((h >>> 0) % 360).toString()} 70% 55%)`;
+    colours.set(label, colour);
+  }
+  return colour;
 }
 
-/** The first span whose interval contains t, or the nearest one within `slack` ns. */
-export function spanAt(spans: readonly Span[], t: number, slack: number): Span | undefined {
+/** The index of the first span (spans are in tick order) whose tick is after t. */
+function firstAfter(spans: readonly Span[], t: number): number {
   let lo = 0;
   let hi = spans.length;
   while (lo < hi) {
@@ -53,6 +60,12 @@ export function spanAt(spans: readonly Span[], t: number, slack: number): Span |
     if (Number(spans[mid]!.tick) <= t) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** The first span whose interval contains t, or the nearest one within `slack` ns. */
+export function spanAt(spans: readonly Span[], t: number, slack: number): Span | undefined {
+  const lo = firstAfter(spans, t);
   let best: Span | undefined;
   let bestDistance = slack;
   for (let i = Math.max(0, lo - 64); i < Math.min(spans.length, lo + 2); i++) {
@@ -87,6 +100,7 @@ export interface TimelineEvents {
  */
 export class Timeline {
   private lanes: Lane[] = [];
+  private readonly longest = new WeakMap<Lane, number>();
   private extent: [number, number] = [0, 1];
   private window: [number, number] = [0, 1];
   private playhead = 0;
@@ -111,7 +125,18 @@ export class Timeline {
 
   /** The lanes to draw, in order. */
   setLanes(lanes: Lane[]): void {
+    // Thumbnails of lanes that go away (another version, timeline or reload) are released.
+    for (const lane of this.lanes)
+      if (lane.kind === 'thumbs' && !lanes.includes(lane))
+        for (const s of lane.spans) if (s.image) releaseThumbnail(s.image);
     this.lanes = lanes;
+    // The longest span of each lane bounds how far before the view a visible span can start.
+    for (const lane of lanes)
+      if (!this.longest.has(lane))
+        this.longest.set(
+          lane,
+          lane.spans.reduce((m, s) => Math.max(m, Number(s.duration)), 0),
+        );
     this.canvas.style.height = `${AXIS + lanes.reduce((h, l) => h + HEIGHT[l.kind], 0)}px`;
     this.schedule();
   }
@@ -140,6 +165,8 @@ export class Timeline {
   }
 
   setPlayhead(tick: bigint): void {
+    // Called every animation frame: a paused video's playhead does not move, so nothing is redrawn.
+    if (Number(tick) === this.playhead) return;
     this.playhead = Number(tick);
     // Follow the playhead when it leaves the view (as a video editor does while playing).
     const [a, b] = this.window;
@@ -367,7 +394,12 @@ export class Timeline {
 
   private drawLane(g: CanvasRenderingContext2D, lane: Lane, top: number, h: number, width: number): void {
     const [a, b] = this.window;
-    const visible = lane.spans.filter((s) => Number(s.tick) + Number(s.duration) >= a && Number(s.tick) <= b);
+    // Only the spans in view: found by binary search, not by a pass over the whole lane per frame.
+    const spans = lane.spans;
+    const visible: Span[] = [];
+    const last = firstAfter(spans, b);
+    for (let i = firstAfter(spans, a - (this.longest.get(lane) ?? 0) - 1); i < last; i++)
+      if (Number(spans[i]!.tick) + Number(spans[i]!.duration) >= a) visible.push(spans[i]!);
     if (lane.kind === 'wave') {
       g.fillStyle = '#4fc3f7';
       const mid = top + h / 2;
@@ -426,6 +458,12 @@ export class Timeline {
 }
 
 const images = new Map<string, HTMLImageElement>();
+
+/** Forget a thumbnail and free its object URL. */
+function releaseThumbnail(url: string): void {
+  images.delete(url);
+  URL.revokeObjectURL(url);
+}
 
 /** A decoded thumbnail by object URL (loaded once; `ready` redraws when it arrives). */
 function thumbnail(url: string, ready: () => void): HTMLImageElement {
