@@ -27,6 +27,12 @@ export async function best(runs: number, fn: () => unknown | Promise<unknown>): 
   return min;
 }
 
+/** The p-quantile (0..1) of samples, nearest rank; NaN of none. */
+export function quantile(xs: readonly number[], p: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
+}
+
 /** Print rows with their ratio to the row named `baseline` (higher value = better). */
 export function printTable(title: string, rows: Row[], baseline: string): void {
   const base = rows.find((r) => r.name === baseline)?.value ?? Number.NaN;

@@ -90,12 +90,6 @@ export async function sample(
   return out;
 }
 
-/** The p-quantile (0..1) of samples, nearest rank. */
-export function quantile(xs: readonly number[], p: number): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
-}
-
 /** A seeded uniform random number generator in [0, 1) (an LCG: same places every run). */
 export function random(seed: number): () => number {
   let s = seed >>> 0;

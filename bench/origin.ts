@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { type MemoryStore, Session, SpaceStore, seekEntry, type Track, trackEntries } from '@dreamdb/engine';
 import { serve } from '@hono/node-server';
 import { createOrigin } from '../server/src/origin/app.ts';
-import { printTable, type Row } from './lib.ts';
-import { DAY_FRAGMENTS, dayTimeline, floorIndex, quantile, random, SECOND, sample } from './origin-day.ts';
+import { printTable, quantile, type Row } from './lib.ts';
+import { DAY_FRAGMENTS, dayTimeline, floorIndex, random, SECOND, sample } from './origin-day.ts';
 import {
   type Fragment,
   profileSummary,

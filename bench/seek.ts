@@ -16,9 +16,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import HLS from 'hls-parser';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launch } from '../e2e/src/harness.ts';
 import { random } from '../engine/src/testing/random.ts';
-import { BENCH_MEDIA, printTable, recording } from './lib.ts';
+import { BENCH_MEDIA, printTable, quantile, recording } from './lib.ts';
 import { type Running, SPACE, servingStore, startOrigin, startStaticNginx } from './origin-serving.ts';
 
 const SECONDS = 180;
@@ -159,12 +160,6 @@ async function measure(page: Page, url: string, targets: readonly number[]): Pro
   return out;
 }
 
-/** The q-quantile of some values (NaN of none: e.g. no seek had to fetch). */
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
-};
-
 const work = mkdtempSync(join(tmpdir(), 'dreamdb-bench-seek-'));
 const running: Running[] = [];
 try {
@@ -184,10 +179,7 @@ try {
 
   for (const url of Object.values(urls)) await warm(url);
 
-  const browser = await chromium.launch({
-    executablePath: process.env.DREAMDB_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required', '--mute-audio'],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ viewport: { width: 800, height: 450 } });
     page.on('pageerror', (e) => console.error(`page error: ${e.message}`));
