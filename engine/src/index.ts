@@ -24,6 +24,7 @@ export {
   hashParts,
   hashStream,
   MULTIHASH_BYTES,
+  MULTIHASH_HEX,
   type Multihash,
   type Multihasher,
   multihashFromHex,

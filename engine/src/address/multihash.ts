@@ -12,7 +12,8 @@ export const DIGEST_BYTES = 0x20;
 /** Bytes of a multihash: two header bytes and the digest. */
 export const MULTIHASH_BYTES = 2 + DIGEST_BYTES;
 
-const MULTIHASH_HEX = /^1e20[0-9a-f]{64}$/;
+/** A BLAKE3 multihash in hex, as manifests and objects are named in refs, URLs and arguments. */
+export const MULTIHASH_HEX = /^1e20[0-9a-f]{64}$/;
 
 /** An incremental BLAKE3-256 state. */
 export interface Blake3State {

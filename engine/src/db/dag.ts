@@ -1,10 +1,8 @@
-import { type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { MULTIHASH_HEX, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError, quote } from '../errors.js';
 import type { Manifest } from '../model/manifest.js';
 import { normalizeRef } from '../store/keys.js';
 import type { Resolved, Session } from './session.js';
-
-const MANIFEST_HEX = /^1e20[0-9a-f]{64}$/;
 
 /** Ref names may be written as git writes them (refs/heads/team-a); the store keeps them without "refs/". */
 export const refName = normalizeRef;
@@ -14,7 +12,7 @@ export const refName = normalizeRef;
  * refs/tags/v1). E_NOT_FOUND when the ref does not exist.
  */
 export async function resolveVersion(session: Session, version: string | Multihash): Promise<Resolved> {
-  if (typeof version !== 'string' || MANIFEST_HEX.test(version)) {
+  if (typeof version !== 'string' || MULTIHASH_HEX.test(version)) {
     const hash = typeof version === 'string' ? multihashFromHex(version) : version;
     return { hash, manifest: await session.manifest(hash) };
   }
@@ -26,19 +24,28 @@ export async function resolveVersion(session: Session, version: string | Multiha
   return resolved;
 }
 
-/** Every manifest reachable from `heads` through parents, heads included, by hex. */
+/**
+ * Every manifest reachable from `heads` through parents, heads included, by hex; `until` stops the walk
+ * as soon as it returns true for a manifest reached.
+ */
 export async function ancestry(
   session: Session,
   heads: readonly Multihash[],
+  options: {
+    read?: (hash: Multihash, hex: string) => Promise<Manifest>;
+    until?: (hex: string) => boolean;
+  } = {},
 ): Promise<Map<string, Manifest>> {
+  const read = options.read ?? ((hash: Multihash) => session.manifest(hash));
   const seen = new Map<string, Manifest>();
   const pending = [...heads];
   while (pending.length > 0) {
     const hash = pending.pop()!;
     const hex = multihashToHex(hash);
     if (seen.has(hex)) continue;
-    const manifest = await session.manifest(hash);
+    const manifest = await read(hash, hex);
     seen.set(hex, manifest);
+    if (options.until?.(hex)) break;
     pending.push(...manifest.parents);
   }
   return seen;
@@ -53,24 +60,35 @@ export type AncestryOf = (hash: Multihash) => Promise<ReadonlyMap<string, Manife
  */
 export function memoAncestry(session: Session): AncestryOf {
   const walked = new Map<string, Promise<Map<string, Manifest>>>();
+  // Manifests read by any walk: the histories of the versions asked about mostly overlap.
+  const read = new Map<string, Manifest>();
+  const reader = async (hash: Multihash, hex: string) => {
+    let manifest = read.get(hex);
+    if (!manifest) {
+      manifest = await session.manifest(hash);
+      read.set(hex, manifest);
+    }
+    return manifest;
+  };
   return (hash) => {
     const hex = multihashToHex(hash);
     let walk = walked.get(hex);
     if (!walk) {
-      walk = ancestry(session, [hash]);
+      walk = ancestry(session, [hash], { read: reader });
       walked.set(hex, walk);
     }
     return walk;
   };
 }
 
-/** Whether `ancestor` is `descendant` or reachable from it through parents. */
+/** Whether `ancestor` is `descendant` or reachable from it through parents (the walk stops there). */
 export async function isAncestor(
   session: Session,
   ancestor: Multihash,
   descendant: Multihash,
 ): Promise<boolean> {
-  return (await ancestry(session, [descendant])).has(multihashToHex(ancestor));
+  const target = multihashToHex(ancestor);
+  return (await ancestry(session, [descendant], { until: (hex) => hex === target })).has(target);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { equalBytes, multihashFromHex } from '../address/multihash.js';
 import { compareBytes } from '../bytes.js';
 import { encodeCanonical } from '../cbor/deterministic.js';
 import { toHex } from '../cbor/json-form.js';
@@ -9,10 +9,10 @@ import type { IndexEntry } from '../index/page.js';
 import type { Manifest } from '../model/manifest.js';
 import { type Timeline, timelineToCbor } from '../model/timeline.js';
 import { type Track, trackDefinition, trackToCbor } from '../model/track.js';
-import { encodeSpatialIndex, type SpatialIndex } from '../spatial/spatial-index.js';
+import { type SpatialIndex, sameSpatialIndex } from '../spatial/spatial-index.js';
 import type { Tick } from '../time/ticks.js';
 import { inlineSmallIndexes, treePages } from './manifest-build.js';
-import { itemBytes, type ReadItem, toItem, trackRoot } from './read.js';
+import { itemBytes, type ReadItem, storedLayer, toItem, trackRoot } from './read.js';
 import type { Session } from './session.js';
 import { publishSpatial } from './spatial-write.js';
 import { StagedColumns } from './staged.js';
@@ -57,11 +57,19 @@ export interface MergedContent {
 const trackKey = (t: Track) => `${t.timeline}\u0000${t.name}`;
 const bytesOf = (value: Record<string, unknown>) => encodeCanonical(value);
 
-const sameBytes = (a: Uint8Array, b: Uint8Array) => compareBytes(a, b) === 0;
-const trackBytes = (t: Track) => bytesOf(trackToCbor(t));
+/** A track's record, encoded once per track object (tracks are immutable; a merge compares each often). */
+const encodedTracks = new WeakMap<Track, Uint8Array>();
+function trackBytes(t: Track): Uint8Array {
+  let bytes = encodedTracks.get(t);
+  if (!bytes) {
+    bytes = bytesOf(trackToCbor(t));
+    encodedTracks.set(t, bytes);
+  }
+  return bytes;
+}
 
 const sameRoot = (a: Track | undefined, b: Track | undefined) =>
-  (a?.index && multihashToHex(a.index.root)) === (b?.index && multihashToHex(b.index.root));
+  a?.index && b?.index ? equalBytes(a.index.root, b.index.root) : !a?.index && !b?.index;
 
 /** Of two tracks with the same items, the one whose record sorts first: every replica picks the same. */
 const canonical = (a: Track, b: Track) => (compareBytes(trackBytes(a), trackBytes(b)) <= 0 ? a : b);
@@ -71,7 +79,7 @@ function checkLineage(ours: Track, theirs: Track): void {
   const a = ours.spatial?.index;
   const b = theirs.spatial?.index;
   if (!a && !b) return;
-  if (a && b && sameBytes(encodeSpatialIndex(a), encodeSpatialIndex(b))) return;
+  if (a && b && sameSpatialIndex(a, b)) return;
   const describe = (i: SpatialIndex | undefined) =>
     i ? `${i.tables} tables x ${i.bits} bits, seed ${toHex(i.seed.subarray(0, 8))}…` : 'none';
   throw new EngineError(
@@ -112,7 +120,7 @@ async function sameItem(
   if (!a || !b) return a === b;
   if (sameEntry(a, b)) return true;
   if (a.duration !== b.duration || a.end - a.start !== b.end - b.start) return false;
-  return sameBytes(await session.store.getRange(a.object, a), await session.store.getRange(b.object, b));
+  return equalBytes(await session.store.getRange(a.object, a), await session.store.getRange(b.object, b));
 }
 
 /** The entry at exactly `tick` in a track, if any. */
@@ -120,12 +128,6 @@ async function entryAt(session: Session, track: Track, tick: Tick): Promise<Inde
   const root = trackRoot(track);
   const entry = root && (await session.pages.floor(root, tick));
   return entry?.tick === tick ? entry : undefined;
-}
-
-/** A constant item's correction layer and bytes, to order two corrections (0008 §4.3). */
-async function layerKey(session: Session, track: Track, entry: IndexEntry): Promise<[string, Uint8Array]> {
-  const bytes = await itemBytes(session, await session.store.getRange(entry.object, entry));
-  return [toItem(session.store.space, track, entry, bytes).layer ?? '', bytes];
 }
 
 /**
@@ -154,9 +156,9 @@ async function mergeItems(
       continue; // both made the same change
     } else if (ours.kind === 'constant' && mine && change.after) {
       // Corrections: the lexicographically greatest layer wins, then the greatest bytes (0008 §4.3).
-      const [layerA, bytesA] = await layerKey(session, ours, mine);
-      const [layerB, bytesB] = await layerKey(session, theirs, change.after);
-      if (layerA > layerB || (layerA === layerB && compareBytes(bytesA, bytesB) >= 0)) continue;
+      const a = await storedLayer(session, ours, mine);
+      const b = await storedLayer(session, theirs, change.after);
+      if (a.layer > b.layer || (a.layer === b.layer && compareBytes(a.bytes, b.bytes) >= 0)) continue;
     } else {
       conflicts.push({
         timeline: ours.timeline,
@@ -229,7 +231,7 @@ async function mergeTrack(
 ): Promise<Track | undefined> {
   if (ours && theirs) checkLineage(ours, theirs);
   const same = (a: Track | undefined, b: Track | undefined) =>
-    a === b || (a !== undefined && b !== undefined && sameBytes(trackBytes(a), trackBytes(b)));
+    a === b || (a !== undefined && b !== undefined && equalBytes(trackBytes(a), trackBytes(b)));
   if (same(ours, theirs) || same(base, theirs)) return ours;
   if (same(base, ours)) return theirs;
   const any = (ours ?? theirs)!;
@@ -245,7 +247,7 @@ async function mergeTrack(
     return ours;
   };
   if (!ours || !theirs) return conflict('track removed on one side and changed on the other');
-  if (!sameBytes(trackDefinition(ours), trackDefinition(theirs)))
+  if (!equalBytes(trackDefinition(ours), trackDefinition(theirs)))
     return conflict('track definition changed differently on both sides');
   if (sameRoot(ours, theirs)) return canonical(ours, theirs); // the same items; derived segments may differ
   if (ours.kind === 'stream') return conflict('stream track changed on both sides');
@@ -265,7 +267,7 @@ function mergeTimelines(
   const same = (a: Timeline | undefined, b: Timeline | undefined) => {
     const x = bytes(a);
     const y = bytes(b);
-    return x === y || (x !== undefined && y !== undefined && sameBytes(x, y));
+    return x === y || (x !== undefined && y !== undefined && equalBytes(x, y));
   };
   const out: Timeline[] = [];
   for (const name of [...names].sort()) {

@@ -100,13 +100,14 @@ export async function merge(session: Session, options: MergeOptions): Promise<Me
   if (options.from.length === 0)
     throw new EngineError('E_BAD_REQUEST', 'merge needs at least one version to merge');
   const retries = options.retries ?? 5;
+  // Each version's history is walked once for every question below, and across retries (a manifest's
+  // ancestry never changes).
+  const ancestryOf = memoAncestry(session);
   for (let attempt = 0; ; attempt++) {
     const ours = await session.resolve(into);
     const uploader = new Uploader(session.store, 16);
     const theirs: Resolved[] = [];
     const seen = new Set<string>();
-    // Each version's history is walked once for every question below.
-    const ancestryOf = memoAncestry(session);
     const contained = ours ? await ancestryOf(ours.hash) : new Map();
     for (const version of options.from) {
       const resolved = await resolveVersion(session, version);

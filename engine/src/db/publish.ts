@@ -1,5 +1,4 @@
 import { hashBytes, hashParts, type Multihash, multihashFromHex } from '../address/multihash.js';
-import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
 import { encodeItemManifest, ITEM_PART_BYTES } from '../format/item-manifest.js';
@@ -13,6 +12,7 @@ import { assertRefName } from '../store/keys.js';
 import { RefConflictError, type RefState } from '../store/space-store.js';
 import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
 import { rebase } from './merge.js';
+import { storedLayer, trackRoot } from './read.js';
 import type { Resolved, Session } from './session.js';
 import { publishSpatial } from './spatial-write.js';
 import type { StagedColumns } from './staged.js';
@@ -195,12 +195,12 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
     }
     const packed = staged && staged.count > 0 ? await packBuckets(track, staged, uploader) : undefined;
     const fresh = spilled && packed ? concatColumns(spilled, packed) : (packed ?? spilled!);
-    const old = track.index;
+    const old = trackRoot(track);
     let built: BuiltTree;
     if (!old) built = buildTree(track.name, fresh)!;
     else if (fresh.ticks[0]! > old.last) {
       // Appending (the common case): only the right edge of the old tree is read and rewritten.
-      built = await appendTree(session.pages, track.name, { ...old, page: old.root }, fresh);
+      built = await appendTree(session.pages, track.name, old, fresh);
     } else {
       // Items among or over the old ones: only the pages around them are read and rewritten (editTree).
       const fresher = new Map<bigint, { entry: IndexEntry; layer: string }>();
@@ -213,12 +213,13 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
       for (const [tick, { entry, layer }] of [...fresher].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         if (track.kind === 'constant') {
           // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
-          const previous = await session.pages.floor({ ...old, page: old.root }, tick);
-          if (previous?.tick === tick && (await layerOf(session, previous)) > layer) continue;
+          const previous = await session.pages.floor(old, tick);
+          if (previous?.tick === tick && (await storedLayer(session, track, previous)).layer > layer)
+            continue;
         }
         edits.push({ tick, entry });
       }
-      built = (await editTree(session.pages, track.name, { ...old, page: old.root }, edits))!;
+      built = (await editTree(session.pages, track.name, old, edits))!;
     }
     for (const [hex, bytes] of built.pages) await uploader.put(bytes, multihashFromHex(hex));
     const { page: root, height, count, first, last } = built.root;
@@ -251,7 +252,7 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
       ...(text && { text }),
     };
     tracks.push(rebuilt);
-    builtPages.set(rebuilt, treePages(built.root, built.pages, old?.pages));
+    builtPages.set(rebuilt, treePages(built.root, built.pages, track.index?.pages));
   }
   inlineSmallIndexes(tracks, builtPages);
   return tracks;
@@ -337,10 +338,4 @@ export async function publish(session: Session, writer: Writer, options: Publish
   const resolved: Published = { ...written, ref: { name: options.ref, state } };
   session.remember(options.ref, resolved);
   return resolved;
-}
-
-/** The correction layer of a stored constant item, read from its bucket. */
-async function layerOf(session: Session, entry: IndexEntry): Promise<string> {
-  const bytes = await session.store.getRange(entry.object, entry);
-  return String((decodeCanonical(bytes) as { layer?: unknown }).layer ?? '');
 }

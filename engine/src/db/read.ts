@@ -39,6 +39,16 @@ export function trackRoot(track: Track): TreeRoot | undefined {
   );
 }
 
+/** A stored constant item's correction layer ('' when it has none) and its bytes (parts joined). */
+export async function storedLayer(
+  session: Session,
+  track: Track,
+  entry: IndexEntry,
+): Promise<{ layer: string; bytes: Uint8Array }> {
+  const bytes = await itemBytes(session, await session.store.getRange(entry.object, entry));
+  return { layer: toItem(session.store.space, track, entry, bytes).layer ?? '', bytes };
+}
+
 /**
  * The index entries (tick, duration, object, byte range) of a track's items with t0 <= tick < t1, in
  * tick order, without fetching any item: what a playlist or a seek needs.

@@ -1,5 +1,4 @@
 import { parseModality } from '../address/modality.js';
-import { multihashToHex } from '../address/multihash.js';
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { concatColumns, type EntryColumns } from '../index/columns.js';
@@ -7,7 +6,7 @@ import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
 import { type Track, type TrackSpatial, type TrackText, validateTrack } from '../model/track.js';
-import { defaultSpatialIndex, type SpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
+import { defaultSpatialIndex, sameSpatialIndex } from '../spatial/spatial-index.js';
 import { payloadVector, vectorPayloadBytes, vectorTrackDimension } from '../spatial/vector-payload.js';
 import { ANALYZER } from '../text/tokenize.js';
 import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
@@ -34,7 +33,7 @@ const MAX_ITEM_BYTES = 2 ** 31 - 1;
  */
 function trackSpatial(track: Track, old: Track | undefined): TrackSpatial | undefined {
   if (old?.spatial) {
-    if (track.spatial && !sameIndex(track.spatial.index, old.spatial.index)) {
+    if (track.spatial && !sameSpatialIndex(track.spatial.index, old.spatial.index)) {
       throw new EngineError(
         'E_LINEAGE',
         `track ${track.timeline}/${track.name} has a spatial index of other parameters; it cannot change (write a new track)`,
@@ -62,9 +61,6 @@ function trackText(track: Track, old: Track | undefined): TrackText | undefined 
     return { analyzer: ANALYZER, segments: [] };
   return undefined;
 }
-
-const sameIndex = (a: SpatialIndex, b: SpatialIndex) =>
-  multihashToHex(spatialIndexHash(a)) === multihashToHex(spatialIndexHash(b));
 
 /** The checks of validateItem, without building the item or a path: the hot path (false: word it). */
 function fits(item: WriteItem, track: Track): boolean {

@@ -1,4 +1,4 @@
-import { multihashToHex } from '../address/multihash.js';
+import { equalBytes } from '../address/multihash.js';
 import type { Tick } from '../time/ticks.js';
 import type { ChildRef, IndexEntry, IndexPage } from './page.js';
 import type { TreeReader, TreeRoot } from './tree.js';
@@ -22,7 +22,7 @@ export function sameEntry(a: IndexEntry, b: IndexEntry): boolean {
     a.duration === b.duration &&
     a.start === b.start &&
     a.end === b.end &&
-    multihashToHex(a.object) === multihashToHex(b.object)
+    equalBytes(a.object, b.object)
   );
 }
 
@@ -79,7 +79,7 @@ export async function* diffTrees(
       a.pop();
       b.pop();
       if (!sameEntry(x.entry, y.entry)) yield { tick: x.entry.tick, before: x.entry, after: y.entry };
-    } else if ('ref' in x && 'ref' in y && multihashToHex(x.ref.page) === multihashToHex(y.ref.page)) {
+    } else if ('ref' in x && 'ref' in y && equalBytes(x.ref.page, y.ref.page)) {
       a.pop();
       b.pop();
     } else if ('ref' in x && (!('ref' in y) || x.level >= y.level)) await expand(reader, a);
