@@ -2,7 +2,8 @@
 export class MediaError extends Error {
   constructor(
     readonly file: string,
-    reason: string,
+    /** The reason alone, without the file (for a message that names the input otherwise). */
+    readonly reason: string,
   ) {
     super(`${file}: ${reason}`);
     this.name = 'MediaError';

@@ -2,6 +2,7 @@ import {
   EngineError,
   equalBytes,
   type Manifest,
+  MULTIHASH_HEX,
   type Multihash,
   multihashFromHex,
   multihashToHex,
@@ -17,7 +18,7 @@ import { parseTimeArg } from '../cli/time-arg.js';
 import { TextCache } from './text-cache.js';
 
 /** A BLAKE3 multihash in hex: how manifests and objects appear in URLs. */
-export const HASH_HEX = /^1e20[0-9a-f]{64}$/;
+export const HASH_HEX = MULTIHASH_HEX;
 
 /** Cache-Control of content-addressed bytes: they never change. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';

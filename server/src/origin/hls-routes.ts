@@ -15,6 +15,7 @@ import { Hono } from 'hono';
 import { announcedEvents, clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
   HASH_HEX,
+  IMMUTABLE,
   inClip,
   type OriginContext,
   objectUri,
@@ -114,7 +115,7 @@ export const playlistEtag = (resolved: Resolved, what: string) =>
   `"${multihashToHex(resolved.hash).slice(4, 36)}-${Buffer.from(what).toString('base64url')}"`;
 
 /** Playlists under a manifest hash never change; under a ref, they follow publishes. */
-export const cacheOf = (ref: string) => (HASH_HEX.test(ref) ? 'public, max-age=31536000, immutable' : SHORT);
+export const cacheOf = (ref: string) => (HASH_HEX.test(ref) ? IMMUTABLE : SHORT);
 
 /** The media playlist of one stream track: its fragments in the clip, as byte ranges of their buckets. */
 async function media(

@@ -4,15 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError, refName } from '@dreamdb/engine';
+import { branchRef, EngineError, refName } from '@dreamdb/engine';
 import type { IngestOptions } from '@dreamdb/packager';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import { UsageError } from '../cli/errors.js';
 import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../cli/time-arg.js';
-import { HASH_HEX, HTTP_STATUS, type OriginContext } from './context.js';
-import { detail } from './negotiate.js';
-import { names, verbError } from './verb-routes.js';
+import { HASH_HEX, type HTTP_STATUS, type OriginContext } from './context.js';
+import { names, refusal, verbError } from './verb-routes.js';
 
 /** Knobs of the upload route. */
 export interface IngestRouteOptions {
@@ -92,7 +91,7 @@ function seconds(value: string | undefined, what: string, range: { min: number; 
 
 /** What an upload became: the status and body of the answer (201/200 with the report, or an error). */
 interface Outcome {
-  readonly status: 200 | 201 | 400 | 409 | 412;
+  readonly status: 200 | 201 | NonNullable<(typeof HTTP_STATUS)[string]>;
   readonly body: Record<string, unknown>;
 }
 
@@ -146,13 +145,11 @@ async function packageUpload(
       };
     if (error instanceof MediaError) {
       // The spool file's path means nothing to the client: the message names the upload instead.
-      const reason = error.message.slice(error.file.length + 2).replaceAll(upload.file, upload.name);
+      const reason = error.reason.replaceAll(upload.file, upload.name);
       return { status: 400, body: { error: 'E_MEDIA', message: `${upload.name}: ${reason}` } };
     }
-    if (error instanceof EngineError && HTTP_STATUS[error.code]) {
-      const status = HTTP_STATUS[error.code] as Outcome['status'];
-      return { status, body: { error: error.code, message: detail(error) } };
-    }
+    const refused = refusal(error, upload.space);
+    if (refused) return refused;
     throw error;
   }
 }
@@ -180,7 +177,7 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
   app.post('/:space/timelines/:timeline/ingest', async (c) => {
     const { space, timeline } = names(c, 'space', 'timeline');
     const q = c.req.query();
-    const given = q.branch ? `heads/${q.branch}` : (q.ref ?? 'main');
+    const given = q.branch ? branchRef(q.branch) : (q.ref ?? 'main');
     // An upload moves a ref: a manifest hash names a version, which never moves.
     if (HASH_HEX.test(given))
       throw new EngineError('E_BAD_REQUEST', `ref: ${given} is a manifest hash; upload to a branch or main`);

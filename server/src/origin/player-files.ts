@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { Hono } from 'hono';
+import { IMMUTABLE } from './context.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -45,13 +46,13 @@ export function playerRoutes(dir: string): Hono {
     // One file name (a decoded %2F would reach files that are not content-hashed, cached forever).
     const file = c.req.param('file');
     if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) return c.notFound();
-    return (await send(join('assets', file), 'public, max-age=31536000, immutable')) ?? c.notFound();
+    return (await send(join('assets', file), IMMUTABLE)) ?? c.notFound();
   });
   // ffmpeg.wasm's core, under its version (the in-browser cut of uploads loads it from here, not a CDN).
   app.get('/ffmpeg/:version/:file', async (c) => {
     const { version, file } = c.req.param();
     if (!/^\d+\.\d+\.\d+$/.test(version) || !FFMPEG_CORE.includes(file)) return c.notFound();
-    return (await send(join('ffmpeg', version, file), 'public, max-age=31536000, immutable')) ?? c.notFound();
+    return (await send(join('ffmpeg', version, file), IMMUTABLE)) ?? c.notFound();
   });
   return app;
 }

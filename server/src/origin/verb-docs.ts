@@ -182,14 +182,21 @@ export function trackDoc(track: Track) {
   };
 }
 
-/** A manifest as resolve shows it: its hash, history, metadata, timelines and tracks. */
-export function manifestDoc(hash: Uint8Array, manifest: Manifest) {
+/** A manifest's place in history: its hash, parents, time, author and message (a log entry). */
+export function manifestHeaderDoc(hash: Uint8Array, manifest: Manifest) {
   return {
     manifest: multihashToHex(hash),
     parents: manifest.parents.map(multihashToHex),
     created: manifest.created,
     author: manifest.author,
     message: manifest.message,
+  };
+}
+
+/** A manifest as resolve shows it: its hash, history, metadata, timelines and tracks. */
+export function manifestDoc(hash: Uint8Array, manifest: Manifest) {
+  return {
+    ...manifestHeaderDoc(hash, manifest),
     timelines: manifest.timelines.map((t) => ({ name: t.name, genesis: t.genesis, title: t.title })),
     tracks: manifest.tracks.map(trackDoc),
   };

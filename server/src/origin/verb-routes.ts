@@ -364,47 +364,34 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
         ? await fresh(origin, space, body.base)
         : state && { hash: state.manifest, manifest: await session.manifest(state.manifest) };
     const staged = await stage(origin, space, base, body);
-    if (body.rebase) {
-      // The batch is built on its base; if the ref is elsewhere (now, or by the time it moves), the
-      // batch's changes are merged onto it instead of refused (spec 0008 §6).
-      const built = await build(origin, space, staged, body);
-      const at = state && multihashToHex(state.manifest);
-      try {
-        if (at && !staged.parents.some((p) => multihashToHex(p) === at))
-          throw new RefConflictError(body.ref, state);
-        await moveRef(origin, space, body.ref, built, state);
-        return answer(built.hash, staged.parents, {
-          moved: true,
-          rebased: false,
-          items: staged.items,
-          objectsWritten: built.objectsWritten,
-          bytesWritten: built.bytesWritten,
-        });
-      } catch (error) {
-        if (!(error instanceof RefConflictError)) throw error;
-        const rebased = await rebase(session, body.ref, base?.manifest, built.manifest, error, {
-          ...(body.author !== undefined && { author: body.author }),
-          ...(body.message !== undefined && { message: body.message }),
-        });
-        return answer(rebased.hash, rebased.manifest.parents, {
-          moved: true,
-          rebased: true,
-          items: staged.items,
-          objectsWritten: built.objectsWritten + rebased.objectsWritten,
-          bytesWritten: built.bytesWritten,
-        });
-      }
-    }
-    // Refused before anything is stored when the ref is already elsewhere.
-    checkExpectation(body.ref, state, body.expect, staged.parents);
+    // Refused before anything is stored when the ref is already elsewhere; with `rebase`, the batch is
+    // built on its base and merged onto the ref instead (spec 0008 §6), now or if it moves meanwhile.
+    if (!body.rebase) checkExpectation(body.ref, state, body.expect, staged.parents);
     const built = await build(origin, space, staged, body);
-    await moveRef(origin, space, body.ref, built, state);
-    return answer(built.hash, staged.parents, {
-      moved: true,
-      items: staged.items,
-      objectsWritten: built.objectsWritten,
-      bytesWritten: built.bytesWritten,
-    });
+    try {
+      if (body.rebase) checkExpectation(body.ref, state, undefined, staged.parents);
+      await moveRef(origin, space, body.ref, built, state);
+      return answer(built.hash, staged.parents, {
+        moved: true,
+        ...(body.rebase && { rebased: false }),
+        items: staged.items,
+        objectsWritten: built.objectsWritten,
+        bytesWritten: built.bytesWritten,
+      });
+    } catch (error) {
+      if (!body.rebase || !(error instanceof RefConflictError)) throw error;
+      const rebased = await rebase(session, body.ref, base?.manifest, built.manifest, error, {
+        ...(body.author !== undefined && { author: body.author }),
+        ...(body.message !== undefined && { message: body.message }),
+      });
+      return answer(rebased.hash, rebased.manifest.parents, {
+        moved: true,
+        rebased: true,
+        items: staged.items,
+        objectsWritten: built.objectsWritten + rebased.objectsWritten,
+        bytesWritten: built.bytesWritten,
+      });
+    }
   });
 
   // collect: a dry run unless {"apply": true}. Deleting only ever removes objects no ref reaches and older
@@ -442,25 +429,31 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
 /** Errors of these routes: engine codes by HTTP_STATUS, messages without the code prefix, 409s with the ref's value. */
 export function verbError(error: Error, c: Context): Response {
   if (error instanceof UnsupportedType) return c.json({ error: 'E_MEDIA_TYPE', message: error.message }, 415);
+  const answer = refusal(error, c.req.param('space') ?? '');
+  if (!answer) throw error; // the app's handler logs it and answers 500
+  return respond(c, answer.body, {}, answer.status);
+}
+
+/**
+ * The status and body an engine refusal is answered with (a merge's conflicts, a ref's current value);
+ * undefined when the error is not a refusal (it is a 500).
+ */
+export function refusal(
+  error: unknown,
+  space: string,
+): { status: NonNullable<(typeof HTTP_STATUS)[string]>; body: Record<string, unknown> } | undefined {
   const status = error instanceof EngineError ? HTTP_STATUS[error.code] : undefined;
-  if (!status) throw error; // the app's handler logs it and answers 500
+  if (!status) return undefined;
   const extra =
     error instanceof MergeConflictError
       ? {
-          conflicts: error.conflicts
-            .slice(0, CONFLICTS_LISTED)
-            .map((x) => conflictDoc(c.req.param('space') ?? '', x)),
+          conflicts: error.conflicts.slice(0, CONFLICTS_LISTED).map((x) => conflictDoc(space, x)),
           conflictCount: error.conflicts.length,
         }
       : error instanceof RefConflictError
         ? { current: error.current ? multihashToHex(error.current.manifest) : null }
         : {};
-  return respond(
-    c,
-    { error: (error as EngineError).code, message: detail(error), ...extra },
-    {},
-    status as 400,
-  );
+  return { status, body: { error: (error as EngineError).code, message: detail(error as Error), ...extra } };
 }
 
 /** Conflicts listed in a 409 answer to a merge (its count covers all). */

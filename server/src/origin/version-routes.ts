@@ -17,7 +17,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { countParam, type OriginContext } from './context.js';
 import { limitBody, readBody, respond } from './negotiate.js';
-import { manifestDoc } from './verb-docs.js';
+import { manifestHeaderDoc } from './verb-docs.js';
 import { names, verbError } from './verb-routes.js';
 import { parseWith } from './verb-schemas.js';
 
@@ -93,10 +93,8 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
     const head = await resolveVersion(session, c.req.query('ref') || 'main');
     const most = countParam('limit', c.req.query('limit'), LOG_MAX) ?? LOG_DEFAULT;
     const entries = [];
-    for await (const entry of log(session, [head.hash], { limit: most })) {
-      const { manifest, parents, created, author, message } = manifestDoc(entry.hash, entry.manifest);
-      entries.push({ manifest, parents, created, author, message });
-    }
+    for await (const entry of log(session, [head.hash], { limit: most }))
+      entries.push(manifestHeaderDoc(entry.hash, entry.manifest));
     return respond(c, { space, ref: c.req.query('ref') || 'main', entries });
   });
 

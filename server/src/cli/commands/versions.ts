@@ -6,6 +6,7 @@ import {
   listRefs,
   log,
   MergeConflictError,
+  MULTIHASH_HEX,
   merge,
   multihashToHex,
   resolveVersion,
@@ -171,4 +172,4 @@ export function registerVersions(program: Command): void {
 }
 
 /** A version argument: a manifest hash or a ref as given; a bare name other than main is a branch. */
-const versionArg = (v: string) => (/^1e20[0-9a-f]{64}$/.test(v) || v.includes('/') ? v : branchRef(v));
+const versionArg = (v: string) => (MULTIHASH_HEX.test(v) || v.includes('/') ? v : branchRef(v));
