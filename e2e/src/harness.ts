@@ -110,8 +110,9 @@ export async function shot(page: Page, name: string): Promise<Buffer> {
 
 /**
  * The frame a seek shows, watched from before the seek: the first frame presented after its `seeked`
- * event, or, when none comes within 250 ms of it, the last one presented before it. Frames presented
- * meanwhile for an earlier position (a player settling at the start as the page loads) do not count.
+ * event (and not during a further seek), or, when none comes within 250 ms of it, the last one presented
+ * before it. Frames presented meanwhile for an earlier position (a player settling at the start as the
+ * page loads) do not count.
  * Plain JavaScript: the test runner's transform would give named functions a helper the page lacks.
  */
 const WATCH_SEEK = `(() => {
@@ -120,14 +121,16 @@ const WATCH_SEEK = `(() => {
     let seeked = false;
     let before;
     const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);
-    const done = (time) => { clearTimeout(timer); resolve(time); };
-    video.addEventListener('seeked', () => {
+    const onSeeked = () => {
       seeked = true;
-      setTimeout(() => { if (before !== undefined) done(before); }, 250);
-    }, { once: true });
+      setTimeout(() => { if (before !== undefined && !video.seeking) done(before); }, 250);
+    };
+    const done = (time) => { clearTimeout(timer); video.removeEventListener('seeked', onSeeked); resolve(time); };
+    video.addEventListener('seeked', onSeeked);
     const watch = (now, meta) => {
-      if (seeked) done(meta.mediaTime);
-      else { before = meta.mediaTime; video.requestVideoFrameCallback(watch); }
+      // A frame shown while the player seeks again (its seek was moved) is not the seek's frame either.
+      if (seeked && !video.seeking) done(meta.mediaTime);
+      else { if (!seeked) before = meta.mediaTime; video.requestVideoFrameCallback(watch); }
     };
     video.requestVideoFrameCallback(watch);
   });

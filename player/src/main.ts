@@ -110,12 +110,15 @@ async function seek(tick: bigint): Promise<void> {
   saveState();
   timeline.setPlayhead(tick);
   const target = tickToMedia(tick);
-  if (Math.abs(video.currentTime - target) < 1e-6) return;
-  const seeked = new Promise<void>((resolve) =>
-    video.addEventListener('seeked', () => resolve(), { once: true }),
-  );
-  video.currentTime = target;
-  await seeked;
+  // An engine still settling after a load (shaka clamps a seek to the range it knows so far) can move a
+  // seek elsewhere: the seek is made again until it lands.
+  for (let attempt = 0; attempt < 3 && Math.abs(video.currentTime - target) >= 1e-6; attempt++) {
+    const seeked = new Promise<void>((resolve) =>
+      video.addEventListener('seeked', () => resolve(), { once: true }),
+    );
+    video.currentTime = target;
+    await seeked;
+  }
 }
 
 function status(message: string, error = false): void {
@@ -153,13 +156,19 @@ function showHover(
 }
 
 /** What the clock shows, so an animation frame with nothing new writes nothing to the page. */
-const shown = { tick: -1n, rendition: '' };
+const shown = { tick: -1n, text: -1n, at: 0, rendition: '' };
 
 function renderClock(): void {
   const tick = mediaToTick(video.currentTime);
   if (tick !== shown.tick) {
     shown.tick = tick;
     timeline.setPlayhead(tick);
+  }
+  // Playing, the digits change faster than they can be read: ten times a second is enough.
+  const playing = !video.paused && !video.ended;
+  if (tick !== shown.text && (!playing || performance.now() - shown.at >= 100)) {
+    shown.text = tick;
+    shown.at = performance.now();
     $('media-time').textContent = formatMedia(tick);
     $('clock-time').textContent = formatClock(tick, genesis) ?? '';
   }
@@ -167,10 +176,20 @@ function renderClock(): void {
   if (rendition !== shown.rendition) $('rendition').textContent = shown.rendition = rendition;
 }
 
+/** While the video plays, the clock follows it every animation frame; paused, its events redraw it. */
+let looping = false;
 function frameLoop(): void {
   renderClock();
-  requestAnimationFrame(frameLoop);
+  if (video.paused || video.ended) looping = false;
+  else requestAnimationFrame(frameLoop);
 }
+video.addEventListener('play', () => {
+  if (looping) return;
+  looping = true;
+  requestAnimationFrame(frameLoop);
+});
+for (const event of ['seeking', 'seeked', 'pause', 'timeupdate', 'loadeddata', 'resize'])
+  video.addEventListener(event, renderClock);
 
 /** Show a version of the timeline: its lanes, its playback with the chosen engine, its search tracks. */
 async function load(): Promise<void> {
@@ -465,5 +484,5 @@ window.dreamdb = {
 };
 
 $<HTMLSelectElement>('engine').value = state.engine;
-requestAnimationFrame(frameLoop);
+renderClock();
 load().catch(fail);

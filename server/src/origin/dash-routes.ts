@@ -16,7 +16,7 @@ import {
   ticksToUnits,
   unitsToTicks,
 } from '@dreamdb/engine';
-import { type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
+import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
 import { Hono } from 'hono';
 import { announcedEvents, clipEntries, payloadJson, thumbnailInfo } from './clip.js';
 import {
@@ -62,7 +62,7 @@ interface Clock {
   readonly rate: Rate;
   /** The tick of media time 0: a fragment's tick is start + its tfdt in ticks (0007 §5.2). */
   readonly start: Tick;
-  /** The tick of the track's first fragment: where its media begins. */
+  /** The tick its first sample is presented at: where its media begins. */
   readonly first: Tick;
 }
 
@@ -91,7 +91,7 @@ class Memo<T> {
 export function dashRoutes(origin: OriginContext): Hono {
   const app = new Hono();
   const inits = new Memo<InitInfo>();
-  const firstTfdts = new Memo<number>();
+  const firstFragments = new Memo<FragmentInfo>();
 
   /** A stream track's clock: its header's timescale and where its first fragment's tfdt puts media time 0. */
   const clockOf = async (session: Session, track: Track): Promise<Clock | undefined> => {
@@ -103,12 +103,17 @@ export function dashRoutes(origin: OriginContext): Hono {
     const first = await seekEntry(session, track, track.index.first);
     if (!first) return undefined;
     const key = `${multihashToHex(first.object)}:${first.start}-${first.end}`;
-    const tfdt = await firstTfdts.get(
-      key,
-      async () => parseFragment(await session.store.getRange(first.object, first), info).baseMediaDecodeTime,
+    const fragment = await firstFragments.get(key, async () =>
+      parseFragment(await session.store.getRange(first.object, first), info),
     );
     const r = rate(info.timescale);
-    return { info, rate: r, start: first.tick - unitsToTicks(BigInt(tfdt), r), first: first.tick };
+    return {
+      info,
+      rate: r,
+      start: first.tick - unitsToTicks(BigInt(fragment.baseMediaDecodeTime), r),
+      // The first sample is presented its composition offset after it is decoded (B-frame delay).
+      first: first.tick + unitsToTicks(BigInt(fragment.firstCompositionOffset), r),
+    };
   };
 
   app.get('/:space/:ref/:timeline/:file', async (c) => {
@@ -177,7 +182,7 @@ async function selectedStreams(
 }
 
 /**
- * The tick at the period's start: the clip's `from`, or later if a stream track's media begins later (a
+ * The tick at the period's start: the clip's `from`, or later if a stream track presents its first sample later (a
  * player would meet a gap at the start and jump it on its own time, over a seek made meanwhile; and a
  * presentationTimeOffset, which is at least the track's media time 0, cannot be negative). Each
  * representation's presentationTimeOffset is this tick in its own media time, so all tracks keep the
