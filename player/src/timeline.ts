@@ -101,6 +101,13 @@ export interface TimelineEvents {
 export class Timeline {
   private lanes: Lane[] = [];
   private readonly longest = new WeakMap<Lane, number>();
+  /** What the canvas was last drawn for (view, size, content, selection). */
+  private drawnKey = '';
+  /** The playhead: a line over the canvas, moved without drawing. */
+  private readonly playheadLine = document.createElement('div');
+  private box = { width: 0, height: 0, left: 0, top: 0 };
+  /** Bumped when what the lanes show changes (lanes replaced, a thumbnail decoded). */
+  private content = 0;
   private extent: [number, number] = [0, 1];
   private window: [number, number] = [0, 1];
   private playhead = 0;
@@ -121,6 +128,9 @@ export class Timeline {
     canvas.addEventListener('pointerup', (e) => this.onUp(e));
     canvas.addEventListener('pointerleave', () => this.events.hover(undefined, undefined, undefined, 0));
     new ResizeObserver(() => this.schedule()).observe(canvas);
+    this.playheadLine.className = 'playhead';
+    this.playheadLine.setAttribute('aria-hidden', 'true');
+    canvas.after(this.playheadLine);
   }
 
   /** The lanes to draw, in order. */
@@ -130,6 +140,7 @@ export class Timeline {
       if (lane.kind === 'thumbs' && !lanes.includes(lane))
         for (const s of lane.spans) if (s.image) releaseThumbnail(s.image);
     this.lanes = lanes;
+    this.content++;
     // The longest span of each lane bounds how far before the view a visible span can start.
     for (const lane of lanes)
       if (!this.longest.has(lane))
@@ -175,13 +186,14 @@ export class Timeline {
       this.window = [this.playhead - span * 0.1, this.playhead + span * 0.9];
       this.clampWindow();
       this.emitView();
-    }
-    this.schedule();
+      this.schedule();
+    } else this.placePlayhead();
   }
 
   /** The video's frame duration: at frame-level zoom the media lane shows each frame. */
   setFrameSeconds(seconds: number): void {
     this.frameNs = seconds * 1e9;
+    this.changed();
   }
 
   /** Zoom by `factor` (<1 in) around tick `at` (default the playhead). */
@@ -328,6 +340,12 @@ export class Timeline {
     else this.events.seek(BigInt(Math.max(0, Math.round(tick))));
   }
 
+  /** What the lanes show changed: the layer is drawn again. */
+  private changed(): void {
+    this.content++;
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.frame) return;
     this.frame = requestAnimationFrame(() => {
@@ -341,11 +359,38 @@ export class Timeline {
     const ratio = window.devicePixelRatio || 1;
     const width = canvas.clientWidth;
     const height = canvas.clientHeight;
-    if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
-      canvas.width = Math.round(width * ratio);
-      canvas.height = Math.round(height * ratio);
+    // The canvas is drawn again only when the view, lanes, selection or size change; the playhead is an
+    // element over it, so playback moves a line and draws nothing.
+    this.box = { width, height, left: canvas.offsetLeft, top: canvas.offsetTop };
+    const key = `${this.window[0]},${this.window[1]},${width},${height},${ratio},${this.content},${this.selection}`;
+    if (key !== this.drawnKey) {
+      this.drawnKey = key;
+      if (canvas.width !== Math.round(width * ratio) || canvas.height !== Math.round(height * ratio)) {
+        canvas.width = Math.round(width * ratio);
+        canvas.height = Math.round(height * ratio);
+      }
+      this.drawLayer(canvas.getContext('2d')!, ratio, width, height);
     }
-    const g = canvas.getContext('2d')!;
+    this.placePlayhead();
+  }
+
+  /** Put the playhead line at its tick (hidden when it is left of the lanes); style is written only on change. */
+  private placePlayhead(): void {
+    // The canvas's box as of its last drawing (a resize draws again): reading it here each frame would
+    // force a layout per frame.
+    const box = this.box;
+    const px = this.x(this.playhead, box.width);
+    const display = px >= GUTTER ? '' : 'none';
+    const transform = `translate(${(box.left + px - 0.75).toFixed(1)}px, ${box.top}px)`;
+    const height = `${box.height}px`;
+    const style = this.playheadLine.style;
+    if (style.display !== display) style.display = display;
+    if (display === '' && style.transform !== transform) style.transform = transform;
+    if (style.height !== height) style.height = height;
+  }
+
+  /** The axis, the lanes and the selection. */
+  private drawLayer(g: CanvasRenderingContext2D, ratio: number, width: number, height: number): void {
     g.setTransform(ratio, 0, 0, ratio, 0, 0);
     g.clearRect(0, 0, width, height);
     g.font = '11px system-ui, sans-serif';
@@ -370,11 +415,6 @@ export class Timeline {
       const [a, b] = this.selection;
       g.fillStyle = 'rgba(120, 200, 255, 0.18)';
       g.fillRect(this.x(a, width), AXIS, Math.max(1, this.x(b, width) - this.x(a, width)), height - AXIS);
-    }
-    const px = this.x(this.playhead, width);
-    if (px >= GUTTER) {
-      g.fillStyle = '#ff4757';
-      g.fillRect(px - 0.75, 0, 1.5, height);
     }
   }
 
@@ -417,7 +457,7 @@ export class Timeline {
         const x1 = this.x(Number(s.tick) + Number(s.duration), width);
         g.fillStyle = '#2a2f3a';
         g.fillRect(x0, top + 2, Math.max(1, x1 - x0 - 1), h - 4);
-        const image = s.image ? thumbnail(s.image, () => this.schedule()) : undefined;
+        const image = s.image ? thumbnail(s.image, () => this.changed()) : undefined;
         if (image?.complete && x1 - x0 > 12) {
           const w = Math.min(x1 - x0 - 1, ((h - 4) * image.naturalWidth) / Math.max(1, image.naturalHeight));
           g.drawImage(image, x0, top + 2, w, h - 4);
