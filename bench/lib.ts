@@ -1,8 +1,11 @@
 /** Shared helpers for bench scripts: timing, a table that puts every figure beside its baseline, media. */
 
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { makeClip } from '@dreamdb/packager';
 
 export interface Row {
@@ -78,4 +81,27 @@ export function recording(seconds: number): string {
   });
   renameSync(`${file}.part.mp4`, file);
   return file;
+}
+
+/**
+ * A page with hls.js (the repository's copy, at /hls.min.js) and `script`, on a loopback server of its
+ * own: Chromium lets loopback pages read loopback origins. The page has a muted `<video id="video">`.
+ */
+export async function hlsJsPage(script: string): Promise<{ base: string; stop(): Promise<void> }> {
+  const hls = readFileSync(fileURLToPath(new URL('../node_modules/hls.js/dist/hls.min.js', import.meta.url)));
+  const html = `<!doctype html><meta charset="utf-8"><video id="video" muted playsinline width="950"></video>
+<script src="/hls.min.js"></script>
+<script>
+const video = document.getElementById('video');
+${script}
+</script>`;
+  const server = createServer((req, res) => {
+    if (req.url === '/hls.min.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hls);
+    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

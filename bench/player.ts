@@ -6,41 +6,18 @@
  * npm start builds it).
  * Run: npm run bench -- player
  */
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { launch, SPACE, serveSample, TIMELINE } from '../e2e/src/harness.ts';
-import { printTable, type Row } from './lib.ts';
+import { hlsJsPage, printTable, type Row } from './lib.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = 5;
 const ROUNDS = 2;
 
-/** hls.js alone on a page of its own (loopback), playing a playlist of the origin. */
-async function barePage() {
-  const hls = readFileSync(join(ROOT, 'node_modules/hls.js/dist/hls.min.js'));
-  const html = `<!doctype html><meta charset="utf-8"><video id="video" muted playsinline width="950"></video>
-<script src="/hls.min.js"></script>
-<script>
-const video = document.getElementById('video');
-const hls = new Hls({ enableWorker: true, backBufferLength: 30, maxBufferLength: 20 });
+/** hls.js alone, with the player's configuration, playing the playlist given as ?src=. */
+const BARE = `const hls = new Hls({ enableWorker: true, backBufferLength: 30, maxBufferLength: 20 });
 video.addEventListener('loadeddata', () => { window.ready = true; }, { once: true });
 hls.loadSource(new URLSearchParams(location.search).get('src'));
-hls.attachMedia(video);
-</script>`;
-  const server = createServer((req, res) => {
-    if (req.url === '/hls.min.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hls);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
+hls.attachMedia(video);`;
 
 /** Main-thread milliseconds per second over SECONDS of what the page is doing now. */
 async function busy(page: Page): Promise<number> {
@@ -70,7 +47,7 @@ async function measure(browser: Browser, url: string, ready: string) {
 }
 
 const served = await serveSample();
-const bare = await barePage();
+const bare = await hlsJsPage(BARE);
 const browser = await launch();
 try {
   const hls = `${served.url}/hls/${SPACE}/main/${TIMELINE}/master.m3u8`;

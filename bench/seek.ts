@@ -9,25 +9,21 @@
  * Run: npm run bench -- seek   (DREAMDB_BENCH_SEEKS: seeks per server, default 50)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import HLS from 'hls-parser';
 import type { Page } from 'playwright-core';
 import { launch } from '../e2e/src/harness.ts';
 import { random } from '../engine/src/testing/random.ts';
-import { BENCH_MEDIA, printTable, quantile, recording } from './lib.ts';
-import { type Running, SPACE, servingStore, startOrigin, startStaticNginx } from './origin-serving.ts';
+import { BENCH_MEDIA, hlsJsPage, printTable, quantile, recording } from './lib.ts';
+import { SPACE, servingStore, startOrigin, startStaticNginx } from './origin-serving.ts';
 
 const SECONDS = 180;
 const SEEKS = Number(process.env.DREAMDB_BENCH_SEEKS ?? 50);
 const WARMUP = 5;
 const ROUNDS = 5;
 const FRAME = 1 / 30;
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** ffmpeg's own HLS of the recording: fMP4 segments of 2 s, video and audio as separate renditions. */
 function ffmpegHls(input: string): string {
@@ -51,14 +47,8 @@ function ffmpegHls(input: string): string {
   return dir;
 }
 
-/** The bench page, on a loopback server of its own (Chromium lets loopback pages read loopback origins). */
-async function benchPage(): Promise<Running> {
-  const hls = readFileSync(join(ROOT, 'node_modules/hls.js/dist/hls.min.js'));
-  const html = `<!doctype html><meta charset="utf-8"><video id="v" muted playsinline width="640" height="360"></video>
-<script src="/hls.min.js"></script>
-<script>
-const video = document.getElementById('v');
-// The player's configuration (player/src/playback.ts).
+/** The seek page's script: open a playlist with hls.js (the player's configuration), time seeks. */
+const SEEK_PAGE = `// The player's configuration (player/src/playback.ts).
 window.openStream = (url) => new Promise((resolve, reject) => {
   const hls = new Hls({ enableWorker: true, backBufferLength: 30, maxBufferLength: 20 });
   hls.on(Hls.Events.ERROR, (_e, d) => d.fatal && reject(new Error('hls.js: ' + d.details)));
@@ -86,19 +76,7 @@ window.seek = (t) => new Promise((resolve, reject) => {
     resolve({ seeked: seeked ?? frame, frame: Math.max(frame, seeked ?? 0), mediaTime: meta.mediaTime, buffered });
   });
   video.currentTime = t;
-});
-</script>`;
-  const server = createServer((req, res) => {
-    if (req.url === '/hls.min.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(hls);
-    else res.writeHead(200, { 'content-type': 'text/html' }).end(html);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    pid: process.pid,
-    stop: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
+});`;
 
 interface Seek {
   readonly seeked: number;
@@ -161,7 +139,7 @@ async function measure(page: Page, url: string, targets: readonly number[]): Pro
 }
 
 const work = mkdtempSync(join(tmpdir(), 'dreamdb-bench-seek-'));
-const running: Running[] = [];
+const running: { stop(): Promise<void> }[] = [];
 try {
   const input = recording(SECONDS);
   const hlsDir = ffmpegHls(input);
@@ -170,7 +148,7 @@ try {
   running.push(nginx);
   const origin = await startOrigin(dir);
   running.push(origin);
-  const pageServer = await benchPage();
+  const pageServer = await hlsJsPage(SEEK_PAGE);
   running.push(pageServer);
   const doc = (await (await fetch(`${origin.base}/v0/spaces/${SPACE}/timelines/s1`)).json()) as {
     playback: { hls: string };
