@@ -109,36 +109,37 @@ export async function shot(page: Page, name: string): Promise<Buffer> {
 }
 
 /**
- * The frame a seek shows, watched from before the seek: the first frame presented after its `seeked`
- * event (and not during a further seek), or, when none comes within 250 ms of it, the last one presented
- * before it. Frames presented meanwhile for an earlier position (a player settling at the start as the
- * page loads) do not count.
+ * The frame a seek to `target` seconds shows, watched from before the seek: the first frame presented
+ * after a `seeked` event that put the video near the target (and not during a further seek), or, when
+ * none comes within 250 ms of it, the last one presented before it. Frames presented meanwhile for other
+ * positions (a player settling at the start as the page loads, its own seeks) do not count.
  * Plain JavaScript: the test runner's transform would give named functions a helper the page lacks.
  */
-const WATCH_SEEK = `(() => {
+const WATCH_SEEK = `(target) => {
   const video = document.querySelector('#video');
+  const near = () => Math.abs(video.currentTime - target) < 0.05;
   window.nextFrame = new Promise((resolve, reject) => {
     let seeked = false;
     let before;
     const timer = setTimeout(() => reject(new Error('no frame presented within 5 s')), 5000);
     const onSeeked = () => {
+      if (!near()) return;
       seeked = true;
       setTimeout(() => { if (before !== undefined && !video.seeking) done(before); }, 250);
     };
     const done = (time) => { clearTimeout(timer); video.removeEventListener('seeked', onSeeked); resolve(time); };
     video.addEventListener('seeked', onSeeked);
     const watch = (now, meta) => {
-      // A frame shown while the player seeks again (its seek was moved) is not the seek's frame either.
       if (seeked && !video.seeking) done(meta.mediaTime);
       else { if (!seeked) before = meta.mediaTime; video.requestVideoFrameCallback(watch); }
     };
     video.requestVideoFrameCallback(watch);
   });
-})()`;
+}`;
 
-/** Arm a watch for the frame of the next seek (see WATCH_SEEK); `frame` then gives its media time. */
-export async function watchFrame(page: Page): Promise<{ frame(): Promise<number> }> {
-  await page.evaluate(WATCH_SEEK);
+/** Arm a watch for the frame of the next seek to `target` seconds; `frame` then gives its media time. */
+export async function watchFrame(page: Page, target: number): Promise<{ frame(): Promise<number> }> {
+  await page.evaluate(`(${WATCH_SEEK})(${target})`);
   return {
     frame: () => page.evaluate(() => (window as unknown as { nextFrame: Promise<number> }).nextFrame),
   };

@@ -45,7 +45,7 @@ async function page(query = base): Promise<Page> {
 
 /** Seek through the player and return the media time of the frame it then shows. */
 async function seekAndShow(p: Page, tick: bigint): Promise<number> {
-  const watch = await watchFrame(p);
+  const watch = await watchFrame(p, Number(tick) / 1e9);
   await p.evaluate((t) => window.dreamdb.seek(BigInt(t)), tick.toString());
   return watch.frame();
 }
@@ -119,10 +119,10 @@ describe('the player in Chromium', () => {
       (m) => ({ x: window.dreamdb.xOf(BigInt(m.tick)), y: window.dreamdb.yOf(m.lane) }),
       mark,
     );
-    const watch = await watchFrame(p);
+    const target = Number(BigInt(mark.tick)) / 1e9;
+    const watch = await watchFrame(p, target);
     await p.locator('#lanes').click({ position: { x: x + 1, y } });
     const shown = await watch.frame();
-    const target = Number(BigInt(mark.tick)) / 1e9;
     assert.ok(
       Math.abs(
         (await p.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.currentTime)) - target,
@@ -177,7 +177,7 @@ describe('the player in Chromium', () => {
       hits.some((h) => h.tick === cue.tick && h.track === 'captions'),
       `no hit at ${cue.tick} for "${word}"`,
     );
-    const watch = await watchFrame(p);
+    const watch = await watchFrame(p, Number(cue.tick) / 1e9);
     await p.locator(`#hits button[data-tick="${cue.tick}"]`).first().click();
     await watch.frame();
     assert.ok(
