@@ -1,4 +1,5 @@
 import { EngineError, multihashToHex, seekEntry } from '@dreamdb/engine';
+import type { SeekDoc, TimelineDoc, TimelineListDoc } from '@dreamdb/engine/api';
 import { Hono } from 'hono';
 import { type OriginContext, objectUri, selectedTracks, selection, timeParam } from './context.js';
 import { searchableDoc } from './verb-docs.js';
@@ -23,7 +24,7 @@ export function timelineRoutes(origin: OriginContext): Hono {
         ...(t.genesis !== undefined && { genesis: t.genesis.toString() }),
         tracks: resolved.manifest.tracks.filter((tr) => tr.timeline === t.name).length,
       })),
-    });
+    } satisfies TimelineListDoc);
   });
 
   app.get('/:space/timelines/:timeline', async (c) => {
@@ -53,7 +54,7 @@ export function timelineRoutes(origin: OriginContext): Hono {
         hls: `${hls}/master.m3u8`,
         dash: `${playbackBase('/dash', space, ref, timeline)}/manifest.mpd`,
       },
-    });
+    } satisfies TimelineDoc);
   });
 
   // Time-seek: per stream track, the fragment covering t, from the index alone (no listing, no bytes).
@@ -84,7 +85,7 @@ export function timelineRoutes(origin: OriginContext): Hono {
         );
       }),
     );
-    return c.json({ t: t.toString(), tracks: hits.filter((h) => h !== undefined) });
+    return c.json({ t: t.toString(), tracks: hits.filter((h) => h !== undefined) } satisfies SeekDoc);
   });
 
   return app;

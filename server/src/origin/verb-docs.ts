@@ -14,6 +14,20 @@ import {
   type Track,
   tickToHex,
 } from '@dreamdb/engine';
+import type {
+  ConflictDoc,
+  ConflictSideDoc,
+  HybridHitDoc,
+  ItemDoc,
+  LogEntryDoc,
+  ManifestDoc,
+  SearchHitDoc,
+  SpatialIndexDoc,
+  TextHitDoc,
+  TrackDoc,
+  TrackRecordDoc,
+  VectorPlanDoc,
+} from '@dreamdb/engine/api';
 import { objectUri } from './context.js';
 import { Payload } from './negotiate.js';
 
@@ -33,7 +47,7 @@ function location(space: string, address: ReadItem['address']) {
 }
 
 /** An item: its place on the timeline, where its bytes are, and (event and constant items) its payload. */
-export function itemDoc(space: string, item: ReadItem) {
+export function itemDoc(space: string, item: ReadItem): ItemDoc<bigint> {
   return {
     timeline: item.timeline,
     track: item.track,
@@ -48,7 +62,7 @@ export function itemDoc(space: string, item: ReadItem) {
 }
 
 /** A search hit: the item, its place, and its cosine similarity to the query. */
-export function hitDoc(space: string, hit: SearchHit) {
+export function hitDoc(space: string, hit: SearchHit): SearchHitDoc<bigint> {
   return {
     timeline: hit.timeline,
     track: hit.track,
@@ -74,7 +88,12 @@ function links(space: string, manifest: string, timeline: string, track: string,
 }
 
 /** A text hit: the item's place, its BM25 score, the terms it matched (and in which fields), its links. */
-export function textHitDoc(space: string, manifest: string, timeline: string, hit: TextHit) {
+export function textHitDoc(
+  space: string,
+  manifest: string,
+  timeline: string,
+  hit: TextHit,
+): TextHitDoc<bigint> {
   return {
     timeline,
     track: hit.track,
@@ -88,7 +107,7 @@ export function textHitDoc(space: string, manifest: string, timeline: string, hi
 }
 
 /** A fused hit: the moment, its reciprocal-rank score, and its rank and score in each query that found it. */
-export function hybridHitDoc(space: string, manifest: string, hit: HybridHit) {
+export function hybridHitDoc(space: string, manifest: string, hit: HybridHit): HybridHitDoc<bigint> {
   const { text, vector } = hit.matched;
   return {
     timeline: hit.timeline,
@@ -126,7 +145,7 @@ export function hybridHitDoc(space: string, manifest: string, hit: HybridHit) {
 export function vectorPlan(
   track: Track,
   knobs: { exact?: boolean | undefined; probes?: number | undefined; rerank?: number | undefined },
-) {
+): VectorPlanDoc {
   const spatial = track.spatial;
   if (knobs.exact || !spatial || spatial.segments.length === 0) return { exact: true as const };
   return {
@@ -139,7 +158,7 @@ export function vectorPlan(
 }
 
 /** A track's spatial index, as listings show it: what a client needs to query it and pin its lineage. */
-export function spatialDoc(track: Track) {
+export function spatialDoc(track: Track): SpatialIndexDoc | undefined {
   const spatial = track.spatial;
   if (!spatial) return undefined;
   const { scheme, dimension, tables, bits, probes } = spatial.index;
@@ -155,7 +174,7 @@ export function spatialDoc(track: Track) {
 }
 
 /** What a track can be searched by: its spatial index (vector tracks) and its text index (text, event). */
-export function searchableDoc(track: Track) {
+export function searchableDoc(track: Track): Pick<TrackDoc, 'spatial' | 'text'> {
   const spatial = spatialDoc(track);
   return {
     ...(spatial && { spatial }),
@@ -164,7 +183,7 @@ export function searchableDoc(track: Track) {
 }
 
 /** A track as listings show it: its definition and what its index says (count, first and last tick). */
-export function trackDoc(track: Track) {
+export function trackDoc(track: Track): TrackRecordDoc<bigint> {
   return {
     timeline: track.timeline,
     name: track.name,
@@ -183,7 +202,7 @@ export function trackDoc(track: Track) {
 }
 
 /** A manifest's place in history: its hash, parents, time, author and message (a log entry). */
-export function manifestHeaderDoc(hash: Uint8Array, manifest: Manifest) {
+export function manifestHeaderDoc(hash: Uint8Array, manifest: Manifest): LogEntryDoc<bigint> {
   return {
     manifest: multihashToHex(hash),
     parents: manifest.parents.map(multihashToHex),
@@ -194,7 +213,10 @@ export function manifestHeaderDoc(hash: Uint8Array, manifest: Manifest) {
 }
 
 /** A manifest as resolve shows it: its hash, history, metadata, timelines and tracks. */
-export function manifestDoc(hash: Uint8Array, manifest: Manifest) {
+export function manifestDoc(
+  hash: Uint8Array,
+  manifest: Manifest,
+): Omit<ManifestDoc<bigint>, 'space' | 'ref'> {
   return {
     ...manifestHeaderDoc(hash, manifest),
     timelines: manifest.timelines.map((t) => ({ name: t.name, genesis: t.genesis, title: t.title })),
@@ -203,7 +225,7 @@ export function manifestDoc(hash: Uint8Array, manifest: Manifest) {
 }
 
 /** One side of a merge conflict: the item as that version has it, or the track for a track-level conflict. */
-function sideDoc(space: string, side: ConflictSide) {
+function sideDoc(space: string, side: ConflictSide): ConflictSideDoc<bigint> {
   if ('track' in side) return { track: trackDoc(side.track) };
   return {
     tick: side.tick,
@@ -216,7 +238,7 @@ function sideDoc(space: string, side: ConflictSide) {
 }
 
 /** A merge conflict: where, why, and each side's value (a side that lacks the item is absent). */
-export function conflictDoc(space: string, conflict: MergeConflict) {
+export function conflictDoc(space: string, conflict: MergeConflict): ConflictDoc<bigint> {
   return {
     timeline: conflict.timeline,
     ...(conflict.track !== undefined && { track: conflict.track }),

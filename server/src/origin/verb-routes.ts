@@ -22,6 +22,16 @@ import {
   textSearch,
   vectorDimension,
 } from '@dreamdb/engine';
+import type {
+  CollectDoc,
+  HybridDoc,
+  ItemsPageDoc,
+  ManifestDoc,
+  SearchDoc,
+  TextDoc,
+  TracksDoc,
+  WriteDoc,
+} from '@dreamdb/engine/api';
 import { type Context, Hono } from 'hono';
 import {
   countParam,
@@ -105,7 +115,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       space,
       ...(!HASH_HEX.test(ref) && { ref }),
       ...manifestDoc(resolved.hash, resolved.manifest),
-    };
+    } satisfies ManifestDoc<bigint>;
     return respond(c, doc, { 'cache-control': HASH_HEX.test(ref) ? IMMUTABLE : 'no-cache' });
   });
 
@@ -113,7 +123,12 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
     const { space, timeline } = names(c, 'space', 'timeline');
     const { resolved, ref } = await version(origin, c, space, timeline);
     const tracks = resolved.manifest.tracks.filter((t) => t.timeline === timeline).map(trackDoc);
-    const doc = { space, timeline, manifest: multihashToHex(resolved.hash), tracks };
+    const doc = {
+      space,
+      timeline,
+      manifest: multihashToHex(resolved.hash),
+      tracks,
+    } satisfies TracksDoc<bigint>;
     return respond(c, doc, cacheOf(ref));
   });
 
@@ -177,7 +192,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       items: page.items.map((item) => itemDoc(space, item)),
       cursor: page.cursor,
       next: next && `${next.pathname}${next.search}`,
-    };
+    } satisfies ItemsPageDoc<bigint>;
     return respond(c, doc, cacheOf(ref));
   });
 
@@ -231,7 +246,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       manifest: multihashToHex(resolved.hash),
       ...vectorPlan(track, body),
       hits: hits.map((hit) => hitDoc(space, hit)),
-    });
+    } satisfies SearchDoc<bigint>);
   });
 
   // text: BM25 over the text indexes of a timeline's tracks (captions, annotations), best first.
@@ -258,7 +273,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       timeline: body.timeline,
       manifest,
       hits: hits.map((hit) => textHitDoc(space, manifest, body.timeline, hit)),
-    });
+    } satisfies TextDoc<bigint>);
   });
 
   // hybrid: text and vector (or like an item) queries fused by reciprocal rank into moments.
@@ -309,7 +324,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       // How the vector half's hits were found: the track's spatial index, or an exact scan.
       ...(vectorTrack && { vector: { track: vectorTrack.name, ...vectorPlan(vectorTrack, body) } }),
       hits: hits.map((hit) => hybridHitDoc(space, manifest, hit)),
-    });
+    } satisfies HybridDoc<bigint>);
   });
 
   // write: a batch stored as an unpublished manifest; publish {ref, manifest} then points a ref at it.
@@ -330,7 +345,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       items: staged.items,
       objectsWritten: built.objectsWritten,
       bytesWritten: built.bytesWritten,
-    });
+    } satisfies WriteDoc);
   });
 
   // publish: move a ref by compare-and-swap, to a manifest a write stored or to a batch built here.
@@ -420,7 +435,7 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
       keptYoung: report.keptYoung,
       objects: report.deleted.slice(0, COLLECT_LISTED),
       truncated: report.deleted.length > COLLECT_LISTED,
-    });
+    } satisfies CollectDoc);
   });
 
   return app;

@@ -13,6 +13,7 @@ import {
   tagRef,
   tickToHex,
 } from '@dreamdb/engine';
+import type { LogDoc, LogEntryDoc, MergeDoc, RefCreatedDoc, RefsDoc } from '@dreamdb/engine/api';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { countParam, type OriginContext } from './context.js';
@@ -65,7 +66,7 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
       {
         space,
         refs: refs.map((r) => ({ name: r.name, kind: r.kind, manifest: multihashToHex(r.manifest) })),
-      },
+      } satisfies RefsDoc,
       { 'cache-control': 'no-cache' },
     );
   });
@@ -76,7 +77,12 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
     const name = body.tag ? tagRef(body.name) : branchRef(body.name);
     const session = origin.session(space);
     const state = await createRef(session, name, body.at ?? 'main');
-    return respond(c, { space, ref: name, manifest: multihashToHex(state.manifest), created: true }, {}, 201);
+    return respond(
+      c,
+      { space, ref: name, manifest: multihashToHex(state.manifest), created: true } satisfies RefCreatedDoc,
+      {},
+      201,
+    );
   });
 
   app.delete('/:space/refs/:ref{.+}', async (c) => {
@@ -92,10 +98,10 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
     const session = origin.session(space);
     const head = await resolveVersion(session, c.req.query('ref') || 'main');
     const most = countParam('limit', c.req.query('limit'), LOG_MAX) ?? LOG_DEFAULT;
-    const entries = [];
+    const entries: LogEntryDoc<bigint>[] = [];
     for await (const entry of log(session, [head.hash], { limit: most }))
       entries.push(manifestHeaderDoc(entry.hash, entry.manifest));
-    return respond(c, { space, ref: c.req.query('ref') || 'main', entries });
+    return respond(c, { space, ref: c.req.query('ref') || 'main', entries } satisfies LogDoc<bigint>);
   });
 
   // merge: 200 with what moved; 409 with the conflicts (nothing published); 409 E_LINEAGE when spatial
@@ -118,7 +124,7 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
       parents: merged.manifest.parents.map(multihashToHex),
       bases: merged.bases,
       objectsWritten: merged.objectsWritten,
-    });
+    } satisfies MergeDoc);
   });
 
   // diff: what changed from one version to another, per track.
