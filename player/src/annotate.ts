@@ -1,4 +1,5 @@
-import { type Api, ApiError, type ConflictDoc, type TimelineDoc } from './api.js';
+import type { ConflictDoc, ConflictSideDoc, TimelineDoc } from '@dreamdb/engine/api';
+import { type Api, ApiError } from './api.js';
 import { formatMedia } from './clock.js';
 
 /** The track annotations made in the player go to. */
@@ -144,8 +145,8 @@ export function setupAnnotations(host: AnnotateHost): { add(): void } {
       await host.show('main');
       host.status(`merged ${branch} into main: ${merged.outcome}`);
     } catch (error) {
-      if (error instanceof ApiError && Array.isArray(error.body.conflicts)) {
-        const conflicts = error.body.conflicts as ConflictDoc[];
+      const conflicts = error instanceof ApiError ? error.body.conflicts : undefined;
+      if (conflicts) {
         host.status(
           `${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}: nothing was merged`,
           true,
@@ -162,8 +163,11 @@ export function setupAnnotations(host: AnnotateHost): { add(): void } {
   return { add };
 }
 
-const labelOf = (side: { payload?: unknown } | undefined) => {
-  const p = side?.payload as { label?: string; note?: string } | undefined;
+/** The label (and note) of an annotation on one side of a conflict. */
+const labelOf = (side: ConflictSideDoc | undefined) => {
+  const p = (side && 'payload' in side ? side.payload : undefined) as
+    | { label?: string; note?: string }
+    | undefined;
   return p ? `${p.label ?? '?'}${p.note ? ` (${p.note})` : ''}` : 'nothing';
 };
 

@@ -1,55 +1,25 @@
+import type {
+  ErrorDoc,
+  HybridDoc,
+  HybridHitDoc,
+  IngestDoc,
+  IngestStage,
+  ItemDoc,
+  ItemsPageDoc,
+  LogDoc,
+  MergeDoc,
+  PublishDoc,
+  RefsDoc,
+  TextDoc,
+  TextHitDoc,
+  TimelineDoc,
+  TimelineListDoc,
+} from '@dreamdb/engine/api';
+
 /** The DreamDB HTTP API as the player uses it: JSON over fetch, ticks as decimal strings (spec 0006 §4). */
 
-/** A track as the timeline listing describes it. */
-export interface TrackDoc {
-  readonly name: string;
-  readonly kind: 'stream' | 'event' | 'constant';
-  readonly modality: string;
-  readonly items: number;
-  readonly first?: string;
-  readonly last?: string;
-  readonly hls?: string;
-  readonly text?: { analyzer: string; segments: number };
-  readonly spatial?: { dimension: number; lineage: string };
-}
-
-/** A timeline: its genesis, tracks and playback URLs at one version. */
-export interface TimelineDoc {
-  readonly space: string;
-  readonly timeline: string;
-  readonly manifest: string;
-  readonly genesis?: string;
-  readonly tracks: readonly TrackDoc[];
-  readonly playback: { readonly hls: string; readonly dash: string };
-}
-
-/** An item as the range route returns it (payloads in the JSON form: bytes as {$bytes: hex}). */
-export interface ItemDoc {
-  readonly track: string;
-  readonly tick: string;
-  readonly duration: string;
-  readonly url: string;
-  readonly payload?: unknown;
-  readonly layer?: string;
-}
-
 /** A ranked moment of a text or hybrid query. */
-export interface HitDoc {
-  readonly track: string;
-  readonly tick: string;
-  readonly duration: string;
-  readonly score: number;
-  readonly payload?: unknown;
-  readonly matched?: unknown;
-  readonly matches?: readonly { term: string; fields: string[] }[];
-}
-
-/** A ref of the space. */
-export interface RefDoc {
-  readonly name: string;
-  readonly kind: 'main' | 'branch' | 'tag' | 'other';
-  readonly manifest: string;
-}
+export type HitDoc = TextHitDoc | HybridHitDoc;
 
 /** An API refusal: the HTTP status, the error code and the message naming the problem. */
 export class ApiError extends Error {
@@ -57,7 +27,7 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly body: Record<string, unknown> = {},
+    readonly body: Partial<ErrorDoc> = {},
   ) {
     super(`${code}: ${message}`);
   }
@@ -71,7 +41,7 @@ export class Api {
 
   private async call<T>(path: string, init?: RequestInit): Promise<T> {
     const response = await fetch(`${this.base}${path}`, init);
-    const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    const body = (await response.json().catch(() => ({}))) as Partial<ErrorDoc>;
     if (!response.ok) {
       throw new ApiError(
         response.status,
@@ -80,7 +50,7 @@ export class Api {
         body,
       );
     }
-    return body as T;
+    return body as unknown as T;
   }
 
   private post<T>(path: string, body: unknown): Promise<T> {
@@ -102,7 +72,7 @@ export class Api {
     let path: string | undefined =
       `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=10000`;
     while (path && out.length < MAX_ITEMS) {
-      const page: { items: ItemDoc[]; next?: string } = await this.call(path);
+      const page: ItemsPageDoc = await this.call(path);
       out.push(...page.items);
       path = page.next;
     }
@@ -121,7 +91,7 @@ export class Api {
       tracks?: string[];
     },
   ) {
-    return this.post<{ hits: HitDoc[] }>(`/v0/spaces/${enc(space)}/text`, body);
+    return this.post<TextDoc>(`/v0/spaces/${enc(space)}/text`, body);
   }
 
   hybrid(
@@ -137,11 +107,11 @@ export class Api {
       textTracks?: string[];
     },
   ) {
-    return this.post<{ hits: HitDoc[] }>(`/v0/spaces/${enc(space)}/hybrid`, body);
+    return this.post<HybridDoc>(`/v0/spaces/${enc(space)}/hybrid`, body);
   }
 
   refs(space: string) {
-    return this.call<{ refs: RefDoc[] }>(`/v0/spaces/${enc(space)}/refs`);
+    return this.call<RefsDoc>(`/v0/spaces/${enc(space)}/refs`);
   }
 
   /** Create a branch at a version; false when it exists already. */
@@ -170,7 +140,7 @@ export class Api {
       }[];
     },
   ) {
-    return this.post<{ manifest: string; rebased?: boolean }>(`/v0/spaces/${enc(space)}/publish`, {
+    return this.post<PublishDoc>(`/v0/spaces/${enc(space)}/publish`, {
       ...body,
       rebase: true,
     });
@@ -178,17 +148,12 @@ export class Api {
 
   /** Merge versions into a ref: 409 ApiError with `conflicts` in its body when they conflict. */
   merge(space: string, body: { into: string; from: string[]; message?: string; author?: string }) {
-    return this.post<{ outcome: string; manifest: string; parents: string[] }>(
-      `/v0/spaces/${enc(space)}/merge`,
-      body,
-    );
+    return this.post<MergeDoc>(`/v0/spaces/${enc(space)}/merge`, body);
   }
 
   /** The names of a version's timelines. */
   async timelines(space: string, ref: string): Promise<string[]> {
-    const body = await this.call<{ timelines: { name: string }[] }>(
-      `/v0/spaces/${enc(space)}/timelines?ref=${enc(ref)}`,
-    );
+    const body = await this.call<TimelineListDoc>(`/v0/spaces/${enc(space)}/timelines?ref=${enc(ref)}`);
     return body.timelines.map((t) => t.name);
   }
 
@@ -246,7 +211,7 @@ export class Api {
           // Refused before packaging began: one JSON error document.
           const body = (() => {
             try {
-              return JSON.parse(xhr.responseText) as Record<string, unknown>;
+              return JSON.parse(xhr.responseText) as Partial<ErrorDoc>;
             } catch {
               return {};
             }
@@ -261,15 +226,10 @@ export class Api {
           return;
         }
         for (const line of lines()) options.onStage?.(line);
-        if (outcome?.stage === 'done') resolve(outcome as unknown as IngestDoc);
-        else
-          reject(
-            new ApiError(
-              Number(outcome?.status ?? 500),
-              String(outcome?.error ?? 'E_INTERNAL'),
-              String(outcome?.message ?? 'the answer ended without an outcome'),
-            ),
-          );
+        if (outcome?.stage === 'done') resolve(outcome);
+        else if (outcome?.stage === 'failed')
+          reject(new ApiError(outcome.status, outcome.error, outcome.message, outcome));
+        else reject(new ApiError(500, 'E_INTERNAL', 'the answer ended without an outcome'));
       };
       xhr.onerror = () =>
         reject(new ApiError(0, 'E_NETWORK', "the upload was cut off (is the file over the server's limit?)"));
@@ -278,41 +238,8 @@ export class Api {
   }
 
   log(space: string, ref: string, limit = 50) {
-    return this.call<{
-      entries: { manifest: string; parents: string[]; created: string; author?: string; message?: string }[];
-    }>(`/v0/spaces/${enc(space)}/log?ref=${enc(ref)}&limit=${limit}`);
+    return this.call<LogDoc>(`/v0/spaces/${enc(space)}/log?ref=${enc(ref)}&limit=${limit}`);
   }
-}
-
-/** A line of an upload's answer: a stage as it is packaged, or the outcome (done or failed). */
-export interface IngestStage {
-  readonly stage: 'received' | 'packaging' | 'deriving' | 'publishing' | 'done' | 'failed';
-  readonly bytes?: number;
-  readonly seconds?: number;
-  readonly duration?: number;
-  readonly track?: string;
-  readonly status?: number;
-  readonly error?: string;
-  readonly message?: string;
-}
-
-/** What an upload became. */
-export interface IngestDoc {
-  readonly timeline: string;
-  readonly manifest: string;
-  readonly tracks: readonly { name: string; modality: string; remuxed: boolean; fragments: number }[];
-  readonly derived: readonly { name: string; count: number }[];
-}
-
-/** A merge conflict as the merge route lists it. */
-export interface ConflictDoc {
-  readonly timeline: string;
-  readonly track?: string;
-  readonly tick?: string;
-  readonly reason: string;
-  readonly base?: { payload?: unknown };
-  readonly ours?: { payload?: unknown };
-  readonly theirs?: { payload?: unknown };
 }
 
 const enc = encodeURIComponent;

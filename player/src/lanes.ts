@@ -1,4 +1,4 @@
-import type { ItemDoc, TimelineDoc, TrackDoc } from './api.js';
+import type { ItemDoc, TimelineDoc, TrackDoc } from '@dreamdb/engine/api';
 import type { Lane, Span } from './timeline.js';
 
 /** How a track shows on the timeline, from its kind and modality; undefined: not shown (vectors, constants). */

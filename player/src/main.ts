@@ -1,5 +1,6 @@
+import type { TimelineDoc } from '@dreamdb/engine/api';
 import { setupAnnotations } from './annotate.js';
-import { Api, ApiError, type HitDoc, type TimelineDoc } from './api.js';
+import { Api, ApiError, type HitDoc } from './api.js';
 import { formatClock, formatMedia, mediaToTick, tickToMedia } from './clock.js';
 import { setupIngest } from './ingest.js';
 import { bindKeys } from './keys.js';
@@ -37,7 +38,7 @@ const state: ViewState = readState(location.search, { space: 'demo', timeline: '
 let doc: TimelineDoc;
 let playback: Playback | undefined;
 let genesis: bigint | undefined;
-let hits: HitDoc[] = [];
+let hits: readonly HitDoc[] = [];
 let lanes: Lane[] = [];
 let selection: [bigint, bigint] | undefined;
 
@@ -313,13 +314,11 @@ function renderHits(): void {
   );
 }
 
+/** What made a hit: the terms it matched, and how alike its frame looks. */
 function describeHit(hit: HitDoc): string {
-  const terms = hit.matches?.map((m) => m.term) ?? [];
-  const matched = hit.matched as
-    | { text?: { terms?: { term: string }[] }; vector?: { score: number } }
-    | undefined;
-  const parts = [...terms, ...(matched?.text?.terms?.map((t) => t.term) ?? [])];
-  if (matched?.vector) parts.push(`looks ${(matched.vector.score * 100).toFixed(0)}% alike`);
+  if ('matches' in hit) return hit.matches.map((m) => m.term).join(', ');
+  const parts: string[] = hit.matched.text?.terms.map((t) => t.term) ?? [];
+  if (hit.matched.vector) parts.push(`looks ${(hit.matched.vector.score * 100).toFixed(0)}% alike`);
   return parts.join(', ');
 }
 
