@@ -1,3 +1,5 @@
+import type { PlayerBus } from './bus.js';
+
 /**
  * One clock for the video, the lanes and the URL: ticks (u64 nanoseconds, spec 0003) as bigints. The
  * origin's media timelines are the ticks themselves (a fragment's tfdt is its tick in media units), so a
@@ -24,4 +26,58 @@ export function formatMedia(tick: bigint): string {
 export function formatClock(tick: bigint, genesis: bigint | undefined): string | undefined {
   if (genesis === undefined) return undefined;
   return new Date(Number((genesis + tick) / 1_000_000n)).toISOString().replace('T', ' ').replace('Z', ' UTC');
+}
+
+/**
+ * The player's one clock over the video: the tick at the playhead, and exact seeks to a tick. It beats
+ * (`beat` on the bus) every animation frame while the video plays and at each of the video's events
+ * otherwise, so a paused player does no work per frame.
+ */
+export class Clock {
+  private looping = false;
+
+  constructor(
+    private readonly video: HTMLVideoElement,
+    private readonly bus: PlayerBus,
+  ) {
+    video.addEventListener('play', () => {
+      if (this.looping) return;
+      this.looping = true;
+      requestAnimationFrame(this.loop);
+    });
+    for (const event of ['seeking', 'seeked', 'pause', 'timeupdate', 'loadeddata', 'resize'])
+      video.addEventListener(event, () => this.beat());
+  }
+
+  /** The tick at the playhead. */
+  now(): bigint {
+    return mediaToTick(this.video.currentTime);
+  }
+
+  /** Tell the bus where the playhead is now. */
+  beat(): void {
+    this.bus.emit('beat', { tick: this.now(), playing: !this.video.paused && !this.video.ended });
+  }
+
+  private readonly loop = (): void => {
+    this.beat();
+    if (this.video.paused || this.video.ended) this.looping = false;
+    else requestAnimationFrame(this.loop);
+  };
+
+  /** Put the video at a tick: the frame whose presentation interval holds it (within one frame). */
+  async seek(tick: bigint): Promise<void> {
+    this.bus.emit('seek', { tick });
+    const video = this.video;
+    const target = tickToMedia(tick);
+    // An engine still settling after a load (shaka clamps a seek to the range it knows so far) can move a
+    // seek elsewhere: the seek is made again until it lands.
+    for (let attempt = 0; attempt < 3 && Math.abs(video.currentTime - target) >= 1e-6; attempt++) {
+      const seeked = new Promise<void>((resolve) =>
+        video.addEventListener('seeked', () => resolve(), { once: true }),
+      );
+      video.currentTime = target;
+      await seeked;
+    }
+  }
 }

@@ -1,4 +1,5 @@
 import { type Api, ApiError } from './api.js';
+import { byId } from './dom.js';
 import { trim } from './trim.js';
 
 /** What the upload dialog needs from the page. */
@@ -21,7 +22,6 @@ interface Source {
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 /** A timeline name from a file name: lower case, other characters as "-", at most 64. */
 export function timelineName(file: string): string {
@@ -40,15 +40,15 @@ export function timelineName(file: string): string {
  * recording is sent as it is, straight from disk, and the server packages it.
  */
 export function setupIngest(deps: IngestDeps): void {
-  const dialog = $<HTMLDialogElement>('ingest');
-  const preview = $<HTMLVideoElement>('ingest-preview');
-  const start = $<HTMLInputElement>('ingest-start');
-  const end = $<HTMLInputElement>('ingest-end');
-  const nameInput = $<HTMLInputElement>('ingest-name');
-  const height = $<HTMLSelectElement>('ingest-height');
-  const go = $<HTMLButtonElement>('ingest-go');
-  const record = $<HTMLButtonElement>('ingest-record');
-  const progress = $<HTMLProgressElement>('ingest-progress');
+  const dialog = byId<HTMLDialogElement>('ingest');
+  const preview = byId<HTMLVideoElement>('ingest-preview');
+  const start = byId<HTMLInputElement>('ingest-start');
+  const end = byId<HTMLInputElement>('ingest-end');
+  const nameInput = byId<HTMLInputElement>('ingest-name');
+  const height = byId<HTMLSelectElement>('ingest-height');
+  const go = byId<HTMLButtonElement>('ingest-go');
+  const record = byId<HTMLButtonElement>('ingest-record');
+  const progress = byId<HTMLProgressElement>('ingest-progress');
   let source: Source | undefined;
   let recorder: MediaRecorder | undefined;
   let starting = false;
@@ -56,7 +56,7 @@ export function setupIngest(deps: IngestDeps): void {
   let busy = false;
 
   const say = (message: string, error = false) => {
-    const el = $('ingest-status');
+    const el = byId('ingest-status');
     el.textContent = message;
     el.classList.toggle('error', error);
   };
@@ -85,15 +85,15 @@ export function setupIngest(deps: IngestDeps): void {
     say(`${next.name}: ${next.duration.toFixed(2)} s, ${(next.blob.size / 1e6).toFixed(1)} MB`);
   };
 
-  $('open-ingest').addEventListener('click', () => dialog.showModal());
-  $('ingest-close').addEventListener('click', () => dialog.close());
+  byId('open-ingest').addEventListener('click', () => dialog.showModal());
+  byId('ingest-close').addEventListener('click', () => dialog.close());
   // Closing the dialog mid-recording stops the camera (the recording so far is kept).
   dialog.addEventListener('close', () => recorder?.stop());
   nameInput.addEventListener('input', () => {
     nameInput.dataset.auto = '0';
   });
 
-  $<HTMLInputElement>('ingest-file').addEventListener('change', (e) => {
+  byId<HTMLInputElement>('ingest-file').addEventListener('change', (e) => {
     const file = (e.target as HTMLInputElement).files?.[0];
     if (!file) return;
     // The duration and size come from the browser's own reading of the file's header.
@@ -122,8 +122,8 @@ export function setupIngest(deps: IngestDeps): void {
   const set = (input: HTMLInputElement) => () => {
     input.value = preview.currentTime.toFixed(2);
   };
-  $('ingest-set-start').addEventListener('click', set(start));
-  $('ingest-set-end').addEventListener('click', set(end));
+  byId('ingest-set-start').addEventListener('click', set(start));
+  byId('ingest-set-end').addEventListener('click', set(end));
 
   record.addEventListener('click', async () => {
     if (recorder) {

@@ -1,4 +1,5 @@
 import type { ItemDoc, TimelineDoc, TrackDoc } from '@dreamdb/engine/api';
+import type { HitDoc } from './api.js';
 import type { Lane, Span } from './timeline.js';
 
 /** How a track shows on the timeline, from its kind and modality; undefined: not shown (vectors, constants). */
@@ -82,3 +83,16 @@ export function buildLanes(doc: TimelineDoc, items: readonly ItemDoc[]): Lane[] 
 /** The tracks whose items the lanes need. */
 export const laneTracks = (doc: TimelineDoc): string[] =>
   doc.tracks.filter((t) => laneKind(t)).map((t) => t.name);
+
+/** The lane of search hits, ranked 1 (best) on. */
+export function hitsLane(hits: readonly HitDoc[]): Lane {
+  return {
+    id: 'hits',
+    label: 'search hits',
+    kind: 'hits',
+    // In tick order, as every lane (the timeline finds spans by binary search); the rank is kept.
+    spans: hits
+      .map((h, i) => ({ tick: BigInt(h.tick), duration: BigInt(h.duration), label: h.track, rank: i + 1 }))
+      .sort((x, y) => (x.tick < y.tick ? -1 : x.tick > y.tick ? 1 : 0)),
+  };
+}

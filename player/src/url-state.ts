@@ -50,3 +50,26 @@ export function writeState(state: ViewState): string {
   if (state.like !== undefined) p.set('like', state.like.toString());
   return `?${p.toString()}`;
 }
+
+/**
+ * The view the controllers share, each changing its own part (playback the playhead and engine, the
+ * timeline its window, search the query, versions and the composition root the place on view), written
+ * to the URL a moment after a change.
+ */
+export class SharedView {
+  private saveTimer = 0;
+
+  constructor(private readonly current: ViewState) {}
+
+  /** The view now. */
+  get state(): Readonly<ViewState> {
+    return this.current;
+  }
+
+  /** Change part of the view; the URL follows (replaceState: no history entry per seek). */
+  set(changes: Partial<ViewState>): void {
+    Object.assign(this.current, changes);
+    clearTimeout(this.saveTimer);
+    this.saveTimer = window.setTimeout(() => history.replaceState(null, '', writeState(this.current)), 150);
+  }
+}
