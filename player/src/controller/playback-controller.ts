@@ -45,9 +45,11 @@ export class PlaybackController {
   /** Play on with another engine from the playhead: only playback is attached again. */
   private async switchEngine(engine: EngineName): Promise<void> {
     const { view, clock } = this.input;
-    view.set({ engine, t: clock.now() });
+    // The playhead as it is now: while the engines change over, the video's events report time 0.
+    const tick = clock.now();
+    view.set({ engine, t: tick });
     if (this.doc) await this.attach(this.doc);
-    await clock.seek(view.state.t ?? 0n);
+    await clock.seek(tick);
   }
 
   /** Play, or pause. */
