@@ -134,10 +134,11 @@ export function build() {
   });
 }
 
-/** The Node version check: the project needs Node 20 or newer. */
+/** The Node version check: 20.19 is the oldest release every dependency's engines field accepts. */
 export function ensureNode() {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major < 20) throw new Error(`Node ${process.versions.node} is too old; DreamDB needs Node 20 or newer`);
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19))
+    throw new Error(`Node ${process.versions.node} is too old; DreamDB needs Node 20.19 or newer`);
 }
 
 export { execFileSync };
