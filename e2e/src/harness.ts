@@ -43,12 +43,17 @@ export interface Served {
 
 /** Ingest the sample into a fresh store and serve it on a free loopback port. */
 export async function serveSample(): Promise<Served> {
+  makeSample();
+  return serveIngested([ingestArgs(SAMPLE_CACHE, SPACE, TIMELINE)]);
+}
+
+/** Run each `dreamdb ingest` (its arguments, without --store) into a fresh store, then serve it on loopback. */
+export async function serveIngested(ingests: readonly (readonly string[])[]): Promise<Served> {
   const dir = mkdtempSync(join(tmpdir(), 'dreamdb-e2e-'));
   const store = join(dir, 'store');
   const dreamdb = (...args: string[]) =>
     execFileSync(process.execPath, [BIN, ...args, '--store', store], { encoding: 'utf8' });
-  makeSample();
-  dreamdb(...ingestArgs(SAMPLE_CACHE, SPACE, TIMELINE));
+  for (const args of ingests) dreamdb(...args);
   const server: ChildProcess = spawn(
     process.execPath,
     [BIN, 'serve', '--store', store, '--port', '0', '--no-log'],

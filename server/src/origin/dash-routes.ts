@@ -12,8 +12,10 @@ import {
   seekEntry,
   type Tick,
   type Track,
+  tickFromHex,
   ticksToSecondsNumber,
   ticksToUnits,
+  tickToHex,
   unitsToTicks,
 } from '@dreamdb/engine';
 import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
@@ -40,7 +42,6 @@ import { cacheOf, playlistEtag } from './hls-routes.js';
 import {
   isAnnouncedEvent,
   isThumbnails,
-  mediaZero,
   type Rendition,
   type RenditionSet,
   renditionSets,
@@ -107,41 +108,51 @@ export function dashRoutes(origin: OriginContext): Hono {
       parseFragment(await session.store.getRange(first.object, first), info),
     );
     const r = rate(info.timescale);
+    // The first sample is presented its composition offset after it is decoded (B-frame delay).
+    const delay = unitsToTicks(BigInt(fragment.firstCompositionOffset), r);
     return {
       info,
       rate: r,
       start: first.tick - unitsToTicks(BigInt(fragment.baseMediaDecodeTime), r),
-      // The first sample is presented its composition offset after it is decoded (B-frame delay).
-      first: first.tick + unitsToTicks(BigInt(fragment.firstCompositionOffset), r),
+      first: first.tick + delay,
     };
   };
 
   app.get('/:space/:ref/:timeline/:file', async (c) => {
     const { space, ref, timeline, file } = c.req.param();
-    const isVtt = file.endsWith('.vtt');
-    if (file !== 'manifest.mpd' && !isVtt)
-      throw new EngineError('E_NOT_FOUND', `${file}: not an MPD or a WebVTT file`);
+    if (file !== 'manifest.mpd') throw new EngineError('E_NOT_FOUND', `${file}: not an MPD`);
     const { resolved } = await origin.resolveTimeline(space, ref, timeline);
     const select = selection((k) => c.req.query(k), resolved.manifest, timeline);
-    // Generated text is a function of the manifest and the URL (a WebVTT file, of the path alone).
-    const etag = playlistEtag(resolved, `dash/${file}${isVtt ? '' : selectionQuery(select)}`);
+    // The MPD is a function of the manifest and the URL.
+    const etag = playlistEtag(resolved, `dash/${file}${selectionQuery(select)}`);
     if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
-    const session = origin.session(space);
-    const headers = { 'cache-control': cacheOf(ref), etag };
-    if (isVtt) {
-      const track = findTrack(resolved.manifest, timeline, decodeURIComponent(file.slice(0, -'.vtt'.length)));
-      if (track.modality !== 'text.cue')
-        throw new EngineError('E_NOT_FOUND', `track ${timeline}/${track.name} is not a caption track`);
-      const text = await cachedText(origin.texts, etag, c.req.path, () =>
-        captionsFile(session, resolved, track),
-      );
-      return c.body(text, 200, { ...headers, 'content-type': 'text/vtt; charset=utf-8' });
-    }
     const base = playbackBase('/hls', space, ref, timeline);
     const text = await cachedText(origin.texts, etag, c.req.path, () =>
-      presentation(session, resolved, timeline, select, base, clockOf),
+      presentation(origin.session(space), resolved, timeline, select, base, clockOf),
     );
-    return c.body(text, 200, { ...headers, 'content-type': MPD_TYPE });
+    return c.body(text, 200, { 'cache-control': cacheOf(ref), etag, 'content-type': MPD_TYPE });
+  });
+
+  app.get('/:space/:ref/:timeline/:track/:file', async (c) => {
+    const { space, ref, timeline, track: name, file } = c.req.param();
+    const { resolved } = await origin.resolveTimeline(space, ref, timeline);
+    const track = findTrack(resolved.manifest, timeline, name);
+    if (track.modality !== 'text.cue')
+      throw new EngineError('E_NOT_FOUND', `track ${timeline}/${track.name} is not a caption track`);
+    const hex = /^([0-9a-f]{16})\.vtt$/.exec(file)?.[1];
+    if (!hex)
+      throw new EngineError('E_NOT_FOUND', `${file}: not a WebVTT file named by a tick in 16 hex digits`);
+    // The file is a function of the manifest and its path.
+    const etag = playlistEtag(resolved, `dash/${track.name}/${file}`);
+    if (c.req.header('if-none-match') === etag) return c.body(null, 304, { etag });
+    const text = await cachedText(origin.texts, etag, c.req.path, () =>
+      captionsFile(origin.session(space), resolved, track, tickFromHex(hex)),
+    );
+    return c.body(text, 200, {
+      'cache-control': cacheOf(ref),
+      etag,
+      'content-type': 'text/vtt; charset=utf-8',
+    });
   });
 
   return app;
@@ -240,11 +251,7 @@ async function presentation(
     });
   }
   const tracks = selectedTracks(resolved.manifest, timeline, select);
-  // Captions are timed from media zero; the period starts `zero - media zero` into them.
-  const captionsOffset = zero - mediaZero(resolved.manifest, timeline);
-  const text = tracks
-    .filter((t) => t.modality === 'text.cue')
-    .map((t) => captionsSet(t, captionsOffset > 0n ? captionsOffset : 0n));
+  const text = tracks.filter((t) => t.modality === 'text.cue').map((t) => captionsSet(t, zero));
   const images: DashAdaptationSet[] = [];
   for (const t of tracks.filter((t) => isThumbnails(t) && t.index)) {
     const set = await thumbnailsSet(session, resolved, t, select, zero, hlsBase);
@@ -294,10 +301,11 @@ function streamRepresentation(s: Stream, zero: Tick, space: string): DashReprese
 }
 
 /**
- * A caption track as a text AdaptationSet: one WebVTT file of the whole track on the media timeline (as the
- * HLS segments), which SegmentBase@presentationTimeOffset (ticks) shifts onto the period.
+ * A caption track as a text AdaptationSet: one WebVTT file of the whole track timed from the period's start
+ * (DASH-IF IOP: a side-loaded WebVTT file is on the period's timeline). No SegmentBase to shift it: dash.js
+ * reads a SegmentBase as the promise of a segment index and asks the text file for one.
  */
-function captionsSet(track: Track, offset: Tick): DashAdaptationSet {
+function captionsSet(track: Track, zero: Tick): DashAdaptationSet {
   const lang = track.attrs?.lang ?? track.attrs?.language;
   return {
     contentType: 'text',
@@ -308,18 +316,16 @@ function captionsSet(track: Track, offset: Tick): DashAdaptationSet {
       {
         id: track.name,
         bandwidth: 256,
-        // Relative to the MPD's URL, and with no query: ffmpeg rewrites BaseURL text and breaks on '&'.
-        baseUrl: `${encodeURIComponent(track.name)}.vtt`,
-        timescale: TICKS_PER_SECOND,
-        presentationTimeOffset: offset,
+        // Relative to the MPD's URL, the period's tick in the path and no query: ffmpeg rewrites BaseURL
+        // text and breaks on '&'.
+        baseUrl: `${encodeURIComponent(track.name)}/${tickToHex(zero)}.vtt`,
       },
     ],
   };
 }
 
-/** A caption track's cues as one WebVTT file, timed on the media timeline (tick minus media zero). */
-async function captionsFile(session: Session, resolved: Resolved, track: Track): Promise<string> {
-  const zero = mediaZero(resolved.manifest, track.timeline);
+/** A caption track's cues as one WebVTT file timed from tick `zero` (cues ending before it left out). */
+async function captionsFile(session: Session, resolved: Resolved, track: Track, zero: Tick): Promise<string> {
   const page = await range(session, resolved, {
     timeline: track.timeline,
     tracks: [track.name],

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { tickToHex } from '@dreamdb/engine';
 import { parseFragment, parseInit } from '@dreamdb/packager';
 import { isoDuration, mpd, segmentTimeline, xmlEscape } from './dash.js';
 
@@ -138,7 +139,11 @@ test('the MPD passes mpd-parser: a rung per Representation with codecs and resol
     }
   }
   const subtitles = Object.values(manifest.mediaGroups.SUBTITLES.subs!)[0]!.playlists[0]!;
-  assert.equal(subtitles.segments[0]!.resolvedUri, `${base}/dash/lab/main/s1/captions.vtt`);
+  const zero = periodTick(mpdParser.stringToMpdXml(text));
+  assert.equal(
+    subtitles.segments[0]!.resolvedUri,
+    `${base}/dash/lab/main/s1/captions/${tickToHex(zero)}.vtt`,
+  );
   // Revalidation: the same ETag for the same manifest and URL, 304 on If-None-Match.
   const response = await fetch(`${base}${MPD_PATH}`);
   const etag = response.headers.get('etag')!;
@@ -212,7 +217,7 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
   assert.ok(probe.streams.some((s) => s.codec_type === 'audio'));
   // Within one frame (40 ms at 25 fps) of the source's 6 s.
   assert.ok(Math.abs(Number(videos[0]!.duration) - 6) <= 0.04, `copied ${videos[0]!.duration} s of video`);
-  // ffmpeg reads the text AdaptationSet too: the cues, on the video's media time (it ignores offsets).
+  // ffmpeg reads the text AdaptationSet too: the cues.
   const { stdout } = await run('ffmpeg', [
     '-v',
     'error',
@@ -343,24 +348,39 @@ test('thumbnails are an image AdaptationSet of JPEGs (DASH-IF thumbnail tiles, 1
   }
 });
 
-test('captions are one WebVTT file on the media timeline, put on the period by SegmentBase', async () => {
-  const doc = mpdParser.stringToMpdXml(await fetchMpd());
-  const set = all(doc, 'AdaptationSet').find((a) => attr(a, 'contentType') === 'text')!;
-  assert.equal(attr(set, 'mimeType'), 'text/vtt');
-  assert.equal(all(set, 'BaseURL')[0]!.textContent, 'captions.vtt');
-  const segmentBase = all(set, 'SegmentBase')[0]!;
-  assert.equal(attr(segmentBase, 'timescale'), '1000000000');
-  const video = report.tracks.find((t) => t.name === 'video-180p')!;
-  assert.equal(BigInt(attr(segmentBase, 'presentationTimeOffset')!), periodTick(doc) - video.first);
-  const response = await fetch(`${base}/dash/lab/main/s1/captions.vtt`);
-  assert.equal(response.headers.get('content-type'), 'text/vtt; charset=utf-8');
-  const text = await response.text();
-  assert.match(text, /^WEBVTT\n\n/);
-  // The cue at 0.5 s of the input is at origin + 0.5 s, counted from the video's first tick (media zero).
-  const ms = Math.round((0.5 + Number(report.origin - video.first) / 1e9) * 1000);
-  const at = (m: number) => `00:00:0${Math.floor(m / 1000)}.${String(m % 1000).padStart(3, '0')}`;
-  assert.ok(text.includes(`${at(ms)} --> ${at(ms + 1000)}\nHello\n`), text);
-  assert.equal((await fetch(`${base}/dash/lab/main/s1/video-180p.vtt`)).status, 404);
+test('captions are one WebVTT file timed from the period’s start, named by its tick, with no SegmentBase', async () => {
+  const captionsOf = async (query: string) => {
+    const doc = mpdParser.stringToMpdXml(await fetchMpd(query));
+    const set = all(doc, 'AdaptationSet').find((a) => attr(a, 'contentType') === 'text')!;
+    assert.equal(attr(set, 'mimeType'), 'text/vtt');
+    // dash.js reads a SegmentBase as a segment index to fetch from the text file (and then shows nothing).
+    assert.equal(all(set, 'SegmentBase').length, 0);
+    const zero = periodTick(doc);
+    const url = all(set, 'BaseURL')[0]!.textContent!;
+    assert.equal(url, `captions/${tickToHex(zero)}.vtt`);
+    const response = await fetch(`${base}/dash/lab/main/s1/${url}`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/vtt; charset=utf-8');
+    return { zero, text: await response.text() };
+  };
+  const at = (ns: bigint) => {
+    const ms = Number(ns / 1_000_000n);
+    return `00:00:0${Math.floor(ms / 1000)}.${String(ms % 1000).padStart(3, '0')}`;
+  };
+  // The cues at 0.5 s and 3 s of the input are at origin + 0.5 s and origin + 3 s, less the period's start.
+  const full = await captionsOf('');
+  assert.match(full.text, /^WEBVTT\n\n/);
+  const hello = report.origin + 500_000_000n - full.zero;
+  assert.ok(full.text.includes(`${at(hello)} --> ${at(hello + 1_000_000_000n)}\nHello\n`), full.text);
+  // A clip from 2 s: the period starts there, the cue that ended before it is left out.
+  const clip = await captionsOf('?from=2s&to=5s');
+  assert.equal(clip.zero, 2_000_000_000n);
+  const world = report.origin + 3_000_000_000n - clip.zero;
+  assert.equal(clip.text, `WEBVTT\n\n${at(world)} --> ${at(world + 1_250_000_000n)}\nWorld\n`);
+  // The same file revalidates by its ETag.
+  const url = `${base}/dash/lab/main/s1/captions/${tickToHex(clip.zero)}.vtt`;
+  const etag = (await fetch(url)).headers.get('etag')!;
+  assert.equal((await fetch(url, { headers: { 'if-none-match': etag } })).status, 304);
 });
 
 test('bad requests get a clear 4xx in JSON', async () => {
@@ -372,7 +392,10 @@ test('bad requests get a clear 4xx in JSON', async () => {
     [`${MPD_PATH}?from=3600s`, 404, /no stream fragments/],
     ['/dash/lab/main/elsewhere/manifest.mpd', 404, /timeline elsewhere/],
     ['/dash/lab/main/s1/playlist.m3u8', 404, /not an MPD/],
-    ['/dash/lab/main/s1/nope.vtt', 404, /nope/],
+    ['/dash/lab/main/s1/captions.vtt', 404, /not an MPD/],
+    ['/dash/lab/main/s1/captions/12.vtt', 404, /not a WebVTT file named by a tick/],
+    ['/dash/lab/main/s1/video-180p/0000000000000000.vtt', 404, /not a caption track/],
+    ['/dash/lab/main/s1/nope/0000000000000000.vtt', 404, /nope/],
   ];
   for (const [path, status, message] of cases) {
     const response = await fetch(`${base}${path}`);
@@ -395,6 +418,7 @@ test('mpd() writes escaped, ordered XML from plain descriptions', () => {
   assert.equal(xmlEscape(`a<b>&"c"'`), 'a&lt;b&gt;&amp;&quot;c&quot;&apos;');
   assert.equal(xmlEscape('bell\u0007'), 'bell');
   assert.equal(isoDuration(6.0213), 'PT6.021S');
+  // One S per segment, never @r: dash.js pairs the n-th SegmentURL with the n-th S, not the n-th segment.
   assert.deepEqual(
     segmentTimeline([
       { t: 0n, d: 10n, uri: 'a' },
@@ -402,7 +426,7 @@ test('mpd() writes escaped, ordered XML from plain descriptions', () => {
       { t: 20n, d: 5n, uri: 'a' },
       { t: 30n, d: 5n, uri: 'a' },
     ]),
-    ['<S t="0" d="10" r="1"/>', '<S t="20" d="5"/>', '<S t="30" d="5"/>'],
+    ['<S t="0" d="10"/>', '<S t="10" d="10"/>', '<S t="20" d="5"/>', '<S t="30" d="5"/>'],
   );
   const text = mpd({
     duration: 1,

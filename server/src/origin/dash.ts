@@ -26,14 +26,14 @@ export interface DashRepresentation {
   readonly frameRate?: string;
   readonly audioSamplingRate?: number;
   readonly channels?: number;
-  /** Units per second of the segments' t and d (or of the whole file's media time). */
+  /** Units per second of the segments' t and d. */
   readonly timescale?: bigint;
   /** Media time presented at the period's start. */
   readonly presentationTimeOffset?: bigint;
   /** The initialization segment (CMAF header) URL. */
   readonly initialization?: string;
   readonly segments?: readonly DashSegment[];
-  /** A whole-file representation (a sidecar WebVTT): the file's URL (timescale and offset go in SegmentBase). */
+  /** A whole-file representation (a sidecar WebVTT timed from the period's start): the file's URL. */
   readonly baseUrl?: string;
 }
 
@@ -112,25 +112,12 @@ const attrs = (pairs: Record<string, string | number | bigint | undefined>) =>
     .join('');
 
 /**
- * The S elements of a segment list: a run of contiguous segments of one duration is one S with @r; @t is
- * written on every S, so each run says where it starts even after a gap.
+ * The S elements of a segment list: one per segment, each with its @t, never a run folded into @r. In a
+ * SegmentList the n-th segment is the n-th SegmentURL (ISO/IEC 23009-1 5.3.9.3), but dash.js (5.2) pairs
+ * SegmentURLs with S elements, so with @r every repeat of a run would fetch the run's first fragment.
  */
 export function segmentTimeline(segments: readonly DashSegment[]): string[] {
-  const lines: string[] = [];
-  let i = 0;
-  while (i < segments.length) {
-    const s = segments[i]!;
-    let r = 0;
-    while (
-      i + r + 1 < segments.length &&
-      segments[i + r + 1]!.d === s.d &&
-      segments[i + r + 1]!.t === segments[i + r]!.t + s.d
-    )
-      r++;
-    lines.push(`<S${attrs({ t: s.t, d: s.d, r: r > 0 ? r : undefined })}/>`);
-    i += r + 1;
-  }
-  return lines;
+  return segments.map((s) => `<S${attrs({ t: s.t, d: s.d })}/>`);
 }
 
 function representation(r: DashRepresentation, indent: string): string[] {
@@ -165,11 +152,6 @@ function representation(r: DashRepresentation, indent: string): string[] {
       lines.push(`${inner}  <SegmentURL${attrs({ media: s.uri, mediaRange: range })}/>`);
     }
     lines.push(`${inner}</SegmentList>`);
-  } else if (r.timescale !== undefined) {
-    // A whole-file representation: SegmentBase only says how its media time maps onto the period.
-    lines.push(
-      `${inner}<SegmentBase${attrs({ timescale: r.timescale, presentationTimeOffset: r.presentationTimeOffset })}/>`,
-    );
   }
   lines.push(`${indent}</Representation>`);
   return lines;
