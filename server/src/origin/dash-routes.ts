@@ -65,6 +65,11 @@ interface Clock {
   readonly start: Tick;
   /** The tick its first sample is presented at: where its media begins. */
   readonly first: Tick;
+  /**
+   * Ticks from a sample's decode to its presentation (the first sample's composition offset: the B-frame
+   * delay): the track presents [first, end of its last fragment + delay).
+   */
+  readonly delay: Tick;
 }
 
 /** A bounded map of promises: objects are immutable, so what is derived from their bytes never goes stale. */
@@ -115,6 +120,7 @@ export function dashRoutes(origin: OriginContext): Hono {
       rate: r,
       start: first.tick - unitsToTicks(BigInt(fragment.baseMediaDecodeTime), r),
       first: first.tick + delay,
+      delay,
     };
   };
 
@@ -233,8 +239,10 @@ async function presentation(
   let end = 0n;
   let longest = 0n;
   for (const s of streams) {
+    // The last fragment's samples are presented a composition offset after their decode times.
     const last = s.entries[s.entries.length - 1]!;
-    if (last.tick + last.duration > end) end = last.tick + last.duration;
+    const presented = last.tick + last.duration + s.clock.delay;
+    if (presented > end) end = presented;
     for (const e of s.entries) if (e.duration > longest) longest = e.duration;
   }
   if (select.to !== undefined && select.to < end) end = select.to;
