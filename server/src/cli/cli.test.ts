@@ -75,6 +75,18 @@ test('dreamdb time converts between every form', () => {
   const back = dreamdb(['time', '2026-11-24T00:00:01.5Z', '--genesis', '2026-11-24T00:00:00Z', '--json']);
   assert.equal(JSON.parse(back.stdout).hex, '0000000059682f00');
   assert.equal(JSON.parse(dreamdb(['time', '0000000059682f00', '--json']).stdout).ticks, '1500000000');
+  // Every unit suffix, and a bare number as seconds when told the form.
+  for (const [value, ticks] of [
+    ['1500ms', '1500000000'],
+    ['20us', '20000'],
+    ['20µs', '20000'],
+    ['7ns', '7'],
+  ])
+    assert.equal(JSON.parse(dreamdb(['time', value!, '--json']).stdout).ticks, ticks, value);
+  assert.equal(
+    JSON.parse(dreamdb(['time', '1.5', '--from', 'seconds', '--json']).stdout).ticks,
+    '1500000000',
+  );
   assert.equal(
     JSON.parse(dreamdb(['time', '45', '--from', 'units', '--rate', '30000/1001', '--json']).stdout).ticks,
     '1501500000',
@@ -82,8 +94,9 @@ test('dreamdb time converts between every form', () => {
 });
 
 test('bad arguments exit 2 with one line that names the problem', () => {
-  expectUsageError(['time', '000000000000007B'], /cannot tell what "000000000000007B" is/);
-  expectUsageError(['time', '-1'], /unknown option '-1'|cannot tell/);
+  expectUsageError(['time', '000000000000007B'], /<value>: "000000000000007B" is not a time; give ticks/);
+  expectUsageError(['time', '1.5'], /<value>: "1.5" has no unit \(a bare number is ticks\)/);
+  expectUsageError(['time', '-1'], /unknown option '-1'|is not a time/);
   expectUsageError(['time', '2026-11-24T00:00:00Z'], /needs --genesis/);
   expectUsageError(['time', '1s', '--rate', '0'], /E_RATE/);
   expectUsageError(['time', '1', '--from', 'years'], /--from "years"/);

@@ -124,6 +124,55 @@ test('verb commands refuse bad input with one line and exit 2', () => {
   assert.match(badRef.stderr, /E_NAME/);
 });
 
+test('time arguments take ticks, 16 hex digits and numbers with a unit (s, ms, us, µs, ns), alike in every command', () => {
+  // The notes of the first test are at 0.5 s, 1.5 s, ... 5.5 s: each form of 3.5 s reads the same one.
+  for (const tick of [
+    '3.5s',
+    '3500ms',
+    '3500000us',
+    '3500000µs',
+    '3500000000ns',
+    '3500000000',
+    '00000000d09dc300',
+  ]) {
+    const item = dreamdb('read', '--timeline', 's1', '--track', 'notes', '--tick', tick);
+    assert.equal(item.code, 0, `${tick}: ${item.stderr}`);
+    assert.equal(item.lines[0].tick, '3500000000', tick);
+  }
+  const window = dreamdb('range', '--timeline', 's1', '--from', '1000ms', '--to', '3000000us');
+  assert.deepEqual(
+    window.lines.map((l) => l.tick),
+    ['1500000000', '2500000000'],
+  );
+  // Items written with a unit suffix in their JSONL rows.
+  const file = join(dir, 'units.jsonl');
+  writeFileSync(
+    file,
+    `${JSON.stringify({ tick: '250ms', duration: '100ms', payload: { label: 'short' } })}\n`,
+  );
+  const written = dreamdb('write', '--timeline', 'units', '--track', 'marks', '--file', file);
+  assert.equal(written.code, 0, written.stderr);
+  const mark = dreamdb('read', '--timeline', 'units', '--track', 'marks', '--tick', '0.3s');
+  assert.deepEqual([mark.lines[0].tick, mark.lines[0].duration], ['250000000', '100000000']);
+  const refusals: [string[], RegExp][] = [
+    [['read', '--timeline', 's1', '--track', 'notes', '--tick', '3.5'], /--tick: "3.5" has no unit/],
+    [
+      ['read', '--timeline', 's1', '--track', 'notes', '--tick', '5 ms'],
+      /--tick: "5 ms" is not a time; give ticks/,
+    ],
+    [['range', '--timeline', 's1', '--from', '1x', '--to', '2s'], /--from: "1x" is not a time/],
+    [
+      ['read', '--timeline', 's1', '--track', 'notes', '--tick', '2026-11-24T00:00:00Z'],
+      /--tick: "2026-11-24T00:00:00Z" is an RFC 3339 time, which needs a timeline's genesis/,
+    ],
+  ];
+  for (const [args, message] of refusals) {
+    const refused = dreamdb(...args);
+    assert.equal(refused.code, 2, args.join(' '));
+    assert.match(refused.stderr, message, args.join(' '));
+  }
+});
+
 test('search finds the nearest vectors, by vector and like an item; stream reports prefetch stats', () => {
   const f32 = (...v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('hex');
   const file = join(dir, 'vectors.jsonl');
@@ -159,6 +208,12 @@ test('search finds the nearest vectors, by vector and like an item; stream repor
     like.lines.map((h) => h.tick),
     ['2000000000'],
   );
+  // The upload route's "500ms" form is taken by --like too (it was refused here before).
+  for (const form of ['2000ms', '2000000us', '2000000000ns']) {
+    const same = dreamdb('search', '--timeline', 'v', '--track', 'emb', '--like', form, '--k', '1');
+    assert.equal(same.code, 0, same.stderr);
+    assert.deepEqual(same.lines, like.lines, form);
+  }
   const wrong = dreamdb('search', '--timeline', 'v', '--track', 'emb', '--vector', '1,0');
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /E_BAD_REQUEST/);
@@ -301,7 +356,10 @@ test('text finds a stemmed word with its matches; hybrid ranks a caption whose f
       ['hybrid', '--timeline', 'talk', '--vector', '1,x'],
       /^dreamdb: --vector: component 1 \("x"\) is not a number/,
     ],
-    [['hybrid', '--timeline', 'talk', '--like', 'soon'], /^dreamdb: cannot tell what "soon" is/],
+    [
+      ['hybrid', '--timeline', 'talk', '--like', 'soon'],
+      /^dreamdb: E_TIME_FORMAT: --like: "soon" is not a time; give ticks \(123\), 16 hex digits/,
+    ],
   ];
   for (const [args, message] of refusals) {
     const refused = dreamdb(...args);

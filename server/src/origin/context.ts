@@ -7,6 +7,7 @@ import {
   multihashFromHex,
   multihashToHex,
   type ObjectStore,
+  parseTimeArg,
   type Resolved,
   Session,
   SpaceStore,
@@ -14,7 +15,6 @@ import {
   type Timeline,
   type Track,
 } from '@dreamdb/engine';
-import { parseTimeArg } from '../cli/time-arg.js';
 import { TextCache } from './text-cache.js';
 
 /** A BLAKE3 multihash in hex: how manifests and objects appear in URLs. */
@@ -131,15 +131,18 @@ export function objectUris(space: string, extension: string): (mh: Multihash) =>
   };
 }
 
-/** A time query parameter: ticks (123), seconds (12.5s), or hex; a clear 400 naming the parameter. */
-export function timeParam(name: string, text: string | undefined): Tick | undefined {
+/**
+ * A time query or path parameter (spec 0006 §5): ticks, 16 hex digits, a number with a unit, or RFC 3339
+ * against the timeline's genesis; a refusal (400) names the parameter and the forms.
+ */
+export function timeParam(name: string, text: string | undefined, genesis?: bigint): Tick | undefined {
   if (text === undefined || text === '') return undefined;
-  try {
-    return parseTimeArg(text);
-  } catch (error) {
-    throw new EngineError('E_BAD_REQUEST', `${name}: ${(error as Error).message}`);
-  }
+  return parseTimeArg(text, { name, ...(genesis !== undefined && { genesis }) });
 }
+
+/** The genesis of a manifest's timeline, which RFC 3339 parameters are read against. */
+export const genesisOf = (manifest: Manifest, timeline: string): bigint | undefined =>
+  manifest.timelines.find((t) => t.name === timeline)?.genesis;
 
 /** What a playback URL selects: a clip [from, to) of the timeline and some of its tracks. */
 export interface Selection {
@@ -155,8 +158,9 @@ export function selection(
   manifest: Manifest,
   timeline: string,
 ): Selection {
-  const from = timeParam('from', query('from'));
-  const to = timeParam('to', query('to'));
+  const genesis = genesisOf(manifest, timeline);
+  const from = timeParam('from', query('from'), genesis);
+  const to = timeParam('to', query('to'), genesis);
   if (from !== undefined && to !== undefined && to <= from)
     throw new EngineError('E_BAD_REQUEST', `to (${to}) must be after from (${from})`);
   const tracks = query('tracks')

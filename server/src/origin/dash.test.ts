@@ -386,7 +386,7 @@ test('captions are one WebVTT file timed from the period’s start, named by its
 test('bad requests get a clear 4xx in JSON', async () => {
   const cases: [string, number, RegExp][] = [
     ['/dash/lab/nope/s1/manifest.mpd', 404, /no ref nope/],
-    [`${MPD_PATH}?from=soon`, 400, /from: cannot tell/],
+    [`${MPD_PATH}?from=soon`, 400, /from: "soon" is not a time; give ticks/],
     [`${MPD_PATH}?from=4s&to=2s`, 400, /must be after/],
     [`${MPD_PATH}?tracks=video-180p,nope`, 404, /track nope/],
     [`${MPD_PATH}?from=3600s`, 404, /no stream fragments/],

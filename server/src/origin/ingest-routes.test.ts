@@ -131,9 +131,11 @@ test('refusals name the problem and leave main where it was', async () => {
   assert.match(hash.json.message, /is a manifest hash; upload to a branch or main/);
 
   for (const [param, pattern] of [
-    ['fragment=0.5s', /fragment "0.5s": give a duration from 1 s to 30 s/],
-    ['thumbnails=5ns', /thumbnails "5ns": give a duration/],
-    ['embeddings=0', /embeddings "0": give a duration from 0.01 s/],
+    ['fragment=0.5s', /^fragment: "0.5s" is outside 1 s to 30 s/],
+    ['fragment=500ms', /^fragment: "500ms" is outside 1 s to 30 s/],
+    ['thumbnails=5ns', /^thumbnails: "5ns" is outside 0.01 s to 86400 s/],
+    ['embeddings=0', /^embeddings: "0" is outside 0.01 s to 86400 s/],
+    ['thumbnails=soon', /^thumbnails: "soon" is not a time; give seconds \(2, 1.5\), a number with a unit/],
   ] as const) {
     const bad = await upload(`/lab/timelines/clip-2/ingest?${param}`, readFileSync(clip));
     assert.equal(bad.status, 400, param);

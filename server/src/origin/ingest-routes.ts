@@ -8,8 +8,7 @@ import { branchRef, EngineError, refName } from '@dreamdb/engine';
 import type { IngestOptions } from '@dreamdb/packager';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
-import { UsageError } from '../cli/errors.js';
-import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../cli/time-arg.js';
+import { fragmentSeconds, sampleSeconds } from '../ingest-arguments.js';
 import { HASH_HEX, type HTTP_STATUS, type OriginContext } from './context.js';
 import { names, refusal, verbError } from './verb-routes.js';
 
@@ -76,17 +75,6 @@ function capped(max: number, counted: (bytes: number) => void): Transform {
       else done(null, chunk);
     },
   });
-}
-
-/** A duration query parameter in seconds (absent: undefined), or 400 naming it. */
-function seconds(value: string | undefined, what: string, range: { min: number; max: number }) {
-  if (value === undefined || value === '') return undefined;
-  try {
-    return parseSeconds(value, what, range);
-  } catch (error) {
-    if (error instanceof UsageError) throw new EngineError('E_BAD_REQUEST', error.message);
-    throw error;
-  }
 }
 
 /** What an upload became: the status and body of the answer (201/200 with the report, or an error). */
@@ -183,9 +171,9 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
       throw new EngineError('E_BAD_REQUEST', `ref: ${given} is a manifest hash; upload to a branch or main`);
     const ref = refName(given);
     // Every parameter is checked before the body is read: a mistake costs no upload.
-    const fragmentSeconds = seconds(q.fragment, 'fragment', FRAGMENT_SECONDS) ?? 2;
+    const fragment = q.fragment ? fragmentSeconds(q.fragment, 'fragment') : 2;
     const sample = (v: string | undefined, what: string, fallback: number) =>
-      v === 'true' ? fallback : seconds(v, what, SAMPLE_SECONDS);
+      v === 'true' ? fallback : v ? sampleSeconds(v, what) : undefined;
     const thumbnails = sample(q.thumbnails, 'thumbnails', 2);
     const embeddings = sample(q.embeddings, 'embeddings', 1);
     const audioLevels = q.audioLevel === '1' || q.audioLevel === 'true';
@@ -241,7 +229,7 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
         ingest: {
           timeline,
           ref,
-          fragmentSeconds,
+          fragmentSeconds: fragment,
           formats: UPLOAD_FORMATS,
           requireNew,
           message: `upload ${name} into ${timeline}`,

@@ -60,10 +60,14 @@ export function timelineRoutes(origin: OriginContext): Hono {
   // Time-seek: per stream track, the fragment covering t, from the index alone (no listing, no bytes).
   app.get('/:space/timelines/:timeline/seek', async (c) => {
     const { space, timeline } = c.req.param();
-    const t = timeParam('t', c.req.query('t'));
+    const { resolved, timeline: line } = await origin.resolveTimeline(
+      space,
+      c.req.query('ref') ?? 'main',
+      timeline,
+    );
+    const t = timeParam('t', c.req.query('t'), line.genesis);
     if (t === undefined)
-      throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or seconds like 12.5s)');
-    const { resolved } = await origin.resolveTimeline(space, c.req.query('ref') ?? 'main', timeline);
+      throw new EngineError('E_BAD_REQUEST', 'seek needs t (ticks, or a number with a unit like 12.5s)');
     const tracks = selectedTracks(
       resolved.manifest,
       timeline,

@@ -35,6 +35,7 @@ import type {
 import { type Context, Hono } from 'hono';
 import {
   countParam,
+  genesisOf,
   HASH_HEX,
   HTTP_STATUS,
   IMMUTABLE,
@@ -146,8 +147,8 @@ export function verbRoutes(origin: OriginContext, options: VerbOptions = {}): Ho
   // read: the item covering the tick (stream tracks) or at or before it (event and constant tracks).
   app.get('/:space/timelines/:timeline/tracks/:track/items/:tick', async (c) => {
     const { space, timeline, track } = names(c, 'space', 'timeline', 'track');
-    const tick = timeParam('tick', c.req.param('tick'))!;
     const { resolved, ref } = await version(origin, c, space, timeline);
+    const tick = timeParam('tick', c.req.param('tick'), genesisOf(resolved.manifest, timeline))!;
     const kind = trackOf(resolved, timeline, track).kind;
     const item = await read(origin.session(space), resolved, { timeline, track, tick });
     if (!item) throw new EngineError('E_NOT_FOUND', `tick: no item of ${timeline}/${track} at ${tick}`);

@@ -12,7 +12,7 @@ import {
   type Multihash,
   multihashFromHex,
   parseRate,
-  secondsToTicks,
+  parseTimeArg,
   type Tick,
   TRACK_KINDS,
   type Track,
@@ -48,23 +48,16 @@ function attempt<T>(ctx: Ctx, convert: () => T): T {
   }
 }
 
-const SECONDS = /^[0-9]+(\.[0-9]+)?s$/;
-
 /**
- * A tick in a body: an integer (a safe JSON number, or any CBOR unsigned integer), a decimal string, or
- * seconds like "12.5s". Hex ticks are not taken here: a 16-digit decimal string would be ambiguous.
+ * A tick in a body: an integer (a safe JSON number, or any CBOR unsigned integer), or a time argument
+ * (spec 0006 §5: a decimal string of ticks, or a number with a unit like "12.5s" or "500ms"). Hex ticks
+ * are not taken here (a 16-digit decimal string is ticks), nor RFC 3339 (no genesis is known yet).
  */
 export const tickField = z.unknown().transform((value, ctx): Tick => {
   if (value === undefined) return refuse(ctx, 'required');
-  if (typeof value === 'string' && SECONDS.test(value))
-    return attempt(ctx, () => secondsToTicks(value.slice(0, -1)));
-  if (
-    (typeof value === 'string' && /^[0-9]+$/.test(value)) ||
-    typeof value === 'number' ||
-    typeof value === 'bigint'
-  )
-    return attempt(ctx, () => toTick(value));
-  return refuse(ctx, 'expected ticks: an integer, a decimal string, or seconds like "12.5s"');
+  if (typeof value === 'string') return attempt(ctx, () => parseTimeArg(value, { hex: false }));
+  if (typeof value === 'number' || typeof value === 'bigint') return attempt(ctx, () => toTick(value));
+  return refuse(ctx, 'expected ticks: an integer, a decimal string, or a number with a unit like "12.5s"');
 });
 
 const NAME_RULE = 'must be 1-64 characters of a-z 0-9 . _ -, start with a letter or digit, without ".."';

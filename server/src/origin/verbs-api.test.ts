@@ -11,6 +11,7 @@ import {
   EngineError,
   encodeCanonical,
   encodeVector,
+  formatRfc3339,
   MemoryStore,
   type ObjectStore,
   toHex,
@@ -242,6 +243,74 @@ describe('the verb routes', () => {
       ['notes'],
     );
     assert.equal(one.json.cursor, undefined);
+  });
+
+  test('time arguments: ticks, hex, numbers with a unit and RFC 3339 name the same instants in paths, queries and bodies', async () => {
+    // RFC 3339 is read against the timeline's genesis (s1 has one).
+    const wall = (ticks: bigint) => encodeURIComponent(formatRfc3339(BigInt(GENESIS) + ticks));
+    for (const tick of [
+      '3.5s',
+      '3500ms',
+      '3500000us',
+      '3500000µs',
+      '3500000000ns',
+      '3500000000',
+      '00000000d09dc300',
+      wall(3_500_000_000n),
+    ]) {
+      const { status, json } = await get(
+        `/lab/timelines/s1/tracks/notes/items/${encodeURIComponent(decodeURIComponent(tick))}`,
+      );
+      assert.equal(status, 200, `${tick}: ${JSON.stringify(json)}`);
+      assert.equal(json.tick, String(3n * S), tick);
+    }
+    const ticksOf = (json: { items: { tick: string }[] }) => json.items.map((i) => i.tick);
+    const window = await get('/lab/timelines/s1/items?tracks=notes&from=5s&to=7s');
+    assert.deepEqual(ticksOf(window.json), [String(5n * S), String(6n * S)]);
+    for (const query of [
+      'from=5000ms&to=7000000us',
+      `from=${wall(5n * S)}&to=${wall(7n * S)}`,
+      'from=000000012a05f200&to=7000000000',
+    ])
+      assert.deepEqual(
+        ticksOf((await get(`/lab/timelines/s1/items?tracks=notes&${query}`)).json),
+        ticksOf(window.json),
+        query,
+      );
+    // Bodies: the same suffixes (a decimal string is ticks; hex and RFC 3339 are not taken there).
+    const like = await post('/lab/search', { timeline: 's1', track: 'emb', like: '2s', k: 1 });
+    for (const form of ['2000ms', '2000000us', '2000000000']) {
+      const same = await post('/lab/search', { timeline: 's1', track: 'emb', like: form, k: 1 });
+      assert.equal(same.status, 200, JSON.stringify(same.json));
+      assert.deepEqual(same.json.hits, like.json.hits, form);
+    }
+    const refusals: [string, Promise<Answer>, RegExp][] = [
+      [
+        'a bare fraction in a path',
+        get('/lab/timelines/s1/tracks/notes/items/3.5'),
+        /^tick: "3.5" has no unit/,
+      ],
+      [
+        'a space before the unit',
+        get('/lab/timelines/s1/items?from=5%20ms'),
+        /^from: "5 ms" is not a time; give ticks/,
+      ],
+      [
+        'before the genesis',
+        get(`/lab/timelines/s1/items?from=${encodeURIComponent(formatRfc3339(BigInt(GENESIS) - S))}`),
+        /^from: .* is before the timeline's genesis/,
+      ],
+      [
+        'RFC 3339 in a body',
+        post('/lab/search', { timeline: 's1', track: 'emb', like: '2026-11-24T00:00:00Z' }),
+        /^like: "2026-11-24T00:00:00Z" is an RFC 3339 time, which needs a timeline's genesis/,
+      ],
+    ];
+    for (const [what, answer, message] of refusals) {
+      const { status, json } = await answer;
+      assert.equal(status, 400, what);
+      assert.match(json.message, message, what);
+    }
   });
 
   test('stream: NDJSON line by line, and a CBOR sequence that cbor2 reads', async () => {
@@ -718,7 +787,13 @@ describe('bad input: a clear 4xx naming the field, and nothing stored changes', 
     body: JSON.stringify(body),
   });
   const cases: [string, string, RequestInit | undefined, number, RegExp][] = [
-    ['bad tick', '/lab/publish', json(item('soon')), 400, /^writes\[0\]\.items\[0\]\.tick: expected ticks/],
+    [
+      'bad tick',
+      '/lab/publish',
+      json(item('soon')),
+      400,
+      /^writes\[0\]\.items\[0\]\.tick: "soon" is not a time; give ticks \(123\), a number with a unit/,
+    ],
     ['negative tick', '/lab/publish', json(item(-5)), 400, /^writes\[0\]\.items\[0\]\.tick: .*negative/],
     [
       'tick past 2^64-1',
@@ -1026,7 +1101,7 @@ describe('bad input: a clear 4xx naming the field, and nothing stored changes', 
       '/lab/hybrid',
       json({ timeline: 'talk', like: 'soon' }),
       400,
-      /^like: expected ticks/,
+      /^like: "soon" is not a time/,
     ],
     [
       'hybrid: wrong dimension',

@@ -1,8 +1,8 @@
 import { parseRfc3339, ticksToSeconds } from '@dreamdb/engine';
 import type { Command } from 'commander';
+import { fragmentSeconds, sampleSeconds } from '../../ingest-arguments.js';
 import { UsageError } from '../errors.js';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
-import { FRAGMENT_SECONDS, parseSeconds, SAMPLE_SECONDS } from '../time-arg.js';
 
 interface IngestFlags extends SpaceOptions {
   timeline: string;
@@ -84,7 +84,7 @@ export function registerIngest(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action((file: string, opts: IngestFlags) =>
       withSession(opts, async (session) => {
-        const fragment = parseSeconds(opts.fragment, '--fragment', FRAGMENT_SECONDS);
+        const fragment = fragmentSeconds(opts.fragment, '--fragment');
         if ([opts.remux, opts.transcode, opts.ladder].filter(Boolean).length > 1)
           throw new UsageError('--remux, --transcode and --ladder exclude each other');
         const ladder = opts.ladder?.split(',').map((h) => {
@@ -110,17 +110,13 @@ export function registerIngest(program: Command): void {
             ...(opts.thumbnails && {
               thumbnails: {
                 everySeconds:
-                  typeof opts.thumbnails === 'string'
-                    ? parseSeconds(opts.thumbnails, '--thumbnails', SAMPLE_SECONDS)
-                    : 2,
+                  typeof opts.thumbnails === 'string' ? sampleSeconds(opts.thumbnails, '--thumbnails') : 2,
               },
             }),
             ...(opts.embeddings && {
               embeddings: {
                 everySeconds:
-                  typeof opts.embeddings === 'string'
-                    ? parseSeconds(opts.embeddings, '--embeddings', SAMPLE_SECONDS)
-                    : 1,
+                  typeof opts.embeddings === 'string' ? sampleSeconds(opts.embeddings, '--embeddings') : 1,
               },
             }),
             ...(opts.audioLevel && { audioLevels: true }),

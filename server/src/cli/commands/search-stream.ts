@@ -3,6 +3,7 @@ import {
   formatAddress,
   hybrid,
   multihashFromHex,
+  parseTimeArg,
   payloadVector,
   type Resolved,
   read,
@@ -24,7 +25,6 @@ import {
   versionOptions,
   withSession,
 } from '../session-options.js';
-import { parseTimeArg } from '../time-arg.js';
 
 /** A count option (--k, --probes, --rerank): a positive integer, or a usage error naming the option. */
 function countOption(name: string, value: string | undefined): number | undefined {
@@ -64,8 +64,8 @@ function listOption(name: string, value: string | undefined): string[] | undefin
 
 /** The time window [--from, --to) of a query, checked non-empty. */
 function windowOptions(opts: { from?: string; to?: string }, genesis: bigint | undefined) {
-  const t0 = opts.from === undefined ? undefined : parseTimeArg(opts.from, genesis);
-  const t1 = opts.to === undefined ? undefined : parseTimeArg(opts.to, genesis);
+  const t0 = opts.from === undefined ? undefined : parseTimeArg(opts.from, { name: '--from', genesis });
+  const t1 = opts.to === undefined ? undefined : parseTimeArg(opts.to, { name: '--to', genesis });
   if (t0 !== undefined && t1 !== undefined && t1 <= t0)
     throw new UsageError(`--to ${opts.to} must be after --from ${opts.from}`);
   return { ...(t0 !== undefined && { t0 }), ...(t1 !== undefined && { t1 }) };
@@ -167,7 +167,7 @@ export function registerSearchStream(program: Command): void {
                   resolved,
                   opts.timeline,
                   opts.track,
-                  parseTimeArg(opts.like!, genesis),
+                  parseTimeArg(opts.like!, { name: '--like', genesis }),
                   opts.like!,
                 );
           const hits = await search(session, resolved, {
@@ -306,7 +306,7 @@ export function registerSearchStream(program: Command): void {
             ...(opts.text !== undefined && { text: opts.text }),
             ...(textTracks && { textTracks }),
             ...(vector && { vector }),
-            ...(opts.like !== undefined && { like: parseTimeArg(opts.like, genesis) }),
+            ...(opts.like !== undefined && { like: parseTimeArg(opts.like, { name: '--like', genesis }) }),
             ...(opts.vectorTrack !== undefined && { vectorTrack: opts.vectorTrack }),
             ...(labels && { labels }),
             ...window,
@@ -361,8 +361,8 @@ export function registerSearchStream(program: Command): void {
           const items = stream(session, resolved, {
             timeline: opts.timeline,
             ...(opts.tracks && { tracks: opts.tracks.split(',') }),
-            from: parseTimeArg(opts.from, genesis),
-            ...(opts.to && { to: parseTimeArg(opts.to, genesis) }),
+            from: parseTimeArg(opts.from, { name: '--from', genesis }),
+            ...(opts.to && { to: parseTimeArg(opts.to, { name: '--to', genesis }) }),
           });
           const limit = opts.limit === undefined ? Number.POSITIVE_INFINITY : Number(opts.limit);
           let n = 0;

@@ -5,6 +5,7 @@ import {
   fromJsonForm,
   multihashFromHex,
   multihashToHex,
+  parseTimeArg,
   publish,
   range,
   read,
@@ -22,7 +23,6 @@ import {
   versionOptions,
   withSession,
 } from '../session-options.js';
-import { parseTimeArg } from '../time-arg.js';
 
 /**
  * The verbs as commands: resolve, read, range, write (+ publish), publish, collect. search, text, hybrid
@@ -66,7 +66,10 @@ export function registerVerbs(program: Command): void {
     .action((opts: VersionOptions & { timeline: string; track: string; tick: string }) =>
       withSession(opts, async (session) => {
         const resolved = await version(session, opts);
-        const tick = parseTimeArg(opts.tick, genesisOf(resolved.manifest, opts.timeline));
+        const tick = parseTimeArg(opts.tick, {
+          name: '--tick',
+          genesis: genesisOf(resolved.manifest, opts.timeline),
+        });
         const item = await read(session, resolved, { timeline: opts.timeline, track: opts.track, tick });
         if (!item) throw new UsageError(`no item of ${opts.timeline}/${opts.track} at ${opts.tick}`);
         process.stdout.write(`${JSON.stringify(itemJson(item))}\n`);
@@ -102,8 +105,8 @@ export function registerVerbs(program: Command): void {
           const page = await range(session, resolved, {
             timeline: opts.timeline,
             ...(opts.tracks && { tracks: opts.tracks.split(',') }),
-            t0: parseTimeArg(opts.from, genesis),
-            t1: parseTimeArg(opts.to, genesis),
+            t0: parseTimeArg(opts.from, { name: '--from', genesis }),
+            t1: parseTimeArg(opts.to, { name: '--to', genesis }),
             ...(limit !== undefined && { limit }),
             ...(opts.cursor && { cursor: opts.cursor }),
           });
@@ -153,7 +156,7 @@ export function registerVerbs(program: Command): void {
               name: opts.track,
               kind: 'event',
               modality: opts.modality,
-              bucketDuration: parseTimeArg(opts.bucketDuration),
+              bucketDuration: parseTimeArg(opts.bucketDuration, { name: '--bucket-duration' }),
             });
           }
           const genesis = base ? genesisOf(base.manifest, opts.timeline) : undefined;
@@ -175,8 +178,10 @@ export function registerVerbs(program: Command): void {
               throw new UsageError(`line ${n}: "tick" is missing`);
             if (row.payload === undefined) throw new UsageError(`line ${n}: "payload" is missing`);
             batch.push({
-              tick: parseTimeArg(String(row.tick), genesis),
-              ...(row.duration !== undefined && { duration: parseTimeArg(String(row.duration)) }),
+              tick: parseTimeArg(String(row.tick), { name: `line ${n}: tick`, genesis }),
+              ...(row.duration !== undefined && {
+                duration: parseTimeArg(String(row.duration), { name: `line ${n}: duration` }),
+              }),
               payload: fromJsonForm(row.payload),
             });
           }
@@ -240,7 +245,7 @@ export function registerVerbs(program: Command): void {
     .option('--dry-run', 'print what would be deleted, delete nothing')
     .action((opts: SpaceOptions & { grace: string; dryRun?: boolean }) =>
       withSession(opts, async (session) => {
-        const graceMs = Number(parseTimeArg(opts.grace) / 1_000_000n);
+        const graceMs = Number(parseTimeArg(opts.grace, { name: '--grace' }) / 1_000_000n);
         const report = await collect(session, { graceMs, dryRun: opts.dryRun ?? false });
         for (const hex of report.deleted)
           process.stdout.write(`${opts.dryRun ? 'would delete' : 'deleted'} ${hex}\n`);
