@@ -1,14 +1,19 @@
 import { Command, CommanderError } from 'commander';
 import { registerCbor } from './commands/cbor.js';
 import { registerCheck } from './commands/check.js';
+import { registerCollect } from './commands/collect.js';
 import { registerHash } from './commands/hash.js';
+import { registerHybrid } from './commands/hybrid.js';
 import { registerIngest } from './commands/ingest.js';
-import { registerSearchStream } from './commands/search-stream.js';
+import { registerReads } from './commands/read.js';
+import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
 import { registerFsck, registerStore } from './commands/store.js';
+import { registerStream } from './commands/stream.js';
+import { registerText } from './commands/text.js';
 import { registerTime } from './commands/time.js';
-import { registerVerbs } from './commands/verbs.js';
 import { registerVersions } from './commands/versions.js';
+import { registerWrites } from './commands/write.js';
 import { describe, exitCodeOf } from './errors.js';
 
 /** The `dreamdb` program: one sub-command per verb or tool, each a thin layer over the engine. */
@@ -25,9 +30,14 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerStore(program);
   registerFsck(program);
-  registerVerbs(program);
+  registerReads(program);
+  registerWrites(program);
+  registerCollect(program);
   registerVersions(program);
-  registerSearchStream(program);
+  registerSearch(program);
+  registerText(program);
+  registerHybrid(program);
+  registerStream(program);
   registerIngest(program);
   registerServe(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });

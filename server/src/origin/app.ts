@@ -2,18 +2,16 @@ import { EngineError, type ObjectStore } from '@dreamdb/engine';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
-import { ByteCache } from './byte-cache.js';
-import { HTTP_STATUS, OriginContext } from './context.js';
-import { dashRoutes } from './dash-routes.js';
-import { compressText } from './encoding.js';
-import { hlsRoutes } from './hls-routes.js';
-import { ingestRoutes } from './ingest-routes.js';
+import { apiRoutes } from './api/routes.js';
+import { OriginContext } from './context.js';
+import { dashRoutes } from './dash/routes.js';
+import { hlsRoutes } from './hls/routes.js';
+import { compressText } from './http/compress.js';
+import { HTTP_STATUS } from './http/status.js';
 import { OriginMetrics } from './metrics.js';
-import { objectRoutes } from './objects.js';
-import { playerRoutes } from './player-files.js';
-import { timelineRoutes } from './timeline-api.js';
-import { verbRoutes } from './verb-routes.js';
-import { versionRoutes } from './version-routes.js';
+import { ByteCache } from './objects/byte-cache.js';
+import { objectRoutes } from './objects/routes.js';
+import { playerRoutes } from './player/files.js';
 
 /** Response headers a browser page may read. */
 const EXPOSED = [
@@ -114,21 +112,17 @@ export function createOrigin(options: OriginOptions): Origin {
   app.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
-  app.route('/v0/spaces', timelineRoutes(origin));
   app.route(
     '/v0/spaces',
-    verbRoutes(origin, { ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }) }),
-  );
-  app.route('/v0/spaces', versionRoutes(origin));
-  if (options.maxUploadBytes !== 0)
-    app.route(
-      '/v0/spaces',
-      ingestRoutes(origin, {
+    apiRoutes(origin, {
+      ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
+      ingest: options.maxUploadBytes !== 0 && {
         ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
         ...(options.spoolDir !== undefined && { spoolDir: options.spoolDir }),
         ...(logger && { logger }),
-      }),
-    );
+      },
+    }),
+  );
   app.route('/hls', hlsRoutes(origin));
   app.route('/dash', dashRoutes(origin));
   app.route('/objects', objectRoutes(cache));

@@ -1,6 +1,6 @@
 import type { ObjectStore } from '@dreamdb/engine';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { ByteCache } from './byte-cache.js';
+import type { ByteCache } from './objects/byte-cache.js';
 
 /** The origin's Prometheus metrics, in a registry of its own (several origins may share a process). */
 export class OriginMetrics {

@@ -36,7 +36,7 @@ export function registerCheck(program: Command): void {
         for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
       }
       // Serving vectors (spec/vectors/serving) check the origin's builders, which live in this package.
-      const { runServingVector } = await import('../../origin/vectors.js');
+      const { runServingVector } = await import('../../origin/hls/vectors.js');
       const servingDir = join(opts.vectors ?? VECTORS_DIR, 'serving');
       for (const name of existsSync(servingDir)
         ? readdirSync(servingDir)

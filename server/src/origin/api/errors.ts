@@ -1,0 +1,38 @@
+import { EngineError, MergeConflictError, multihashToHex, RefConflictError } from '@dreamdb/engine';
+import type { Context } from 'hono';
+import { HTTP_STATUS } from '../http/status.js';
+import { conflictDoc } from './docs.js';
+import { detail, respond, UnsupportedType } from './negotiate.js';
+
+/** Errors of the /v0 routes: engine codes by HTTP_STATUS, messages without the code prefix, 409s with the ref's value. */
+export function apiError(error: Error, c: Context): Response {
+  if (error instanceof UnsupportedType) return c.json({ error: 'E_MEDIA_TYPE', message: error.message }, 415);
+  const answer = refusal(error, c.req.param('space') ?? '');
+  if (!answer) throw error; // the app's handler logs it and answers 500
+  return respond(c, answer.body, {}, answer.status);
+}
+
+/**
+ * The status and body an engine refusal is answered with (a merge's conflicts, a ref's current value);
+ * undefined when the error is not a refusal (it is a 500).
+ */
+export function refusal(
+  error: unknown,
+  space: string,
+): { status: NonNullable<(typeof HTTP_STATUS)[string]>; body: Record<string, unknown> } | undefined {
+  const status = error instanceof EngineError ? HTTP_STATUS[error.code] : undefined;
+  if (!status) return undefined;
+  const extra =
+    error instanceof MergeConflictError
+      ? {
+          conflicts: error.conflicts.slice(0, CONFLICTS_LISTED).map((x) => conflictDoc(space, x)),
+          conflictCount: error.conflicts.length,
+        }
+      : error instanceof RefConflictError
+        ? { current: error.current ? multihashToHex(error.current.manifest) : null }
+        : {};
+  return { status, body: { error: (error as EngineError).code, message: detail(error as Error), ...extra } };
+}
+
+/** Conflicts listed in a 409 answer to a merge (its count covers all). */
+const CONFLICTS_LISTED = 100;
