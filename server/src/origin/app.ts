@@ -1,8 +1,10 @@
+import { tmpdir } from 'node:os';
 import { EngineError, type ObjectStore } from '@dreamdb/engine';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
 import { apiRoutes } from './api/routes.js';
+import { removeStaleSpools } from './api/spool.js';
 import { OriginContext } from './context.js';
 import { dashRoutes } from './dash/routes.js';
 import { hlsRoutes } from './hls/routes.js';
@@ -49,6 +51,8 @@ export interface OriginOptions {
 export interface Origin extends Hono {
   readonly cache: ByteCache;
   readonly metrics: OriginMetrics;
+  /** Settles when start-up housekeeping is done (upload spools a killed server left are removed). */
+  readonly ready: Promise<void>;
 }
 
 /**
@@ -66,6 +70,18 @@ export function createOrigin(options: OriginOptions): Origin {
   });
   metrics.watchCache(cache);
   const logger = options.logger;
+  const spoolDir = options.spoolDir ?? tmpdir();
+  // A server killed during an upload published nothing from it, but its spool would stay for ever.
+  const ready =
+    options.maxUploadBytes === 0
+      ? Promise.resolve()
+      : removeStaleSpools(spoolDir).then(
+          (removed) => {
+            if (removed.length > 0)
+              logger?.info({ spoolDir, removed }, 'removed upload spools of stopped servers');
+          },
+          (error: unknown) => logger?.error({ err: error, spoolDir }, 'could not sweep upload spools'),
+        );
 
   const app = new Hono();
   app.use('*', async (c, next) => {
@@ -118,7 +134,7 @@ export function createOrigin(options: OriginOptions): Origin {
       ...(options.maxBodyBytes !== undefined && { maxBodyBytes: options.maxBodyBytes }),
       ingest: options.maxUploadBytes !== 0 && {
         ...(options.maxUploadBytes !== undefined && { maxUploadBytes: options.maxUploadBytes }),
-        ...(options.spoolDir !== undefined && { spoolDir: options.spoolDir }),
+        spoolDir,
         ...(logger && { logger }),
       },
     }),
@@ -128,5 +144,5 @@ export function createOrigin(options: OriginOptions): Origin {
   app.route('/objects', objectRoutes(cache));
   if (options.playerDir) app.route('/', playerRoutes(options.playerDir));
 
-  return Object.assign(app, { cache, metrics });
+  return Object.assign(app, { cache, metrics, ready });
 }

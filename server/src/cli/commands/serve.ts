@@ -55,6 +55,8 @@ export function registerServe(program: Command): void {
         maxUploadBytes: Math.floor(uploadMb * 1024 * 1024),
         ...(logger && { logger }),
       });
+      // Start-up housekeeping first: the upload spools of servers killed mid-upload are gone before any new one.
+      await app.ready;
       // An upload of a large recording takes longer than node's default 5 minutes for a whole request.
       const serverOptions = { requestTimeout: 60 * 60 * 1000 };
       const server = serve({ fetch: app.fetch, hostname: opts.host, port, serverOptions }, (info) => {

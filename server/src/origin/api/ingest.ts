@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -13,6 +13,7 @@ import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';
 import type { HTTP_STATUS } from '../http/status.js';
 import { apiError, refusal } from './errors.js';
+import { createSpool } from './spool.js';
 
 /** Knobs of the upload route. */
 export interface IngestRouteOptions {
@@ -200,7 +201,7 @@ export function ingestRoutes(origin: OriginContext, options: IngestRouteOptions 
     // The upload's name is for messages and the log only: the spool file has a fixed name.
     const name = (q.name ?? 'upload').replace(/[^\w.-]+/g, '_').slice(0, 80) || 'upload';
     inFlight++;
-    const dir = await mkdtemp(join(options.spoolDir ?? tmpdir(), 'dreamdb-upload-'));
+    const dir = await createSpool(options.spoolDir ?? tmpdir());
     const file = join(dir, 'input');
     const release = async () => {
       inFlight--;
