@@ -1,4 +1,5 @@
 import type { WriteItem } from '@dreamdb/engine';
+import { MediaError } from '../errors.js';
 import {
   checkOrigin,
   DERIVED_BUCKET,
@@ -7,8 +8,7 @@ import {
   reiterable,
   sampleFrames,
   sampleInterval,
-} from './derived.js';
-import { MediaError } from './errors.js';
+} from './track.js';
 
 export interface ThumbnailOptions {
   /** The tick of the input's zero (IngestReport.origin; see inputZero). */

@@ -15,7 +15,7 @@ import {
   type WriteItem,
   Writer,
 } from '@dreamdb/engine';
-import { writeDerived } from './derived.js';
+import { makeClip } from '../ffmpeg/lavfi.js';
 import {
   FRAME_BYTES,
   FRAME_EMBEDDING_DIM,
@@ -27,11 +27,11 @@ import {
   orientationBin,
   rawFrames,
 } from './frame-embeddings.js';
-import { makeClip } from './lavfi.js';
+import { writeDerived } from './track.js';
 
 const S = 1_000_000_000n;
 const ORIGIN = 7_000_000n; // a non-zero origin, as ingest gives for inputs with priming
-const REFERENCE = fileURLToPath(new URL('../../spec/vectors/frame_descriptor.py', import.meta.url));
+const REFERENCE = fileURLToPath(new URL('../../../spec/vectors/frame_descriptor.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-frame-embeddings-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -2,8 +2,8 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { ticksFromSecondsNumber, type WriteItem } from '@dreamdb/engine';
 import * as mediaCaptions from 'media-captions';
-import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './derived.js';
-import { MediaError } from './errors.js';
+import { MediaError } from '../errors.js';
+import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './track.js';
 
 export interface CaptionOptions {
   /** The tick of the media's time zero (IngestReport.origin): cue times count from it. */

@@ -6,9 +6,9 @@ import {
   type WriteItem,
   type Writer,
 } from '@dreamdb/engine';
-import { MediaError } from './errors.js';
-import { runFfmpeg } from './ffmpeg-run.js';
-import { probe } from './probe.js';
+import { MediaError } from '../errors.js';
+import { probe } from '../ffmpeg/probe.js';
+import { runFfmpeg } from '../ffmpeg/run.js';
 
 /**
  * A track derived from an input (thumbnails, audio levels, captions, user events): its definition, less
@@ -31,7 +31,7 @@ export const NS = 1_000_000_000n;
 /**
  * The input's zero as ingest takes it: its container's start time when that is positive (MPEG-TS starts
  * near 1.4 s), else 0. A media time t of the input sits at tick origin + (t − zero). Keep in step with
- * ingest.ts.
+ * ingest/.
  */
 export function inputZero(info: { readonly startTime?: number }): Tick {
   return info.startTime !== undefined && info.startTime > 0 ? ticksFromSecondsNumber(info.startTime) : 0n;

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { MemoryStore, range, Session, SpaceStore } from '@dreamdb/engine';
+import { probe } from '../ffmpeg/probe.js';
+import { checkStreamTrack } from '../testing/check.js';
 import { ingest } from './ingest.js';
-import { probe } from './probe.js';
-import { checkStreamTrack } from './testing/check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-inputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

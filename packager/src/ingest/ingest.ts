@@ -14,18 +14,18 @@ import {
   unitsToTicks,
   Writer,
 } from '@dreamdb/engine';
-import { audioLevels } from './audio-level.js';
-import { captions } from './captions.js';
-import { type InitInfo, shiftDecodeTime } from './cmaf.js';
-import { type DerivedTrack, inputZero, writeDerived } from './derived.js';
-import { MediaError } from './errors.js';
-import { userEvents } from './events.js';
-import { runFfmpeg } from './ffmpeg-run.js';
-import { cmafEvents, EventQueue } from './fragmenter.js';
-import { frameEmbeddings } from './frame-embeddings.js';
-import { type OutputPlan, planCmaf } from './plan.js';
-import { type MediaStream, type Probe, probe } from './probe.js';
-import { thumbnails } from './thumbnails.js';
+import { cmafEvents, EventQueue } from '../cmaf/fragmenter.js';
+import { type InitInfo, shiftDecodeTime } from '../cmaf/parse.js';
+import { audioLevels } from '../derived/audio-level.js';
+import { captions } from '../derived/captions.js';
+import { userEvents } from '../derived/events.js';
+import { frameEmbeddings } from '../derived/frame-embeddings.js';
+import { thumbnails } from '../derived/thumbnails.js';
+import { type DerivedTrack, inputZero, writeDerived } from '../derived/track.js';
+import { MediaError } from '../errors.js';
+import { type OutputPlan, planCmaf } from '../ffmpeg/plan.js';
+import { type MediaStream, type Probe, probe } from '../ffmpeg/probe.js';
+import { runFfmpeg } from '../ffmpeg/run.js';
 
 export interface IngestOptions {
   readonly timeline: string;

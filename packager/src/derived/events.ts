@@ -11,8 +11,8 @@ import {
   type WriteItem,
 } from '@dreamdb/engine';
 import { parse } from 'csv-parse';
-import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './derived.js';
-import { MediaError } from './errors.js';
+import { MediaError } from '../errors.js';
+import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './track.js';
 
 export interface UserEventOptions {
   /** The tick of the media's time zero (IngestReport.origin): event times count from it. */

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
-import { MediaError } from './errors.js';
+import { MediaError } from '../errors.js';
 
 /** One stream of the input, as ffprobe sees it. */
 export interface MediaStream {

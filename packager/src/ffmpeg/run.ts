@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { MediaError } from './errors.js';
+import { MediaError } from '../errors.js';
 
 /** A running ffmpeg with its output pipes. */
 export interface FfmpegRun {

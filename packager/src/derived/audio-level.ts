@@ -1,4 +1,6 @@
 import { ticksToSeconds, type WriteItem } from '@dreamdb/engine';
+import { MediaError } from '../errors.js';
+import { probe } from '../ffmpeg/probe.js';
 import {
   checkOrigin,
   DERIVED_BUCKET,
@@ -8,9 +10,7 @@ import {
   NS,
   reiterable,
   streamStart,
-} from './derived.js';
-import { MediaError } from './errors.js';
-import { probe } from './probe.js';
+} from './track.js';
 
 export interface AudioLevelOptions {
   /** The tick of the input's zero (IngestReport.origin; see inputZero). */

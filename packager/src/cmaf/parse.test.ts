@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type InitInfo, parseFragment, shiftDecodeTime } from './cmaf.js';
+import { type InitInfo, parseFragment, shiftDecodeTime } from './parse.js';
 
 /** shiftDecodeTime: the tfdt is raised in place, checked by mp4box.js reading the fragment back. */
 

@@ -1,6 +1,6 @@
+import { MediaError } from '../errors.js';
 import { topLevelBoxes } from './boxes.js';
-import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from './cmaf.js';
-import { MediaError } from './errors.js';
+import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from './parse.js';
 
 /** The CMAF header, then each fragment, of one track, as ffmpeg's fMP4 muxer writes them. */
 export type CmafEvent =

@@ -7,9 +7,9 @@ import { after, before, test } from 'node:test';
 import { MemoryStore, publish, range, Session, SpaceStore, type WriteItem, Writer } from '@dreamdb/engine';
 import { type AudioLevel, audioLevels, levelWindows } from './audio-level.js';
 import { type CaptionCue, captions } from './captions.js';
-import { type DerivedTrack, writeDerived } from './derived.js';
 import { userEvents } from './events.js';
 import { splitJpegs, type Thumbnail, thumbnails } from './thumbnails.js';
+import { type DerivedTrack, writeDerived } from './track.js';
 
 const S = 1_000_000_000n;
 const ORIGIN = 7_000_000n; // a non-zero origin, as ingest gives for inputs with priming

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { MemoryStore, range, Session, SpaceStore } from '@dreamdb/engine';
-import { MediaError } from './errors.js';
+import { MediaError } from '../errors.js';
+import { checkStreamTrack, packets } from '../testing/check.js';
 import { ingest } from './ingest.js';
-import { checkStreamTrack, packets } from './testing/check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-packager-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
