@@ -15,10 +15,29 @@ export {
   rawFrames,
 } from './derived/frame-embeddings.js';
 export { splitJpegs, type Thumbnail, thumbnails } from './derived/thumbnails.js';
-export { type DerivedTrack, inputZero, sampleFrames, writeDerived } from './derived/track.js';
+export { type DerivedTrack, derivedChunks, inputZero, sampleFrames, writeDerived } from './derived/track.js';
 export { MediaError } from './errors.js';
 export { type ClipOptions, makeClip } from './ffmpeg/lavfi.js';
 export { bitrateFor, type OutputPlan, PLAYABLE, type Plan, planCmaf, remuxes } from './ffmpeg/plan.js';
 export { type MediaStream, type Probe, probe } from './ffmpeg/probe.js';
 export { type FfmpegRun, runFfmpeg } from './ffmpeg/run.js';
-export { type IngestOptions, type IngestReport, ingest, reportJson } from './ingest/ingest.js';
+export {
+  type IngestOptions,
+  type IngestReport,
+  ingest,
+  type PackagedInput,
+  type PackageOptions,
+  packageInput,
+  reportJson,
+} from './ingest/ingest.js';
+export {
+  type IngestBatch,
+  type IngestPublished,
+  type IngestTrack,
+  type PublishIngestOptions,
+  publishIngest,
+  SPILL_BYTES,
+  type TrackItems,
+} from './ingest/publish.js';
+export { RENDITIONS_TRACK } from './ingest/renditions.js';
+export { type IngestedTrack, modalityOf } from './ingest/stream-tracks.js';

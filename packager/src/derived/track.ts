@@ -150,9 +150,29 @@ export interface DerivedReport {
   readonly end?: Tick;
 }
 
+/** A derived track's items in arrays of at most `batch` (default 512), until `signal` aborts. */
+export async function* derivedChunks(
+  derived: DerivedTrack,
+  options: { batch?: number; signal?: AbortSignal } = {},
+): AsyncGenerator<WriteItem[]> {
+  const batch = options.batch ?? 512;
+  let pending: WriteItem[] = [];
+  for await (const item of derived.items) {
+    // Leaving the loop stops the item source (its ffmpeg is killed).
+    options.signal?.throwIfAborted();
+    pending.push(item);
+    if (pending.length >= batch) {
+      yield pending;
+      pending = [];
+    }
+  }
+  if (pending.length > 0) yield pending;
+}
+
 /**
- * Define a derived track on `timeline` and stage its items in batches of `batch` (until `signal` aborts). Event tracks do not
- * spill, so the items stay staged in the writer until publish (thumbnails of a long video: a few MB).
+ * Define a derived track on `timeline` and stage its items in batches of `batch` (until `signal`
+ * aborts). Event tracks do not spill, so the items stay staged in the writer until publish (thumbnails of
+ * a long video: a few MB).
  */
 export async function writeDerived(
   writer: Writer,
@@ -160,26 +180,19 @@ export async function writeDerived(
   derived: DerivedTrack,
   options: { batch?: number; signal?: AbortSignal } = {},
 ): Promise<DerivedReport> {
-  const batch = options.batch ?? 512;
   const name = derived.track.name;
   writer.track({ ...derived.track, timeline });
-  let pending: WriteItem[] = [];
   let count = 0;
   let first: Tick | undefined;
   let end: Tick | undefined;
-  for await (const item of derived.items) {
-    // Leaving the loop stops the item source (its ffmpeg is killed).
-    options.signal?.throwIfAborted();
-    pending.push(item);
-    count++;
-    if (first === undefined || item.tick < first) first = item.tick;
-    const itemEnd = item.tick + (item.duration ?? 0n);
-    if (end === undefined || itemEnd > end) end = itemEnd;
-    if (pending.length >= batch) {
-      writer.write(timeline, name, pending);
-      pending = [];
+  for await (const items of derivedChunks(derived, options)) {
+    for (const item of items) {
+      if (first === undefined || item.tick < first) first = item.tick;
+      const itemEnd = item.tick + (item.duration ?? 0n);
+      if (end === undefined || itemEnd > end) end = itemEnd;
     }
+    count += items.length;
+    writer.write(timeline, name, items);
   }
-  if (pending.length > 0) writer.write(timeline, name, pending);
   return { name, count, ...(first !== undefined && { first, end }) };
 }
