@@ -383,6 +383,37 @@ describe('the HTTP client', () => {
     }
   });
 
+  test('an http:// store is reached over HTTP/1.1 unless h2c is asked for; h2c to an HTTP/1.1-only server fails at once, saying so', async () => {
+    const server = await startStoreServer({ dir: tempDir() });
+    const h1only = createServer((_req, res) => res.writeHead(200, { etag: '"abc"' }).end('ok'));
+    const url = await listen(h1only);
+    const auto = new HttpStore({ endpoint: server.url, bucket: 'dreamdb' });
+    const h2 = new HttpStore({ endpoint: server.url, bucket: 'dreamdb', protocol: 'h2c' });
+    const wrong = new HttpStore({ endpoint: url, bucket: 'b', protocol: 'h2c' });
+    const right = new HttpStore({ endpoint: url, bucket: 'b' });
+    try {
+      await auto.put('x', text('x'));
+      assert.equal(new TextDecoder().decode((await auto.get('x')).body), 'x');
+      assert.equal(server.stats.h2Connections, 0, 'the default spoke HTTP/1.1');
+      await h2.get('x');
+      assert.equal(server.stats.h2Connections, 1);
+      await assert.rejects(wrong.get('some/key'), (e: unknown) => {
+        assert.ok(e instanceof EngineError && e.code === 'E_STORE', String(e));
+        assert.match(
+          e.message,
+          /^E_STORE: GET some\/key from http:\/\/127\.0\.0\.1:\d+\/b: the store does not speak HTTP\/2 with prior knowledge \(h2c: .+\); reach it over http:\/\/ \(HTTP\/1\.1 keep-alive\)$/,
+        );
+        return true;
+      });
+      assert.equal(wrong.retried, 0, 'no retry: the protocol will not change');
+      assert.equal(new TextDecoder().decode((await right.get('some/key')).body), 'ok');
+    } finally {
+      await Promise.all([auto.close(), h2.close(), wrong.close(), right.close()]);
+      h1only.close();
+      await server.close();
+    }
+  });
+
   test('retries 5xx and dropped connections with backoff, and names key and status when it gives up', async () => {
     let calls = 0;
     const flaky = createServer((req, res) => {

@@ -29,7 +29,10 @@ export interface HttpStoreOptions {
   readonly credentials?: Credentials;
   /** path: /<bucket>/<key> (default); virtual: <bucket>.<host>/<key>. */
   readonly style?: 'path' | 'virtual';
-  /** h2c: HTTP/2 with prior knowledge (the embedded store); auto: HTTP/2 by ALPN on https, HTTP/1.1 keep-alive on http. */
+  /**
+   * auto (default): HTTP/2 by ALPN on https, HTTP/1.1 keep-alive on http (faster than h2c here: spec 0005
+   * §6); h2c: HTTP/2 with prior knowledge, one connection (the embedded store speaks it); h1: HTTP/1.1.
+   */
   readonly protocol?: 'auto' | 'h1' | 'h2c';
   /** How If-Match is spelled; "bare" for Ceph RGW 16, which only matches an unquoted ETag. */
   readonly ifMatch?: IfMatchStyle;
@@ -41,6 +44,9 @@ export interface HttpStoreOptions {
   readonly connections?: number;
 }
 
+/** HTTP/2 flow-control windows of the client's side: per stream, and per connection. */
+const H2_STREAM_WINDOW = 8 << 20;
+const H2_CONNECTION_WINDOW = 64 << 20;
 const RETRY_STATUS = new Set([429, 500, 502, 503, 504]);
 const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const parser = new XMLParser({
@@ -74,6 +80,9 @@ export class HttpStore implements ObjectStore {
   private readonly timeoutMs: number;
   private readonly retries: number;
   private readonly ifMatchStyle: IfMatchStyle;
+  private readonly h2c: boolean;
+  /** Whether any answer came back: an h2c connection refused before the first one is the wrong protocol. */
+  private answered = false;
   /** Attempts that were retried, for observability. */
   retried = 0;
 
@@ -91,6 +100,7 @@ export class HttpStore implements ObjectStore {
     this.ifMatchStyle = options.ifMatch ?? 'quoted';
     this.name = `${endpoint.origin}/${options.bucket}${this.keyPrefix ? `/${this.keyPrefix.slice(0, -1)}` : ''}`;
     const protocol = options.protocol ?? 'auto';
+    this.h2c = protocol === 'h2c';
     const timeouts = {
       headersTimeout: this.timeoutMs,
       bodyTimeout: this.timeoutMs,
@@ -101,6 +111,9 @@ export class HttpStore implements ObjectStore {
         ...timeouts,
         pipelining: 128,
         maxConcurrentStreams: 128,
+        // HTTP/2 flow control: windows in MiB, so a large GET is not held back by window updates.
+        initialWindowSize: H2_STREAM_WINDOW,
+        connectionWindowSize: H2_CONNECTION_WINDOW,
       } as H2CClient.Options);
     } else {
       this.dispatcher = new Pool(this.origin, {
@@ -164,6 +177,7 @@ export class HttpStore implements ObjectStore {
           idempotent: true,
         });
         const bytes = new Uint8Array(await response.body.arrayBuffer());
+        this.answered = true;
         if (RETRY_STATUS.has(response.statusCode) && attempt < this.retries) {
           ambiguous = true;
           await this.backoff(attempt);
@@ -171,6 +185,14 @@ export class HttpStore implements ObjectStore {
         }
         return { status: response.statusCode, headers: response.headers, body: bytes, ambiguous };
       } catch (error) {
+        if (this.h2c && !this.answered && /^ERR_HTTP2/.test(String((error as { code?: string }).code))) {
+          // An HTTP/1.1-only server (Ceph RGW's beast, s3rver, most S3 proxies) answers the HTTP/2 preface
+          // with an HTTP/1.1 error: no retry can fix that.
+          throw new EngineError(
+            'E_STORE',
+            `${what}: the store does not speak HTTP/2 with prior knowledge (h2c: ${(error as Error).message}); reach it over http:// (HTTP/1.1 keep-alive)`,
+          );
+        }
         if (attempt >= this.retries) {
           const timeout = /timeout/i.test(
             `${(error as Error).name} ${(error as { code?: string }).code ?? ''}`,

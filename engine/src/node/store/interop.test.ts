@@ -105,6 +105,27 @@ describe('HttpStore against s3rver (an independent S3 emulator)', () => {
     assert.ok(modified && Math.abs(modified.getTime() - Date.now()) < 60_000, 'HEAD carries Last-Modified');
   });
 
+  test('s3rver speaks HTTP/1.1 only: the default reaches it, h2c is refused at once with an error that says so', async () => {
+    const options = { ...store.options, retries: 2 };
+    const auto = new HttpStore({ ...options, protocol: 'auto' });
+    const h2c = new HttpStore({ ...options, protocol: 'h2c' });
+    try {
+      await auto.put('objects/p.bin', pattern(10));
+      assert.deepEqual((await auto.get('objects/p.bin')).body, pattern(10));
+      await assert.rejects(h2c.get('objects/p.bin'), (e: unknown) => {
+        assert.ok(e instanceof EngineError && e.code === 'E_STORE', String(e));
+        assert.match(
+          e.message,
+          /the store does not speak HTTP\/2 with prior knowledge \(h2c: .+\); reach it over http:\/\//,
+        );
+        return true;
+      });
+      assert.equal(h2c.retried, 0);
+    } finally {
+      await Promise.all([auto.close(), h2c.close()]);
+    }
+  });
+
   test('range GETs return exactly the requested bytes and the whole size', async () => {
     // s3rver quirks, so these ranges avoid them:
     //  - "bytes=0-0" (our {start: 0, end: 1}) parses the end 0 as "no end" and answers 206 with the

@@ -24,12 +24,13 @@ export function defaultStoreDir(env: Env = process.env): string {
 /**
  * Open the store a configuration names (DREAMDB_STORE when `spec` is not given):
  * - nothing, a path, or file:DIR: the embedded store on that directory, opened directly (this process
- *   owns it); DREAMDB_EMBEDDED=http serves it in-process over h2c and talks to it through HTTP instead;
+ *   owns it); DREAMDB_EMBEDDED=http serves it in-process and talks to it through HTTP instead;
  * - s3://bucket/prefix: an S3-compatible store; endpoint from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL /
  *   S3_ENDPOINT (else AWS), region from AWS_REGION / AWS_DEFAULT_REGION, credentials from
  *   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned when absent),
  *   DREAMDB_S3_STYLE=path|virtual, DREAMDB_S3_IF_MATCH=quoted|bare;
- * - http://host:port/bucket/prefix or h2c://host:port/bucket/prefix: a store at that URL, path-style.
+ * - http://host:port/bucket/prefix (HTTP/1.1 keep-alive), https:// (HTTP/2 by ALPN, else HTTP/1.1) or
+ *   h2c://host:port/bucket/prefix (HTTP/2 with prior knowledge): a store at that URL, path-style.
  */
 export async function openStore(
   spec: string | undefined = process.env.DREAMDB_STORE,
@@ -43,7 +44,8 @@ export async function openStore(
       const { startStoreServer } = await import('./server.js');
       const { HttpStore } = await import('./http-store.js');
       const server = await startStoreServer({ dir });
-      const store = new HttpStore({ endpoint: server.url, bucket: server.bucket, protocol: 'h2c' });
+      // HTTP/1.1 keep-alive, as any http:// client reaches it (faster than h2c on loopback: spec 0005 §6).
+      const store = new HttpStore({ endpoint: server.url, bucket: server.bucket });
       return {
         store,
         server,

@@ -118,6 +118,26 @@ describe('Ceph RADOS Gateway (scripts/ceph-rgw.sh)', () => {
   );
 
   describe('RGW quirks and S3 details', () => {
+    test('RGW (beast) speaks HTTP/1.1 only: the default reaches it, h2c is refused at once with an error that says so', async () => {
+      const auto = freshStore('protocol');
+      const h2c = freshStore('protocol', { protocol: 'h2c' });
+      try {
+        await auto.put('k', bytes('v'));
+        assert.equal(new TextDecoder().decode((await auto.get('k')).body), 'v');
+        await assert.rejects(h2c.get('k'), (e: unknown) => {
+          assert.ok(e instanceof EngineError && e.code === 'E_STORE', String(e));
+          assert.match(
+            e.message,
+            /the store does not speak HTTP\/2 with prior knowledge \(h2c: .+\); reach it over http:\/\//,
+          );
+          return true;
+        });
+        assert.equal(h2c.retried, 0);
+      } finally {
+        await Promise.all([auto.close(), h2c.close()]);
+      }
+    });
+
     test('an error body with an empty <Message> still maps to the right code and a clean message', async () => {
       const store = freshStore('errors');
       try {
