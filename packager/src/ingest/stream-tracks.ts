@@ -278,9 +278,13 @@ export async function* cutStreamTracks(
     throw run.failure() ?? error;
   } finally {
     signal?.removeEventListener('abort', stop);
-    // Killed before the outputs are closed: a reader waiting on a pipe ffmpeg no longer fills then ends.
-    if (!finished) run.kill();
-    await merged.return?.();
+    if (!finished) {
+      // Stopped early: ffmpeg is killed first, so a reader waiting on a pipe sees it end, and the barrier
+      // fails, so an output waiting on the others' first fragments (which will not come) stops too.
+      run.kill();
+      barrier.fail(new MediaError(input, 'the cut was stopped'));
+    }
+    await merged.return?.().catch(() => {});
   }
   result.tracks.push(...(tracks as IngestedTrack[]));
   result.origin = await barrier.origin;
