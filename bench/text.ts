@@ -16,8 +16,8 @@ import {
   bm25TermWeight as termWeight,
   tokenizeFields,
 } from '@dreamdb/engine';
+import { postingBlocks } from '../engine/src/indexes/text/blocks.ts';
 import { random } from '../engine/src/testing/random.ts';
-import { postingBlocks } from '../engine/src/text/blocks.ts';
 import { printTable, type Row, timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);

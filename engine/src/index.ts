@@ -52,55 +52,6 @@ export {
   type VectorFile,
   type VectorOutcome,
 } from './conformance/vectors.js';
-export { type CollectOptions, type CollectReport, collect } from './db/collect.js';
-export {
-  type AncestryOf,
-  ancestry,
-  isAncestor,
-  type LogEntry,
-  log,
-  memoAncestry,
-  mergeBases,
-  refName,
-  resolveVersion,
-} from './db/dag.js';
-export { type HybridHit, type HybridMatches, type HybridQuery, hybrid, RRF_K } from './db/hybrid.js';
-export { type Merged, type MergeOptions, merge, mergeBase, rebase } from './db/merge.js';
-export {
-  type ConflictSide,
-  type MergeConflict,
-  MergeConflictError,
-  type MergedContent,
-  mergeContent,
-} from './db/merge-content.js';
-export {
-  type ManifestOptions,
-  type Published,
-  type PublishOptions,
-  publish,
-  spill,
-  type WrittenManifest,
-  writeManifest,
-} from './db/publish.js';
-export {
-  itemBytes,
-  type RangePage,
-  type RangeQuery,
-  type ReadItem,
-  range,
-  read,
-  seekEntry,
-  trackEntries,
-} from './db/read.js';
-export { branchRef, createRef, deleteBranch, listRefs, type RefInfo, tagRef } from './db/refs.js';
-export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './db/search.js';
-export { findTrack, type Resolved, Session } from './db/session.js';
-export { StagedColumns } from './db/staged.js';
-export { type ItemStream, type StreamOptions, type StreamStats, stream } from './db/stream.js';
-export { type TextQuery as TextSearchQuery, textSearch, textTracks } from './db/text-search.js';
-export { textFields } from './db/text-write.js';
-export { diffVersions, type ItemChange, type TrackDiff } from './db/version-diff.js';
-export { type WriteItem, Writer } from './db/writer.js';
 export { EngineError, type EngineErrorCode } from './errors.js';
 export {
   type BucketColumns,
@@ -123,27 +74,69 @@ export {
   sealObject,
   sealObjectParts,
 } from './format/envelope.js';
+export { LshHasher } from './indexes/lsh/hasher.js';
 export {
-  chunkEnds,
-  isBoundary,
-  LEAF_MAX,
-  LEAF_TARGET,
-  MAX_FANOUT,
-  TARGET_FANOUT,
-  tickHash,
-} from './index/chunking.js';
-export { concatColumns, type EntryColumns, entryAt, entryColumns } from './index/columns.js';
-export { diffTrees, type EntryChange } from './index/diff.js';
-export { editTree, type IndexEdit } from './index/edit.js';
+  assertLshParams,
+  checkVector,
+  hyperplaneSigns,
+  LSH_COSINE,
+  type LshParams,
+  probeKeys,
+  type TableKey,
+  tableKeys,
+} from './indexes/lsh/lsh.js';
+export { type LshHit, type LshQueryOptions, LshTables } from './indexes/lsh/lsh-tables.js';
 export {
-  type ChildRef,
-  decodePage,
-  encodeLeaf,
-  encodeNode,
-  type IndexEntry,
-  type IndexPage,
-} from './index/page.js';
-export { appendTree, type BuiltTree, buildTree, TreeReader, type TreeRoot } from './index/tree.js';
+  decodeSpatialSegment,
+  encodeSpatialSegment,
+  type SegmentVectors,
+  type SpatialSegment,
+  segmentCapacity,
+} from './indexes/lsh/segment.js';
+export {
+  DEFAULT_SEED,
+  decodeSpatialIndex,
+  defaultSpatialIndex,
+  encodeSpatialIndex,
+  type SpatialIndex,
+  spatialIndexFromCbor,
+  spatialIndexHash,
+  spatialIndexToCbor,
+} from './indexes/lsh/spatial-index.js';
+// Text index (spec 0015): analyzer, query syntax, segment objects, BM25 search, merge.
+export {
+  ANALYZER,
+  analyze,
+  type BuiltObject,
+  type BuiltTextSegment,
+  buildTextSegment,
+  decodeDocumentsPage,
+  decodePostingsPage,
+  decodeTextDirectory,
+  type FetchObject,
+  FIELD_GAP,
+  fetchFromBuilt,
+  idf as bm25Idf,
+  MAX_TEXT_K,
+  MAX_TOKEN_CHARS,
+  mergeTextSegments,
+  parseQuery as parseTextQuery,
+  STOP_WORDS,
+  searchText,
+  type TextDirectory,
+  type TextDoc,
+  type TextDocInfo,
+  type TextHit,
+  type TextMatch,
+  type TextQuery,
+  type TextSearchOptions,
+  TextSegmentReader,
+  type TextSegmentStats,
+  termWeight as bm25TermWeight,
+  tokenize,
+  tokenizeFields,
+} from './indexes/text/text-index.js';
+export { textFields } from './indexes/text/write.js';
 export { decodeItem, encodeItem, type Item, itemFromCbor, itemToCbor, validateItem } from './model/item.js';
 export {
   decodeManifest,
@@ -178,44 +171,23 @@ export {
   trackToCbor,
   validateTrack,
 } from './model/track.js';
-export { LshHasher } from './spatial/hasher.js';
+export { type HybridHit, type HybridMatches, type HybridQuery, hybrid, RRF_K } from './queries/hybrid.js';
 export {
-  assertLshParams,
-  checkVector,
-  hyperplaneSigns,
-  LSH_COSINE,
-  type LshParams,
-  probeKeys,
-  type TableKey,
-  tableKeys,
-} from './spatial/lsh.js';
-export { type LshHit, type LshQueryOptions, LshTables } from './spatial/lsh-tables.js';
-export {
-  decodeSpatialSegment,
-  encodeSpatialSegment,
-  type SegmentVectors,
-  type SpatialSegment,
-  segmentCapacity,
-} from './spatial/segment.js';
-export {
-  DEFAULT_SEED,
-  decodeSpatialIndex,
-  defaultSpatialIndex,
-  encodeSpatialIndex,
-  type SpatialIndex,
-  spatialIndexFromCbor,
-  spatialIndexHash,
-  spatialIndexToCbor,
-} from './spatial/spatial-index.js';
-export {
-  payloadVector,
-  storedVectorBytes,
-  vectorPayloadBytes,
-  vectorTrackDimension,
-} from './spatial/vector-payload.js';
+  itemBytes,
+  type RangePage,
+  type RangeQuery,
+  type ReadItem,
+  range,
+  read,
+  seekEntry,
+  trackEntries,
+} from './queries/read.js';
+export { encodeVector, type SearchHit, type SearchQuery, search, vectorDimension } from './queries/search.js';
+export { type ItemStream, type StreamOptions, type StreamStats, stream } from './queries/stream.js';
+export { type TextQuery as TextSearchQuery, textSearch, textTracks } from './queries/text-search.js';
+export { findTrack, type Resolved, Session } from './session/session.js';
 export { CountingStore, type StoreCounts } from './store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from './store/etag.js';
-export { type FsckReport, fsck } from './store/fsck.js';
 export { assertRefName, objectKey, parseObjectKey, refKey, spacePrefix } from './store/keys.js';
 export { MemoryStore } from './store/memory-store.js';
 export { type CacheStats, ObjectCache } from './store/object-cache.js';
@@ -231,39 +203,6 @@ export type {
 export { listAll } from './store/object-store.js';
 export { clipRange, parseRangeHeader, rangeHeader } from './store/range.js';
 export { decodeRef, encodeRef, RefConflictError, type RefState, SpaceStore } from './store/space-store.js';
-// Text index (spec 0015): analyzer, query syntax, segment objects, BM25 search, merge.
-export {
-  ANALYZER,
-  analyze,
-  type BuiltObject,
-  type BuiltTextSegment,
-  buildTextSegment,
-  decodeDocumentsPage,
-  decodePostingsPage,
-  decodeTextDirectory,
-  type FetchObject,
-  FIELD_GAP,
-  fetchFromBuilt,
-  idf as bm25Idf,
-  MAX_TEXT_K,
-  MAX_TOKEN_CHARS,
-  mergeTextSegments,
-  parseQuery as parseTextQuery,
-  STOP_WORDS,
-  searchText,
-  type TextDirectory,
-  type TextDoc,
-  type TextDocInfo,
-  type TextHit,
-  type TextMatch,
-  type TextQuery,
-  type TextSearchOptions,
-  TextSegmentReader,
-  type TextSegmentStats,
-  termWeight as bm25TermWeight,
-  tokenize,
-  tokenizeFields,
-} from './text/index.js';
 export {
   formatRfc3339,
   parseRfc3339,
@@ -305,3 +244,64 @@ export {
   tickToHex,
   toTick,
 } from './time/ticks.js';
+export {
+  chunkEnds,
+  isBoundary,
+  LEAF_MAX,
+  LEAF_TARGET,
+  MAX_FANOUT,
+  TARGET_FANOUT,
+  tickHash,
+} from './timeindex/chunking.js';
+export { concatColumns, type EntryColumns, entryAt, entryColumns } from './timeindex/columns.js';
+export { diffTrees, type EntryChange } from './timeindex/diff.js';
+export { editTree, type IndexEdit } from './timeindex/edit.js';
+export {
+  type ChildRef,
+  decodePage,
+  encodeLeaf,
+  encodeNode,
+  type IndexEntry,
+  type IndexPage,
+} from './timeindex/page.js';
+export { appendTree, type BuiltTree, buildTree, TreeReader, type TreeRoot } from './timeindex/tree.js';
+export {
+  payloadVector,
+  storedVectorBytes,
+  vectorPayloadBytes,
+  vectorTrackDimension,
+} from './vectors/payload.js';
+export { type CollectOptions, type CollectReport, collect } from './versions/collect.js';
+export {
+  type AncestryOf,
+  ancestry,
+  isAncestor,
+  type LogEntry,
+  log,
+  memoAncestry,
+  mergeBases,
+  refName,
+  resolveVersion,
+} from './versions/dag.js';
+export { diffVersions, type ItemChange, type TrackDiff } from './versions/diff.js';
+export { type FsckReport, fsck } from './versions/fsck.js';
+export { type Merged, type MergeOptions, merge, mergeBase, rebase } from './versions/merge.js';
+export {
+  type ConflictSide,
+  type MergeConflict,
+  MergeConflictError,
+  type MergedContent,
+  mergeContent,
+} from './versions/merge-content.js';
+export { branchRef, createRef, deleteBranch, listRefs, type RefInfo, tagRef } from './versions/refs.js';
+export {
+  type ManifestOptions,
+  type Published,
+  type PublishOptions,
+  publish,
+  spill,
+  type WrittenManifest,
+  writeManifest,
+} from './writes/publish.js';
+export { StagedColumns } from './writes/staged.js';
+export { type WriteItem, Writer } from './writes/writer.js';

@@ -7,15 +7,7 @@ import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
 import { decodeItemManifest, encodeItemManifest, isItemManifest } from '../format/item-manifest.js';
-import { chunkEnds, isBoundary, tickHash } from '../index/chunking.js';
-import { entryColumns } from '../index/columns.js';
-import { decodePage, encodeLeaf, encodeNode } from '../index/page.js';
-import { decodeItem, encodeItem } from '../model/item.js';
-import { decodeManifest, encodeManifest } from '../model/manifest.js';
-import { decodeSpace, encodeSpace } from '../model/space.js';
-import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
-import { decodeTrack, encodeTrack } from '../model/track.js';
-import { LshHasher } from '../spatial/hasher.js';
+import { LshHasher } from '../indexes/lsh/hasher.js';
 import {
   checkVector,
   hyperplaneSigns,
@@ -23,9 +15,14 @@ import {
   type LshParams,
   probeKeys,
   tableKeys,
-} from '../spatial/lsh.js';
-import { decodeSpatialSegment, encodeSpatialSegment, spatialOrder } from '../spatial/segment.js';
-import { decodeSpatialIndex, encodeSpatialIndex, spatialIndexHash } from '../spatial/spatial-index.js';
+} from '../indexes/lsh/lsh.js';
+import { decodeSpatialSegment, encodeSpatialSegment, spatialOrder } from '../indexes/lsh/segment.js';
+import { decodeSpatialIndex, encodeSpatialIndex, spatialIndexHash } from '../indexes/lsh/spatial-index.js';
+import { decodeItem, encodeItem } from '../model/item.js';
+import { decodeManifest, encodeManifest } from '../model/manifest.js';
+import { decodeSpace, encodeSpace } from '../model/space.js';
+import { decodeTimeline, encodeTimeline } from '../model/timeline.js';
+import { decodeTrack, encodeTrack } from '../model/track.js';
 import { normalizeEtag } from '../store/etag.js';
 import { refKey } from '../store/keys.js';
 import { parseRangeHeader } from '../store/range.js';
@@ -39,6 +36,9 @@ import {
 } from '../time/clock.js';
 import { parseRate, ticksToUnits, unitsToTicks } from '../time/rate.js';
 import { tickFromHex, tickToHex, toTick } from '../time/ticks.js';
+import { chunkEnds, isBoundary, tickHash } from '../timeindex/chunking.js';
+import { entryColumns } from '../timeindex/columns.js';
+import { decodePage, encodeLeaf, encodeNode } from '../timeindex/page.js';
 
 /**
  * Runs the conformance vectors of spec/vectors/ (spec 0009 §1) against this engine. Pure: the caller

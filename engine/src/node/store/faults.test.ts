@@ -12,9 +12,9 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { hashBytes, multihashToHex } from '../../address/multihash.js';
 import { EngineError } from '../../errors.js';
-import { fsck } from '../../store/fsck.js';
 import { objectKey } from '../../store/keys.js';
 import { SpaceStore } from '../../store/space-store.js';
+import { fsck } from '../../versions/fsck.js';
 import { HttpStore } from './http-store.js';
 import { startStoreServer } from './server.js';
 

@@ -1,0 +1,74 @@
+import { openObject, sealObject } from '../../format/envelope.js';
+import { FieldReader, fieldError } from '../../model/fields.js';
+import type { Tick } from '../../time/ticks.js';
+import { textPageType } from './postings-page.js';
+import { ByteReader, ByteWriter } from './varint.js';
+
+/**
+ * A documents page (kind 7, `type: "documents"`, spec 0015 §4.4): the (track, tick, duration) of a run
+ * of consecutive ordinals. Payload, per document: track index, tick, duration, as unsigned LEB128
+ * varints (tick and duration up to 2^64-1); the tick is the gap from the previous document's tick
+ * (>= 1) when the previous document on the page has the same track, else absolute. Track indices never
+ * decrease.
+ */
+
+/** A document's place on the timeline, as search hits and filters see it. */
+export interface TextDocInfo {
+  readonly track: string;
+  readonly tick: Tick;
+  readonly duration: Tick;
+}
+
+/** Decoded documents of one page, as columns. */
+export interface DocumentsPage {
+  readonly tracks: Uint32Array;
+  readonly ticks: BigUint64Array;
+  readonly durations: BigUint64Array;
+}
+
+/** Seal documents (in ordinal order, track indices into the segment's track table) into one page. */
+export function encodeDocumentsPage(
+  rows: readonly { track: number; tick: Tick; duration: Tick }[],
+): Uint8Array {
+  const out = new ByteWriter(rows.length * 8);
+  rows.forEach((row, i) => {
+    const previous = rows[i - 1];
+    out.u32(row.track);
+    out.u64(previous && previous.track === row.track ? row.tick - previous.tick : row.tick);
+    out.u64(row.duration);
+  });
+  return sealObject('textPage', { v: 0, type: 'documents', docs: rows.length }, out.view());
+}
+
+/** Open and check a documents page of a segment with `tracks` tracks; refusals are E_FIELD. */
+export function decodeDocumentsPage(bytes: Uint8Array, tracks: number, what = 'text page'): DocumentsPage {
+  const { header, payloadStart } = openObject(bytes, 'textPage', what);
+  if (textPageType(header, what) !== 'documents')
+    fieldError(`${what}.type`, 'is a postings page, not a documents page');
+  const r = new FieldReader(header, what, ['v', 'type', 'docs']);
+  if (r.uint('v') !== 0) fieldError(r.at('v'), 'text page version is not 0');
+  const docs = r.uint('docs');
+  if (docs === 0) fieldError(r.at('docs'), 'a page holds at least one document');
+  const page: DocumentsPage = {
+    tracks: new Uint32Array(docs),
+    ticks: new BigUint64Array(docs),
+    durations: new BigUint64Array(docs),
+  };
+  const reader = new ByteReader(bytes, payloadStart, bytes.length, `${what} documents`);
+  for (let i = 0; i < docs; i++) {
+    const track = reader.u32();
+    if (track >= tracks) fieldError(what, `document ${i}: track index ${track} is past the ${tracks} tracks`);
+    const tick = reader.u64();
+    const same = i > 0 && page.tracks[i - 1] === track;
+    if (i > 0 && track < page.tracks[i - 1]!)
+      fieldError(what, `document ${i}: track indices must not decrease`);
+    if (same && tick === 0n) fieldError(what, `document ${i}: ticks of a track must increase`);
+    const absolute = same ? page.ticks[i - 1]! + tick : tick;
+    if (absolute >= 1n << 64n) fieldError(what, `document ${i}: tick over 2^64-1`);
+    page.tracks[i] = track;
+    page.ticks[i] = absolute;
+    page.durations[i] = reader.u64();
+  }
+  if (!reader.done) fieldError(what, `payload has bytes after document ${docs}`);
+  return page;
+}

@@ -1,0 +1,45 @@
+import { EngineError } from '../errors.js';
+import type { Resolved } from '../session/session.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { ObjectStore, PutOptions } from '../store/object-store.js';
+import { parseRate } from '../time/rate.js';
+import { Writer } from '../writes/writer.js';
+
+/** One second in ticks. */
+export const SECOND = 1_000_000_000n;
+
+/** A writer for the test recording: timeline s1 with a video stream track (cam) and detections (det). */
+export function camAndDetections(base?: Resolved): Writer {
+  return new Writer(base)
+    .timeline({ name: 's1', genesis: 1_764_000_000_000_000_000n })
+    .track({
+      timeline: 's1',
+      name: 'cam',
+      kind: 'stream',
+      modality: 'video.h264',
+      rate: parseRate('90000'),
+      codecs: 'avc1.64001f',
+    })
+    .track({
+      timeline: 's1',
+      name: 'det',
+      kind: 'event',
+      modality: 'event.detection',
+      bucketDuration: 60n * SECOND,
+    });
+}
+
+/** A memory store (`inner`) whose writes fail with E_STORE while `fail()` says so. */
+export function failingStore(fail: () => boolean, inner = new MemoryStore()): ObjectStore {
+  return {
+    name: 'flaky',
+    get: (k, r) => inner.get(k, r),
+    head: (k) => inner.head(k),
+    delete: (k) => inner.delete(k),
+    list: (p, o) => inner.list(p, o),
+    put: async (k: string, body: Uint8Array, options?: PutOptions) => {
+      if (fail()) throw new EngineError('E_STORE', `injected failure writing ${k}`);
+      return inner.put(k, body, options);
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { type Multihash, multihashToHex } from '../address/multihash.js';
+import { EngineError } from '../errors.js';
+import { decodeTextDirectory } from '../indexes/text/directory.js';
+import type { Session } from '../session/session.js';
+import { parseObjectKey, spacePrefix } from '../store/keys.js';
+import { listAll } from '../store/object-store.js';
+import { decodeRef } from '../store/space-store.js';
+
+/** What a collection found and did. */
+export interface CollectReport {
+  readonly refs: number;
+  readonly manifests: number;
+  readonly reachable: number;
+  readonly scanned: number;
+  /** Unreachable objects removed (or, in a dry run, that would be), by multihash hex. */
+  readonly deleted: string[];
+  readonly bytesFreed: number;
+  /** Unreachable objects kept because they are younger than the grace period (a publish may be in flight). */
+  readonly keptYoung: number;
+}
+
+export interface CollectOptions {
+  /** Keep unreachable objects younger than this (default one hour). */
+  readonly graceMs?: number;
+  /** Report what would be deleted, delete nothing. */
+  readonly dryRun?: boolean;
+  /** The time to measure ages against (default now). */
+  readonly now?: number;
+}
+
+/**
+ * collect: garbage collection of one space. Marks everything reachable from every ref — manifests and
+ * their ancestors (time travel keeps history), index pages, buckets — then sweeps the objects nobody
+ * reaches that are older than the grace period. A publish uploads its objects before it moves its ref,
+ * so the grace period keeps an in-flight publish's new objects; the refs are marked again just before
+ * the sweep, so a publish that landed meanwhile keeps the old objects it reuses. LIST is used here.
+ */
+export async function collect(session: Session, options: CollectOptions = {}): Promise<CollectReport> {
+  const space = session.store;
+  const store = space.store;
+  const now = options.now ?? Date.now();
+  const grace = options.graceMs ?? 60 * 60 * 1000;
+  const reachable = new Set<string>();
+  const marked = await markFromRefs(session, reachable);
+  const candidates: { key: string; multihash: string; size: number }[] = [];
+  let keptYoung = 0;
+  let scanned = 0;
+  for await (const info of listAll(store, spacePrefix(space.space, 'objects'))) {
+    scanned++;
+    const content = parseObjectKey(info.key);
+    if (!content || reachable.has(content.multihash)) continue;
+    if (!info.modified) {
+      throw new EngineError(
+        'E_STORE',
+        `${store.name} gives no modification time for ${info.key}; collect cannot honour the grace period`,
+      );
+    }
+    if (now - info.modified.getTime() < grace) keptYoung++;
+    else candidates.push({ key: info.key, multihash: content.multihash, size: info.size });
+  }
+  const again = await markFromRefs(session, reachable);
+  const deleted: string[] = [];
+  let bytesFreed = 0;
+  for (const candidate of candidates) {
+    if (reachable.has(candidate.multihash)) continue;
+    if (!options.dryRun) await store.delete(candidate.key);
+    deleted.push(candidate.multihash);
+    bytesFreed += candidate.size;
+  }
+  return {
+    refs: Math.max(marked.refs, again.refs),
+    manifests: marked.manifests + again.manifests,
+    reachable: reachable.size,
+    scanned,
+    deleted,
+    bytesFreed,
+    keptYoung,
+  };
+}
+
+/** Mark everything reachable from the space's refs as they are now, skipping what is already marked. */
+async function markFromRefs(
+  session: Session,
+  reachable: Set<string>,
+): Promise<{ refs: number; manifests: number }> {
+  const space = session.store;
+  const pending: Multihash[] = [];
+  let refs = 0;
+  for await (const info of listAll(space.store, spacePrefix(space.space, 'refs'))) {
+    refs++;
+    const { body } = await space.store.get(info.key);
+    pending.push(decodeRef(body, info.key));
+  }
+  let manifests = 0;
+  while (pending.length > 0) {
+    const hash = pending.pop()!;
+    const hex = multihashToHex(hash);
+    if (reachable.has(hex)) continue;
+    reachable.add(hex);
+    manifests++;
+    const manifest = await session.manifest(hash);
+    pending.push(...manifest.parents);
+    // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
+    for (const track of manifest.tracks) {
+      if (track.init) reachable.add(multihashToHex(track.init));
+      for (const segment of track.spatial?.segments ?? []) reachable.add(multihashToHex(segment.object));
+      for (const segment of track.text?.segments ?? []) {
+        const hex = multihashToHex(segment.object);
+        if (reachable.has(hex)) continue;
+        reachable.add(hex);
+        const directory = decodeTextDirectory(
+          await session.store.getObject(segment.object),
+          `text directory ${hex}`,
+        );
+        for (const page of [...directory.pages, ...directory.docPages])
+          reachable.add(multihashToHex(page.hash));
+      }
+      if (track.index)
+        await session.pages.visit(track.index.root, reachable, (e) =>
+          reachable.add(multihashToHex(e.object)),
+        );
+    }
+  }
+  return { refs, manifests };
+}
