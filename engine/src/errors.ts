@@ -22,6 +22,7 @@ export type EngineErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_TOO_LARGE'
   | 'E_FORBIDDEN'
+  | 'E_UNSUPPORTED'
   | 'E_STORE'
   | 'E_STORE_TIMEOUT';
 

@@ -74,7 +74,9 @@ export {
   sealObject,
   sealObjectParts,
 } from './format/envelope.js';
+export type { IndexChange, IndexContext, IndexKind, IndexRole, VectorIndexReader } from './indexes/kind.js';
 export { LshHasher } from './indexes/lsh/hasher.js';
+export { lshCosine } from './indexes/lsh/kind.js';
 export {
   assertLshParams,
   checkVector,
@@ -103,6 +105,8 @@ export {
   spatialIndexHash,
   spatialIndexToCbor,
 } from './indexes/lsh/spatial-index.js';
+export { findIndexKind, indexKind, indexKinds, registerIndexKind } from './indexes/registry.js';
+export { TEXT_BM25, textBm25 } from './indexes/text/kind.js';
 // Text index (spec 0015): analyzer, query syntax, segment objects, BM25 search, merge.
 export {
   ANALYZER,
@@ -137,6 +141,7 @@ export {
   tokenizeFields,
 } from './indexes/text/text-index.js';
 export { textFields } from './indexes/text/write.js';
+export { openIndex, roleIndex, trackIndex, trackIndexes } from './indexes/track-indexes.js';
 export { decodeItem, encodeItem, type Item, itemFromCbor, itemToCbor, validateItem } from './model/item.js';
 export {
   decodeManifest,
@@ -162,11 +167,10 @@ export type { TrackIndex } from './model/track.js';
 export {
   decodeTrack,
   encodeTrack,
+  type IndexRecord,
   TRACK_KINDS,
   type Track,
   type TrackKind,
-  type TrackSpatial,
-  type TrackText,
   trackFromCbor,
   trackToCbor,
   validateTrack,
@@ -299,9 +303,11 @@ export {
   type Published,
   type PublishOptions,
   publish,
-  spill,
   type WrittenManifest,
   writeManifest,
 } from './writes/publish.js';
+export { spill } from './writes/spill.js';
 export { StagedColumns } from './writes/staged.js';
 export { type WriteItem, Writer } from './writes/writer.js';
+
+import './indexes/builtin.js';

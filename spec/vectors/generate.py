@@ -325,15 +325,31 @@ model_valid = [
     ("event item", "item", {"track": "detections", "tick": tag(65524, 1_500_000_000), "payload": {"label": "person", "score": 0.75}}),
     ("stream item", "item", {"track": "cam", "tick": tag(65524, 0), "duration": tag(65525, 2_000_000_000), "payload": {"$bytes": "00000008"}}),
     ("constant item", "item", {"track": "calib", "tick": tag(65524, 0), "layer": "2026-11-24", "payload": {"fx": 600.5}}),
-    ("manifest", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": {"$bigint": "1764027935000000000"},
+    ("manifest", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": {"$bigint": "1764027935000000000"},
                               "timelines": [{"name": "s1"}], "tracks": []}),
     ("manifest with parents and tracks", "manifest", {
-        "v": 0, "space": "lab", "parents": [tag(65521, mh_empty)], "created_unix_ns": 1, "author": "ana", "message": "first cut",
+        "v": 1, "space": "lab", "parents": [tag(65521, mh_empty)], "created_unix_ns": 1, "author": "ana", "message": "first cut",
         "timelines": [{"name": "a"}, {"name": "b"}],
         "tracks": [{"timeline": "a", "name": "cam", "kind": "stream", "modality": tag(65523, "video.h264"), "rate": [90000, 1]},
                    {"timeline": "a", "name": "notes", "kind": "event", "modality": tag(65523, "event.annotation"),
                     "bucket_duration": tag(65525, 60_000_000_000)},
                    {"timeline": "b", "name": "cam", "kind": "stream", "modality": tag(65523, "video.vp9"), "rate": [1000, 1]}]}),
+]
+# Track indexes (0001 §4.1): a map from scheme to {params, segments}; a kind the reader knows checks its params.
+LSH = "dreamdb.lsh-cosine"
+TEXT = "dreamdb.text-bm25"
+lsh_params = {"v": 0, "scheme": LSH, "dimension": 4, "tables": 2, "bits": 3, "probes": 2, "seed": {"$bytes": "07" * 32}}
+segment = {"object": tag(65521, mh_empty), "count": 3, "first": tag(65524, 1), "last": tag(65524, 9)}
+vector_track = {"timeline": "s1", "name": "emb", "kind": "event", "modality": tag(65523, "vector.f32;dim=4"),
+                "bucket_duration": tag(65525, 60_000_000_000), "indexes": {LSH: {"params": lsh_params, "segments": [segment]}}}
+notes_track = {"timeline": "s1", "name": "notes", "kind": "event", "modality": tag(65523, "event.annotation"),
+               "bucket_duration": tag(65525, 60_000_000_000), "indexes": {TEXT: {"params": {"analyzer": "dreamdb.text-en-1"}, "segments": []}}}
+model_valid += [
+    ("vector track with a dreamdb.lsh-cosine index and one segment", "track", vector_track),
+    ("annotation track with a dreamdb.text-bm25 index, no segment yet", "track", notes_track),
+    ("track with an index of a scheme this reader does not know (kept as it is)", "track",
+     {**notes_track, "indexes": {"com.acme.label-counts": {"params": {"labels": ["person", "car"]}, "segments": [segment]}}}),
+    ("track with two indexes", "track", {**vector_track, "indexes": {**vector_track["indexes"], "com.acme.norms": {"params": {}, "segments": []}}}),
 ]
 model = []
 for name, entity, value in model_valid:
@@ -362,17 +378,40 @@ model_invalid = [
     ("item without payload", "item", {"track": "cam", "tick": tag(65524, 5)}, "item.payload"),
     ("item ending past the last tick", "item", {"track": "cam", "tick": tag(65524, {"$bigint": str(MAX)}),
                                                 "duration": tag(65525, 1), "payload": None}, "item.duration"),
-    ("manifest version 1", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.v"),
-    ("manifest parent not a multihash", "manifest", {"v": 0, "space": "lab", "parents": [{"$bytes": MH_EMPTY}],
+    ("manifest version 0 (tracks had spatial and text fields)", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.v"),
+    ("manifest version 2", "manifest", {"v": 2, "space": "lab", "parents": [], "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.v"),
+    ("manifest parent not a multihash", "manifest", {"v": 1, "space": "lab", "parents": [{"$bytes": MH_EMPTY}],
                                                      "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.parents[0]"),
-    ("manifest parent twice", "manifest", {"v": 0, "space": "lab", "parents": [tag(65521, mh_empty), tag(65521, mh_empty)],
+    ("manifest parent twice", "manifest", {"v": 1, "space": "lab", "parents": [tag(65521, mh_empty), tag(65521, mh_empty)],
                                            "created_unix_ns": 0, "timelines": [], "tracks": []}, "manifest.parents[1]"),
-    ("manifest track on a missing timeline", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+    ("manifest track on a missing timeline", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": 0,
                                                           "timelines": [{"name": "a"}], "tracks": [{**track, "timeline": "b"}]}, "manifest.tracks[0].timeline"),
-    ("manifest timelines unsorted", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+    ("manifest timelines unsorted", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": 0,
                                                  "timelines": [{"name": "b"}, {"name": "a"}], "tracks": []}, "manifest.timelines[1]"),
-    ("manifest duplicate track", "manifest", {"v": 0, "space": "lab", "parents": [], "created_unix_ns": 0,
+    ("manifest duplicate track", "manifest", {"v": 1, "space": "lab", "parents": [], "created_unix_ns": 0,
                                               "timelines": [{"name": "s1"}], "tracks": [track, track]}, "manifest.tracks[1]"),
+]
+model_invalid += [
+    ("track indexes empty (leave the field out)", "track", {**notes_track, "indexes": {}}, "track.indexes"),
+    ("track index scheme not a scheme name", "track", {**notes_track, "indexes": {"LSH": {"params": {}, "segments": []}}}, "track.indexes.LSH"),
+    ("track index without segments", "track", {**notes_track, "indexes": {TEXT: {"params": {"analyzer": "dreamdb.text-en-1"}}}},
+     f"track.indexes.{TEXT}.segments"),
+    ("track index segment of no items", "track", {**vector_track, "indexes": {LSH: {"params": lsh_params, "segments": [{**segment, "count": 0}]}}},
+     f"track.indexes.{LSH}.segments[0]"),
+    ("track index params not a map", "track", {**notes_track, "indexes": {TEXT: {"params": [], "segments": []}}}, f"track.indexes.{TEXT}.params"),
+    ("lsh index of another dimension than the track", "track",
+     {**vector_track, "modality": tag(65523, "vector.f32;dim=8")}, f"track.indexes.{LSH}.params.dimension"),
+    ("lsh index with an unknown parameter", "track",
+     {**vector_track, "indexes": {LSH: {"params": {**lsh_params, "metric": "l2"}, "segments": []}}}, f"track.indexes.{LSH}.params.metric"),
+    ("lsh index of 0 tables", "track",
+     {**vector_track, "indexes": {LSH: {"params": {**lsh_params, "tables": 0}, "segments": []}}}, f"track.indexes.{LSH}.params.tables"),
+    ("lsh index on an annotation track", "track",
+     {**notes_track, "indexes": {LSH: {"params": lsh_params, "segments": []}}}, f"track.indexes.{LSH}"),
+    ("text index of another analyzer", "track",
+     {**notes_track, "indexes": {TEXT: {"params": {"analyzer": "dreamdb.text-fr-1"}, "segments": []}}}, f"track.indexes.{TEXT}.params.analyzer"),
+    ("text index on a stream track", "track",
+     {**track, "indexes": {TEXT: {"params": {"analyzer": "dreamdb.text-en-1"}, "segments": []}}}, f"track.indexes.{TEXT}"),
+    ("track with the v0 spatial field", "track", {**notes_track, "spatial": {}}, "track.spatial"),
 ]
 for name, entity, value, path in model_invalid:
     model.append({"name": name, "op": f"decode-{entity}", "hex": canon(from_json_form(value)).hex(), "error": "E_FIELD", "path": path})

@@ -6,6 +6,7 @@ import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
+import '../indexes/builtin.js';
 import { decodeItemManifest, encodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import { LshHasher } from '../indexes/lsh/hasher.js';
 import {

@@ -10,7 +10,7 @@ import { type Timeline, timelineFromCbor, timelineToCbor } from './timeline.js';
 import { type Track, trackFromCbor, trackToCbor } from './track.js';
 
 /** The manifest format version this engine writes and reads. */
-export const MANIFEST_VERSION = 0;
+export const MANIFEST_VERSION = 1;
 
 /**
  * A Manifest: an immutable snapshot of a space, the only thing a ref points at (spec 0001 §6). It names

@@ -41,7 +41,7 @@ test('every entity round-trips through deterministic CBOR', () => {
 
 test('a manifest has one encoding: track and timeline order do not change its bytes or hash', () => {
   const base: Manifest = {
-    version: 0,
+    version: 1,
     space: 'lab',
     parents: [hashBytes(Uint8Array.of(1))],
     created: 1n,
@@ -97,7 +97,7 @@ test('malformed fields are refused with E_FIELD naming the path', () => {
 test('a manifest refuses tracks on missing timelines and duplicate parents', () => {
   const parent = hashBytes(Uint8Array.of(2));
   const base: Manifest = {
-    version: 0,
+    version: 1,
     space: 'lab',
     parents: [],
     created: 0n,

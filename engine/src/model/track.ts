@@ -3,8 +3,7 @@ import { assertModality, parseModality } from '../address/modality.js';
 import type { Multihash } from '../address/multihash.js';
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { TAGS, tagDuration, tagTick } from '../cbor/tags.js';
-import { type SpatialIndex, spatialIndexFromCbor, spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
-import { ANALYZER } from '../indexes/text/tokenize.js';
+import { findIndexKind, SCHEME } from '../indexes/registry.js';
 import type { Rate } from '../time/rate.js';
 import type { Tick } from '../time/ticks.js';
 import { FieldReader, fieldError } from './fields.js';
@@ -44,39 +43,52 @@ export interface Track {
   readonly attrs?: Readonly<Record<string, unknown>>;
   /** In a manifest: the root of the track's index (spec 0007 §7), absent while the track is empty. */
   readonly index?: TrackIndex;
-  /** Vector tracks: the spatial index (spec 0004 §6): its parameters and its segments. */
-  readonly spatial?: TrackSpatial;
-  /** Text and event tracks: the BM25 text index of the items' text fields (spec 0015 §5). */
-  readonly text?: TrackText;
+  /**
+   * The track's search indexes by scheme (spec 0001 §4.1): each kind's parameter record and the
+   * segments its items built. Absent: the track has none.
+   */
+  readonly indexes?: Readonly<Record<string, IndexRecord>>;
 }
 
-/** A track's text index: the analyzer its segments were built with, and the segments (directories). */
-export interface TrackText {
-  readonly analyzer: string;
-  /** Empty until the track has items with text; ordered by first tick. */
+/**
+ * One index of a track as its manifest records it: the parameters (a CBOR map the index kind reads) and
+ * the segments (immutable objects, ordered by first tick; empty while no item is indexed).
+ */
+export interface IndexRecord {
+  readonly params: Readonly<Record<string, unknown>>;
   readonly segments: readonly SegmentRef[];
 }
 
-function textFromCbor(value: unknown, path: string): TrackText {
-  const r = new FieldReader(value, path, ['analyzer', 'segments']);
-  const analyzer = r.text('analyzer', 64);
-  if (analyzer !== ANALYZER) fieldError(r.at('analyzer'), `analyzer ${analyzer} is not ${ANALYZER}`);
-  return { analyzer, segments: segmentsFromCbor(r.array('segments'), r.at('segments')) };
+/** Read the `indexes` map; a registered kind checks its parameters, an unknown scheme is kept as it is. */
+function indexesFromCbor(value: unknown, path: string): Record<string, IndexRecord> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array)
+    fieldError(path, 'expected a map from scheme to index');
+  if (value instanceof Map || value instanceof Tag) fieldError(path, 'expected a map with text keys');
+  const out: Record<string, IndexRecord> = {};
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length === 0) fieldError(path, 'an empty map: leave the field out instead');
+  for (const [scheme, entry] of entries) {
+    const at = `${path}.${scheme}`;
+    if (!SCHEME.test(scheme))
+      fieldError(at, 'a scheme is 3-64 characters of a-z 0-9 . - in dot-separated segments');
+    const r = new FieldReader(entry, at, ['params', 'segments']);
+    out[scheme] = {
+      params: r.map('params'),
+      segments: segmentsFromCbor(r.array('segments'), r.at('segments')),
+    };
+  }
+  return out;
 }
 
-/** A vector track's `dreamdb.lsh-cosine` index: the SpatialIndex record and the segments built under it. */
-export interface TrackSpatial {
-  readonly index: SpatialIndex;
-  /** Empty until the track has items; ordered by first tick. */
-  readonly segments: readonly SegmentRef[];
-}
-
-function spatialFromCbor(value: unknown, path: string): TrackSpatial {
-  const r = new FieldReader(value, path, ['index', 'segments']);
-  return {
-    index: spatialIndexFromCbor(r.raw('index'), r.at('index')),
-    segments: segmentsFromCbor(r.array('segments'), r.at('segments')),
-  };
+/** Check each index whose kind this engine knows against its kind and the track. */
+function checkIndexes(track: Track, path: string): void {
+  for (const [scheme, index] of Object.entries(track.indexes ?? {})) {
+    const kind = findIndexKind(scheme);
+    if (!kind) continue;
+    const at = `${path}.indexes.${scheme}`;
+    const params = kind.readParams(index.params, `${at}.params`);
+    kind.fits?.(track, params, at);
+  }
 }
 
 /** Where a track's items are found: the root page of its index and what is under it. */
@@ -155,18 +167,7 @@ export function validateTrack(track: Track, path = 'track'): Track {
   if (track.bucketDuration !== undefined && track.bucketDuration === 0n) {
     fieldError(`${path}.bucket_duration`, 'must be positive');
   }
-  if (track.text !== undefined && track.kind !== 'event')
-    fieldError(`${path}.text`, 'only event tracks have a text index');
-  if (track.spatial !== undefined) {
-    const dim = family.segments.join('.') === 'vector.f32' ? family.params.get('dim') : undefined;
-    if (track.kind !== 'event' || dim === undefined)
-      fieldError(`${path}.spatial`, 'only event tracks of vector.f32;dim=N have a spatial index');
-    if (Number(dim) !== track.spatial.index.dimension)
-      fieldError(
-        `${path}.spatial.index.dimension`,
-        `${track.spatial.index.dimension} differs from the track's dim=${dim}`,
-      );
-  }
+  checkIndexes(track, path);
   return track;
 }
 
@@ -185,13 +186,13 @@ export function trackToCbor(track: Track, path = 'track'): Record<string, unknow
   if (track.bucketDuration !== undefined) out.bucket_duration = tagDuration(track.bucketDuration);
   if (track.attrs !== undefined) out.attrs = track.attrs;
   if (track.index !== undefined) out.index = indexToCbor(track.index);
-  if (track.spatial !== undefined)
-    out.spatial = {
-      index: spatialIndexToCbor(track.spatial.index),
-      segments: track.spatial.segments.map(segmentToCbor),
-    };
-  if (track.text !== undefined)
-    out.text = { analyzer: track.text.analyzer, segments: track.text.segments.map(segmentToCbor) };
+  if (track.indexes !== undefined && Object.keys(track.indexes).length > 0)
+    out.indexes = Object.fromEntries(
+      Object.entries(track.indexes).map(([scheme, index]) => [
+        scheme,
+        { params: index.params, segments: index.segments.map(segmentToCbor) },
+      ]),
+    );
   return out;
 }
 
@@ -208,8 +209,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
     'bucket_duration',
     'attrs',
     'index',
-    'spatial',
-    'text',
+    'indexes',
   ]);
   const track: {
     -readonly [K in keyof Track]: Track[K];
@@ -234,8 +234,7 @@ export function trackFromCbor(value: unknown, path = 'track'): Track {
   if (r.has('bucket_duration')) track.bucketDuration = r.duration('bucket_duration');
   if (r.has('attrs')) track.attrs = r.map('attrs');
   if (r.has('index')) track.index = indexFromCbor(r.raw('index'), r.at('index'));
-  if (r.has('spatial')) track.spatial = spatialFromCbor(r.raw('spatial'), r.at('spatial'));
-  if (r.has('text')) track.text = textFromCbor(r.raw('text'), r.at('text'));
+  if (r.has('indexes')) track.indexes = indexesFromCbor(r.raw('indexes'), r.at('indexes'));
   return validateTrack(track, path);
 }
 
@@ -252,17 +251,20 @@ export function decodeTrack(bytes: Uint8Array): Track {
 }
 
 /**
- * A track's definition as deterministic CBOR: the record without what its items made (the index, the
- * spatial and text segments; the index parameters and analyzer stay). Two versions define a track alike
- * exactly when these bytes are equal.
+ * A track's definition as deterministic CBOR: the record without what its items made (the time index,
+ * the search indexes' segments; their parameters stay). Two versions define a track alike exactly when
+ * these bytes are equal.
  */
 export function trackDefinition(track: Track): Uint8Array {
-  const { index: _index, spatial, text, ...rest } = track;
+  const { index: _index, indexes, ...rest } = track;
   return encodeCanonical(
     trackToCbor({
       ...rest,
-      ...(spatial && { spatial: { index: spatial.index, segments: [] } }),
-      ...(text && { text: { analyzer: text.analyzer, segments: [] } }),
+      ...(indexes && {
+        indexes: Object.fromEntries(
+          Object.entries(indexes).map(([scheme, { params }]) => [scheme, { params, segments: [] }]),
+        ),
+      }),
     }),
   );
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { EngineError } from '../errors.js';
+import { TEXT_BM25 } from '../indexes/text/kind.js';
 import { type Resolved, Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
@@ -97,9 +98,9 @@ async function session30s(): Promise<{ session: Session; main: Resolved }> {
 test('text and event tracks get a text index; BM25 finds stems and phrases and says what matched', async () => {
   const { session, main } = await session30s();
   const tracks = Object.fromEntries(main.manifest.tracks.map((t) => [t.name, t]));
-  assert.equal(tracks.captions!.text!.segments.length, 1);
-  assert.equal(tracks.notes!.text!.segments[0]!.count, 3);
-  assert.equal(tracks.frames!.text, undefined);
+  assert.equal(tracks.captions!.indexes![TEXT_BM25]!.segments.length, 1);
+  assert.equal(tracks.notes!.indexes![TEXT_BM25]!.segments[0]!.count, 3);
+  assert.equal(tracks.frames!.indexes?.[TEXT_BM25], undefined);
   const hits = await textSearch(session, main, { timeline: 's1', query: 'calibrating', k: 10 });
   assert.deepEqual(
     hits.map((h) => [h.track, h.tick]),
@@ -149,9 +150,9 @@ test('appended text is indexed in new segments, scored as one index; a rewritten
     head = await publish(session, w, { ref: 'main' });
   }
   const captions = head.manifest.tracks.find((t) => t.name === 'captions')!;
-  assert.ok(captions.text!.segments.length < 11, 'tier merges happened');
+  assert.ok(captions.indexes![TEXT_BM25]!.segments.length < 11, 'tier merges happened');
   assert.equal(
-    captions.text!.segments.reduce((n, s) => n + s.count, 0),
+    captions.indexes![TEXT_BM25]!.segments.reduce((n, s) => n + s.count, 0),
     15,
   );
   // The same items written at once give the same ranking and scores.

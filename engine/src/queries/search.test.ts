@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
+import { LSH_COSINE } from '../indexes/lsh/lsh.js';
+import { type SpatialIndex, spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
 import { type Resolved, Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
@@ -56,6 +58,11 @@ function cosine64(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(aa * bb);
 }
 
+/** A track definition's indexes: one dreamdb.lsh-cosine index of these parameters. */
+const lshIndexes = (index: SpatialIndex) => ({
+  [LSH_COSINE]: { params: spatialIndexToCbor(index), segments: [] },
+});
+
 /** An index whose one table of one bit is probed both ways: every vector is a candidate, so it is exact. */
 const COMPLETE = {
   index: {
@@ -89,7 +96,7 @@ async function fixture(): Promise<{
       kind: 'event',
       modality: `vector.f32;dim=${DIM}`,
       bucketDuration: 60n * SECOND,
-      spatial: COMPLETE,
+      indexes: lshIndexes(COMPLETE.index),
     })
     .track({
       timeline: 's1',
@@ -282,8 +289,8 @@ test('search refuses bad queries and tracks that are not vector tracks; writes r
         kind: 'event',
         modality: `vector.f32;dim=${DIM}`,
         bucketDuration: SECOND,
-        spatial: { ...COMPLETE, index: { ...COMPLETE.index, bits: 2 } },
+        indexes: lshIndexes({ ...COMPLETE.index, bits: 2 }),
       }),
-    code('E_LINEAGE', /s1\/emb has a spatial index of other parameters; it cannot change/),
+    code('E_LINEAGE', /s1\/emb has items indexed by .*; its indexes cannot change/),
   );
 });

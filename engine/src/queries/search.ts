@@ -1,8 +1,9 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import type { Address } from '../address/uri.js';
 import { EngineError, quote } from '../errors.js';
-import { loadSpatial, lowerBound } from '../indexes/lsh/load.js';
-import { spatialIndexHash } from '../indexes/lsh/spatial-index.js';
+import '../indexes/builtin.js';
+import type { VectorIndexReader } from '../indexes/kind.js';
+import { openIndex, roleIndex } from '../indexes/track-indexes.js';
 import type { Track } from '../model/track.js';
 import { findTrack, type Resolved, type Session } from '../session/session.js';
 import { assertTick, type Tick } from '../time/ticks.js';
@@ -137,54 +138,39 @@ class TopK {
 }
 
 /**
- * Candidates re-ranked exactly unless the query says otherwise (spec 0004 §6.3): the pre-rank keeps every
- * true top-10 hit within its best 300 on the benchmark sets, so this loses no measured recall.
- */
-export const defaultRerank = (k: number): number => Math.max(300, 30 * k);
-
-/**
- * The indexed path (spec 0004 §6.3): the track's segments as in-memory tables (loaded once per
- * session), multi-table multi-probe lookup inside the window, exact re-rank; then each hit's item from
- * the time index, so a hit carries the same address and payload as a read of its tick.
+ * The indexed path (spec 0004 §6.3, 0013): the track's vector index (loaded once per session) finds the
+ * nearest items inside the window; then each hit's item from the time index, so a hit carries the same
+ * address and payload as a read of its tick.
  */
 async function indexedSearch(
   session: Session,
   track: Track,
+  scheme: string,
   values: Float32Array,
   query: SearchQuery,
   t0: Tick,
   t1: Tick | undefined,
 ): Promise<SearchHit[]> {
-  const { tables, ticks } = await loadSpatial(session, track.spatial!);
-  const { bits } = track.spatial!.index;
-  if (
-    query.probes !== undefined &&
-    !(Number.isInteger(query.probes) && query.probes >= 1 && query.probes <= bits + 1)
-  )
-    throw new EngineError(
-      'E_BAD_REQUEST',
-      `probes ${quote(query.probes)} must be an integer from 1 to ${bits + 1}`,
-    );
   if (query.rerank !== undefined && !(Number.isSafeInteger(query.rerank) && query.rerank >= query.k))
     throw new EngineError(
       'E_BAD_REQUEST',
       `rerank ${quote(query.rerank)} must be an integer of at least k (${query.k})`,
     );
-  const found = tables.search(values, {
+  const index = await openIndex<VectorIndexReader>(session, track, scheme);
+  const found = index.nearest(values, {
     k: query.k,
-    from: lowerBound(ticks, t0),
-    ...(t1 !== undefined && { to: lowerBound(ticks, t1) }),
+    from: t0,
+    ...(t1 !== undefined && { to: t1 }),
     ...(query.probes !== undefined && { probes: query.probes }),
-    rerank: query.rerank ?? defaultRerank(query.k),
+    ...(query.rerank !== undefined && { rerank: query.rerank }),
   });
   return Promise.all(
-    found.map(async ({ ordinal, score }) => {
-      const tick = ticks[ordinal]!;
+    found.map(async ({ tick, score }) => {
       const entry = await seekEntry(session, track, tick);
       if (!entry || entry.tick !== tick)
         throw new EngineError(
           'E_FIELD',
-          `track ${track.timeline}/${track.name}: spatial index names tick ${tick}, which the time index lacks`,
+          `track ${track.timeline}/${track.name}: its ${scheme} index names tick ${tick}, which the time index lacks`,
         );
       const item = toItem(
         session.store.space,
@@ -222,22 +208,24 @@ export async function search(session: Session, resolved: Resolved, query: Search
   const { values, norm } = queryVector(query.vector, dim, name);
   const t0 = query.t0 === undefined ? 0n : assertTick(query.t0, 't0');
   const t1 = query.t1 === undefined ? undefined : assertTick(query.t1, 't1');
+  const vector = roleIndex(track, 'vector');
   if (query.index !== undefined) {
-    const have = track.spatial ? multihashToHex(spatialIndexHash(track.spatial.index)) : 'none';
+    const lineage = vector?.kind.lineage?.(vector.params);
+    const have = lineage ? multihashToHex(lineage) : 'none';
     if (have !== multihashToHex(query.index))
       throw new EngineError(
         'E_LINEAGE',
         `track ${name} is indexed under spatial index ${have}, not ${multihashToHex(query.index)}: results would not be comparable`,
       );
   }
-  if (track.spatial && track.spatial.segments.length > 0 && !query.exact) {
-    return indexedSearch(session, track, values, query, t0, t1);
+  if (vector && vector.record.segments.length > 0 && !query.exact) {
+    return indexedSearch(session, track, vector.scheme, values, query, t0, t1);
   }
   if (query.probes !== undefined || query.rerank !== undefined) {
-    if (!query.exact && !track.spatial)
+    if (!query.exact && !vector)
       throw new EngineError(
         'E_BAD_REQUEST',
-        `track ${name} has no spatial index: probes and rerank do not apply`,
+        `track ${name} has no vector index: probes and rerank do not apply`,
       );
   }
   const best = new TopK(query.k);

@@ -1,20 +1,11 @@
-import { multihashToHex } from '../address/multihash.js';
 import { EngineError, quote } from '../errors.js';
-import { MAX_TEXT_K, searchText, type TextHit, TextSegmentReader } from '../indexes/text/text-index.js';
+import '../indexes/builtin.js';
+import type { TextIndexReader } from '../indexes/text/kind.js';
+import { MAX_TEXT_K, searchText, type TextHit } from '../indexes/text/search.js';
+import { openIndex, roleIndex } from '../indexes/track-indexes.js';
 import type { Track } from '../model/track.js';
 import { findTrack, type Resolved, type Session } from '../session/session.js';
-import { sessionCache } from '../session/session-cache.js';
 import type { Tick } from '../time/ticks.js';
-
-/** Opened text segments kept per session (each caches the pages it fetched). */
-const readers = sessionCache<TextSegmentReader>(256);
-
-/** A text segment's reader, opened once per session (least recently used dropped past 256). */
-function reader(session: Session, object: Uint8Array): Promise<TextSegmentReader> {
-  return readers(session, multihashToHex(object), () =>
-    TextSegmentReader.open(object, (hash) => session.store.getObject(hash)),
-  );
-}
 
 /** A text query over tracks of one timeline. */
 export interface TextQuery {
@@ -31,10 +22,10 @@ export interface TextQuery {
 
 /** The tracks a text query searches: the ones named (each must have a text index), or all indexed. */
 export function textTracks(resolved: Resolved, timeline: string, names?: readonly string[]): Track[] {
-  if (!names) return resolved.manifest.tracks.filter((t) => t.timeline === timeline && t.text);
+  if (!names) return resolved.manifest.tracks.filter((t) => t.timeline === timeline && roleIndex(t, 'text'));
   return names.map((name) => {
     const track = findTrack(resolved.manifest, timeline, name);
-    if (!track.text)
+    if (!roleIndex(track, 'text'))
       throw new EngineError(
         'E_BAD_REQUEST',
         `track ${timeline}/${name} (${track.kind}, ${track.modality}) has no text index: text search covers event tracks of text.* and event.* items`,
@@ -56,8 +47,10 @@ export async function textSearch(session: Session, resolved: Resolved, query: Te
   const t1 = query.t1;
   // Every segment, even those outside the window: the statistics are the tracks', whatever the window,
   // so a hit scores the same in any window that holds it.
-  const segments = tracks.flatMap((t) => t.text!.segments);
-  const opened = await Promise.all(segments.map((s) => reader(session, s.object)));
+  const indexes = await Promise.all(
+    tracks.map((t) => openIndex<TextIndexReader>(session, t, roleIndex(t, 'text')!.scheme)),
+  );
+  const opened = indexes.flatMap((index) => index.segments);
   const windowed = query.t0 !== undefined || t1 !== undefined;
   const filter = query.filter;
   return searchText(opened, query.query, {

@@ -1,6 +1,7 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
-import { decodeTextDirectory } from '../indexes/text/directory.js';
+import '../indexes/builtin.js';
+import { visitIndexObjects } from '../indexes/track-indexes.js';
 import type { Session } from '../session/session.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
@@ -103,18 +104,12 @@ async function markFromRefs(
     // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
     for (const track of manifest.tracks) {
       if (track.init) reachable.add(multihashToHex(track.init));
-      for (const segment of track.spatial?.segments ?? []) reachable.add(multihashToHex(segment.object));
-      for (const segment of track.text?.segments ?? []) {
-        const hex = multihashToHex(segment.object);
-        if (reachable.has(hex)) continue;
+      await visitIndexObjects(session, track, (object) => {
+        const hex = multihashToHex(object);
+        if (reachable.has(hex)) return false;
         reachable.add(hex);
-        const directory = decodeTextDirectory(
-          await session.store.getObject(segment.object),
-          `text directory ${hex}`,
-        );
-        for (const page of [...directory.pages, ...directory.docPages])
-          reachable.add(multihashToHex(page.hash));
-      }
+        return true;
+      });
       if (track.index)
         await session.pages.visit(track.index.root, reachable, (e) =>
           reachable.add(multihashToHex(e.object)),

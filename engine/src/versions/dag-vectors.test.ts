@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { multihashToHex } from '../address/multihash.js';
 import { fromHex } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
+import { LSH_COSINE } from '../indexes/lsh/lsh.js';
+import { spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
 import { range } from '../queries/read.js';
 import { encodeVector } from '../queries/search.js';
 import { Session } from '../session/session.js';
@@ -90,15 +92,16 @@ for (const scenario of scenarios) {
             modality: 'vector.f32;dim=4',
             bucketDuration: 60n * SECOND,
             ...(p && {
-              spatial: {
-                index: {
-                  v: 0,
-                  scheme: 'dreamdb.lsh-cosine',
-                  dimension: 4,
-                  ...p,
-                  seed: fromHex(p.seed),
-                } as never,
-                segments: [],
+              indexes: {
+                [LSH_COSINE]: {
+                  params: spatialIndexToCbor({
+                    scheme: LSH_COSINE,
+                    dimension: 4,
+                    ...p,
+                    seed: fromHex(p.seed),
+                  }),
+                  segments: [],
+                },
               },
             }),
           });

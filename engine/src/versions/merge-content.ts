@@ -1,11 +1,9 @@
 import { equalBytes, multihashFromHex } from '../address/multihash.js';
 import { compareBytes } from '../bytes.js';
 import { encodeCanonical } from '../cbor/deterministic.js';
-import { toHex } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
-import { type SpatialIndex, sameSpatialIndex } from '../indexes/lsh/spatial-index.js';
-import { publishSpatial } from '../indexes/lsh/write.js';
-import { publishText } from '../indexes/text/write.js';
+import '../indexes/builtin.js';
+import { checkIndexLineage, IndexStager, updateIndexes } from '../indexes/track-indexes.js';
 import type { Manifest } from '../model/manifest.js';
 import { type Timeline, timelineToCbor } from '../model/timeline.js';
 import { type Track, trackDefinition, trackToCbor } from '../model/track.js';
@@ -74,20 +72,6 @@ const sameRoot = (a: Track | undefined, b: Track | undefined) =>
 /** Of two tracks with the same items, the one whose record sorts first: every replica picks the same. */
 const canonical = (a: Track, b: Track) => (compareBytes(trackBytes(a), trackBytes(b)) <= 0 ? a : b);
 
-/** The spatial indexes of two versions of a track must be the same lineage, or no merge is possible. */
-function checkLineage(ours: Track, theirs: Track): void {
-  const a = ours.spatial?.index;
-  const b = theirs.spatial?.index;
-  if (!a && !b) return;
-  if (a && b && sameSpatialIndex(a, b)) return;
-  const describe = (i: SpatialIndex | undefined) =>
-    i ? `${i.tables} tables x ${i.bits} bits, seed ${toHex(i.seed.subarray(0, 8))}…` : 'none';
-  throw new EngineError(
-    'E_LINEAGE',
-    `track ${ours.timeline}/${ours.name} has incompatible spatial indexes (ours: ${describe(a)}; theirs: ${describe(b)}): vectors keyed under one cannot be searched under the other, so the merge is refused; re-index into a new track first`,
-  );
-}
-
 /** Reads what a conflict reports of one side's item. */
 async function sideOf(
   session: Session,
@@ -147,6 +131,9 @@ async function mergeItems(
   const edits: IndexEdit[] = [];
   const staged = new StagedColumns();
   const removed = new Set<Tick>();
+  // The indexes re-read the items theirs added or changed; kinds that stage items see their payloads.
+  const indexed = ours.indexes !== undefined;
+  const stager = new IndexStager(ours);
   const before = conflicts.length;
   for await (const change of diffTrees(session.pages, base && trackRoot(base), trackRoot(theirs))) {
     const mine = await entryAt(session, ours, change.tick);
@@ -178,9 +165,15 @@ async function mergeItems(
     }
     edits.push(change.after ? { tick: change.tick, entry: change.after } : { tick: change.tick });
     if (!change.after) removed.add(change.tick);
-    else if (ours.spatial || ours.text) {
+    else if (indexed) {
       const bytes = await itemBytes(session, await session.store.getRange(change.after.object, change.after));
       staged.push(change.tick, change.after.duration, bytes);
+      if (stager.active)
+        stager.stage(
+          staged,
+          staged.count - 1,
+          toItem(session.store.space, ours, change.after, bytes).payload,
+        );
     }
   }
   if (conflicts.length > before || edits.length === 0) return ours;
@@ -188,18 +181,10 @@ async function mergeItems(
   const tree = await editTree(session.pages, ours.name, old, edits);
   for (const [hex, bytes] of tree?.pages ?? []) await uploader.put(bytes, multihashFromHex(hex));
   const append = removed.size === 0 && (!old || edits[0]!.tick > old.last);
-  const spatial =
-    ours.spatial && (staged.count > 0 || removed.size > 0)
-      ? await publishSpatial(
-          session,
-          { timeline: ours.timeline, track: ours.name, spatial: ours.spatial, staged, append, removed },
-          uploader,
-        )
-      : ours.spatial;
-  const text =
-    ours.text && (staged.count > 0 || removed.size > 0)
-      ? await publishText(session, { track: ours, text: ours.text, staged, append, removed }, uploader)
-      : ours.text;
+  const indexes =
+    indexed && (staged.count > 0 || removed.size > 0)
+      ? await updateIndexes({ session, uploader }, ours, { staged, append, removed })
+      : ours.indexes;
   const { index: _index, ...rest } = ours;
   const merged: Track = {
     ...rest,
@@ -212,8 +197,7 @@ async function mergeItems(
         last: tree.root.last,
       },
     }),
-    ...(spatial && { spatial }),
-    ...(text && { text }),
+    ...(indexes && { indexes }),
   };
   if (tree) built.set(merged, treePages(tree.root, tree.pages, ours.index?.pages));
   return merged;
@@ -229,7 +213,7 @@ async function mergeTrack(
   conflicts: MergeConflict[],
   built: Map<Track, (Uint8Array | undefined)[]>,
 ): Promise<Track | undefined> {
-  if (ours && theirs) checkLineage(ours, theirs);
+  if (ours && theirs) checkIndexLineage(ours, theirs);
   const same = (a: Track | undefined, b: Track | undefined) =>
     a === b || (a !== undefined && b !== undefined && equalBytes(trackBytes(a), trackBytes(b)));
   if (same(ours, theirs) || same(base, theirs)) return ours;
@@ -288,7 +272,7 @@ function mergeTimelines(
 /**
  * The three-way merge of two versions' content against their merge base (undefined: unrelated
  * histories, merged as if from nothing). Throws MergeConflictError listing every conflict, or
- * E_LINEAGE when a track's spatial indexes differ; uploads the pages and segments the merged tracks need.
+ * E_LINEAGE when a track's indexes differ; uploads the pages and segments the merged tracks need.
  */
 export async function mergeContent(
   session: Session,

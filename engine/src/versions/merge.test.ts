@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
+import { LSH_COSINE } from '../indexes/lsh/lsh.js';
+import { spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
 import { range } from '../queries/read.js';
 import { encodeVector, search } from '../queries/search.js';
 import { textSearch } from '../queries/text-search.js';
@@ -237,9 +239,11 @@ const vectorTrack = (
     modality: `vector.f32;dim=${DIM}`,
     bucketDuration: 60n * SECOND,
     ...(spatial && {
-      spatial: {
-        index: { ...spatial, dimension: DIM, scheme: 'dreamdb.lsh-cosine', v: 0 } as never,
-        segments: [],
+      indexes: {
+        [LSH_COSINE]: {
+          params: spatialIndexToCbor({ ...spatial, dimension: DIM, scheme: LSH_COSINE }),
+          segments: [],
+        },
       },
     }),
   });
@@ -274,7 +278,7 @@ test('merged vector and text tracks answer searches for both sides; spatial inde
     const [hit] = await search(session, merged, { timeline: 's1', track: 'emb', vector: unit(t), k: 1 });
     assert.equal(hit!.tick, BigInt(t) * SECOND, `vector ${t} finds itself after the merge`);
   }
-  const spatial = merged.manifest.tracks.find((t) => t.name === 'emb')!.spatial!;
+  const spatial = merged.manifest.tracks.find((t) => t.name === 'emb')!.indexes![LSH_COSINE]!;
   assert.equal(
     spatial.segments.reduce((n, s) => n + s.count, 0),
     7,
@@ -299,7 +303,7 @@ test('merged vector and text tracks answer searches for both sides; spatial inde
   const before = await other.store.readRef('main');
   await assert.rejects(merge(other, { into: 'main', from: ['heads/lab-b'] }), (e: unknown) => {
     assert.ok(code('E_LINEAGE')(e), String(e));
-    assert.match((e as Error).message, /s1\/emb has incompatible spatial indexes .*4 tables x 8 bits/);
+    assert.match((e as Error).message, /s1\/emb has incompatible indexes .*4 tables x 8 bits/);
     return true;
   });
   assert.deepEqual(await other.store.readRef('main'), before);

@@ -1,22 +1,20 @@
-import { hashBytes, hashParts, type Multihash, multihashFromHex } from '../address/multihash.js';
-import { EngineError } from '../errors.js';
-import { encodeBucketColumns, MAX_BUCKET_BYTES } from '../format/bucket.js';
-import { encodeItemManifest, ITEM_PART_BYTES } from '../format/item-manifest.js';
-import { publishSpatial } from '../indexes/lsh/write.js';
-import { publishText } from '../indexes/text/write.js';
+import { type Multihash, multihashFromHex } from '../address/multihash.js';
+import '../indexes/builtin.js';
+import { updateIndexes } from '../indexes/track-indexes.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import { storedLayer, trackRoot } from '../queries/read.js';
 import type { Resolved, Session } from '../session/session.js';
 import { assertRefName } from '../store/keys.js';
 import { RefConflictError, type RefState } from '../store/space-store.js';
-import { concatColumns, type EntryColumns, entryAt } from '../timeindex/columns.js';
+import { concatColumns, entryAt } from '../timeindex/columns.js';
 import { editTree, type IndexEdit } from '../timeindex/edit.js';
 import type { IndexEntry } from '../timeindex/page.js';
 import { appendTree, type BuiltTree, buildTree } from '../timeindex/tree.js';
 import { rebase } from '../versions/merge.js';
+import { packBuckets } from './buckets.js';
 import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
-import type { StagedColumns } from './staged.js';
+import { backgroundUploads } from './spill.js';
 import { Uploader } from './uploader.js';
 import type { Writer } from './writer.js';
 
@@ -56,131 +54,6 @@ export interface Published extends Resolved {
   readonly objectsWritten: number;
   readonly bytesWritten: number;
 }
-
-/**
- * Pack a track's staged items into bucket objects (event items by time window, stream fragments back to
- * back up to the size limit), queue them for upload, and return their index entries.
- */
-async function packBuckets(track: Track, staged: StagedColumns, uploader: Uploader): Promise<EntryColumns> {
-  const n = staged.count;
-  const ticks = staged.ticks.subarray(0, n);
-  let lengths = staged.lengths;
-  // Items over ITEM_PART_BYTES go to the store as parts; an ItemManifest takes their place (0014 §4).
-  const replace = new Map<number, Uint8Array>();
-  for (let i = 0; i < n; i++) {
-    if (lengths[i]! <= ITEM_PART_BYTES) continue;
-    const bytes = staged.bytes(i);
-    const parts: { object: Multihash; size: number }[] = [];
-    for (let at = 0; at < bytes.length; at += ITEM_PART_BYTES) {
-      const part = bytes.subarray(at, Math.min(bytes.length, at + ITEM_PART_BYTES));
-      const object = hashBytes(part);
-      await uploader.put(part, object);
-      parts.push({ object, size: part.length });
-    }
-    replace.set(i, encodeItemManifest({ size: bytes.length, parts }));
-  }
-  if (replace.size > 0) {
-    lengths = lengths.slice();
-    for (const [i, manifest] of replace) lengths[i] = manifest.length;
-  }
-  const refs = new Uint32Array(n);
-  const starts = new Uint32Array(n);
-  const objects: Multihash[] = [];
-  const limit = MAX_BUCKET_BYTES - 1024 * 1024;
-  const span = track.kind === 'event' ? track.bucketDuration! : undefined;
-  let from = 0;
-  while (from < n) {
-    // This bucket ends at the end of the first tick's window, or before the size limit.
-    const windowEnd = span === undefined ? undefined : (ticks[from]! / span + 1n) * span;
-    let to = from;
-    let bytes = 0;
-    while (to < n && (windowEnd === undefined || ticks[to]! < windowEnd)) {
-      if (to > from && bytes + lengths[to]! > limit) break;
-      bytes += lengths[to++]!;
-    }
-    const { parts, payloadStart } = encodeBucketColumns({
-      timeline: track.timeline,
-      track: track.name,
-      kind: track.kind,
-      from,
-      to,
-      ticks,
-      ...(staged.durations && { durations: staged.durations }),
-      lengths,
-      payload: staged.pieces(from, to, replace),
-    });
-    const hash = await hashParts(parts);
-    await uploader.put(parts, hash);
-    let at = payloadStart;
-    for (let i = from; i < to; i++) {
-      refs[i] = objects.length;
-      starts[i] = at;
-      at += lengths[i]!;
-    }
-    objects.push(hash);
-    from = to;
-  }
-  return {
-    count: n,
-    ticks,
-    refs,
-    starts,
-    lengths,
-    objects,
-    ...(staged.durations && { durations: staged.durations.subarray(0, n) }),
-  };
-}
-
-/**
- * spill: pack a stream track's staged fragments into buckets and upload them now, keeping only their
- * index entries in the writer; the next publish indexes them with the rest. A long recording is then
- * written with bounded memory. Nothing becomes visible before publish (unpublished buckets are garbage
- * that `collect` removes after its grace period). With `wait: false` the uploads run on in the background
- * (publish waits for them): faster, but a failed upload then fails the publish instead of keeping the
- * items staged.
- */
-export async function spill(
-  session: Session,
-  writer: Writer,
-  timeline: string,
-  trackName: string,
-  options: { concurrency?: number; wait?: boolean } = {},
-): Promise<void> {
-  const track = writer.allTracks().find((t) => t.timeline === timeline && t.name === trackName);
-  if (!track) throw new EngineError('E_NOT_FOUND', `track ${timeline}/${trackName} is not defined`);
-  if (track.kind !== 'stream') {
-    throw new EngineError(
-      'E_BAD_REQUEST',
-      `only stream tracks spill; ${timeline}/${trackName} is ${track.kind}`,
-    );
-  }
-  const staged = writer.takeStaged(timeline, trackName);
-  if (!staged || staged.count === 0) return;
-  if (options.wait === false) {
-    // Uploads continue in the background (at most `concurrency` buckets in flight across spills);
-    // publish waits for them, and fails if one failed, before it writes the manifest.
-    let uploader = background.get(writer);
-    if (!uploader) {
-      uploader = new Uploader(session.store, options.concurrency ?? 4);
-      background.set(writer, uploader);
-    }
-    writer.addSpilled(timeline, trackName, await packBuckets(track, staged, uploader));
-    return;
-  }
-  const uploader = new Uploader(session.store, options.concurrency ?? 16);
-  try {
-    const entries = await packBuckets(track, staged, uploader);
-    await uploader.drain();
-    writer.addSpilled(timeline, trackName, entries);
-  } catch (error) {
-    await uploader.settle();
-    writer.restoreStaged(timeline, trackName, staged); // the items stay staged for a retry
-    throw error;
-  }
-}
-
-/** Uploads that `spill(..., {wait: false})` left running, per writer. */
-const background = new WeakMap<Writer, Uploader>();
 
 /** Pack, index and upload every track with staged items; the tracks as the new manifest lists them. */
 async function uploadTracks(session: Session, writer: Writer, uploader: Uploader): Promise<Track[]> {
@@ -223,33 +96,17 @@ async function uploadTracks(session: Session, writer: Writer, uploader: Uploader
     }
     for (const [hex, bytes] of built.pages) await uploader.put(bytes, multihashFromHex(hex));
     const { page: root, height, count, first, last } = built.root;
-    const spatial =
-      track.spatial && staged && staged.count > 0
-        ? await publishSpatial(
-            session,
-            {
-              timeline: track.timeline,
-              track: track.name,
-              spatial: track.spatial,
-              staged,
-              append: !old || fresh.ticks[0]! > old.last,
-            },
-            uploader,
-          )
-        : track.spatial;
-    const text =
-      track.text && staged && staged.count > 0
-        ? await publishText(
-            session,
-            { track, text: track.text, staged, append: !old || fresh.ticks[0]! > old.last },
-            uploader,
-          )
-        : track.text;
+    const indexes =
+      staged && staged.count > 0
+        ? await updateIndexes({ session, uploader }, track, {
+            staged,
+            append: !old || fresh.ticks[0]! > old.last,
+          })
+        : track.indexes;
     const rebuilt: Track = {
       ...track,
       index: { root, height, count, first, last },
-      ...(spatial && { spatial }),
-      ...(text && { text }),
+      ...(indexes && { indexes }),
     };
     tracks.push(rebuilt);
     builtPages.set(rebuilt, treePages(built.root, built.pages, track.index?.pages));
@@ -274,7 +131,7 @@ export async function writeManifest(
   const uploader = new Uploader(store, options.concurrency ?? 16);
   let tracks: Track[];
   try {
-    await background.get(writer)?.drain();
+    await backgroundUploads(writer)?.drain();
     tracks = await uploadTracks(session, writer, uploader);
     await uploader.drain();
   } catch (error) {

@@ -20,6 +20,8 @@ export class StagedColumns {
   durations: BigUint64Array | undefined;
   /** Constant tracks: each item's correction layer. */
   layers: (string | undefined)[] | undefined;
+  /** Per index scheme: what its kind's `stage` made of each item (position i: item i). */
+  private readonly stagingColumns = new Map<string, unknown[]>();
   private chunkOf = new Uint32Array(1024);
   private offsetOf = new Uint32Array(1024);
   private lengthOf = new Uint32Array(1024);
@@ -41,6 +43,21 @@ export class StagedColumns {
   bytes(i: number): Uint8Array {
     const offset = this.offsetOf[i]!;
     return this.chunks[this.chunkOf[i]!]!.subarray(offset, offset + this.lengthOf[i]!);
+  }
+
+  /** The staging column of an index scheme (created empty on first use): position i belongs to item i. */
+  staging(scheme: string): unknown[] {
+    let column = this.stagingColumns.get(scheme);
+    if (!column) {
+      column = [];
+      this.stagingColumns.set(scheme, column);
+    }
+    return column;
+  }
+
+  /** The staging column of a scheme, if any item was staged for it. */
+  stagingOf(scheme: string): readonly unknown[] | undefined {
+    return this.stagingColumns.get(scheme);
   }
 
   /** A point to roll back to: a write refused halfway leaves the staged items as they were. */
@@ -102,6 +119,12 @@ export class StagedColumns {
     this.place(i, transient && bytes.length >= OWN_ARRAY ? bytes.slice() : bytes);
     this.bytesHeld += bytes.length;
     this.count = i + 1;
+  }
+
+  /** Append item i of another staged set (small bytes copied into this arena; its layer and staging kept). */
+  pushItemOf(source: StagedColumns, i: number): void {
+    this.push(source.ticks[i]!, source.duration(i), source.bytes(i), source.layers?.[i]);
+    for (const [scheme, column] of source.stagingColumns) this.staging(scheme)[this.count - 1] = column[i];
   }
 
   private place(i: number, bytes: Uint8Array): void {
@@ -206,6 +229,7 @@ export class StagedColumns {
     this.chunkOf[k] = source.chunkOf[i]!;
     this.offsetOf[k] = source.offsetOf[i]!;
     this.lengthOf[k] = source.lengthOf[i]!;
+    for (const [scheme, column] of source.stagingColumns) this.staging(scheme)[k] = column[i];
     this.bytesHeld += source.lengthOf[i]!;
     this.count = k + 1;
   }

@@ -12,7 +12,8 @@ import { RefConflictError, SpaceStore } from '../store/space-store.js';
 import { camAndDetections, failingStore, SECOND } from '../testing/fixtures.js';
 import { parseRate } from '../time/rate.js';
 import { decodePage } from '../timeindex/page.js';
-import { publish, spill } from './publish.js';
+import { publish } from './publish.js';
+import { spill } from './spill.js';
 import { Writer } from './writer.js';
 
 const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code === c;

@@ -1,12 +1,11 @@
-import { parseModality } from '../address/modality.js';
 import { encodeCanonicalView } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
-import { defaultSpatialIndex, sameSpatialIndex } from '../indexes/lsh/spatial-index.js';
-import { ANALYZER } from '../indexes/text/tokenize.js';
+import '../indexes/builtin.js';
+import { definedIndexes, IndexStager } from '../indexes/track-indexes.js';
 import { itemToCbor, validateItem } from '../model/item.js';
 import { assertName } from '../model/names.js';
 import type { Timeline } from '../model/timeline.js';
-import { type Track, type TrackSpatial, type TrackText, validateTrack } from '../model/track.js';
+import { type Track, validateTrack } from '../model/track.js';
 import type { Resolved } from '../session/session.js';
 import { assertTick, MAX_TICK, type Tick } from '../time/ticks.js';
 import { concatColumns, type EntryColumns } from '../timeindex/columns.js';
@@ -25,42 +24,6 @@ const key = (timeline: string, track: string) => `${timeline}/${track}`;
 
 /** An item is at most 2 GiB; those over 64 MiB are stored as parts (spec 0014 §4). */
 const MAX_ITEM_BYTES = 2 ** 31 - 1;
-
-/**
- * The spatial index a track definition gets: an existing track keeps its own (other parameters are
- * refused: the old segments' keys would mean something else); a new vector track gets the one it names
- * or the default (spec 0004 §6.5); a vector track of over 4096 dimensions has none (exact search).
- */
-function trackSpatial(track: Track, old: Track | undefined): TrackSpatial | undefined {
-  if (old?.spatial) {
-    if (track.spatial && !sameSpatialIndex(track.spatial.index, old.spatial.index)) {
-      throw new EngineError(
-        'E_LINEAGE',
-        `track ${track.timeline}/${track.name} has a spatial index of other parameters; it cannot change (write a new track)`,
-      );
-    }
-    return old.spatial;
-  }
-  if (old?.index && !track.spatial) return undefined; // a track written before spatial indexes: exact search
-  if (track.spatial) return { index: track.spatial.index, segments: [] };
-  const dimension = vectorTrackDimension(track);
-  if (dimension === undefined || dimension > 4096) return undefined;
-  return { index: defaultSpatialIndex(dimension), segments: [] };
-}
-
-/**
- * The text index a track definition gets: an existing track keeps its own; a new event track of a
- * `text.*` or `event.*` modality gets one (spec 0015 §5), as does any event track that asks for it.
- */
-function trackText(track: Track, old: Track | undefined): TrackText | undefined {
-  if (old?.text) return old.text;
-  if (old?.index && !track.text) return undefined; // written before text indexes: no text search
-  if (track.kind !== 'event') return undefined;
-  const family = parseModality(track.modality);
-  if (track.text || (family.builtin && (family.segments[0] === 'text' || family.segments[0] === 'event')))
-    return { analyzer: ANALYZER, segments: [] };
-  return undefined;
-}
 
 /** The checks of validateItem, without building the item or a path: the hot path (false: word it). */
 function fits(item: WriteItem, track: Track): boolean {
@@ -115,14 +78,12 @@ export class Writer {
         `track ${track.timeline}/${track.name} is a ${old.kind} track of ${old.modality}; it cannot become ${track.kind} of ${track.modality}`,
       );
     }
-    const { index: _newIndex, spatial: _spatial, text: _text, ...definition } = track;
-    const spatial = trackSpatial(track, old);
-    const text = trackText(track, old);
+    const { index: _newIndex, indexes: _indexes, ...definition } = track;
+    const indexes = definedIndexes(track, old);
     this.tracks.set(key(track.timeline, track.name), {
       ...definition,
       ...(old?.index && { index: old.index }),
-      ...(spatial && { spatial }),
-      ...(text && { text }),
+      ...(indexes && { indexes }),
     });
     return this;
   }
@@ -154,6 +115,8 @@ export class Writer {
       this.staged.set(k, staged);
     }
     const dimension = vectorTrackDimension(track);
+    // What the track's index kinds need of each item is taken now, from the payload in hand.
+    const stager = new IndexStager(track);
     // Items are staged as they are checked; a bad item rolls the whole call back.
     const mark = staged.mark();
     try {
@@ -197,6 +160,7 @@ export class Writer {
         }
         // Event and constant bytes are the encoder's view, overwritten by the next encode.
         staged.push(item.tick, item.duration ?? 0n, bytes, item.layer, track.kind !== 'stream');
+        if (stager.active) stager.stage(staged, staged.count - 1, payload);
       }
     } catch (error) {
       staged.rollback(mark);
@@ -227,8 +191,7 @@ export class Writer {
   restoreStaged(timeline: string, track: string, staged: StagedColumns): void {
     const k = key(timeline, track);
     const since = this.staged.get(k);
-    if (since)
-      for (let i = 0; i < since.count; i++) staged.push(since.ticks[i]!, since.duration(i), since.bytes(i));
+    if (since) for (let i = 0; i < since.count; i++) staged.pushItemOf(since, i);
     this.staged.set(k, staged);
   }
 

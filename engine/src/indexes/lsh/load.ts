@@ -1,11 +1,11 @@
 import { multihashToHex } from '../../address/multihash.js';
-import type { TrackSpatial } from '../../model/track.js';
+import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
 import { sessionCache } from '../../session/session-cache.js';
 import type { Tick } from '../../time/ticks.js';
 import { LshTables } from './lsh-tables.js';
 import { decodeSpatialSegment, type SpatialSegment } from './segment.js';
-import { spatialIndexHash } from './spatial-index.js';
+import { type SpatialIndex, spatialIndexHash } from './spatial-index.js';
 
 /** A track's spatial index ready for queries: the tables, and the tick of each ordinal (ascending). */
 export interface LoadedSpatial {
@@ -21,26 +21,30 @@ const loaded = sessionCache<LoadedSpatial>(4);
  * and kept by the session: every segment fetched (verified by hash), decoded with the lineage check, and
  * its vectors put in tick order so that a time window is a range of ordinals.
  */
-export function loadSpatial(session: Session, spatial: TrackSpatial): Promise<LoadedSpatial> {
-  const lineage = spatialIndexHash(spatial.index);
-  const id = [multihashToHex(lineage), ...spatial.segments.map((s) => multihashToHex(s.object))].join('/');
+export function loadSpatial(
+  session: Session,
+  index: SpatialIndex,
+  refs: readonly SegmentRef[],
+): Promise<LoadedSpatial> {
+  const lineage = spatialIndexHash(index);
+  const id = [multihashToHex(lineage), ...refs.map((s) => multihashToHex(s.object))].join('/');
   return loaded(session, id, async () => {
     const segments: SpatialSegment[] = [];
-    for (let i = 0; i < spatial.segments.length; i += 4) {
-      const batch = spatial.segments.slice(i, i + 4);
+    for (let i = 0; i < refs.length; i += 4) {
+      const batch = refs.slice(i, i + 4);
       const bytes = await Promise.all(batch.map((s) => session.store.getObject(s.object)));
       for (const [j, b] of bytes.entries())
         segments.push(
           decodeSpatialSegment(b, lineage, `spatial segment ${multihashToHex(batch[j]!.object)}`),
         );
     }
-    return inTickOrder(spatial, segments);
+    return inTickOrder(index, segments);
   });
 }
 
 /** One LshTables over all segments, ordinals in tick order. */
-function inTickOrder(spatial: TrackSpatial, segments: readonly SpatialSegment[]): LoadedSpatial {
-  const { dimension, tables } = spatial.index;
+function inTickOrder(index: SpatialIndex, segments: readonly SpatialSegment[]): LoadedSpatial {
+  const { dimension, tables } = index;
   const count = segments.reduce((n, s) => n + s.count, 0);
   const ticks = new BigUint64Array(count);
   let at = 0;
@@ -58,7 +62,7 @@ function inTickOrder(spatial: TrackSpatial, segments: readonly SpatialSegment[])
       for (let t = 0; t < tables; t++) keys[t * count + o] = s.keys[t * s.count + n]!;
     }
   }
-  return { tables: new LshTables(spatial.index, vectors, count, keys), ticks };
+  return { tables: new LshTables(index, vectors, count, keys), ticks };
 }
 
 /** The first position whose tick is >= t. */

@@ -18,18 +18,24 @@ export interface LshParams {
   readonly seed: Uint8Array;
 }
 
-/** Refuse parameters outside the ranges of spec 0004, naming the field. */
-export function assertLshParams(p: LshParams): LshParams {
+/** Refuse parameters outside the ranges of spec 0004, naming the field (under `path` when given). */
+export function assertLshParams(p: LshParams, path?: string): LshParams {
   const int = (name: keyof LshParams, value: number, min: number, max: number) => {
     if (!Number.isInteger(value) || value < min || value > max)
-      throw new EngineError('E_FIELD', `lsh ${name} ${value} must be an integer from ${min} to ${max}`);
+      throw new EngineError(
+        'E_FIELD',
+        `${path ? `${path}.${name}: ` : ''}lsh ${name} ${value} must be an integer from ${min} to ${max}`,
+      );
   };
   int('dimension', p.dimension, 1, 4096);
   int('tables', p.tables, 1, 64);
   int('bits', p.bits, 1, 32);
   int('probes', p.probes, 1, p.bits + 1);
   if (!(p.seed instanceof Uint8Array) || p.seed.length !== 32)
-    throw new EngineError('E_FIELD', `lsh seed must be 32 bytes, not ${p.seed?.length ?? typeof p.seed}`);
+    throw new EngineError(
+      'E_FIELD',
+      `${path ? `${path}.seed: ` : ''}lsh seed must be 32 bytes, not ${p.seed?.length ?? typeof p.seed}`,
+    );
   return p;
 }
 

@@ -44,7 +44,7 @@ export function spatialIndexFromCbor(value: unknown, path = 'spatialIndex'): Spa
     probes: r.uint('probes'),
     seed,
   };
-  assertLshParams(index);
+  assertLshParams(index, path);
   return index;
 }
 

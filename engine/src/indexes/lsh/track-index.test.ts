@@ -9,8 +9,9 @@ import { MemoryStore } from '../../store/memory-store.js';
 import { SpaceStore } from '../../store/space-store.js';
 import { publish } from '../../writes/publish.js';
 import { Writer } from '../../writes/writer.js';
+import { LSH_COSINE } from './lsh.js';
 import { decodeSpatialSegment, encodeSpatialSegment } from './segment.js';
-import { defaultSpatialIndex, spatialIndexHash } from './spatial-index.js';
+import { defaultSpatialIndex, spatialIndexFromCbor, spatialIndexHash } from './spatial-index.js';
 
 const DIM = 32;
 const SECOND = 1_000_000_000n;
@@ -53,12 +54,17 @@ async function write(session: Session, base: Resolved | undefined, vectors: Floa
 }
 
 const emb = (r: Resolved) => r.manifest.tracks.find((t) => t.name === 'emb')!;
+/** A track's dreamdb.lsh-cosine index: its parameters (the SpatialIndex record) and segments. */
+const lsh = (track: Track) => {
+  const record = track.indexes![LSH_COSINE]!;
+  return { index: spatialIndexFromCbor(record.params), segments: record.segments };
+};
 
 test('a vector track gets the default spatial index, and an indexed search finds near neighbours', async () => {
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const data = dataset(3000, 1);
   const main = await write(session, undefined, data, 0);
-  const spatial = emb(main).spatial!;
+  const spatial = lsh(emb(main));
   assert.deepEqual(spatial.index, defaultSpatialIndex(DIM));
   assert.equal(
     spatial.segments.reduce((n, s) => n + s.count, 0),
@@ -105,9 +111,9 @@ test('appends write new segments and merge tiers of 8; the index answers as one 
   const written = new Set<string>();
   for (let i = 0; i < 20; i++) {
     main = await write(session, main, data.slice(i * 100, (i + 1) * 100), i * 100);
-    for (const s of emb(main).spatial!.segments) written.add(multihashToHex(s.object));
+    for (const s of lsh(emb(main)).segments) written.add(multihashToHex(s.object));
   }
-  const segments = emb(main!).spatial!.segments;
+  const segments = lsh(emb(main!)).segments;
   assert.equal(
     segments.reduce((n, s) => n + s.count, 0),
     2000,
@@ -119,7 +125,7 @@ test('appends write new segments and merge tiers of 8; the index answers as one 
 
   const once = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const whole = await write(once, undefined, data, 0);
-  assert.equal(emb(whole).spatial!.segments.length, 1);
+  assert.equal(lsh(emb(whole)).segments.length, 1);
   for (const vector of dataset(20, 4)) {
     const a = await search(session, main!, { timeline: 's1', track: 'emb', vector, k: 10 });
     const b = await search(once, whole, { timeline: 's1', track: 'emb', vector, k: 10 });
@@ -137,7 +143,7 @@ test('writing a tick again rebuilds the segments: the new vector is found, the o
   const replacement = dataset(1, 99)[0]!;
   const second = await write(session, first, [replacement], 7);
   assert.equal(
-    emb(second).spatial!.segments.reduce((n, s) => n + s.count, 0),
+    lsh(emb(second)).segments.reduce((n, s) => n + s.count, 0),
     500,
   );
   const [hit] = await search(session, second, { timeline: 's1', track: 'emb', vector: replacement, k: 1 });
@@ -152,7 +158,7 @@ test('writing a tick again rebuilds the segments: the new vector is found, the o
 test('a segment decodes only under the lineage it was built with, and tampering is refused', async () => {
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const main = await write(session, undefined, dataset(50, 6), 0);
-  const spatial = emb(main).spatial!;
+  const spatial = lsh(emb(main));
   const bytes = await session.store.getObject(spatial.segments[0]!.object);
   const lineage = spatialIndexHash(spatial.index);
   const segment = decodeSpatialSegment(bytes, lineage);

@@ -1,12 +1,11 @@
 import { hashParts } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
 import type { SegmentRef } from '../../model/segments.js';
-import type { TrackSpatial } from '../../model/track.js';
 import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
 import { payloadVector } from '../../vectors/payload.js';
-import type { StagedColumns } from '../../writes/staged.js';
 import type { Uploader } from '../../writes/uploader.js';
+import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
 import { LshHasher } from './hasher.js';
 import {
@@ -17,31 +16,26 @@ import {
   segmentCapacity,
   spatialOrder,
 } from './segment.js';
-import { spatialIndexHash } from './spatial-index.js';
+import { type SpatialIndex, spatialIndexHash } from './spatial-index.js';
 
-/** What a publish changes in a vector track: its new items and whether they all follow the old last tick. */
-export interface SpatialChange {
+/** Whose segments these are, under which index: what every segment written here names. */
+interface Owner {
   readonly timeline: string;
   readonly track: string;
-  readonly spatial: TrackSpatial;
-  readonly staged: StagedColumns;
-  /** True when every staged tick is after the track's last tick: only new segments are written. */
-  readonly append: boolean;
-  /** Ticks whose items are gone (a merge of a removal); never with `append`. */
-  readonly removed?: ReadonlySet<Tick>;
+  readonly index: SpatialIndex;
 }
 
 /** The vectors of staged vector items (their CBOR decoded once), ticks ascending. */
-function stagedVectors(change: SpatialChange, hasher: LshHasher): SegmentVectors {
+function stagedVectors(owner: Owner, change: IndexChange, hasher: LshHasher): SegmentVectors {
   const { staged } = change;
-  const dim = change.spatial.index.dimension;
+  const dim = owner.index.dimension;
   const count = staged.count;
   const ticks = new BigUint64Array(count);
   const vectors = new Float32Array(count * dim);
   for (let i = 0; i < count; i++) {
     const item = decodeCanonical(staged.bytes(i)) as { payload?: unknown };
     ticks[i] = staged.ticks[i]!;
-    vectors.set(payloadVector(item.payload, dim, `${change.timeline}/${change.track}@${ticks[i]}`), i * dim);
+    vectors.set(payloadVector(item.payload, dim, `${owner.timeline}/${owner.track}@${ticks[i]}`), i * dim);
   }
   return { count, ticks, keys: hasher.keysOf(vectors, count), vectors };
 }
@@ -70,11 +64,11 @@ function concat(parts: readonly SegmentVectors[], dim: number, tables: number): 
  * return their references. Splitting by tick keeps segments' tick ranges apart for time-window pruning.
  */
 async function writeSegments(
-  change: SpatialChange,
+  owner: Owner,
   vectors: SegmentVectors,
   uploader: Uploader,
 ): Promise<SegmentRef[]> {
-  const { index } = change.spatial;
+  const { index } = owner;
   const { dimension, tables } = index;
   const lineage = spatialIndexHash(index);
   const capacity = segmentCapacity(dimension, tables);
@@ -89,8 +83,8 @@ async function writeSegments(
     const last = vectors.ticks[to - 1]!;
     const parts = encodeSpatialSegment({
       ...part,
-      timeline: change.timeline,
-      track: change.track,
+      timeline: owner.timeline,
+      track: owner.track,
       lineage,
       dimension,
       tables,
@@ -107,10 +101,9 @@ async function writeSegments(
 /** Every vector of some segments, ticks ascending (segments hold each tick at most once between them). */
 async function readSegments(
   session: Session,
-  change: SpatialChange,
+  index: SpatialIndex,
   refs: readonly SegmentRef[],
 ): Promise<SegmentVectors> {
-  const { index } = change.spatial;
   const lineage = spatialIndexHash(index);
   const decoded = await Promise.all(
     refs.map(async (ref) => decodeSpatialSegment(await session.store.getObject(ref.object), lineage)),
@@ -128,31 +121,29 @@ function byTick(v: SegmentVectors, dim: number, tables: number): SegmentVectors 
 }
 
 /**
- * The spatial index of a vector track after a publish (spec 0004 §6.2). An append writes the new
- * vectors as new segments, merged log-structured (appendSegments). Any other change (a tick written again, an item inserted before the
- * last tick) rebuilds the track's segments from the old segments and the new items.
+ * The segments of a vector track's index after a change of its items (spec 0004 §6.2). An append writes
+ * the new vectors as new segments, merged log-structured (appendSegments). Any other change (a tick
+ * written again, an item inserted before the last tick, a removal) rebuilds the track's segments from the
+ * old segments and the new items.
  */
-export async function publishSpatial(
-  session: Session,
-  change: SpatialChange,
-  uploader: Uploader,
-): Promise<TrackSpatial> {
-  const { index } = change.spatial;
+export async function updateSpatial(
+  context: IndexContext,
+  index: SpatialIndex,
+  segments: readonly SegmentRef[],
+  change: IndexChange,
+): Promise<SegmentRef[]> {
+  const { session, uploader } = context;
+  const owner: Owner = { timeline: change.track.timeline, track: change.track.name, index };
   const { dimension, tables } = index;
-  const hasher = new LshHasher(index);
-  const fresh = stagedVectors(change, hasher);
+  const fresh = stagedVectors(owner, change, new LshHasher(index));
   if (change.append) {
-    const added = await writeSegments(change, fresh, uploader);
-    const segments = await appendSegments(
-      change.spatial.segments,
-      added,
-      segmentCapacity(dimension, tables),
-      async (group) => writeSegments(change, await readSegments(session, change, group), uploader),
+    const added = await writeSegments(owner, fresh, uploader);
+    return appendSegments(segments, added, segmentCapacity(dimension, tables), async (group) =>
+      writeSegments(owner, await readSegments(session, index, group), uploader),
     );
-    return { index, segments };
   }
-  const old = await readSegments(session, change, change.spatial.segments);
-  const replaced = new Set<Tick>([...fresh.ticks, ...(change.removed ?? [])]);
+  const old = await readSegments(session, index, segments);
+  const replaced = new Set<Tick>([...fresh.ticks, ...change.removed]);
   const keep: number[] = [];
   for (let n = 0; n < old.count; n++) if (!replaced.has(old.ticks[n]!)) keep.push(n);
   const all = byTick(
@@ -160,6 +151,5 @@ export async function publishSpatial(
     dimension,
     tables,
   );
-  const segments = await writeSegments(change, all, uploader);
-  return { index, segments };
+  return all.count > 0 ? writeSegments(owner, all, uploader) : [];
 }

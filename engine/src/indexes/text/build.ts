@@ -18,14 +18,26 @@ export interface TextDoc {
   readonly fields: readonly { readonly name: string; readonly text: string }[];
 }
 
-/** A document after analysis: every token's term, position and field name. */
-interface Analyzed {
+/** A document's text after analysis, whatever item it came from: what a segment indexes of it. */
+export interface AnalyzedText {
+  /** Indexed tokens over all fields (BM25's document length). */
+  readonly dl: number;
+  /** The fields with at least one indexed token, distinct. */
+  readonly fields: readonly string[];
+  /** Each indexed term once: its positions (ascending) and the fields it occurs in. */
+  readonly terms: readonly {
+    readonly term: string;
+    readonly positions: readonly number[];
+    readonly fields: readonly string[];
+  }[];
+}
+
+/** A document analyzed: its place and its text. */
+export interface AnalyzedDoc {
   readonly track: string;
   readonly tick: Tick;
   readonly duration: Tick;
-  readonly terms: string[];
-  readonly positions: Uint32Array;
-  readonly fields: string[];
+  readonly text: AnalyzedText;
 }
 
 /** Refuse two documents with the same (track, tick): an item has one place. */
@@ -41,81 +53,111 @@ export function compareDocs(a: { track: string; tick: Tick }, b: { track: string
   return compareCodePoints(a.track, b.track) || (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0);
 }
 
-function analyzeDoc(doc: TextDoc, index: number): Analyzed | undefined {
+/**
+ * Analyze a document's fields (spec 0015 §2-3); undefined when no token is indexed (the document is not
+ * indexed). Field names and texts are checked, naming `what`.
+ */
+export function analyzeText(
+  fields: readonly { readonly name: string; readonly text: string }[],
+  what = 'text document',
+): AnalyzedText | undefined {
+  if (!Array.isArray(fields)) throw new EngineError('E_BAD_REQUEST', `${what}: fields must be an array`);
+  fields.forEach((field, i) => {
+    assertFieldName(field?.name, `${what} fields[${i}].name`);
+    if (typeof field.text !== 'string') {
+      throw new EngineError('E_BAD_REQUEST', `${what} fields[${i}].text ${quote(field.text)} is not text`);
+    }
+  });
+  const perField = tokenizeFields(fields.map((f) => f.text));
+  const byTerm = new Map<string, { term: string; positions: number[]; fields: string[] }>();
+  const names = new Set<string>();
+  let dl = 0;
+  perField.forEach((tokens, i) => {
+    const name = fields[i]!.name;
+    for (const token of tokens) {
+      let entry = byTerm.get(token.term);
+      if (!entry) {
+        entry = { term: token.term, positions: [], fields: [] };
+        byTerm.set(token.term, entry);
+      }
+      entry.positions.push(token.position);
+      if (!entry.fields.includes(name)) entry.fields.push(name);
+      names.add(name);
+      dl++;
+    }
+  });
+  return dl === 0 ? undefined : { dl, fields: [...names], terms: [...byTerm.values()] };
+}
+
+function analyzeDoc(doc: TextDoc, index: number): AnalyzedDoc | undefined {
   const what = `text document ${index}`;
   if (doc === null || typeof doc !== 'object')
     throw new EngineError('E_BAD_REQUEST', `${what} is not an object`);
   assertTrackName(doc.track, `${what} track`);
   assertTick(doc.tick, `${what} tick`);
   assertTick(doc.duration, `${what} duration`);
-  if (!Array.isArray(doc.fields)) throw new EngineError('E_BAD_REQUEST', `${what}: fields must be an array`);
-  doc.fields.forEach((field, i) => {
-    assertFieldName(field?.name, `${what} fields[${i}].name`);
-    if (typeof field.text !== 'string') {
-      throw new EngineError('E_BAD_REQUEST', `${what} fields[${i}].text ${quote(field.text)} is not text`);
-    }
-  });
-  const perField = tokenizeFields(doc.fields.map((f) => f.text));
-  const count = perField.reduce((s, tokens) => s + tokens.length, 0);
-  if (count === 0) return undefined;
-  const terms: string[] = new Array(count);
-  const positions = new Uint32Array(count);
-  const fields: string[] = new Array(count);
-  let at = 0;
-  perField.forEach((tokens, i) => {
-    for (const token of tokens) {
-      terms[at] = token.term;
-      positions[at] = token.position;
-      fields[at++] = doc.fields[i]!.name;
-    }
-  });
-  return { track: doc.track, tick: doc.tick, duration: doc.duration, terms, positions, fields };
+  const text = analyzeText(doc.fields, what);
+  return text && { track: doc.track, tick: doc.tick, duration: doc.duration, text };
 }
 
 /** Build one segment from documents; the same documents in any order give the same bytes. */
 export function buildTextSegment(docs: Iterable<TextDoc>): BuiltTextSegment {
-  const analyzed: Analyzed[] = [];
+  const analyzed: AnalyzedDoc[] = [];
   let index = 0;
   for (const doc of docs) {
     const one = analyzeDoc(doc, index++);
     if (one) analyzed.push(one);
   }
-  analyzed.sort(compareDocs);
-  for (let i = 1; i < analyzed.length; i++) {
-    if (compareDocs(analyzed[i - 1]!, analyzed[i]!) === 0)
-      throw duplicateError(analyzed[i]!.track, analyzed[i]!.tick);
+  return buildAnalyzed(analyzed);
+}
+
+/**
+ * Build one segment from analyzed documents (track names checked by the caller), in any order: they are
+ * put in (track, tick) order, which is usually theirs already (one track's items in tick order).
+ */
+export function buildAnalyzed(docs: AnalyzedDoc[]): BuiltTextSegment {
+  let ordered = true;
+  for (let i = 1; i < docs.length && ordered; i++) ordered = compareDocs(docs[i - 1]!, docs[i]!) < 0;
+  if (!ordered) {
+    docs.sort(compareDocs);
+    for (let i = 1; i < docs.length; i++) {
+      if (compareDocs(docs[i - 1]!, docs[i]!) === 0) throw duplicateError(docs[i]!.track, docs[i]!.tick);
+    }
   }
-  const fields = sortedUnique(analyzed.flatMap((d) => sortedUnique(d.fields)));
+  const fieldSet = new Set<string>();
+  const trackSet = new Set<string>();
+  let tokens = 0;
+  let previous: AnalyzedText | undefined;
+  for (const doc of docs) {
+    // Neighbours often share one analysis (a detector's labels): their fields are added once.
+    if (doc.text !== previous) for (const name of doc.text.fields) fieldSet.add(name);
+    previous = doc.text;
+    trackSet.add(doc.track);
+    tokens += doc.text.dl;
+  }
+  const fields = sortedUnique(fieldSet);
   if (fields.length > MAX_FIELDS) {
     throw new EngineError(
       'E_BAD_REQUEST',
       `text documents have ${fields.length} field names, over ${MAX_FIELDS}`,
     );
   }
-  const tracks = sortedUnique(analyzed.map((d) => d.track));
+  const tracks = sortedUnique(trackSet);
   const fieldBit = new Map(fields.map((name, i) => [name, 2 ** i]));
   const trackIndex = new Map(tracks.map((name, i) => [name, i]));
-  const rows: DocumentRow[] = analyzed.map((d) => ({
+  const rows: DocumentRow[] = docs.map((d) => ({
     track: trackIndex.get(d.track)!,
     tick: d.tick,
     duration: d.duration,
   }));
-  const tokens = analyzed.reduce((s, d) => s + d.terms.length, 0);
   const writer = new SegmentWriter(fields, tracks, rows, tokens);
-  analyzed.forEach((doc, ordinal) => {
-    const byTerm = new Map<string, { positions: number[]; mask: number }>();
-    for (let i = 0; i < doc.terms.length; i++) {
-      const term = doc.terms[i]!;
-      let entry = byTerm.get(term);
-      if (!entry) {
-        entry = { positions: [], mask: 0 };
-        byTerm.set(term, entry);
-      }
-      entry.positions.push(doc.positions[i]!);
-      entry.mask |= fieldBit.get(doc.fields[i]!)!;
+  docs.forEach((doc, ordinal) => {
+    const { dl, terms } = doc.text;
+    for (const entry of terms) {
+      let mask = 0;
+      for (const name of entry.fields) mask += fieldBit.get(name)!;
+      writer.add(entry.term, ordinal, dl, mask, entry.positions);
     }
-    for (const [term, entry] of byTerm)
-      writer.add(term, ordinal, doc.terms.length, entry.mask, entry.positions);
   });
   return writer.finish();
 }

@@ -1,21 +1,16 @@
 import { multihashToHex } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
 import type { SegmentRef } from '../../model/segments.js';
-import type { Track, TrackText } from '../../model/track.js';
 import { itemBytes, trackEntries } from '../../queries/read.js';
-import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
-import type { StagedColumns } from '../../writes/staged.js';
 import type { Uploader } from '../../writes/uploader.js';
+import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
+import { type AnalyzedDoc, type AnalyzedText, buildAnalyzed } from './build.js';
 import { FIELD_NAME } from './directory.js';
-import {
-  type BuiltTextSegment,
-  buildTextSegment,
-  mergeTextSegments,
-  type TextDoc,
-  TextSegmentReader,
-} from './text-index.js';
+import { mergeTextSegments } from './merge.js';
+import { TextSegmentReader } from './reader.js';
+import type { BuiltTextSegment } from './segment-writer.js';
 
 /** Documents a text segment holds at most; larger ones are never merged again (0015 §5). */
 export const TEXT_SEGMENT_DOCS = 4_000_000;
@@ -43,91 +38,90 @@ export function textFields(payload: unknown): { name: string; text: string }[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A text document of an item's CBOR, or undefined when it holds no text. */
-function docOf(track: string, tick: Tick, duration: Tick, itemBytes: Uint8Array): TextDoc | undefined {
-  const fields = textFields((decodeCanonical(itemBytes) as { payload?: unknown }).payload);
-  return fields.length > 0 ? { track, tick, duration, fields } : undefined;
-}
-
-/** What a publish changes in a track with a text index. */
-export interface TextChange {
-  /** The track as the base manifest has it (its time index finds the old items on a rebuild). */
-  readonly track: Track;
-  readonly text: TrackText;
-  readonly staged: StagedColumns;
-  /** True when every staged tick follows the track's last tick: only new segments are written. */
-  readonly append: boolean;
-  /** Ticks whose items are gone (a merge of a removal); never with `append`. */
-  readonly removed?: ReadonlySet<Tick>;
-}
-
 /** Upload a built segment; its reference (the directory), or undefined when it holds no document. */
-async function upload(built: BuiltTextSegment, docs: readonly { tick: Tick }[], uploader: Uploader) {
+async function upload(built: BuiltTextSegment, first: Tick, last: Tick, uploader: Uploader) {
   if (built.stats.docs === 0) return undefined;
   for (const page of built.pages) await uploader.put(page.bytes, page.hash);
   await uploader.put(built.directory.bytes, built.directory.hash);
+  return { object: built.directory.hash, count: built.stats.docs, first, last } satisfies SegmentRef;
+}
+
+/**
+ * The documents of staged items: what the kind's stage step analyzed of each (null: no text), or, for an
+ * item staged without it, its bytes decoded and analyzed.
+ */
+function stagedDocs(
+  change: IndexChange,
+  analyze: (payload: unknown) => AnalyzedText | undefined,
+): AnalyzedDoc[] {
+  const { staged, staging } = change;
+  const track = change.track.name;
+  const docs: AnalyzedDoc[] = [];
+  for (let i = 0; i < staged.count; i++) {
+    const done = staging?.[i] as AnalyzedText | null | undefined;
+    const text =
+      done === undefined
+        ? analyze((decodeCanonical(staged.bytes(i)) as { payload?: unknown }).payload)
+        : (done ?? undefined);
+    if (text) docs.push({ track, tick: staged.ticks[i]!, duration: staged.duration(i), text });
+  }
+  return docs;
+}
+
+/**
+ * A track's text segments after a change of its items (spec 0015 §5): an append indexes the new items as
+ * a new segment, merged log-structured with the others (mergeTextSegments, no re-analysis); any other
+ * change rebuilds the track's one segment from every item (the old ones read through the time index).
+ */
+export async function updateText(
+  context: IndexContext,
+  segments: readonly SegmentRef[],
+  change: IndexChange,
+  analyze: (payload: unknown) => AnalyzedText | undefined,
+): Promise<SegmentRef[]> {
+  const { session, uploader } = context;
+  const fresh = stagedDocs(change, analyze);
+  if (change.append) {
+    const added =
+      fresh.length > 0
+        ? await upload(buildAnalyzed(fresh), fresh[0]!.tick, fresh[fresh.length - 1]!.tick, uploader)
+        : undefined;
+    const readers = new Map<string, TextSegmentReader>();
+    const fetch = (hash: Uint8Array) => session.store.getObject(hash);
+    return appendSegments(segments, added ? [added] : [], TEXT_SEGMENT_DOCS, async (group) => {
+      const opened = await Promise.all(
+        group.map(async (s) => {
+          const hex = multihashToHex(s.object);
+          const reader = readers.get(hex) ?? (await TextSegmentReader.open(s.object, fetch));
+          readers.set(hex, reader);
+          return reader;
+        }),
+      );
+      // Appended segments are disjoint in time and come ordered by first tick.
+      const first = group[0]!.first;
+      const last = group[group.length - 1]!.last;
+      const merged = await upload(await mergeTextSegments(opened), first, last, uploader);
+      return merged ? [merged] : [];
+    });
+  }
+  const { staged, track } = change;
+  const replaced = new Set<Tick>(staged.ticks.subarray(0, staged.count));
+  for (const tick of change.removed) replaced.add(tick);
+  const docs = [...fresh];
+  for await (const entry of trackEntries(session, track)) {
+    if (replaced.has(entry.tick)) continue;
+    const bytes = await itemBytes(session, await session.store.getRange(entry.object, entry));
+    const text = analyze((decodeCanonical(bytes) as { payload?: unknown }).payload);
+    if (text) docs.push({ track: track.name, tick: entry.tick, duration: entry.duration, text });
+  }
+  if (docs.length === 0) return [];
+  const built = buildAnalyzed(docs);
   let first = docs[0]!.tick;
   let last = first;
   for (const { tick } of docs) {
     if (tick < first) first = tick;
     if (tick > last) last = tick;
   }
-  return { object: built.directory.hash, count: built.stats.docs, first, last } satisfies SegmentRef;
-}
-
-/**
- * The text index of a track after a publish (spec 0015 §5): an append indexes the new items' text as a
- * new segment, merged log-structured with the others (mergeTextSegments, no re-analysis); any other
- * change rebuilds the track's one segment from every item (the old ones read through the time index).
- */
-export async function publishText(
-  session: Session,
-  change: TextChange,
-  uploader: Uploader,
-): Promise<TrackText> {
-  const { track, staged } = change;
-  const fresh: TextDoc[] = [];
-  for (let i = 0; i < staged.count; i++) {
-    const doc = docOf(track.name, staged.ticks[i]!, staged.duration(i), staged.bytes(i));
-    if (doc) fresh.push(doc);
-  }
-  if (change.append) {
-    const added = await upload(buildTextSegment(fresh), fresh, uploader);
-    const readers = new Map<string, TextSegmentReader>();
-    const fetch = (hash: Uint8Array) => session.store.getObject(hash);
-    const segments = await appendSegments(
-      change.text.segments,
-      added ? [added] : [],
-      TEXT_SEGMENT_DOCS,
-      async (group) => {
-        const opened = await Promise.all(
-          group.map(async (s) => {
-            const hex = multihashToHex(s.object);
-            const reader = readers.get(hex) ?? (await TextSegmentReader.open(s.object, fetch));
-            readers.set(hex, reader);
-            return reader;
-          }),
-        );
-        const ticks = group.flatMap((s) => [{ tick: s.first }, { tick: s.last }]);
-        const merged = await upload(await mergeTextSegments(opened), ticks, uploader);
-        return merged ? [merged] : [];
-      },
-    );
-    return { analyzer: change.text.analyzer, segments };
-  }
-  const replaced = new Set<Tick>(Array.from({ length: staged.count }, (_, i) => staged.ticks[i]!));
-  for (const tick of change.removed ?? []) replaced.add(tick);
-  const docs = [...fresh];
-  for await (const entry of trackEntries(session, track)) {
-    if (replaced.has(entry.tick)) continue;
-    const doc = docOf(
-      track.name,
-      entry.tick,
-      entry.duration,
-      await itemBytes(session, await session.store.getRange(entry.object, entry)),
-    );
-    if (doc) docs.push(doc);
-  }
-  const rebuilt = await upload(buildTextSegment(docs), docs, uploader);
-  return { analyzer: change.text.analyzer, segments: rebuilt ? [rebuilt] : [] };
+  const rebuilt = await upload(built, first, last, uploader);
+  return rebuilt ? [rebuilt] : [];
 }

@@ -1,0 +1,144 @@
+import { parseModality } from '../../address/modality.js';
+import { multihashToHex } from '../../address/multihash.js';
+import { FieldReader, fieldError } from '../../model/fields.js';
+import type { Session } from '../../session/session.js';
+import { sessionCache } from '../../session/session-cache.js';
+import type { IndexKind } from '../kind.js';
+import { type AnalyzedText, analyzeText } from './build.js';
+import { decodeTextDirectory } from './directory.js';
+import { decodeDocumentsPage } from './documents-page.js';
+import { decodePostingsPage } from './postings-page.js';
+import { TextSegmentReader } from './reader.js';
+import { ANALYZER } from './tokenize.js';
+import { textFields, updateText } from './write.js';
+
+/** The scheme of the BM25 text index (spec 0015 §9). */
+export const TEXT_BM25 = 'dreamdb.text-bm25';
+
+/** A text index's parameters: the analyzer its segments were built with. */
+export interface TextParams {
+  readonly analyzer: typeof ANALYZER;
+}
+
+/** A track's text index opened for queries: a reader per segment (each caches the pages it fetched). */
+export interface TextIndexReader {
+  readonly segments: readonly TextSegmentReader[];
+}
+
+/** Opened text segments kept per session (least recently used dropped past 256). */
+const readers = sessionCache<TextSegmentReader>(256);
+
+/** A text segment's reader, opened once per session. */
+function reader(session: Session, object: Uint8Array): Promise<TextSegmentReader> {
+  return readers(session, multihashToHex(object), () =>
+    TextSegmentReader.open(object, (hash) => session.store.getObject(hash)),
+  );
+}
+
+/** Payload texts up to this long are analyzed once and remembered (a detector writes few distinct labels). */
+const MEMO_CHARS = 256;
+const MEMO_ENTRIES = 65_536;
+const analyzed = new Map<string, AnalyzedText | null>();
+
+/** The key of a payload's text in the memo: its text values with their names (undefined: too long or not text). */
+function memoKey(payload: unknown): string | undefined {
+  if (typeof payload === 'string') return payload.length <= MEMO_CHARS ? `\u0001${payload}` : undefined;
+  if (
+    payload === null ||
+    typeof payload !== 'object' ||
+    payload instanceof Uint8Array ||
+    payload instanceof Map
+  )
+    return undefined;
+  let key = '';
+  const record = payload as Record<string, unknown>;
+  for (const name in record) {
+    const value = record[name];
+    if (typeof value !== 'string') continue;
+    key += `${name}\u0000${value}\u0000`;
+    if (key.length > MEMO_CHARS) return undefined;
+  }
+  return key;
+}
+
+/** The analysis of an item's text fields (textFields, spec 0015 §2-5); undefined when nothing is indexed. */
+export function analyzePayload(payload: unknown): AnalyzedText | undefined {
+  const key = memoKey(payload);
+  if (key !== undefined) {
+    const known = analyzed.get(key);
+    if (known !== undefined) return known ?? undefined;
+  }
+  const text = analyzeText(textFields(payload));
+  if (key !== undefined) {
+    if (analyzed.size >= MEMO_ENTRIES) analyzed.clear();
+    analyzed.set(key, text ?? null);
+  }
+  return text;
+}
+
+/**
+ * The BM25 text index (spec 0015 §5, §9) as an index kind: an event track's items' text fields, analyzed
+ * as they are written, in text segments (a directory and its pages) merged log-structured.
+ */
+export const textBm25: IndexKind<TextParams, TextIndexReader> = {
+  scheme: TEXT_BM25,
+  objects: ['textDirectory', 'textPage'],
+  role: 'text',
+  readParams(record, path) {
+    const r = new FieldReader(record, path, ['analyzer']);
+    const analyzer = r.text('analyzer', 64);
+    if (analyzer !== ANALYZER) fieldError(r.at('analyzer'), `analyzer ${analyzer} is not ${ANALYZER}`);
+    return { analyzer };
+  },
+  writeParams: (params) => ({ analyzer: params.analyzer }),
+  fits(track, _params, path) {
+    if (track.kind !== 'event') fieldError(path, `only event tracks have a ${TEXT_BM25} index`);
+  },
+  defaultFor(track) {
+    // Captions, transcripts, annotations and detections are found by their words without asking.
+    if (track.kind !== 'event') return undefined;
+    const family = parseModality(track.modality);
+    const indexed = family.builtin && (family.segments[0] === 'text' || family.segments[0] === 'event');
+    return indexed ? { analyzer: ANALYZER } : undefined;
+  },
+  // null, not undefined, for an item without text: undefined means not staged (update then reads its bytes).
+  stage: (payload) => analyzePayload(payload) ?? null,
+  update: (context, _params, segments, change) => updateText(context, segments, change, analyzePayload),
+  async open(session, _track, _params, segments) {
+    return { segments: await Promise.all(segments.map((s) => reader(session, s.object))) };
+  },
+  async follow(session, segment) {
+    const hex = multihashToHex(segment.object);
+    const directory = decodeTextDirectory(
+      await session.store.getObject(segment.object),
+      `text directory ${hex}`,
+    );
+    return [...directory.pages, ...directory.docPages].map((page) => page.hash);
+  },
+  async check(session, segment) {
+    const hex = multihashToHex(segment.object);
+    const directory = decodeTextDirectory(
+      await session.store.getObject(segment.object),
+      `text directory ${hex}`,
+    );
+    if (directory.docs !== segment.count)
+      fieldError(
+        `text directory ${hex}`,
+        `holds ${directory.docs} documents, not the ${segment.count} the track names`,
+      );
+    const context = { docs: directory.docs, fields: directory.fields.length };
+    for (const page of directory.pages)
+      decodePostingsPage(
+        await session.store.getObject(page.hash),
+        context,
+        `text page ${multihashToHex(page.hash)}`,
+      );
+    for (const page of directory.docPages)
+      decodeDocumentsPage(
+        await session.store.getObject(page.hash),
+        directory.tracks.length,
+        `text page ${multihashToHex(page.hash)}`,
+      );
+  },
+  describe: (params) => `analyzer ${params.analyzer}`,
+};
