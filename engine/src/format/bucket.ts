@@ -30,6 +30,8 @@ export interface BucketContents {
   readonly track: string;
   readonly kind: 'stream' | 'event' | 'constant';
   readonly spatialIndex?: Multihash;
+  /** The part objects of its items stored as parts (spec 0014 §4), in item order. */
+  readonly parts?: readonly Multihash[];
   readonly items: readonly { tick: Tick; duration: Tick; start: number; end: number }[];
 }
 
@@ -49,6 +51,8 @@ export interface BucketColumns {
   /** The items' bytes in order, in as many pieces as convenient. */
   readonly payload: readonly Uint8Array[];
   readonly spatialIndex?: Multihash;
+  /** The part objects of the items stored as parts: what collect must keep for them (0014 §4). */
+  readonly parts?: readonly Multihash[];
 }
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -100,6 +104,8 @@ export function encodeBucketColumns(input: BucketColumns): {
   };
   if (anyDuration) header.durations = Array.from({ length: n }, (_, i) => input.durations![from + i]!);
   if (input.spatialIndex) header.spatial_index = new Tag(assertMultihash(input.spatialIndex), TAGS.multihash);
+  if (input.parts && input.parts.length > 0)
+    header.parts = input.parts.map((part) => new Tag(assertMultihash(part), TAGS.multihash));
   const parts = sealObjectParts('bucket', header, input.payload);
   const size = parts[0]!.length + payloadBytes;
   if (size > MAX_BUCKET_BYTES) {
@@ -139,8 +145,11 @@ export function encodeBucket(input: {
   return { bytes, locators };
 }
 
-/** Read a bucket's header and the place of each item (lineage: pass the spatial index it must carry). */
-export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents {
+/**
+ * Read a bucket's header and the place of each item from the object's first bytes (at least the
+ * preamble and the header: what collect fetches), without checking that the items cover the object.
+ */
+export function decodeBucketHeader(bytes: Uint8Array, what = 'bucket'): BucketContents & { end: number } {
   const { header, payloadStart } = openObject(bytes, 'bucket', what);
   const r = new FieldReader(header, what, [
     'v',
@@ -152,6 +161,7 @@ export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents
     'durations',
     'lengths',
     'spatial_index',
+    'parts',
   ]);
   if (r.uint('v') !== 0) fieldError(r.at('v'), 'bucket version is not 0');
   const deltas = r.array('deltas');
@@ -169,13 +179,25 @@ export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents
     at += length;
     return item;
   });
-  if (at !== bytes.length) fieldError(what, `items cover ${at} bytes but the object has ${bytes.length}`);
-  const spatial = r.has('spatial_index') ? ((r.raw('spatial_index') as Tag).value as Multihash) : undefined;
+  const spatial = r.has('spatial_index')
+    ? r.multihashesOf([r.raw('spatial_index')], 'spatial_index')[0]
+    : undefined;
+  const parts = r.has('parts') ? r.multihashes('parts') : undefined;
+  if (parts?.length === 0) fieldError(r.at('parts'), 'an empty list: leave the field out instead');
   return {
     timeline: r.name('timeline'),
     track: r.name('track'),
     kind: r.oneOf('kind', ['stream', 'event', 'constant'] as const),
     items,
     ...(spatial && { spatialIndex: spatial }),
+    ...(parts && { parts }),
+    end: at,
   };
+}
+
+/** Read a whole bucket: its header, and the place of each item, which must cover the object exactly. */
+export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents {
+  const { end, ...contents } = decodeBucketHeader(bytes, what);
+  if (end !== bytes.length) fieldError(what, `items cover ${end} bytes but the object has ${bytes.length}`);
+  return contents;
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hashBytes, multihashToHex } from '../address/multihash.js';
-import { range } from '../queries/read.js';
+import { decodeBucket } from '../format/bucket.js';
+import { range, read, trackRoot } from '../queries/read.js';
 import { Session } from '../session/session.js';
 import { refKey } from '../store/keys.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
+import { parseRate } from '../time/rate.js';
 import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
 import { collect } from './collect.js';
@@ -112,4 +114,32 @@ test('a ref that moves onto old unreachable objects while collect runs keeps the
   const resolved = (await session.resolve('main'))!;
   const all = await range(session, resolved, { timeline: 's1', t0: 0n, t1: 60n * SECOND });
   assert.equal(all.items.length, 501);
+});
+
+test('collect keeps the parts of an item stored as parts: its bucket header names them', async () => {
+  const space = new SpaceStore(new MemoryStore(), 'lab');
+  const writer = new Writer().timeline({ name: 's1' }).track({
+    timeline: 's1',
+    name: 'cam',
+    kind: 'stream',
+    modality: 'video.h264',
+    rate: parseRate('90000'),
+  });
+  const big = new Uint8Array(65 * 1024 * 1024 + 5);
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff;
+  writer.write('s1', 'cam', [{ tick: 0n, duration: SECOND, payload: big }]);
+  const published = await publish(new Session(space), writer, { ref: 'main' });
+  const entry = (await new Session(space).pages.floor(trackRoot(published.manifest.tracks[0]!)!, 0n))!;
+  const header = decodeBucket(await space.getObject(entry.object));
+  assert.equal(header.parts?.length, 2, 'the bucket names both parts of the 65 MiB item');
+
+  const swept = await collect(new Session(space), { now: Date.now() + 2 * HOUR });
+  assert.deepEqual(swept.deleted, []);
+  const session = new Session(space);
+  const item = await read(session, (await session.resolve('main'))!, {
+    timeline: 's1',
+    track: 'cam',
+    tick: 0n,
+  });
+  assert.equal(Buffer.compare(item!.bytes, big), 0, 'the item reads back whole after the collection');
 });

@@ -1,5 +1,7 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
+import { decodeBucketHeader } from '../format/bucket.js';
+import { PREAMBLE_BYTES, readPreamble } from '../format/envelope.js';
 import '../indexes/builtin.js';
 import { visitIndexObjects } from '../indexes/track-indexes.js';
 import type { Session } from '../session/session.js';
@@ -31,8 +33,10 @@ export interface CollectOptions {
 
 /**
  * collect: garbage collection of one space. Marks everything reachable from every ref — manifests and
- * their ancestors (time travel keeps history), index pages, buckets — then sweeps the objects nobody
- * reaches that are older than the grace period. A publish uploads its objects before it moves its ref,
+ * their ancestors (time travel keeps history), index pages, buckets and the parts of their items stored
+ * as parts (named in each bucket's header), every index's segments and what its kind follows from them —
+ * then sweeps the objects nobody reaches that are older than the grace period. An index of a scheme this
+ * engine does not know stops the collection (E_UNSUPPORTED) before anything is deleted. A publish uploads its objects before it moves its ref,
  * so the grace period keeps an in-flight publish's new objects; the refs are marked again just before
  * the sweep, so a publish that landed meanwhile keeps the old objects it reuses. LIST is used here.
  */
@@ -110,11 +114,29 @@ async function markFromRefs(
         reachable.add(hex);
         return true;
       });
-      if (track.index)
-        await session.pages.visit(track.index.root, reachable, (e) =>
-          reachable.add(multihashToHex(e.object)),
-        );
+      if (track.index) {
+        const buckets: Multihash[] = [];
+        await session.pages.visit(track.index.root, reachable, (e) => {
+          const hex = multihashToHex(e.object);
+          if (reachable.has(hex)) return;
+          reachable.add(hex);
+          buckets.push(e.object);
+        });
+        for (const bucket of buckets)
+          for (const part of await bucketParts(session, bucket)) reachable.add(multihashToHex(part));
+      }
     }
   }
   return { refs, manifests };
+}
+
+/** Bytes of a bucket read to find its header: enough for most headers in one GET. */
+const HEAD_BYTES = 64 * 1024;
+
+/** The part objects a bucket's header names (0014 §4), read from the bucket's first bytes. */
+async function bucketParts(session: Session, bucket: Multihash): Promise<readonly Multihash[]> {
+  let head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
+  const end = PREAMBLE_BYTES + readPreamble(head, 'bucket').headerBytes;
+  if (end > head.length) head = await session.store.getRange(bucket, { start: 0, end });
+  return decodeBucketHeader(head, `bucket ${multihashToHex(bucket)}`).parts ?? [];
 }

@@ -7,6 +7,14 @@ import type { EntryColumns } from '../timeindex/columns.js';
 import type { StagedColumns } from './staged.js';
 import type { Uploader } from './uploader.js';
 
+/** The part objects of the items [from, to) stored as parts, in item order. */
+function bucketParts(partsOf: ReadonlyMap<number, Multihash[]>, from: number, to: number): Multihash[] {
+  const out: Multihash[] = [];
+  for (const [i, parts] of [...partsOf].sort((a, b) => a[0] - b[0]))
+    if (i >= from && i < to) out.push(...parts);
+  return out;
+}
+
 /**
  * Pack a track's staged items into bucket objects (event items by time window, stream fragments back to
  * back up to the size limit), queue them for upload, and return their index entries.
@@ -21,6 +29,7 @@ export async function packBuckets(
   let lengths = staged.lengths;
   // Items over ITEM_PART_BYTES go to the store as parts; an ItemManifest takes their place (0014 §4).
   const replace = new Map<number, Uint8Array>();
+  const partsOf = new Map<number, Multihash[]>();
   for (let i = 0; i < n; i++) {
     if (lengths[i]! <= ITEM_PART_BYTES) continue;
     const bytes = staged.bytes(i);
@@ -32,6 +41,10 @@ export async function packBuckets(
       parts.push({ object, size: part.length });
     }
     replace.set(i, encodeItemManifest({ size: bytes.length, parts }));
+    partsOf.set(
+      i,
+      parts.map((p) => p.object),
+    );
   }
   if (replace.size > 0) {
     lengths = lengths.slice();
@@ -65,6 +78,7 @@ export async function packBuckets(
       lengths,
       payload: staged.pieces(from, to, replace),
       ...(lineage && { spatialIndex: lineage }),
+      ...(partsOf.size > 0 && { parts: bucketParts(partsOf, from, to) }),
     });
     const hash = await hashParts(parts);
     await uploader.put(parts, hash);

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { hashBytes, multihashToHex } from '../../address/multihash.js';
 import { EngineError } from '../../errors.js';
+import { MANIFEST_VERSION, sealManifest } from '../../model/manifest.js';
 import { objectKey } from '../../store/keys.js';
 import { SpaceStore } from '../../store/space-store.js';
 import { fsck } from '../../versions/fsck.js';
@@ -205,7 +206,17 @@ describe('bad input is refused with 4xx and a clear message, and changes nothing
     const store = new HttpStore({ endpoint: server.url, bucket: 'dreamdb', protocol: 'h1' });
     try {
       const space = new SpaceStore(store, 'lab');
-      const keep = await space.putObject(text('precious'));
+      // A manifest (under 100 bytes, for the range cases below) that main points at: what fsck checks.
+      const keep = await space.putObject(
+        sealManifest({
+          version: MANIFEST_VERSION,
+          space: 'lab',
+          parents: [],
+          created: 1n,
+          timelines: [],
+          tracks: [],
+        }),
+      );
       await space.casRef('main', keep, undefined);
       // Raw HTTP/1.1 over a socket: URL-parsing clients would resolve ".." before sending it.
       const raw = (method: string, path: string, headers: Record<string, string> = {}, body?: Uint8Array) =>
