@@ -570,6 +570,23 @@ fmt.append({"name": "a stream bucket: fragments back to back", "op": "encode-buc
             "input": {"timeline": "s1", "track": "cam", "kind": "stream",
                       "items": [{"tick": str(t), "duration": str(d), "bytes": b.hex()} for t, d, b in stream_items]},
             "output": {"hex": seal(3, stream_header, b"".join(i[2] for i in stream_items)).hex()}})
+# A vector bucket names its track's vector index lineage; a bucket of items stored as parts names the parts.
+lineage = mh(b"a SpatialIndex record")
+part_a, part_b = mh(b"part a"), mh(b"part b")
+vector_items = [(1, 0, b"\xa1"), (2, 0, b"\xa2")]
+vector_header = {"v": 0, "kind": "event", "track": "emb", "first": cbor2.CBORTag(65524, 1), "deltas": [0, 1],
+                 "lengths": [1, 1], "timeline": "s1", "spatial_index": cbor2.CBORTag(65521, lineage),
+                 "parts": [cbor2.CBORTag(65521, part_a), cbor2.CBORTag(65521, part_b)]}
+fmt.append({"name": "a bucket naming its vector index lineage and the parts of its items", "op": "encode-bucket",
+            "input": {"timeline": "s1", "track": "emb", "kind": "event", "spatial_index": lineage.hex(),
+                      "parts": [part_a.hex(), part_b.hex()],
+                      "items": [{"tick": str(t), "duration": str(d), "bytes": b.hex()} for t, d, b in vector_items]},
+            "output": {"hex": seal(3, vector_header, b"".join(i[2] for i in vector_items)).hex()}})
+fmt.append({"name": "bucket refused: an empty parts list (leave it out)", "op": "decode-bucket",
+            "input": {"hex": seal(3, {**vector_header, "parts": []}, b"\xa1\xa2").hex()}, "error": "E_FIELD", "path": "bucket.parts"})
+fmt.append({"name": "bucket refused: a lineage of 31 digest bytes, not a BLAKE3 multihash", "op": "decode-bucket",
+            "input": {"hex": seal(3, {**vector_header, "spatial_index": cbor2.CBORTag(65521, b"\x1e\x20" + bytes(31))}, b"\xa1\xa2").hex()},
+            "error": "E_FIELD", "path": "bucket.spatial_index"})
 obj_a, obj_b = mh(b"bucket a"), mh(b"bucket b")
 entries = [(100, 0, obj_a, 12, 20), (150, 10, obj_a, 20, 25), (400, 0, obj_b, 12, 40)]
 leaf_header = {"v": 0, "kind": "leaf", "refs": [0, 0, 1], "first": cbor2.CBORTag(65524, 100), "track": "notes",

@@ -159,11 +159,14 @@ const RUNNERS: Record<string, Runner> = {
       duration: BigInt(i.duration),
       bytes: fromHex(i.bytes),
     }));
+    const parts = (v.input?.parts as string[] | undefined)?.map(fromHex);
     const { bytes } = encodeBucket({
       timeline: str(v, 'timeline'),
       track: str(v, 'track'),
       kind: str(v, 'kind') as 'stream' | 'event',
       items,
+      ...(v.input?.spatial_index !== undefined && { spatialIndex: fromHex(str(v, 'spatial_index')) }),
+      ...(parts && { parts }),
     });
     const decoded = decodeBucket(bytes);
     if (

@@ -124,6 +124,7 @@ export function encodeBucket(input: {
   kind: 'stream' | 'event' | 'constant';
   items: readonly BucketItem[];
   spatialIndex?: Multihash;
+  parts?: readonly Multihash[];
 }): { bytes: Uint8Array; locators: ItemLocator[] } {
   const { items } = input;
   const { parts, payloadStart } = encodeBucketColumns({
