@@ -40,6 +40,11 @@ export const SYSTEM_PACKAGES = [
     present: () => has('/usr/bin/python3', ['-c', 'import cbor2']),
   },
   {
+    pkg: 'python3-cryptography',
+    why: 'ChaCha20 of an independent implementation: spec/vectors/generate_lsh.py, re-run by the tests',
+    present: () => has('/usr/bin/python3', ['-c', 'import cryptography']),
+  },
+  {
     pkg: 'awscli',
     why: 'AWS CLI v2 as an independent S3 client (SigV4) for the embedded store interop tests',
     present: () => has('/usr/bin/aws', ['--version']),

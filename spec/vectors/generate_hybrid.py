@@ -8,6 +8,8 @@ import os
 from fractions import Fraction
 
 here = os.path.dirname(os.path.abspath(__file__))
+# DREAMDB_VECTORS_OUT: write elsewhere (the tests compare a fresh run with the committed files).
+out = os.environ.get("DREAMDB_VECTORS_OUT", here)
 
 
 def fuse(text_hits, vector_hits, rrf_k, w_text, w_vector):
@@ -67,7 +69,8 @@ for name, text, vec, rrf_k, wt, wv in cases:
 
 doc = {"spec": "0015", "title": "hybrid queries: reciprocal rank fusion of text and vector hits into moments",
        "vectors": vectors}
-with open(os.path.join(here, "text", "hybrid.json"), "w") as f:
+os.makedirs(os.path.join(out, "text"), exist_ok=True)
+with open(os.path.join(out, "text", "hybrid.json"), "w") as f:
     json.dump(doc, f, indent=1)
     f.write("\n")
 print(f"hybrid.json: {len(vectors)} vectors")

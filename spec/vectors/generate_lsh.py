@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
 from cbor_form import canon
 
 here = os.path.dirname(os.path.abspath(__file__))
+# DREAMDB_VECTORS_OUT: write elsewhere (the tests compare a fresh run with the committed files).
+out = os.environ.get("DREAMDB_VECTORS_OUT", here)
 
 
 def f32(x):
@@ -167,7 +169,7 @@ vectors.append({"name": "spatial segment: 7 vectors of 4-d, 2 tables x 3 bits, s
 
 doc = {"spec": "0004", "title": "dreamdb.lsh-cosine: ChaCha20 hyperplane signs, f32 left-fold keys, multi-probe order, SpatialIndex records",
        "vectors": vectors}
-with open(os.path.join(here, "lsh.json"), "w") as f:
+with open(os.path.join(out, "lsh.json"), "w") as f:
     json.dump(doc, f, indent=1)
     f.write("\n")
 print(f"lsh.json: {len(vectors)} vectors")

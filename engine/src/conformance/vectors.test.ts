@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { test } from 'node:test';
 import { type Blake3Backend, setBlake3Backend, wasmBlake3 } from '../address/multihash.js';
 import { nativeBlake3 } from '../node/native-blake3.js';
 import { loadVectorFiles, VECTORS_DIR } from '../node/vectors.js';
-import { runVector } from './vectors.js';
+import { runVector, runVectorsAt } from './vectors.js';
 
 const files = await loadVectorFiles();
 
@@ -32,6 +35,7 @@ test('every vector file holds at least 20 valid and 20 invalid vectors', () => {
 const allBackends: Blake3Backend[] = [wasmBlake3, ...(nativeBlake3 ? [nativeBlake3] : [])];
 
 for (const [name, file] of files) {
+  if (name.includes('/')) continue; // the folders run below, as `dreamdb check` runs them
   // Hash vectors run under every BLAKE3 backend; the others do not hash.
   const backends = name === 'multihash.json' ? allBackends : [undefined];
   for (const backend of backends) {
@@ -46,6 +50,44 @@ for (const [name, file] of files) {
     });
   }
 }
+
+test('every folder of spec/vectors is run by the one runner `dreamdb check` uses (dag/, text/; serving/ is the origin’s)', async () => {
+  const folders = new Set([...files.keys()].filter((p) => p.includes('/')).map((p) => p.split('/')[0]));
+  assert.deepEqual([...folders].sort(), ['dag', 'serving', 'text']);
+  for (const [path, file] of files) {
+    const outcomes = await runVectorsAt(path, file);
+    if (path.startsWith('serving/')) {
+      assert.equal(outcomes, undefined);
+      continue;
+    }
+    assert.ok(outcomes && outcomes.length > 0, `${path} ran no vector`);
+    const failed = outcomes.filter((o) => !o.ok);
+    assert.deepEqual(failed, [], `${path}: ${failed.map((o) => `${o.name}: ${o.detail}`).join('; ')}`);
+  }
+});
+
+test('every generator rewrites its vector files byte for byte (a vector cannot drift from its generator)', () => {
+  const out = mkdtempSync(join(tmpdir(), 'dreamdb-vectors-'));
+  try {
+    for (const generator of ['generate.py', 'generate_lsh.py', 'generate_hybrid.py'])
+      execFileSync('/usr/bin/python3', [join(VECTORS_DIR, generator)], {
+        env: { ...process.env, DREAMDB_VECTORS_OUT: out },
+        encoding: 'utf8',
+      });
+    const written = readdirSync(out, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => relative(out, join(e.parentPath, e.name)))
+      .sort();
+    assert.ok(written.length >= 10, `the generators wrote ${written.join(', ')}`);
+    for (const path of written)
+      assert.ok(
+        readFileSync(join(out, path)).equals(readFileSync(join(VECTORS_DIR, path))),
+        `spec/vectors/${path} differs from what its generator writes now`,
+      );
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
 
 test('python3-cbor2 decodes every CBOR vector to the same value and re-encodes it byte for byte', () => {
   const out = execFileSync('/usr/bin/python3', [`${VECTORS_DIR}/check_cbor.py`], { encoding: 'utf8' });

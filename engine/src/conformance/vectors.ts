@@ -40,6 +40,13 @@ import { tickFromHex, tickToHex, toTick } from '../time/ticks.js';
 import { chunkEnds, isBoundary, tickHash } from '../timeindex/chunking.js';
 import { entryColumns } from '../timeindex/columns.js';
 import { decodePage, encodeLeaf, encodeNode } from '../timeindex/page.js';
+import { type DagVectorFile, runDagVectors } from './dag-vectors.js';
+import {
+  type HybridVectorFile,
+  runHybridVectors,
+  runTextVectors,
+  type TextVectorFile,
+} from './text-vectors.js';
 
 /**
  * Runs the conformance vectors of spec/vectors/ (spec 0009 §1) against this engine. Pure: the caller
@@ -159,7 +166,7 @@ const RUNNERS: Record<string, Runner> = {
       duration: BigInt(i.duration),
       bytes: fromHex(i.bytes),
     }));
-    const parts = (v.input?.parts as string[] | undefined)?.map(fromHex);
+    const parts = (v.input?.parts as string[] | undefined)?.map((hex) => fromHex(hex));
     const { bytes } = encodeBucket({
       timeline: str(v, 'timeline'),
       track: str(v, 'track'),
@@ -380,4 +387,16 @@ export async function runVectorFile(file: VectorFile): Promise<VectorOutcome[]> 
   const outcomes: VectorOutcome[] = [];
   for (const vector of file.vectors) outcomes.push(await runVector(vector));
   return outcomes;
+}
+
+/**
+ * Run a file of spec/vectors by where it lives (`dag/dag.json`, `text/text.json`, `text/hybrid.json`, or a
+ * top-level file of ops); undefined for a folder the engine does not check (serving/ is the origin's).
+ */
+export async function runVectorsAt(path: string, file: unknown): Promise<VectorOutcome[] | undefined> {
+  if (path === 'dag/dag.json') return runDagVectors(file as DagVectorFile);
+  if (path === 'text/text.json') return runTextVectors(file as TextVectorFile);
+  if (path === 'text/hybrid.json') return runHybridVectors(file as HybridVectorFile);
+  if (!path.includes('/')) return runVectorFile(file as VectorFile);
+  return undefined;
 }

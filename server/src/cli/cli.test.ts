@@ -125,4 +125,7 @@ test('dreamdb check runs every conformance vector and they all pass', () => {
   const { code, stdout } = dreamdb(['check']);
   assert.equal(code, 0, stdout);
   assert.match(stdout, /vectors: \d{3,} passed, 0 failed/);
+  // Every folder of spec/vectors, not only the top level.
+  for (const path of ['dag/dag.json', 'text/text.json', 'text/hybrid.json', 'serving/hls.json', 'model.json'])
+    assert.match(stdout, new RegExp(`^ok +spec \\d{4} +${path.replace('.', '\\.')} `, 'm'), path);
 });

@@ -1,7 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runVectorFile } from '@dreamdb/engine';
+import { runVectorsAt } from '@dreamdb/engine';
 import type { Command } from 'commander';
 
 /** Tools DreamDB uses from the OS, and what for. */
@@ -25,35 +23,26 @@ export function registerCheck(program: Command): void {
       const { loadVectorFiles, VECTORS_DIR } = await import('@dreamdb/engine/node');
       let failed = 0;
       let passed = 0;
-      for (const [name, file] of await loadVectorFiles(opts.vectors ?? VECTORS_DIR)) {
-        const outcomes = await runVectorFile(file);
-        const bad = outcomes.filter((o) => !o.ok);
-        passed += outcomes.length - bad.length;
-        failed += bad.length;
-        process.stdout.write(
-          `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${file.spec} ${name.padEnd(16)} ${outcomes.length - bad.length}/${outcomes.length}  ${file.title}\n`,
-        );
-        for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
-      }
-      // Serving vectors (spec/vectors/serving) check the origin's builders, which live in this package.
+      // Every folder: the engine's vectors (top level, dag/, text/) and the origin's (serving/).
       const { runServingVector } = await import('../../origin/hls/vectors.js');
-      const servingDir = join(opts.vectors ?? VECTORS_DIR, 'serving');
-      for (const name of existsSync(servingDir)
-        ? readdirSync(servingDir)
-            .filter((f) => f.endsWith('.json'))
-            .sort()
-        : []) {
-        const file = JSON.parse(readFileSync(join(servingDir, name), 'utf8')) as {
-          spec: string;
-          title: string;
-          vectors: Parameters<typeof runServingVector>[0][];
-        };
-        const outcomes = file.vectors.map(runServingVector);
+      for (const [path, file] of await loadVectorFiles(opts.vectors ?? VECTORS_DIR)) {
+        const outcomes =
+          (await runVectorsAt(path, file)) ??
+          (path.startsWith('serving/')
+            ? (file as unknown as { vectors: Parameters<typeof runServingVector>[0][] }).vectors.map(runServingVector)
+            : undefined);
+        if (!outcomes) {
+          failed++;
+          process.stdout.write(`FAIL ${path}: no runner for this folder\n`);
+          continue;
+        }
         const bad = outcomes.filter((o) => !o.ok);
         passed += outcomes.length - bad.length;
         failed += bad.length;
+        const spec = (file as { spec?: string }).spec ?? '';
+        const title = (file as { title?: string }).title ?? '';
         process.stdout.write(
-          `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${file.spec} ${`serving/${name}`.padEnd(16)} ${outcomes.length - bad.length}/${outcomes.length}  ${file.title}\n`,
+          `${bad.length === 0 ? 'ok  ' : 'FAIL'} spec ${spec.padEnd(4)} ${path.padEnd(18)} ${outcomes.length - bad.length}/${outcomes.length}  ${title}\n`,
         );
         for (const o of bad) process.stdout.write(`       ${o.name}: ${o.detail}\n`);
       }
