@@ -6,9 +6,13 @@
 // then serves it (`dreamdb serve`: HLS, DASH, the API and the web player) and prints the player's URL.
 // It keeps serving until Ctrl-C; DREAMDB_START_EXIT=1 stops it once ffprobe has read the HLS.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestArgs } from '../samples/lab-session/ingest-args.mjs';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
+
+/** The embedded store the demo uses (the CLI's default). */
+const STORE = join(ROOT, '.dreamdb', 'store');
 
 const dreamdb = (args, input) => {
   console.log(`\n$ dreamdb ${args.join(' ')}`);
@@ -25,8 +29,16 @@ const demoHasTimeline = (name) => {
     cwd: ROOT,
     encoding: 'utf8',
   });
-  if (result.status !== 0) return false; // no main yet: a fresh store
-  return JSON.parse(result.stdout).timelines.includes(name);
+  if (result.status === 0) return JSON.parse(result.stdout).timelines.includes(name);
+  const ownStore = !process.env.DREAMDB_STORE && !process.env.DREAMDB_HOME && existsSync(STORE);
+  if (ownStore && /manifest\.v: version \d+ is not supported/.test(result.stderr)) {
+    // A store written by an older DreamDB whose manifests this one cannot read: kept aside, not lost.
+    const aside = `${STORE}-old-${Date.now()}`;
+    renameSync(STORE, aside);
+    console.log(`\nthe demo store was written by an older DreamDB (${result.stderr.trim()});`);
+    console.log(`it is kept in ${aside}, and the sample is ingested afresh`);
+  }
+  return false; // no main yet: a fresh store
 };
 /** A step that may already have been done by an earlier run (its refusal is printed, not fatal). */
 const dreamdbOnce = (args) => {
