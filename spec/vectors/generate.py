@@ -584,6 +584,15 @@ fmt.append({"name": "a bucket naming its vector index lineage and the parts of i
                       "parts": [part_a.hex(), part_b.hex()],
                       "items": [{"tick": str(t), "duration": str(d), "bytes": b.hex()} for t, d, b in vector_items]},
             "output": {"hex": seal(3, vector_header, b"".join(i[2] for i in vector_items)).hex()}})
+fmt.append({"name": "a vector bucket read for its own lineage", "op": "decode-bucket",
+            "input": {"hex": seal(3, vector_header, b"\xa1\xa2").hex(), "lineage": lineage.hex()}, "output": {"items": 2}})
+fmt.append({"name": "bucket refused for a track of another lineage", "op": "decode-bucket",
+            "input": {"hex": seal(3, vector_header, b"\xa1\xa2").hex(), "lineage": mh(b"another SpatialIndex").hex()},
+            "error": "E_LINEAGE"})
+fmt.append({"name": "bucket refused for a track without a vector index: it names a lineage", "op": "decode-bucket",
+            "input": {"hex": seal(3, vector_header, b"\xa1\xa2").hex(), "lineage": None}, "error": "E_LINEAGE"})
+fmt.append({"name": "bucket without a lineage refused for a track with a vector index", "op": "decode-bucket",
+            "input": {"hex": bucket.hex(), "lineage": lineage.hex()}, "error": "E_LINEAGE"})
 fmt.append({"name": "bucket refused: an empty parts list (leave it out)", "op": "decode-bucket",
             "input": {"hex": seal(3, {**vector_header, "parts": []}, b"\xa1\xa2").hex()}, "error": "E_FIELD", "path": "bucket.parts"})
 fmt.append({"name": "bucket refused: a lineage as bare bytes, not tagged as a multihash", "op": "decode-bucket",

@@ -231,7 +231,14 @@ const RUNNERS: Record<string, Runner> = {
     return { hex: toHex(bytes) };
   },
   'decode-page': (v) => ({ level: decodePage(fromHex(str(v, 'hex'))).level }),
-  'decode-bucket': (v) => ({ items: decodeBucket(fromHex(str(v, 'hex'))).items.length }),
+  'decode-bucket': (v) => {
+    const lineage = v.input?.lineage;
+    const expect =
+      lineage === undefined
+        ? undefined
+        : { lineage: lineage === null ? undefined : fromHex(String(lineage)) };
+    return { items: decodeBucket(fromHex(str(v, 'hex')), 'bucket', expect).items.length };
+  },
   'lsh-signs': (v) => {
     const signs = hyperplaneSigns(lshParams(v));
     return { signs: toHex(signs).slice(0, 256), bytes: signs.length };

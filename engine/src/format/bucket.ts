@@ -1,5 +1,5 @@
 import { Tag } from 'cbor-x';
-import { assertMultihash, type Multihash } from '../address/multihash.js';
+import { assertMultihash, equalBytes, type Multihash, multihashToHex } from '../address/multihash.js';
 import { joinParts } from '../bytes.js';
 import { TAGS, tagTick, untagTick } from '../cbor/tags.js';
 import { EngineError } from '../errors.js';
@@ -196,9 +196,26 @@ export function decodeBucketHeader(bytes: Uint8Array, what = 'bucket'): BucketCo
   };
 }
 
-/** Read a whole bucket: its header, and the place of each item, which must cover the object exactly. */
-export function decodeBucket(bytes: Uint8Array, what = 'bucket'): BucketContents {
+/**
+ * Read a whole bucket: its header, and the place of each item, which must cover the object exactly. With
+ * `lineage` (a track's vector index lineage, or undefined for a track without one), a bucket that names
+ * another lineage, or none where one is expected, is refused with E_LINEAGE (spec 0007 §6.1.1).
+ */
+export function decodeBucket(
+  bytes: Uint8Array,
+  what = 'bucket',
+  expect?: { readonly lineage: Multihash | undefined },
+): BucketContents {
   const { end, ...contents } = decodeBucketHeader(bytes, what);
   if (end !== bytes.length) fieldError(what, `items cover ${end} bytes but the object has ${bytes.length}`);
+  if (expect) {
+    const have = contents.spatialIndex;
+    const want = expect.lineage;
+    if (have === undefined ? want !== undefined : want === undefined || !equalBytes(have, want))
+      throw new EngineError(
+        'E_LINEAGE',
+        `${what} carries lineage ${have ? multihashToHex(have) : 'none'}, not ${want ? multihashToHex(want) : 'none'}: it was written under another vector index`,
+      );
+  }
   return contents;
 }

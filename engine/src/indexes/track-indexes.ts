@@ -149,7 +149,7 @@ export function definedIndexes(
   return Object.keys(indexes).length > 0 ? indexes : undefined;
 }
 
-/** One item's staging for each index kind of a track that has a stage step (the write path). */
+/** What each index kind of a track with a stage step takes of an item as it is written (the write path). */
 export class IndexStager {
   private readonly steps: { scheme: string; stage: (payload: unknown) => unknown }[] = [];
 
@@ -163,14 +163,29 @@ export class IndexStager {
     }
   }
 
-  /** Whether any kind stages items (else `stage` does nothing and payloads need not be decoded). */
+  /** Whether any kind stages items (else payloads need not be decoded for the indexes). */
   get active(): boolean {
     return this.steps.length > 0;
   }
 
-  /** Keep what each kind needs of item `i` of `staged`, whose payload is `payload`. */
+  /** A function that stages item i of `staged` from its payload (undefined when no kind stages). */
+  into(staged: StagedColumns): ((i: number, payload: unknown) => void) | undefined {
+    if (this.steps.length === 0) return undefined;
+    const columns = this.steps.map((step) => ({ stage: step.stage, column: staged.staging(step.scheme) }));
+    if (columns.length === 1) {
+      const [{ stage, column }] = columns as [(typeof columns)[number]];
+      return (i, payload) => {
+        column[i] = stage(payload);
+      };
+    }
+    return (i, payload) => {
+      for (const { stage, column } of columns) column[i] = stage(payload);
+    };
+  }
+
+  /** Stage item i of `staged`, whose payload is `payload`. */
   stage(staged: StagedColumns, i: number, payload: unknown): void {
-    for (const step of this.steps) staged.staging(step.scheme)[i] = step.stage(payload);
+    this.into(staged)?.(i, payload);
   }
 }
 

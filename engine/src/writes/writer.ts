@@ -116,7 +116,7 @@ export class Writer {
     }
     const dimension = vectorTrackDimension(track);
     // What the track's index kinds need of each item is taken now, from the payload in hand.
-    const stager = new IndexStager(track);
+    const stage = new IndexStager(track).into(staged);
     // Items are staged as they are checked; a bad item rolls the whole call back.
     const mark = staged.mark();
     try {
@@ -160,7 +160,7 @@ export class Writer {
         }
         // Event and constant bytes are the encoder's view, overwritten by the next encode.
         staged.push(item.tick, item.duration ?? 0n, bytes, item.layer, track.kind !== 'stream');
-        if (stager.active) stager.stage(staged, staged.count - 1, payload);
+        stage?.(staged.count - 1, payload);
       }
     } catch (error) {
       staged.rollback(mark);

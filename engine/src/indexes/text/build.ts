@@ -2,7 +2,8 @@ import { EngineError, quote } from '../../errors.js';
 import { assertTick, type Tick, tickToHex } from '../../time/ticks.js';
 import { compareCodePoints, sortedUnique } from './collate.js';
 import { assertFieldName, assertTrackName, MAX_FIELDS } from './directory.js';
-import { type BuiltTextSegment, type DocumentRow, SegmentWriter } from './segment-writer.js';
+import type { DocumentColumns } from './documents-page.js';
+import { type BuiltTextSegment, SegmentWriter } from './segment-writer.js';
 import { tokenizeFields } from './tokenize.js';
 
 /**
@@ -113,7 +114,7 @@ export function buildTextSegment(docs: Iterable<TextDoc>): BuiltTextSegment {
 
 /**
  * Build one segment from analyzed documents (track names checked by the caller), in any order: they are
- * put in (track, tick) order, which is usually theirs already (one track's items in tick order).
+ * put in (track, tick) order, which is usually theirs already.
  */
 export function buildAnalyzed(docs: AnalyzedDoc[]): BuiltTextSegment {
   let ordered = true;
@@ -124,16 +125,74 @@ export function buildAnalyzed(docs: AnalyzedDoc[]): BuiltTextSegment {
       if (compareDocs(docs[i - 1]!, docs[i]!) === 0) throw duplicateError(docs[i]!.track, docs[i]!.tick);
     }
   }
+  const tracks = sortedUnique(docs.map((d) => d.track));
+  const trackIndex = new Map(tracks.map((name, i) => [name, i]));
+  const columns = {
+    count: docs.length,
+    tracks: Uint32Array.from(docs, (d) => trackIndex.get(d.track)!),
+    ticks: BigUint64Array.from(docs, (d) => d.tick),
+    durations: BigUint64Array.from(docs, (d) => d.duration),
+  };
+  return invert(
+    tracks,
+    columns,
+    docs.map((d) => d.text),
+  );
+}
+
+/**
+ * Build one segment from one track's items in tick order (what a publish stages), without an object per
+ * document: `texts[i]` is item i's analysis, null or undefined when it is not a document.
+ */
+export function buildTrackSegment(
+  track: string,
+  items: {
+    readonly count: number;
+    readonly ticks: ArrayLike<Tick>;
+    readonly durations?: ArrayLike<Tick> | undefined;
+    readonly texts: ArrayLike<AnalyzedText | null | undefined>;
+  },
+): BuiltTextSegment {
+  let n = 0;
+  for (let i = 0; i < items.count; i++) if (items.texts[i]) n++;
+  const columns = {
+    count: n,
+    tracks: new Uint32Array(n),
+    ticks: new BigUint64Array(n),
+    durations: new BigUint64Array(n),
+  };
+  const texts: AnalyzedText[] = new Array(n);
+  let at = 0;
+  for (let i = 0; i < items.count; i++) {
+    const text = items.texts[i];
+    if (!text) continue;
+    const tick = items.ticks[i]!;
+    if (at > 0 && tick <= columns.ticks[at - 1]!)
+      throw new EngineError(
+        'E_BAD_REQUEST',
+        `text documents of track ${quote(track)} must come in tick order`,
+      );
+    columns.ticks[at] = tick;
+    columns.durations[at] = items.durations ? items.durations[i]! : 0n;
+    texts[at++] = text;
+  }
+  return invert(n > 0 ? [track] : [], columns, texts);
+}
+
+/** Invert documents in ordinal order (columns) and their analyses into a segment. */
+function invert(
+  tracks: readonly string[],
+  docs: DocumentColumns,
+  texts: readonly AnalyzedText[],
+): BuiltTextSegment {
   const fieldSet = new Set<string>();
-  const trackSet = new Set<string>();
   let tokens = 0;
   let previous: AnalyzedText | undefined;
-  for (const doc of docs) {
+  for (const text of texts) {
     // Neighbours often share one analysis (a detector's labels): their fields are added once.
-    if (doc.text !== previous) for (const name of doc.text.fields) fieldSet.add(name);
-    previous = doc.text;
-    trackSet.add(doc.track);
-    tokens += doc.text.dl;
+    if (text !== previous) for (const name of text.fields) fieldSet.add(name);
+    previous = text;
+    tokens += text.dl;
   }
   const fields = sortedUnique(fieldSet);
   if (fields.length > MAX_FIELDS) {
@@ -142,22 +201,15 @@ export function buildAnalyzed(docs: AnalyzedDoc[]): BuiltTextSegment {
       `text documents have ${fields.length} field names, over ${MAX_FIELDS}`,
     );
   }
-  const tracks = sortedUnique(trackSet);
   const fieldBit = new Map(fields.map((name, i) => [name, 2 ** i]));
-  const trackIndex = new Map(tracks.map((name, i) => [name, i]));
-  const rows: DocumentRow[] = docs.map((d) => ({
-    track: trackIndex.get(d.track)!,
-    tick: d.tick,
-    duration: d.duration,
-  }));
-  const writer = new SegmentWriter(fields, tracks, rows, tokens);
-  docs.forEach((doc, ordinal) => {
-    const { dl, terms } = doc.text;
+  const writer = new SegmentWriter(fields, tracks, docs, tokens);
+  for (let ordinal = 0; ordinal < texts.length; ordinal++) {
+    const { dl, terms } = texts[ordinal]!;
     for (const entry of terms) {
       let mask = 0;
       for (const name of entry.fields) mask += fieldBit.get(name)!;
       writer.add(entry.term, ordinal, dl, mask, entry.positions);
     }
-  });
+  }
   return writer.finish();
 }

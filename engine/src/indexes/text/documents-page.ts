@@ -26,18 +26,33 @@ export interface DocumentsPage {
   readonly durations: BigUint64Array;
 }
 
-/** Seal documents (in ordinal order, track indices into the segment's track table) into one page. */
-export function encodeDocumentsPage(
-  rows: readonly { track: number; tick: Tick; duration: Tick }[],
-): Uint8Array {
-  const out = new ByteWriter(rows.length * 8);
-  rows.forEach((row, i) => {
-    const previous = rows[i - 1];
-    out.u32(row.track);
-    out.u64(previous && previous.track === row.track ? row.tick - previous.tick : row.tick);
-    out.u64(row.duration);
-  });
-  return sealObject('textPage', { v: 0, type: 'documents', docs: rows.length }, out.view());
+/** Documents in ordinal order, as columns: track (an index into the segment's track table), tick, duration. */
+export interface DocumentColumns {
+  readonly count: number;
+  readonly tracks: Uint32Array;
+  readonly ticks: BigUint64Array;
+  readonly durations: BigUint64Array;
+}
+
+/** Append document i's entry to a page's payload; `first` is the page's first document. */
+export function writeDocument(out: ByteWriter, docs: DocumentColumns, i: number, first: number): void {
+  const track = docs.tracks[i]!;
+  const same = i > first && docs.tracks[i - 1] === track;
+  out.u32(track);
+  out.u64(same ? docs.ticks[i]! - docs.ticks[i - 1]! : docs.ticks[i]!);
+  out.u64(docs.durations[i]!);
+}
+
+/** Seal documents [from, to) into one page. */
+export function encodeDocumentsPage(docs: DocumentColumns, from = 0, to = docs.count): Uint8Array {
+  const out = new ByteWriter((to - from) * 8);
+  for (let i = from; i < to; i++) writeDocument(out, docs, i, from);
+  return sealDocumentsPage(out, to - from);
+}
+
+/** Seal a page of `count` documents whose payload `out` holds. */
+export function sealDocumentsPage(out: ByteWriter, count: number): Uint8Array {
+  return sealObject('textPage', { v: 0, type: 'documents', docs: count }, out.view());
 }
 
 /** Open and check a documents page of a segment with `tracks` tracks; refusals are E_FIELD. */

@@ -38,41 +38,70 @@ function reader(session: Session, object: Uint8Array): Promise<TextSegmentReader
 /** Payload texts up to this long are analyzed once and remembered (a detector writes few distinct labels). */
 const MEMO_CHARS = 256;
 const MEMO_ENTRIES = 65_536;
-const analyzed = new Map<string, AnalyzedText | null>();
+/** Analyses of payloads with one text field, by field name then text: no key is built per item. */
+const byField = new Map<string, Map<string, AnalyzedText | null>>();
+/** Analyses of other payloads, by a key of their names and texts. */
+const byKey = new Map<string, AnalyzedText | null>();
+let remembered = 0;
 
-/** The key of a payload's text in the memo: its text values with their names (undefined: too long or not text). */
-function memoKey(payload: unknown): string | undefined {
-  if (typeof payload === 'string') return payload.length <= MEMO_CHARS ? `\u0001${payload}` : undefined;
+/** Remember an analysis; past MEMO_ENTRIES, start afresh (vocabularies of labels are small). */
+function remember<K>(map: Map<K, AnalyzedText | null>, key: K, text: AnalyzedText | undefined): void {
+  if (++remembered > MEMO_ENTRIES) {
+    byField.clear();
+    byKey.clear();
+    remembered = 1;
+  }
+  map.set(key, text ?? null);
+}
+
+/** The analysis of an item's text fields (textFields, spec 0015 §2-5); undefined when nothing is indexed. */
+export function analyzePayload(payload: unknown): AnalyzedText | undefined {
+  if (typeof payload === 'string') {
+    if (payload.length > MEMO_CHARS) return analyzeText(textFields(payload));
+    const known = byKey.get(payload);
+    if (known !== undefined) return known ?? undefined;
+    const text = analyzeText(textFields(payload));
+    remember(byKey, payload, text);
+    return text;
+  }
   if (
     payload === null ||
     typeof payload !== 'object' ||
     payload instanceof Uint8Array ||
     payload instanceof Map
   )
-    return undefined;
-  let key = '';
+    return analyzeText(textFields(payload));
   const record = payload as Record<string, unknown>;
-  for (const name in record) {
-    const value = record[name];
-    if (typeof value !== 'string') continue;
-    key += `${name}\u0000${value}\u0000`;
-    if (key.length > MEMO_CHARS) return undefined;
+  let name: string | undefined;
+  let value: string | undefined;
+  let key: string | undefined;
+  for (const field in record) {
+    const v = record[field];
+    if (typeof v !== 'string') continue;
+    if (name === undefined) {
+      name = field;
+      value = v;
+    } else key = `${key ?? `${name}\u0000${value}`}\u0000${field}\u0000${v}`;
   }
-  return key;
-}
-
-/** The analysis of an item's text fields (textFields, spec 0015 §2-5); undefined when nothing is indexed. */
-export function analyzePayload(payload: unknown): AnalyzedText | undefined {
-  const key = memoKey(payload);
-  if (key !== undefined) {
-    const known = analyzed.get(key);
+  if (name === undefined) return undefined; // no text value: no field to index
+  if (key === undefined) {
+    if (value!.length > MEMO_CHARS) return analyzeText(textFields(payload));
+    let texts = byField.get(name);
+    const known = texts?.get(value!);
     if (known !== undefined) return known ?? undefined;
+    const text = analyzeText(textFields(payload));
+    if (!texts) {
+      texts = new Map();
+      byField.set(name, texts);
+    }
+    remember(texts, value!, text);
+    return text;
   }
+  if (key.length > MEMO_CHARS) return analyzeText(textFields(payload));
+  const known = byKey.get(key);
+  if (known !== undefined) return known ?? undefined;
   const text = analyzeText(textFields(payload));
-  if (key !== undefined) {
-    if (analyzed.size >= MEMO_ENTRIES) analyzed.clear();
-    analyzed.set(key, text ?? null);
-  }
+  remember(byKey, key, text);
   return text;
 }
 

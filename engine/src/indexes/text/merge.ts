@@ -5,7 +5,7 @@ import { PostingCursor } from './cursor.js';
 import { MAX_FIELDS } from './directory.js';
 import type { PostingList } from './postings-page.js';
 import type { TextSegmentReader } from './reader.js';
-import { type BuiltTextSegment, type DocumentRow, SegmentWriter } from './segment-writer.js';
+import { type BuiltTextSegment, SegmentWriter } from './segment-writer.js';
 
 /**
  * Merge segments into one (LSM-style compaction) without re-analyzing text: documents are re-ordered by
@@ -33,11 +33,12 @@ export async function mergeTextSegments(readers: readonly TextSegmentReader[]): 
   const fieldBits = readers.map((r) => r.directory.fields.map((name) => 2 ** fields.indexOf(name)));
   const tracks = sortedUnique(all.map((d) => d.track));
   const trackIndex = new Map(tracks.map((name, i) => [name, i]));
-  const rows: DocumentRow[] = all.map((d) => ({
-    track: trackIndex.get(d.track)!,
-    tick: d.tick,
-    duration: d.duration,
-  }));
+  const rows = {
+    count: all.length,
+    tracks: Uint32Array.from(all, (d) => trackIndex.get(d.track)!),
+    ticks: BigUint64Array.from(all, (d) => d.tick),
+    durations: BigUint64Array.from(all, (d) => d.duration),
+  };
   const writer = new SegmentWriter(
     fields,
     tracks,

@@ -1,10 +1,9 @@
 import { hashBytes, type Multihash } from '../../address/multihash.js';
 import { joinParts } from '../../bytes.js';
 import { EngineError, quote } from '../../errors.js';
-import type { Tick } from '../../time/ticks.js';
 import { compareCodePoints } from './collate.js';
 import { encodeTextDirectory } from './directory.js';
-import { encodeDocumentsPage } from './documents-page.js';
+import { type DocumentColumns, sealDocumentsPage, writeDocument } from './documents-page.js';
 import { assertPageSize, encodePostingsPage, type PostingList } from './postings-page.js';
 import { ANALYZER } from './tokenize.js';
 import { ByteWriter } from './varint.js';
@@ -42,13 +41,6 @@ export interface BuiltTextSegment {
   readonly stats: TextSegmentStats;
 }
 
-/** A document in ordinal order: its track (an index into the track table), tick and duration. */
-export interface DocumentRow {
-  readonly track: number;
-  readonly tick: Tick;
-  readonly duration: Tick;
-}
-
 class TermPostings {
   readonly docs = new ByteWriter(8);
   readonly positions = new ByteWriter(8);
@@ -66,7 +58,7 @@ export class SegmentWriter {
   constructor(
     readonly fields: readonly string[],
     readonly tracks: readonly string[],
-    readonly docs: readonly DocumentRow[],
+    readonly docs: DocumentColumns,
     readonly tokens: number,
   ) {}
 
@@ -138,7 +130,7 @@ export class SegmentWriter {
     const directory = built(
       encodeTextDirectory({
         analyzer: ANALYZER,
-        docs: this.docs.length,
+        docs: this.docs.count,
         tokens: this.tokens,
         fields: this.fields,
         tracks: this.tracks,
@@ -151,7 +143,7 @@ export class SegmentWriter {
       directory,
       pages: all,
       stats: {
-        docs: this.docs.length,
+        docs: this.docs.count,
         tokens: this.tokens,
         terms: terms.length,
         postings: this.postings,
@@ -164,23 +156,17 @@ export class SegmentWriter {
   /** Documents pages: each closes after the document that brings its payload to PAGE_TARGET_BYTES. */
   private documentPages(): { page: BuiltObject; docs: number }[] {
     const out: { page: BuiltObject; docs: number }[] = [];
+    const { count, tracks } = this.docs;
     let from = 0;
-    let size = 0;
-    const sizer = new ByteWriter(32);
-    for (let i = 0; i < this.docs.length; i++) {
-      const row = this.docs[i]!;
-      const previous = i > from ? this.docs[i - 1] : undefined;
-      if (row.track >= this.tracks.length)
-        throw new EngineError('E_FIELD', `document ${i}: no track ${row.track}`);
-      sizer.length = 0;
-      sizer.u32(row.track);
-      sizer.u64(previous && previous.track === row.track ? row.tick - previous.tick : row.tick);
-      sizer.u64(row.duration);
-      size += sizer.length;
-      if (size >= PAGE_TARGET_BYTES || i === this.docs.length - 1) {
-        out.push({ page: built(encodeDocumentsPage(this.docs.slice(from, i + 1))), docs: i + 1 - from });
+    let page = new ByteWriter(PAGE_TARGET_BYTES + 32);
+    for (let i = 0; i < count; i++) {
+      if (tracks[i]! >= this.tracks.length)
+        throw new EngineError('E_FIELD', `document ${i}: no track ${tracks[i]}`);
+      writeDocument(page, this.docs, i, from);
+      if (page.length >= PAGE_TARGET_BYTES || i === count - 1) {
+        out.push({ page: built(sealDocumentsPage(page, i + 1 - from)), docs: i + 1 - from });
         from = i + 1;
-        size = 0;
+        page = new ByteWriter(PAGE_TARGET_BYTES + 32);
       }
     }
     return out;

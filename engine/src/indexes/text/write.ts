@@ -6,7 +6,7 @@ import type { Tick } from '../../time/ticks.js';
 import type { Uploader } from '../../writes/uploader.js';
 import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
-import { type AnalyzedDoc, type AnalyzedText, buildAnalyzed } from './build.js';
+import { type AnalyzedDoc, type AnalyzedText, buildAnalyzed, buildTrackSegment } from './build.js';
 import { FIELD_NAME } from './directory.js';
 import { mergeTextSegments } from './merge.js';
 import { TextSegmentReader } from './reader.js';
@@ -38,6 +38,22 @@ export function textFields(payload: unknown): { name: string; text: string }[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+/** The first and last tick of the items that are documents (ticks ascending), or undefined when none is. */
+function documentSpan(
+  ticks: ArrayLike<Tick>,
+  texts: readonly (AnalyzedText | null | undefined)[],
+  count: number,
+): { first: Tick; last: Tick } | undefined {
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < count; i++)
+    if (texts[i]) {
+      if (first < 0) first = i;
+      last = i;
+    }
+  return first < 0 ? undefined : { first: ticks[first]!, last: ticks[last]! };
+}
+
 /** Upload a built segment; its reference (the directory), or undefined when it holds no document. */
 async function upload(built: BuiltTextSegment, first: Tick, last: Tick, uploader: Uploader) {
   if (built.stats.docs === 0) return undefined;
@@ -47,25 +63,23 @@ async function upload(built: BuiltTextSegment, first: Tick, last: Tick, uploader
 }
 
 /**
- * The documents of staged items: what the kind's stage step analyzed of each (null: no text), or, for an
- * item staged without it, its bytes decoded and analyzed.
+ * What each staged item is as a document: the kind's stage step analyzed it as it was written (null: no
+ * text), or, for an item staged without it, its bytes are decoded and analyzed now.
  */
-function stagedDocs(
+function stagedTexts(
   change: IndexChange,
   analyze: (payload: unknown) => AnalyzedText | undefined,
-): AnalyzedDoc[] {
+): readonly (AnalyzedText | null | undefined)[] {
   const { staged, staging } = change;
-  const track = change.track.name;
-  const docs: AnalyzedDoc[] = [];
-  for (let i = 0; i < staged.count; i++) {
+  let complete = staging !== undefined && staging.length >= staged.count;
+  for (let i = 0; complete && i < staged.count; i++) complete = staging![i] !== undefined;
+  if (complete) return staging as readonly (AnalyzedText | null)[];
+  return Array.from({ length: staged.count }, (_, i) => {
     const done = staging?.[i] as AnalyzedText | null | undefined;
-    const text =
-      done === undefined
-        ? analyze((decodeCanonical(staged.bytes(i)) as { payload?: unknown }).payload)
-        : (done ?? undefined);
-    if (text) docs.push({ track, tick: staged.ticks[i]!, duration: staged.duration(i), text });
-  }
-  return docs;
+    return done !== undefined
+      ? done
+      : analyze((decodeCanonical(staged.bytes(i)) as { payload?: unknown }).payload);
+  });
 }
 
 /**
@@ -80,12 +94,17 @@ export async function updateText(
   analyze: (payload: unknown) => AnalyzedText | undefined,
 ): Promise<SegmentRef[]> {
   const { session, uploader } = context;
-  const fresh = stagedDocs(change, analyze);
+  const { staged, track } = change;
+  const texts = stagedTexts(change, analyze);
   if (change.append) {
-    const added =
-      fresh.length > 0
-        ? await upload(buildAnalyzed(fresh), fresh[0]!.tick, fresh[fresh.length - 1]!.tick, uploader)
-        : undefined;
+    const built = buildTrackSegment(track.name, {
+      count: staged.count,
+      ticks: staged.ticks,
+      durations: staged.durations,
+      texts,
+    });
+    const documents = documentSpan(staged.ticks, texts, staged.count);
+    const added = documents ? await upload(built, documents.first, documents.last, uploader) : undefined;
     const readers = new Map<string, TextSegmentReader>();
     const fetch = (hash: Uint8Array) => session.store.getObject(hash);
     return appendSegments(segments, added ? [added] : [], TEXT_SEGMENT_DOCS, async (group) => {
@@ -104,10 +123,13 @@ export async function updateText(
       return merged ? [merged] : [];
     });
   }
-  const { staged, track } = change;
   const replaced = new Set<Tick>(staged.ticks.subarray(0, staged.count));
   for (const tick of change.removed) replaced.add(tick);
-  const docs = [...fresh];
+  const docs: AnalyzedDoc[] = [];
+  for (let i = 0; i < staged.count; i++) {
+    const text = texts[i];
+    if (text) docs.push({ track: track.name, tick: staged.ticks[i]!, duration: staged.duration(i), text });
+  }
   for await (const entry of trackEntries(session, track)) {
     if (replaced.has(entry.tick)) continue;
     const bytes = await itemBytes(session, await session.store.getRange(entry.object, entry));
