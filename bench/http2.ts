@@ -13,18 +13,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  hashBytes,
-  type ObjectStore,
-  objectKey,
-  publish,
-  range,
-  Session,
-  SpaceStore,
-  spill,
-  Writer,
-} from '@dreamdb/engine';
+import { hashBytes } from '@dreamdb/engine';
 import { HttpStore } from '@dreamdb/engine/node';
+import { range } from '@dreamdb/engine/query';
+import { type ObjectStore, objectKey, Session, SpaceStore } from '@dreamdb/engine/store';
+import { publish, spill, Writer } from '@dreamdb/engine/write';
 import { quantile, timed } from './lib.ts';
 
 const SMALL = Number(process.env.DREAMDB_BENCH_SMALL ?? 4000);

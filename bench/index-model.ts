@@ -4,14 +4,10 @@
  * page sizes to 1 billion items (the model written into spec 0007 §7.4).
  * Run: npm run bench -- index-model   (DREAMDB_BENCH_ITEMS=1000000 by default)
  */
-import {
-  buildTree,
-  decodePage,
-  hashBytes,
-  type IndexEntry,
-  LEAF_TARGET,
-  TARGET_FANOUT,
-} from '@dreamdb/engine';
+
+import { hashBytes } from '@dreamdb/engine';
+import { buildTree, decodePage, LEAF_TARGET, TARGET_FANOUT } from '@dreamdb/engine/format';
+import type { IndexEntry } from '@dreamdb/engine/query';
 import { timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);

@@ -9,17 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  CountingStore,
-  MemoryStore,
-  type ObjectStore,
-  publish,
-  range,
-  Session,
-  SpaceStore,
-  Writer,
-} from '@dreamdb/engine';
 import { HttpStore, startStoreServer } from '@dreamdb/engine/node';
+import { range } from '@dreamdb/engine/query';
+import { CountingStore, MemoryStore, type ObjectStore, Session, SpaceStore } from '@dreamdb/engine/store';
+import { publish, Writer } from '@dreamdb/engine/write';
 import { Encoder } from 'cbor-x';
 import { printTable, type Row, timed } from './lib.ts';
 

@@ -7,7 +7,7 @@
  *   DREAMDB_BENCH_LSH_N=20000 for a quicker run; DREAMDB_BENCH_LSH_SHAPE="16x16x128" (tables x bits x
  *   dimension) for another shape.
  */
-import { hyperplaneSigns, LshHasher, type LshParams, tableKeys } from '@dreamdb/engine';
+import { hyperplaneSigns, LshHasher, type LshParams, tableKeys } from '@dreamdb/engine/indexes/lsh';
 import { best } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_LSH_N ?? 100_000);

@@ -6,19 +6,11 @@
  * merge without shared pages would cost. Also the branch publishes (writes among old items: editTree).
  * Run: npm run bench -- merge   (DREAMDB_BENCH_ITEMS=1000000 for a quick run; default 10M)
  */
-import {
-  buildTree,
-  CountingStore,
-  createRef,
-  type IndexEntry,
-  MemoryStore,
-  merge,
-  publish,
-  Session,
-  SpaceStore,
-  trackEntries,
-  Writer,
-} from '@dreamdb/engine';
+import { buildTree } from '@dreamdb/engine/format';
+import { type IndexEntry, trackEntries } from '@dreamdb/engine/query';
+import { CountingStore, MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
+import { createRef, merge } from '@dreamdb/engine/versions';
+import { publish, Writer } from '@dreamdb/engine/write';
 import { printTable, type Row, timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 10_000_000);

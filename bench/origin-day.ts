@@ -3,16 +3,10 @@
  * track with a CMAF header, written and published through the engine into a memory store, packed 16 to
  * a bucket (as 1 MiB fragments would be in the packager's 16 MiB buckets); and latency sampling.
  */
-import {
-  MemoryStore,
-  parseRate,
-  publish,
-  Session,
-  SpaceStore,
-  spill,
-  type Tick,
-  Writer,
-} from '@dreamdb/engine';
+
+import { parseRate, type Tick } from '@dreamdb/engine';
+import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
+import { publish, spill, Writer } from '@dreamdb/engine/write';
 
 export const SECOND = 1_000_000_000n;
 export const DAY_FRAGMENTS = 43_200;

@@ -9,15 +9,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import {
-  multihashFromHex,
-  multihashToHex,
-  objectKey,
-  Session,
-  SpaceStore,
-  trackEntries,
-} from '@dreamdb/engine';
+import { multihashFromHex, multihashToHex } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
+import { trackEntries } from '@dreamdb/engine/query';
+import { objectKey, Session, SpaceStore } from '@dreamdb/engine/store';
 import { ingest } from '@dreamdb/packager';
 import { BENCH_MEDIA, recording } from './lib.ts';
 

@@ -12,8 +12,8 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Session, SpaceStore } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
+import { Session, SpaceStore } from '@dreamdb/engine/store';
 import { ingest, planCmaf, probe } from '@dreamdb/packager';
 import { BENCH_MEDIA, printTable, type Row, recording } from './lib.ts';
 

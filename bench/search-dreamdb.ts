@@ -13,20 +13,12 @@
  *
  * DREAMDB_BENCH_LSH="16x16:9:all,16x16:17:1000" picks the settings (tables x bits : probes : rerank).
  */
-import {
-  CountingStore,
-  encodeVector,
-  LshHasher,
-  type LshParams,
-  LshTables,
-  MemoryStore,
-  publish,
-  type Resolved,
-  Session,
-  SpaceStore,
-  search,
-  Writer,
-} from '@dreamdb/engine';
+
+import { encodeVector } from '@dreamdb/engine';
+import { LshHasher, type LshParams, LshTables } from '@dreamdb/engine/indexes/lsh';
+import { search } from '@dreamdb/engine/query';
+import { CountingStore, MemoryStore, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
+import { publish, Writer } from '@dreamdb/engine/write';
 import { recallAt10, type SearchData, type SearchRun, type Truth, timeQueries } from './search-data.ts';
 
 const SEED = new Uint8Array(32).fill(42);

@@ -10,8 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashBytes, objectKey } from '@dreamdb/engine';
+import { hashBytes } from '@dreamdb/engine';
 import { HttpStore } from '@dreamdb/engine/node';
+import { objectKey } from '@dreamdb/engine/store';
 import { printTable, type Row, timed } from './lib.ts';
 
 const SMALL = Number(process.env.DREAMDB_BENCH_SMALL ?? 10_000);

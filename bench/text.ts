@@ -15,7 +15,7 @@ import {
   TextSegmentReader,
   bm25TermWeight as termWeight,
   tokenizeFields,
-} from '@dreamdb/engine';
+} from '@dreamdb/engine/indexes/text';
 import { postingBlocks } from '../engine/src/indexes/text/blocks.ts';
 import { random } from '../engine/src/testing/random.ts';
 import { printTable, type Row, timed } from './lib.ts';

@@ -6,7 +6,7 @@
 // DREAMDB_S3_* from the environment; http://host:port/bucket/prefix).
 // With CAS_WORKER_WAIT=1 it prints "ready" once its store answers and starts racing when a line arrives
 // on stdin, so that writers which took long to start (32 processes on 2 cores) still race together.
-import { RefConflictError, SpaceStore } from '@dreamdb/engine';
+import { RefConflictError, SpaceStore } from '@dreamdb/engine/store';
 import { HttpStore, openStore } from '@dreamdb/engine/node';
 
 const [target, seconds, id] = process.argv.slice(2);

@@ -51,25 +51,20 @@ export interface TimelineListDoc {
   readonly timelines: readonly TimelineEntryDoc[];
 }
 
-/** A track's spatial index, as listings show it: what a client needs to query it and pin its lineage. */
-export interface SpatialIndexDoc {
-  /** `dreamdb.lsh-cosine`. */
+/**
+ * One of a track's indexes (0001 §4.1), as listings show it: its scheme, what the verbs use it for, how
+ * much it holds, and the parameters a client needs (a vector index's lineage pins it for `search`).
+ */
+export interface IndexDoc {
+  /** `dreamdb.lsh-cosine`, `dreamdb.text-bm25`, or another kind's scheme. */
   readonly scheme: string;
-  /** The index's parameters' hash: vectors indexed under another lineage cannot be merged (0004). */
-  readonly lineage: string;
-  readonly dimension: number;
-  readonly tables: number;
-  readonly bits: number;
-  /** Buckets probed per table by default. */
-  readonly probes: number;
-  /** Spatial segments written so far. */
+  /** `vector`: `search` uses it; `text`: `text` and `hybrid` do. Absent for a kind the verbs do not use. */
+  readonly role?: 'vector' | 'text';
+  /** Segments written so far, and the items they index. */
   readonly segments: number;
-}
-
-/** A track's text index (BM25, 0015): its analyzer and segment count. */
-export interface TextIndexDoc {
-  readonly analyzer: string;
-  readonly segments: number;
+  readonly items: number;
+  /** The parameters, as the kind shows them (a vector index's `lineage`, dimension, tables...). */
+  readonly params?: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** A track as a timeline's listing describes it: what it holds, its span, its playlist and indexes. */
@@ -87,10 +82,8 @@ export interface TrackDoc {
   readonly last?: string;
   /** A stream track's own HLS media playlist. */
   readonly hls?: string;
-  /** Its spatial index, when it is a vector track. */
-  readonly spatial?: SpatialIndexDoc;
-  /** Its text index, when its items are searchable by words. */
-  readonly text?: TextIndexDoc;
+  /** Its indexes by scheme (a vector track's, a text track's), when it has any. */
+  readonly indexes?: Readonly<Record<string, IndexDoc>>;
 }
 
 /** A timeline at one version: its genesis, its tracks and the URLs that play it. */
@@ -177,8 +170,8 @@ export interface TrackRecordDoc<I extends U64 = string> {
   readonly bucketDuration?: I;
   /** The track's stored attributes. */
   readonly attrs?: unknown;
-  readonly spatial?: SpatialIndexDoc;
-  readonly text?: TextIndexDoc;
+  /** Its indexes by scheme. */
+  readonly indexes?: Readonly<Record<string, IndexDoc>>;
 }
 
 /** The tracks of a timeline at one version. */
@@ -271,10 +264,10 @@ export interface HybridHitDoc<I extends U64 = string> extends MomentLinksDoc {
   };
 }
 
-/** How a vector query was answered: by the track's spatial index (with the probes used), or a scan. */
+/** How a vector query was answered: by the track's vector index (with the knobs used), or a scan. */
 export type VectorPlanDoc =
   | { readonly exact: true }
-  | { readonly index: SpatialIndexDoc & { readonly rerank?: number } };
+  | { readonly index: IndexDoc & { readonly probes?: number; readonly rerank?: number } };
 
 /** The answer of search: the k nearest items, best first, and how they were found. */
 export type SearchDoc<I extends U64 = string> = VectorPlanDoc & {

@@ -91,6 +91,15 @@ export {
   type UnixNanos,
 } from '../time/clock.js';
 export {
+  type DurationBounds,
+  parseDurationArg,
+  parseTimeArg,
+  TIME_ARG_FORMS,
+  type TimeArgForm,
+  type TimeArgOptions,
+  timeArgForm,
+} from '../time/parse.js';
+export {
   divRound,
   parseRate,
   type Rate,

@@ -28,6 +28,7 @@ export {
   bucketLineage,
   definedIndexes,
   describeIndexes,
+  indexesFromOptions,
   openIndex,
   paramsOf,
   roleIndex,

@@ -63,6 +63,14 @@ export interface IndexKind<Params = unknown, Opened = unknown> {
   readParams(record: IndexRecord['params'], path: string): Params;
   /** The parameter record of typed parameters: what readParams gives back. */
   writeParams(params: Params): IndexRecord['params'];
+  /**
+   * Parameters from a request's options (JSON, as an API or CLI user writes them): a field left out takes
+   * the kind's default for the track; others are refused (E_FIELD naming `path`). Without it, the
+   * options are the parameter record itself.
+   */
+  fromOptions?(options: Readonly<Record<string, unknown>>, track: Track, path: string): Params;
+  /** The parameters as listings show them (JSON values): what a client needs to use the index. */
+  summary?(params: Params): Readonly<Record<string, string | number | boolean>>;
   /** Refuse parameters that do not fit the track (E_FIELD naming `path`): a dimension other than its own. */
   fits?(track: Track, params: Params, path: string): void;
   /** The parameters a new track gets when its definition names no indexes; undefined: none of this kind. */

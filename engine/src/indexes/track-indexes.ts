@@ -115,6 +115,25 @@ function declared(track: Track, indexes: Readonly<Record<string, IndexRecord>>):
   return out;
 }
 
+/**
+ * A definition's indexes from a request's options by scheme (JSON: `{"dreamdb.lsh-cosine": {"tables":
+ * 8}}`, `{}` for none): each kind fills in its defaults and checks the rest (E_FIELD naming the field; an
+ * unknown scheme is E_UNSUPPORTED).
+ */
+export function indexesFromOptions(
+  track: Track,
+  options: Readonly<Record<string, Readonly<Record<string, unknown>>>>,
+): Record<string, IndexRecord> {
+  const out: Record<string, IndexRecord> = {};
+  for (const [scheme, given] of Object.entries(options)) {
+    const kind = indexKind(scheme, `track ${track.timeline}/${track.name}`);
+    const path = `indexes.${scheme}`;
+    const params = kind.fromOptions ? kind.fromOptions(given, track, path) : kind.readParams(given, path);
+    out[scheme] = { params: kind.writeParams(params), segments: [] };
+  }
+  return out;
+}
+
 /** The indexes every registered kind gives a new track by default. */
 function defaults(track: Track): Record<string, IndexRecord> {
   const out: Record<string, IndexRecord> = {};

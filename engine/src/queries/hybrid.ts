@@ -1,6 +1,6 @@
 import { parseModality } from '../address/modality.js';
 import { EngineError, quote } from '../errors.js';
-import type { TextMatch } from '../indexes/text/text-index.js';
+import type { TextMatch } from '../indexes/text/search.js';
 import { payloadField } from '../model/item.js';
 import type { Track } from '../model/track.js';
 import { findTrack, type Resolved, type Session } from '../session/session.js';

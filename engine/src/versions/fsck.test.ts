@@ -106,7 +106,9 @@ test("fsck reports a bucket that does not carry its track's vector index lineage
   const { problems } = await fsck(store);
   assert.ok(
     problems.some((p) =>
-      /bucket of track s1\/emb .* carries lineage none, not 1e20[0-9a-f]{64}: it was written under another vector index/.test(p),
+      /bucket of track s1\/emb .* carries lineage none, not 1e20[0-9a-f]{64}: it was written under another vector index/.test(
+        p,
+      ),
     ),
     problems.join('\n'),
   );

@@ -1,4 +1,5 @@
-import { ticksToSeconds, type WriteItem } from '@dreamdb/engine';
+import { ticksToSeconds } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine/write';
 import { MediaError } from '../errors.js';
 import { probe } from '../ffmpeg/probe.js';
 import {

@@ -1,6 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { ticksFromSecondsNumber, type WriteItem } from '@dreamdb/engine';
+import { ticksFromSecondsNumber } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine/write';
 import * as mediaCaptions from 'media-captions';
 import { MediaError } from '../errors.js';
 import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './track.js';

@@ -2,14 +2,8 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  assertName,
-  MAX_TICK,
-  secondsToTicks,
-  type Tick,
-  ticksFromSecondsNumber,
-  type WriteItem,
-} from '@dreamdb/engine';
+import { assertName, MAX_TICK, secondsToTicks, type Tick, ticksFromSecondsNumber } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine/write';
 import { parse } from 'csv-parse';
 import { MediaError } from '../errors.js';
 import { checkOrigin, DERIVED_BUCKET, type DerivedTrack, reiterable } from './track.js';

@@ -5,16 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  encodeVector,
-  MemoryStore,
-  publish,
-  Session,
-  SpaceStore,
-  search,
-  type WriteItem,
-  Writer,
-} from '@dreamdb/engine';
+import { encodeVector } from '@dreamdb/engine';
+import { search } from '@dreamdb/engine/query';
+import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
+import { publish, type WriteItem, Writer } from '@dreamdb/engine/write';
 import { makeClip } from '../ffmpeg/lavfi.js';
 import {
   FRAME_BYTES,

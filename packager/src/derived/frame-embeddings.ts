@@ -1,4 +1,5 @@
-import { encodeVector, type WriteItem } from '@dreamdb/engine';
+import { encodeVector } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine/write';
 import { MediaError } from '../errors.js';
 import {
   checkOrigin,

@@ -1,4 +1,4 @@
-import type { WriteItem } from '@dreamdb/engine';
+import type { WriteItem } from '@dreamdb/engine/write';
 import { MediaError } from '../errors.js';
 import {
   checkOrigin,

@@ -1,11 +1,5 @@
-import {
-  type Tick,
-  type Track,
-  ticksFromSecondsNumber,
-  ticksToSeconds,
-  type WriteItem,
-  type Writer,
-} from '@dreamdb/engine';
+import { type Tick, type Track, ticksFromSecondsNumber, ticksToSeconds } from '@dreamdb/engine';
+import type { WriteItem, Writer } from '@dreamdb/engine/write';
 import { MediaError } from '../errors.js';
 import { probe } from '../ffmpeg/probe.js';
 import { runFfmpeg } from '../ffmpeg/run.js';

@@ -1,4 +1,6 @@
-import { multihashToHex, type Published, type Session, type Tick } from '@dreamdb/engine';
+import { multihashToHex, type Tick } from '@dreamdb/engine';
+import type { Session } from '@dreamdb/engine/store';
+import type { Published } from '@dreamdb/engine/write';
 import { audioLevels } from '../derived/audio-level.js';
 import { captions } from '../derived/captions.js';
 import { userEvents } from '../derived/events.js';

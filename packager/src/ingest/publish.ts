@@ -1,18 +1,7 @@
-import {
-  EngineError,
-  encodeItem,
-  equalBytes,
-  multihashToHex,
-  type Published,
-  publish,
-  type Resolved,
-  read,
-  type Session,
-  spill,
-  type Track,
-  type WriteItem,
-  Writer,
-} from '@dreamdb/engine';
+import { EngineError, encodeItem, equalBytes, multihashToHex, type Track } from '@dreamdb/engine';
+import { read } from '@dreamdb/engine/query';
+import type { Resolved, Session } from '@dreamdb/engine/store';
+import { type Published, publish, spill, type WriteItem, Writer } from '@dreamdb/engine/write';
 import { MediaError } from '../errors.js';
 
 /** A track an ingest batch defines: its definition less the timeline, and a stream track's CMAF header. */

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ReadItem, Tick } from '@dreamdb/engine';
+import type { Tick } from '@dreamdb/engine';
+import type { ReadItem } from '@dreamdb/engine/query';
 
 /** ffprobe's packets of some bytes (written to a temp file): flags and times, in file order. */
 export function packets(bytes: Uint8Array): { flags: string; pts: number; dts: number }[] {

@@ -1,15 +1,7 @@
-import {
-  formatAddress,
-  type Manifest,
-  multihashFromHex,
-  type ReadItem,
-  type Resolved,
-  Session,
-  SpaceStore,
-  tickToHex,
-  toJsonForm,
-} from '@dreamdb/engine';
+import { formatAddress, type Manifest, multihashFromHex, tickToHex, toJsonForm } from '@dreamdb/engine';
 import { openStore } from '@dreamdb/engine/node/open';
+import type { ReadItem } from '@dreamdb/engine/query';
+import { type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 

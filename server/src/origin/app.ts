@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
-import { EngineError, type ObjectStore } from '@dreamdb/engine';
+import { EngineError } from '@dreamdb/engine';
+import type { ObjectStore } from '@dreamdb/engine/store';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';

@@ -1,13 +1,5 @@
-import {
-  EngineError,
-  MULTIHASH_HEX,
-  multihashFromHex,
-  type ObjectStore,
-  type Resolved,
-  Session,
-  SpaceStore,
-  type Timeline,
-} from '@dreamdb/engine';
+import { EngineError, MULTIHASH_HEX, multihashFromHex, type Timeline } from '@dreamdb/engine';
+import { type ObjectStore, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import { TextCache } from './http/text-cache.js';
 
 /** Spaces whose sessions (and index-page caches) are kept; requests naming many spaces cannot grow it. */

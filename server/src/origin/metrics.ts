@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@dreamdb/engine';
+import type { ObjectStore } from '@dreamdb/engine/store';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ByteCache } from './objects/byte-cache.js';
 

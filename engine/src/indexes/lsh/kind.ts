@@ -1,12 +1,12 @@
 import { multihashToHex } from '../../address/multihash.js';
-import { toHex } from '../../cbor/json-form.js';
+import { fromHex, toHex } from '../../cbor/json-form.js';
 import { EngineError, quote } from '../../errors.js';
 import { fieldError } from '../../model/fields.js';
 import type { Track } from '../../model/track.js';
 import { vectorTrackDimension } from '../../vectors/payload.js';
 import type { IndexKind, VectorIndexReader } from '../kind.js';
 import { loadSpatial, lowerBound } from './load.js';
-import { LSH_COSINE } from './lsh.js';
+import { assertLshParams, LSH_COSINE } from './lsh.js';
 import { decodeSpatialSegment } from './segment.js';
 import {
   defaultSpatialIndex,
@@ -36,6 +36,33 @@ export const lshCosine: IndexKind<SpatialIndex, VectorIndexReader> = {
   role: 'vector',
   readParams: (record, path) => spatialIndexFromCbor(record, path),
   writeParams: spatialIndexToCbor,
+  fromOptions(options, track, path) {
+    const dim = vectorTrackDimension(track);
+    if (dim === undefined)
+      fieldError(path, `only event tracks of vector.f32;dim=N have a ${LSH_COSINE} index`);
+    const index: { -readonly [K in keyof SpatialIndex]: SpatialIndex[K] } = defaultSpatialIndex(dim);
+    for (const [field, value] of Object.entries(options)) {
+      if (field === 'tables' || field === 'bits' || field === 'probes') {
+        if (typeof value !== 'number')
+          fieldError(`${path}.${field}`, `expected an integer, got ${quote(value)}`);
+        index[field] = value;
+      } else if (field === 'seed') {
+        if (typeof value !== 'string' || !/^[0-9a-f]{64}$/.test(value))
+          fieldError(`${path}.seed`, 'expected 32 bytes as 64 lowercase hex digits');
+        index.seed = fromHex(value);
+      } else fieldError(`${path}.${field}`, 'unknown option (known: tables, bits, probes, seed)');
+    }
+    assertLshParams(index, path);
+    return index;
+  },
+  summary: (i) => ({
+    lineage: multihashToHex(spatialIndexHash(i)),
+    dimension: i.dimension,
+    tables: i.tables,
+    bits: i.bits,
+    probes: i.probes,
+    seed: toHex(i.seed),
+  }),
   fits(track: Track, index: SpatialIndex, path: string) {
     const dim = vectorTrackDimension(track);
     if (dim === undefined)

@@ -120,6 +120,10 @@ export const textBm25: IndexKind<TextParams, TextIndexReader> = {
     return { analyzer };
   },
   writeParams: (params) => ({ analyzer: params.analyzer }),
+  fromOptions(options, _track, path) {
+    return textBm25.readParams({ analyzer: ANALYZER, ...options }, path);
+  },
+  summary: (params) => ({ analyzer: params.analyzer }),
   fits(track, _params, path) {
     if (track.kind !== 'event') fieldError(path, `only event tracks have a ${TEXT_BM25} index`);
   },

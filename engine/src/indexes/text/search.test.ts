@@ -3,12 +3,14 @@ import { test } from 'node:test';
 import { EngineError } from '../../errors.js';
 import { random } from '../../testing/random.js';
 import { BLOCK_SIZE, postingBlocks } from './blocks.js';
+import { buildTextSegment, type TextDoc } from './build.js';
 import { PostingCursor } from './cursor.js';
+import type { TextDocInfo } from './documents-page.js';
 import { parseQuery, type TextQuery } from './query.js';
 import { fetchFromBuilt, TextSegmentReader } from './reader.js';
 import { searchText, type TextHit } from './search.js';
+import type { BuiltTextSegment } from './segment-writer.js';
 import { randomDocs } from './testing.js';
-import { type BuiltTextSegment, buildTextSegment, type TextDoc, type TextDocInfo } from './text-index.js';
 import { tokenizeFields } from './tokenize.js';
 
 const open = (built: BuiltTextSegment) =>

@@ -4,16 +4,15 @@ import {
   EngineError,
   encodeCanonical,
   hashBytes,
-  type IndexKind,
-  itemBytes,
   type Multihash,
   multihashToHex,
   type SegmentRef,
-  type Session,
   TAGS,
   type Tick,
-  trackEntries,
 } from '@dreamdb/engine';
+import type { IndexKind } from '@dreamdb/engine/indexes';
+import { itemBytes, trackEntries } from '@dreamdb/engine/query';
+import type { Session } from '@dreamdb/engine/store';
 
 /**
  * A toy index kind that proves the seam: the exact count of each label of a track's items. It lives in

@@ -1,24 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  collect,
-  createRef,
-  EngineError,
-  fsck,
-  MemoryStore,
-  merge,
-  multihashToHex,
-  objectKey,
-  openIndex,
-  publish,
-  type Resolved,
-  registerIndexKind,
-  Session,
-  SpaceStore,
-  type Track,
-  Writer,
-  writeManifest,
-} from '@dreamdb/engine';
+import { EngineError, multihashToHex, type Track } from '@dreamdb/engine';
+import { openIndex, registerIndexKind } from '@dreamdb/engine/indexes';
+import { MemoryStore, objectKey, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
+import { collect, createRef, fsck, merge } from '@dreamdb/engine/versions';
+import { publish, Writer, writeManifest } from '@dreamdb/engine/write';
 import { LABEL_COUNTS, type LabelCounts, labelCounts } from './kind.js';
 
 registerIndexKind(labelCounts); // the one line that makes the kind known

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { runVectorsAt } from '@dreamdb/engine';
+import { runVectorsAt } from '@dreamdb/engine/conformance';
 import type { Command } from 'commander';
 
 /** Tools DreamDB uses from the OS, and what for. */
@@ -29,7 +29,9 @@ export function registerCheck(program: Command): void {
         const outcomes =
           (await runVectorsAt(path, file)) ??
           (path.startsWith('serving/')
-            ? (file as unknown as { vectors: Parameters<typeof runServingVector>[0][] }).vectors.map(runServingVector)
+            ? (file as unknown as { vectors: Parameters<typeof runServingVector>[0][] }).vectors.map(
+                runServingVector,
+              )
             : undefined);
         if (!outcomes) {
           failed++;

@@ -1,4 +1,5 @@
-import { collect, parseTimeArg } from '@dreamdb/engine';
+import { parseTimeArg } from '@dreamdb/engine';
+import { collect } from '@dreamdb/engine/versions';
 import type { Command } from 'commander';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
 

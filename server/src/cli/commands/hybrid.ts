@@ -1,4 +1,5 @@
-import { hybrid, parseTimeArg } from '@dreamdb/engine';
+import { parseTimeArg } from '@dreamdb/engine';
+import { hybrid } from '@dreamdb/engine/query';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import {

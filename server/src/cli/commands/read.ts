@@ -1,4 +1,5 @@
-import { multihashToHex, parseTimeArg, range, read } from '@dreamdb/engine';
+import { multihashToHex, parseTimeArg } from '@dreamdb/engine';
+import { range, read } from '@dreamdb/engine/query';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import {

@@ -4,13 +4,10 @@ import {
   multihashFromHex,
   parseTimeArg,
   payloadVector,
-  type Resolved,
-  read,
-  type Session,
-  search,
   type Tick,
-  vectorDimension,
 } from '@dreamdb/engine';
+import { read, search, vectorDimension } from '@dreamdb/engine/query';
+import type { Resolved, Session } from '@dreamdb/engine/store';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { at, countOption, print, vectorKnobs, vectorOption, windowOptions } from '../options.js';

@@ -1,5 +1,5 @@
-import { fsck } from '@dreamdb/engine';
 import { openStore } from '@dreamdb/engine/node/open';
+import { fsck } from '@dreamdb/engine/versions';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 

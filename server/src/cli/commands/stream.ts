@@ -1,4 +1,5 @@
-import { parseTimeArg, stream } from '@dreamdb/engine';
+import { parseTimeArg } from '@dreamdb/engine';
+import { stream } from '@dreamdb/engine/query';
 import type { Command } from 'commander';
 import { print } from '../options.js';
 import {

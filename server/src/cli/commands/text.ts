@@ -1,4 +1,4 @@
-import { textSearch } from '@dreamdb/engine';
+import { textSearch } from '@dreamdb/engine/query';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { at, countOption, listOption, print, windowOptions } from '../options.js';

@@ -1,3 +1,4 @@
+import { MULTIHASH_HEX, multihashToHex, tickToHex, toJsonForm } from '@dreamdb/engine';
 import {
   branchRef,
   createRef,
@@ -6,14 +7,10 @@ import {
   listRefs,
   log,
   MergeConflictError,
-  MULTIHASH_HEX,
   merge,
-  multihashToHex,
   resolveVersion,
   tagRef,
-  tickToHex,
-  toJsonForm,
-} from '@dreamdb/engine';
+} from '@dreamdb/engine/versions';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { type SpaceOptions, spaceOptions, withSession } from '../session-options.js';

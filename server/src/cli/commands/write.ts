@@ -1,13 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import {
-  fromJsonForm,
-  multihashFromHex,
-  multihashToHex,
-  parseTimeArg,
-  publish,
-  Writer,
-} from '@dreamdb/engine';
+import { fromJsonForm, multihashFromHex, multihashToHex, parseTimeArg } from '@dreamdb/engine';
+import { publish, Writer } from '@dreamdb/engine/write';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { genesisOf, type SpaceOptions, spaceOptions, withSession } from '../session-options.js';

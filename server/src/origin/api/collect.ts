@@ -1,5 +1,6 @@
-import { collect, EngineError } from '@dreamdb/engine';
+import { EngineError } from '@dreamdb/engine';
 import type { CollectDoc } from '@dreamdb/engine/api';
+import { collect } from '@dreamdb/engine/versions';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';

@@ -1,15 +1,9 @@
 import {
-  type ConflictSide,
   formatAddress,
-  type HybridHit,
+  type IndexRecord,
   type Manifest,
-  type MergeConflict,
   multihashFromHex,
   multihashToHex,
-  type ReadItem,
-  type SearchHit,
-  spatialIndexHash,
-  type TextHit,
   type Tick,
   type Track,
   tickToHex,
@@ -18,16 +12,19 @@ import type {
   ConflictDoc,
   ConflictSideDoc,
   HybridHitDoc,
+  IndexDoc,
   ItemDoc,
   LogEntryDoc,
   ManifestDoc,
   SearchHitDoc,
-  SpatialIndexDoc,
   TextHitDoc,
   TrackDoc,
   TrackRecordDoc,
   VectorPlanDoc,
 } from '@dreamdb/engine/api';
+import { findIndexKind, paramsOf, roleIndex, trackIndexes } from '@dreamdb/engine/indexes';
+import type { HybridHit, ReadItem, SearchHit, TextHit } from '@dreamdb/engine/query';
+import type { ConflictSide, MergeConflict } from '@dreamdb/engine/versions';
 import { objectUri } from '../playback/urls.js';
 import { Payload } from './negotiate.js';
 
@@ -139,46 +136,44 @@ export function hybridHitDoc(space: string, manifest: string, hit: HybridHit): H
 }
 
 /**
- * How a vector query over `track` is answered: by its spatial index (scheme, lineage, parameters, the
- * probes used), or by an exact scan when asked to or when the track has no indexed vectors yet.
+ * How a vector query over `track` is answered: by its vector index (scheme, parameters, the probes and
+ * re-rank asked for), or by an exact scan when asked to or when the track has no indexed vectors yet.
  */
 export function vectorPlan(
   track: Track,
   knobs: { exact?: boolean | undefined; probes?: number | undefined; rerank?: number | undefined },
 ): VectorPlanDoc {
-  const spatial = track.spatial;
-  if (knobs.exact || !spatial || spatial.segments.length === 0) return { exact: true as const };
+  const vector = roleIndex<{ probes?: number }>(track, 'vector');
+  if (knobs.exact || !vector || vector.record.segments.length === 0) return { exact: true as const };
+  const probes = knobs.probes ?? vector.params.probes;
   return {
     index: {
-      ...spatialDoc(track)!,
-      probes: knobs.probes ?? spatial.index.probes,
+      ...indexDoc(vector.scheme, vector.record, track),
+      ...(probes !== undefined && { probes }),
       ...(knobs.rerank !== undefined && { rerank: knobs.rerank }),
     },
   };
 }
 
-/** A track's spatial index, as listings show it: what a client needs to query it and pin its lineage. */
-export function spatialDoc(track: Track): SpatialIndexDoc | undefined {
-  const spatial = track.spatial;
-  if (!spatial) return undefined;
-  const { scheme, dimension, tables, bits, probes } = spatial.index;
+/** One of a track's indexes as listings show it: its scheme, role, size and the parameters its kind shows. */
+export function indexDoc(scheme: string, record: IndexRecord, track: Track): IndexDoc {
+  const kind = findIndexKind(scheme);
+  const params = kind && paramsOf(kind, record, `track ${track.timeline}/${track.name} indexes.${scheme}`);
   return {
     scheme,
-    lineage: multihashToHex(spatialIndexHash(spatial.index)),
-    dimension,
-    tables,
-    bits,
-    probes,
-    segments: spatial.segments.length,
+    ...(kind?.role && { role: kind.role }),
+    segments: record.segments.length,
+    items: record.segments.reduce((n, s) => n + s.count, 0),
+    ...(kind?.summary && { params: kind.summary(params) }),
   };
 }
 
-/** What a track can be searched by: its spatial index (vector tracks) and its text index (text, event). */
-export function searchableDoc(track: Track): Pick<TrackDoc, 'spatial' | 'text'> {
-  const spatial = spatialDoc(track);
+/** A track's indexes by scheme, as listings show them (none: undefined). */
+export function indexesDoc(track: Track): Pick<TrackDoc, 'indexes'> {
+  const list = trackIndexes(track);
+  if (list.length === 0) return {};
   return {
-    ...(spatial && { spatial }),
-    ...(track.text && { text: { analyzer: track.text.analyzer, segments: track.text.segments.length } }),
+    indexes: Object.fromEntries(list.map(([scheme, record]) => [scheme, indexDoc(scheme, record, track)])),
   };
 }
 
@@ -197,7 +192,7 @@ export function trackDoc(track: Track): TrackRecordDoc<bigint> {
     init: track.init && multihashToHex(track.init),
     bucketDuration: track.bucketDuration,
     attrs: track.attrs && new Payload(track.attrs),
-    ...searchableDoc(track),
+    ...indexesDoc(track),
   };
 }
 

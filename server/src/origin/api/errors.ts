@@ -1,4 +1,6 @@
-import { EngineError, MergeConflictError, multihashToHex, RefConflictError } from '@dreamdb/engine';
+import { EngineError, multihashToHex } from '@dreamdb/engine';
+import { RefConflictError } from '@dreamdb/engine/store';
+import { MergeConflictError } from '@dreamdb/engine/versions';
 import type { Context } from 'hono';
 import { HTTP_STATUS } from '../http/status.js';
 import { conflictDoc } from './docs.js';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { MemoryStore } from '@dreamdb/engine';
+import { MemoryStore } from '@dreamdb/engine/store';
 import { makeClip } from '@dreamdb/packager';
 import { serve } from '@hono/node-server';
 import { createOrigin } from '../app.js';

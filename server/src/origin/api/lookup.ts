@@ -4,9 +4,9 @@ import {
   type Multihash,
   multihashFromHex,
   multihashToHex,
-  type Resolved,
   type Track,
 } from '@dreamdb/engine';
+import type { Resolved } from '@dreamdb/engine/store';
 import type { Context } from 'hono';
 import type { OriginContext } from '../context.js';
 

@@ -1,14 +1,6 @@
-import {
-  EngineError,
-  type ItemStream,
-  MAX_TICK,
-  MULTIHASH_HEX,
-  multihashToHex,
-  range,
-  read,
-  stream,
-} from '@dreamdb/engine';
+import { EngineError, MAX_TICK, MULTIHASH_HEX, multihashToHex } from '@dreamdb/engine';
 import type { ItemsPageDoc, ManifestDoc, TracksDoc } from '@dreamdb/engine/api';
+import { type ItemStream, range, read, stream } from '@dreamdb/engine/query';
 import { Hono } from 'hono';
 import type { OriginContext } from '../context.js';
 import { cacheHeader, IMMUTABLE } from '../http/caching.js';

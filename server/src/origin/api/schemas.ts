@@ -1,9 +1,5 @@
 import {
-  ANALYZER,
-  assertLshParams,
   assertModality,
-  assertRefName,
-  defaultSpatialIndex,
   EngineError,
   fromHex,
   fromJsonForm,
@@ -19,9 +15,10 @@ import {
   type Track,
   toTick,
   validateTrack,
-  vectorDimension,
-  type WriteItem,
 } from '@dreamdb/engine';
+import { indexesFromOptions } from '@dreamdb/engine/indexes';
+import { assertRefName } from '@dreamdb/engine/store';
+import type { WriteItem } from '@dreamdb/engine/write';
 import { z } from 'zod';
 import { type Body, detail, type Form } from './negotiate.js';
 
@@ -166,20 +163,9 @@ const trackSchema = (form: Form) =>
           'expected a map with text keys',
         )
         .optional(),
-      // A vector track's dreamdb.lsh-cosine parameters (spec 0004 §6.5 gives the defaults).
-      spatial: z
-        .strictObject({
-          tables: z.number().int().min(1).max(64).optional(),
-          bits: z.number().int().min(1).max(32).optional(),
-          probes: z.number().int().min(1).max(33).optional(),
-          seed: z
-            .string()
-            .regex(/^[0-9a-f]{64}$/, 'expected 32 bytes as 64 lowercase hex digits')
-            .optional(),
-        })
-        .optional(),
-      // Ask for a text index on an event track whose modality would not get one (0015 §9).
-      text: z.literal(true).optional(),
+      // The track's indexes by scheme, each with its kind's options (left out: the kind's defaults, e.g.
+      // {"dreamdb.lsh-cosine": {"tables": 8}}); {} for none; absent: every kind's default (0001 §4.1).
+      indexes: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
     })
     .transform((t, ctx): TrackDefinition => {
       let track: Track = {
@@ -193,30 +179,20 @@ const trackSchema = (form: Form) =>
         ...(t.kind === 'event' && { bucketDuration: t.bucketDuration ?? DEFAULT_BUCKET_DURATION }),
         ...(t.kind !== 'event' && t.bucketDuration !== undefined && { bucketDuration: t.bucketDuration }),
         ...(t.attrs !== undefined && { attrs: t.attrs as Record<string, unknown> }),
-        ...(t.text && { text: { analyzer: ANALYZER, segments: [] } }),
       };
       try {
-        if (t.spatial) {
-          const base = defaultSpatialIndex(vectorDimension(track));
-          const index = {
-            ...base,
-            ...(t.spatial.tables !== undefined && { tables: t.spatial.tables }),
-            ...(t.spatial.bits !== undefined && { bits: t.spatial.bits }),
-            ...(t.spatial.probes !== undefined && { probes: t.spatial.probes }),
-            ...(t.spatial.seed !== undefined && { seed: fromHex(t.spatial.seed) }),
-          };
-          assertLshParams(index);
-          track = { ...track, spatial: { index, segments: [] } };
-        }
+        if (t.indexes) track = { ...track, indexes: indexesFromOptions(track, t.indexes) };
         validateTrack(track, 'track');
       } catch (error) {
-        // The engine names the field as `track.<field>`: move the issue onto that field.
-        const match = /^track\.([a-z_]+): (.*)$/s.exec(detail(error));
-        const field = match ? (CAMEL[match[1]!] ?? match[1]!) : undefined;
+        // The engine names the field as `track.<field>` (`track.indexes.<scheme>...`, or `indexes.<scheme>...`
+        // for an index's options): move the issue onto that field.
+        const match = /^(?:track\.)?(indexes|[a-z_]+)(\.[^:\s]+)?: (.*)$/s.exec(detail(error));
+        const known = match && (match[1] === 'indexes' || detail(error).startsWith('track.'));
+        const field = known ? (CAMEL[match[1]!] ?? match[1]!) : undefined;
         ctx.addIssue({
           code: 'custom',
-          message: match ? match[2]! : detail(error),
-          path: field ? [field] : [],
+          message: known ? match[3]! : detail(error),
+          path: field ? [field, ...(match![2] ? [match![2].slice(1)] : [])] : [],
         });
         return z.NEVER as never;
       }

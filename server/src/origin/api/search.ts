@@ -1,18 +1,14 @@
 import {
   EngineError,
-  hybrid,
   multihashFromHex,
   multihashToHex,
   payloadVector,
-  type Resolved,
-  read,
-  search,
   type Tick,
   type Track,
-  textSearch,
-  vectorDimension,
 } from '@dreamdb/engine';
 import type { HybridDoc, SearchDoc, TextDoc } from '@dreamdb/engine/api';
+import { hybrid, read, search, textSearch, vectorDimension } from '@dreamdb/engine/query';
+import type { Resolved } from '@dreamdb/engine/store';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';

@@ -4,14 +4,9 @@ import {
   type Multihash,
   multihashFromHex,
   multihashToHex,
-  objectKey,
-  RefConflictError,
-  type RefState,
-  type Resolved,
-  Writer,
-  type WrittenManifest,
-  writeManifest,
 } from '@dreamdb/engine';
+import { objectKey, RefConflictError, type RefState, type Resolved } from '@dreamdb/engine/store';
+import { Writer, type WrittenManifest, writeManifest } from '@dreamdb/engine/write';
 import type { OriginContext } from '../context.js';
 import { HTTP_STATUS } from '../http/status.js';
 import { detail } from './negotiate.js';

@@ -1,11 +1,12 @@
-import { EngineError, multihashToHex, seekEntry } from '@dreamdb/engine';
+import { EngineError, multihashToHex } from '@dreamdb/engine';
 import type { SeekDoc, TimelineDoc, TimelineListDoc } from '@dreamdb/engine/api';
+import { seekEntry } from '@dreamdb/engine/query';
 import { Hono } from 'hono';
 import type { OriginContext } from '../context.js';
 import { timeParam } from '../http/params.js';
 import { selectedTracks, selection } from '../playback/selection.js';
 import { objectUri, playbackBase } from '../playback/urls.js';
-import { searchableDoc } from './docs.js';
+import { indexesDoc } from './docs.js';
 
 /** API routes about a timeline: its listing (tracks and playback URLs) and time-seek. */
 export function timelineRoutes(origin: OriginContext): Hono {
@@ -46,8 +47,8 @@ export function timelineRoutes(origin: OriginContext): Hono {
           ...(t.codecs && { codecs: t.codecs }),
           ...(t.index && { first: t.index.first.toString(), last: t.index.last.toString() }),
           ...(t.kind === 'stream' && t.init && { hls: `${hls}/${encodeURIComponent(t.name)}.m3u8` }),
-          // What the player can search: a spatial index (lineage, params) and a text index (segments).
-          ...searchableDoc(t),
+          // What the player can search: the track's indexes (a vector index's lineage, a text index).
+          ...indexesDoc(t),
         })),
       playback: {
         hls: `${hls}/master.m3u8`,

@@ -12,11 +12,10 @@ import {
   encodeCanonical,
   encodeVector,
   formatRfc3339,
-  MemoryStore,
-  type ObjectStore,
   toHex,
 } from '@dreamdb/engine';
 import { FsStore } from '@dreamdb/engine/node';
+import { MemoryStore, type ObjectStore } from '@dreamdb/engine/store';
 import { serve } from '@hono/node-server';
 import { createOrigin } from '../app.js';
 
@@ -363,7 +362,7 @@ describe('the verb routes', () => {
     assert.equal(like.json.hits[0].score, 1);
   });
 
-  test('search by the spatial index: the hits an exact scan gives, with the same scores; the answer says how', async () => {
+  test('search by the vector index: the hits an exact scan gives, with the same scores; the answer says how', async () => {
     const query = { timeline: 's1', track: 'emb', vector: [0.2, 0.1, 1, 0.05], k: 6 };
     const exact = await post('/lab/search', { ...query, exact: true });
     assert.equal(exact.status, 200, JSON.stringify(exact.json));
@@ -375,8 +374,8 @@ describe('the verb routes', () => {
     assert.equal(indexed.json.exact, undefined);
     const { index } = indexed.json;
     assert.equal(index.scheme, 'dreamdb.lsh-cosine');
-    assert.match(index.lineage, /^1e20[0-9a-f]{64}$/);
-    assert.deepEqual([index.tables, index.bits, index.probes, index.rerank], [32, 16, 17, 24]);
+    assert.match(index.params.lineage, /^1e20[0-9a-f]{64}$/);
+    assert.deepEqual([index.params.tables, index.params.bits, index.probes, index.rerank], [32, 16, 17, 24]);
     const ticksOf = (hits: { tick: string; score: number }[]) => hits.map((h) => [h.tick, h.score]);
     assert.deepEqual(ticksOf(indexed.json.hits), ticksOf(exact.json.hits));
     // The default probes: whatever it finds scores exactly as the scan scores that tick.
@@ -398,10 +397,10 @@ describe('the verb routes', () => {
     });
     assert.equal(cbor.status, 200);
     const decoded = decodeCanonical(new Uint8Array(await cbor.arrayBuffer())) as {
-      index: { lineage: string };
+      index: { params: { lineage: string } };
       hits: { tick: bigint | number }[];
     };
-    assert.equal(decoded.index.lineage, index.lineage);
+    assert.equal(decoded.index.params.lineage, index.params.lineage);
     assert.deepEqual(
       decoded.hits.map((h) => String(h.tick)),
       exact.json.hits.map((h: { tick: string }) => h.tick),
@@ -411,27 +410,30 @@ describe('the verb routes', () => {
   test('search pins the index lineage: the right one answers, another is 409 naming both', async () => {
     const listing = await get('/lab/timelines/s1');
     const emb = listing.json.tracks.find((t: { name: string }) => t.name === 'emb');
-    assert.equal(emb.spatial.scheme, 'dreamdb.lsh-cosine');
-    assert.match(emb.spatial.lineage, /^1e20[0-9a-f]{64}$/);
-    assert.deepEqual([emb.spatial.dimension, emb.spatial.bits], [4, 16]);
-    assert.ok(emb.spatial.segments >= 1);
-    assert.equal(emb.text, undefined);
+    const lsh = emb.indexes['dreamdb.lsh-cosine'];
+    assert.deepEqual([lsh.scheme, lsh.role], ['dreamdb.lsh-cosine', 'vector']);
+    assert.match(lsh.params.lineage, /^1e20[0-9a-f]{64}$/);
+    assert.deepEqual([lsh.params.dimension, lsh.params.bits], [4, 16]);
+    assert.ok(lsh.segments >= 1);
+    assert.equal(emb.indexes['dreamdb.text-bm25'], undefined);
     const notes = listing.json.tracks.find((t: { name: string }) => t.name === 'notes');
-    assert.ok(notes.text.segments >= 1, JSON.stringify(notes));
-    assert.equal(notes.spatial, undefined);
+    assert.ok(notes.indexes['dreamdb.text-bm25'].segments >= 1, JSON.stringify(notes));
+    assert.equal(notes.indexes['dreamdb.text-bm25'].role, 'text');
+    assert.equal(notes.indexes['dreamdb.lsh-cosine'], undefined);
     const verbListing = await get('/lab/timelines/s1/tracks/emb');
-    assert.equal(verbListing.json.track.spatial.lineage, emb.spatial.lineage);
+    assert.equal(verbListing.json.track.indexes['dreamdb.lsh-cosine'].params.lineage, lsh.params.lineage);
+    const lineage: string = lsh.params.lineage;
 
     const query = { timeline: 's1', track: 'emb', vector: [1, 0, 0, 0], k: 2 };
-    const pinned = await post('/lab/search', { ...query, index: emb.spatial.lineage });
+    const pinned = await post('/lab/search', { ...query, index: lineage });
     assert.equal(pinned.status, 200, JSON.stringify(pinned.json));
-    assert.equal(pinned.json.index.lineage, emb.spatial.lineage);
+    assert.equal(pinned.json.index.params.lineage, lineage);
     const other = `1e20${'ab'.repeat(32)}`;
     const refused = await post('/lab/search', { ...query, index: other });
     assert.equal(refused.status, 409);
     assert.equal(refused.json.error, 'E_LINEAGE');
     assert.match(refused.json.message, /^index: /);
-    assert.ok(refused.json.message.includes(emb.spatial.lineage), refused.json.message);
+    assert.ok(refused.json.message.includes(lineage), refused.json.message);
     assert.ok(refused.json.message.includes(other), refused.json.message);
   });
 
@@ -501,9 +503,12 @@ describe('the verb routes', () => {
     // The listing says what the player can search.
     const listing = await get('/lab/timelines/talk');
     const searchable = Object.fromEntries(
-      listing.json.tracks.map((t: { name: string; text?: unknown; spatial?: unknown }) => [
+      listing.json.tracks.map((t: { name: string; indexes?: Record<string, { role?: string }> }) => [
         t.name,
-        [t.text !== undefined, t.spatial !== undefined],
+        [
+          Object.values(t.indexes ?? {}).some((i) => i.role === 'text'),
+          Object.values(t.indexes ?? {}).some((i) => i.role === 'vector'),
+        ],
       ]),
     );
     assert.deepEqual(searchable, { captions: [true, false], frames: [false, true], marks: [true, false] });
@@ -573,7 +578,7 @@ describe('the verb routes', () => {
     assert.equal(labelled.json.hits[0].score, 2 / 11);
   });
 
-  test('a track definition sets the spatial index parameters and asks for a text index; bad ones are 400', async () => {
+  test('a track definition sets its indexes: the vector index parameters, a text index asked for; bad ones are 400', async () => {
     const write = await post('/lab/write', {
       base: null,
       timelines: [{ name: 'p1' }],
@@ -583,9 +588,15 @@ describe('the verb routes', () => {
           name: 'emb',
           kind: 'event',
           modality: 'vector.f32;dim=3',
-          spatial: { tables: 2, bits: 4, probes: 5, seed: '07'.repeat(32) },
+          indexes: { 'dreamdb.lsh-cosine': { tables: 2, bits: 4, probes: 5, seed: '07'.repeat(32) } },
         },
-        { timeline: 'p1', name: 'log', kind: 'event', modality: 'sensor.log', text: true },
+        {
+          timeline: 'p1',
+          name: 'log',
+          kind: 'event',
+          modality: 'sensor.log',
+          indexes: { 'dreamdb.text-bm25': {} },
+        },
       ],
       writes: [
         {
@@ -602,11 +613,13 @@ describe('the verb routes', () => {
     assert.equal(write.status, 200, JSON.stringify(write.json));
     const listing = await get(`/lab/timelines/p1?ref=${write.json.manifest}`);
     const tracks = Object.fromEntries(listing.json.tracks.map((t: { name: string }) => [t.name, t]));
+    const lsh = tracks.emb.indexes['dreamdb.lsh-cosine'];
     assert.deepEqual(
-      [tracks.emb.spatial.tables, tracks.emb.spatial.bits, tracks.emb.spatial.probes],
-      [2, 4, 5],
+      [lsh.params.tables, lsh.params.bits, lsh.params.probes, lsh.params.seed],
+      [2, 4, 5, '07'.repeat(32)],
     );
-    assert.equal(tracks.log.text.segments, 1);
+    assert.deepEqual(Object.keys(tracks.emb.indexes), ['dreamdb.lsh-cosine'], 'only the indexes asked for');
+    assert.equal(tracks.log.indexes['dreamdb.text-bm25'].segments, 1);
     // "motors" and "motor" share a stem.
     const found = await post('/lab/text', {
       ref: write.json.manifest,
@@ -623,16 +636,25 @@ describe('the verb routes', () => {
       k: 1,
     });
     assert.equal(near.json.hits[0].tick, '2000000000');
-    for (const [spatial, field] of [
-      [{ bits: 40 }, /tracks\[0\]\.spatial\.bits/],
-      [{ probes: 99 }, /tracks\[0\]\.spatial\.probes/],
-      [{ seed: 'xyz' }, /tracks\[0\]\.spatial\.seed/],
+    for (const [options, field] of [
+      [{ bits: 40 }, /tracks\[0\]\.indexes\.dreamdb\.lsh-cosine\.bits/],
+      [{ probes: 99 }, /tracks\[0\]\.indexes\.dreamdb\.lsh-cosine\.probes/],
+      [{ seed: 'xyz' }, /tracks\[0\]\.indexes\.dreamdb\.lsh-cosine\.seed/],
       [{ tables: 2, bits: 4, probes: 6 }, /probes 6 must be an integer from 1 to 5/],
+      [{ metric: 'l2' }, /tracks\[0\]\.indexes\.dreamdb\.lsh-cosine\.metric: unknown option/],
     ] as const) {
       const bad = await post('/lab/write', {
         base: null,
         timelines: [{ name: 'p1' }],
-        tracks: [{ timeline: 'p1', name: 'emb', kind: 'event', modality: 'vector.f32;dim=3', spatial }],
+        tracks: [
+          {
+            timeline: 'p1',
+            name: 'emb',
+            kind: 'event',
+            modality: 'vector.f32;dim=3',
+            indexes: { 'dreamdb.lsh-cosine': options },
+          },
+        ],
       });
       assert.equal(bad.status, 400, JSON.stringify(bad.json));
       assert.match(bad.json.message, field);
@@ -640,10 +662,30 @@ describe('the verb routes', () => {
     const notVector = await post('/lab/write', {
       base: null,
       timelines: [{ name: 'p1' }],
-      tracks: [{ timeline: 'p1', name: 'log', kind: 'event', modality: 'sensor.log', spatial: {} }],
+      tracks: [
+        {
+          timeline: 'p1',
+          name: 'log',
+          kind: 'event',
+          modality: 'sensor.log',
+          indexes: { 'dreamdb.lsh-cosine': {} },
+        },
+      ],
     });
     assert.equal(notVector.status, 400);
-    assert.match(notVector.json.message, /not a vector track/);
+    assert.match(
+      notVector.json.message,
+      /only event tracks of vector\.f32;dim=N have a dreamdb\.lsh-cosine index/,
+    );
+    const unknown = await post('/lab/write', {
+      base: null,
+      timelines: [{ name: 'p1' }],
+      tracks: [
+        { timeline: 'p1', name: 'log', kind: 'event', modality: 'sensor.log', indexes: { 'com.acme.x': {} } },
+      ],
+    });
+    assert.equal(unknown.status, 400);
+    assert.match(unknown.json.message, /index scheme "com\.acme\.x" is not known to this engine/);
   });
 
   test('write stores an unpublished manifest; publish moves the ref to it (fast-forward or expect)', async () => {

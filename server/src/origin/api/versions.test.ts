@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { decodeCanonical, MemoryStore } from '@dreamdb/engine';
+import { decodeCanonical } from '@dreamdb/engine';
+import { MemoryStore } from '@dreamdb/engine/store';
 import { serve } from '@hono/node-server';
 import { createOrigin } from '../app.js';
 

@@ -1,19 +1,17 @@
+import { EngineError, multihashToHex, tickToHex } from '@dreamdb/engine';
+import type { LogDoc, LogEntryDoc, MergeDoc, RefCreatedDoc, RefsDoc } from '@dreamdb/engine/api';
 import {
   branchRef,
   createRef,
   deleteBranch,
   diffVersions,
-  EngineError,
   listRefs,
   log,
   merge,
-  multihashToHex,
   refName,
   resolveVersion,
   tagRef,
-  tickToHex,
-} from '@dreamdb/engine';
-import type { LogDoc, LogEntryDoc, MergeDoc, RefCreatedDoc, RefsDoc } from '@dreamdb/engine/api';
+} from '@dreamdb/engine/versions';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { OriginContext } from '../context.js';

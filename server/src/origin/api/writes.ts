@@ -1,5 +1,7 @@
-import { type Multihash, multihashFromHex, multihashToHex, RefConflictError, rebase } from '@dreamdb/engine';
+import { type Multihash, multihashFromHex, multihashToHex } from '@dreamdb/engine';
 import type { WriteDoc } from '@dreamdb/engine/api';
+import { RefConflictError } from '@dreamdb/engine/store';
+import { rebase } from '@dreamdb/engine/versions';
 import { Hono, type MiddlewareHandler } from 'hono';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { promisify } from 'node:util';
-import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine';
+import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
 import { ingest } from '@dreamdb/packager';
 import { createOrigin } from '../app.js';
 

@@ -1,15 +1,9 @@
 import {
   EngineError,
-  findTrack,
-  type IndexEntry,
   MAX_TICK,
   multihashToHex,
   type Rate,
-  type Resolved,
-  range,
   rate,
-  type Session,
-  seekEntry,
   type Tick,
   type Track,
   tickFromHex,
@@ -18,6 +12,8 @@ import {
   tickToHex,
   unitsToTicks,
 } from '@dreamdb/engine';
+import { type IndexEntry, range, seekEntry } from '@dreamdb/engine/query';
+import { findTrack, type Resolved, type Session } from '@dreamdb/engine/store';
 import { type FragmentInfo, type InitInfo, parseFragment, parseInit } from '@dreamdb/packager';
 import { Hono } from 'hono';
 import type { OriginContext } from '../context.js';

@@ -1,15 +1,6 @@
-import {
-  EngineError,
-  findTrack,
-  type Manifest,
-  type Resolved,
-  range,
-  read,
-  type Session,
-  type Track,
-  ticksToSecondsNumber,
-  tickToRfc3339,
-} from '@dreamdb/engine';
+import { EngineError, type Manifest, type Track, ticksToSecondsNumber, tickToRfc3339 } from '@dreamdb/engine';
+import { range, read } from '@dreamdb/engine/query';
+import { findTrack, type Resolved, type Session } from '@dreamdb/engine/store';
 import { Hono } from 'hono';
 import type { OriginContext } from '../context.js';
 import { cacheOf, playlistEtag } from '../http/caching.js';

@@ -1,4 +1,5 @@
-import { MULTIHASH_HEX, multihashToHex, type Resolved } from '@dreamdb/engine';
+import { MULTIHASH_HEX, multihashToHex } from '@dreamdb/engine';
+import type { Resolved } from '@dreamdb/engine/store';
 
 /** Cache-Control of content-addressed bytes: they never change. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';

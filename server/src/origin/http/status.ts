@@ -1,5 +1,5 @@
 /** HTTP status of an engine error code (others are 500). */
-export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 413 | 415 | 416>> = {
+export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 501>> = {
   E_NOT_FOUND: 404,
   E_BAD_REQUEST: 400,
   E_FIELD: 400,
@@ -21,4 +21,6 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 4
   E_ADDRESS: 400,
   E_FORBIDDEN: 403,
   E_PRECONDITION: 412,
+  // A version holds an index of a kind this origin does not implement (spec 0001 §4.1).
+  E_UNSUPPORTED: 501,
 };

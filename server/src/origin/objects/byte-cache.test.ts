@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type ByteRange, MemoryStore } from '@dreamdb/engine';
+import { type ByteRange, MemoryStore } from '@dreamdb/engine/store';
 import { ByteCache } from './byte-cache.js';
 
 const KiB = 1024;

@@ -1,4 +1,4 @@
-import type { ObjectStore } from '@dreamdb/engine';
+import type { ObjectStore } from '@dreamdb/engine/store';
 
 /** Counters of a ByteCache; live. */
 export interface ByteCacheStats {

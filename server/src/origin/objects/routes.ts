@@ -1,4 +1,5 @@
-import { EngineError, MULTIHASH_HEX, multihashFromHex, objectKey, parseRangeHeader } from '@dreamdb/engine';
+import { EngineError, MULTIHASH_HEX, multihashFromHex } from '@dreamdb/engine';
+import { objectKey, parseRangeHeader } from '@dreamdb/engine/store';
 import { Hono } from 'hono';
 import { IMMUTABLE } from '../http/caching.js';
 import type { ByteCache } from './byte-cache.js';

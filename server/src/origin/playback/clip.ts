@@ -1,16 +1,6 @@
-import {
-  type IndexEntry,
-  MAX_TICK,
-  type ReadItem,
-  type Resolved,
-  range,
-  read,
-  type Session,
-  seekEntry,
-  type Track,
-  ticksToSecondsNumber,
-  trackEntries,
-} from '@dreamdb/engine';
+import { MAX_TICK, type Track, ticksToSecondsNumber } from '@dreamdb/engine';
+import { type IndexEntry, type ReadItem, range, read, seekEntry, trackEntries } from '@dreamdb/engine/query';
+import type { Resolved, Session } from '@dreamdb/engine/store';
 import { isAnnouncedEvent } from './renditions.js';
 import { inClip, type Selection } from './selection.js';
 

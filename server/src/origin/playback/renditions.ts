@@ -1,4 +1,6 @@
-import { type Manifest, type Resolved, read, type Session, type Tick, type Track } from '@dreamdb/engine';
+import type { Manifest, Tick, Track } from '@dreamdb/engine';
+import { read } from '@dreamdb/engine/query';
+import type { Resolved, Session } from '@dreamdb/engine/store';
 
 /** One rendition of a RenditionPlaylist (spec 0014 §3). */
 export interface Rendition {

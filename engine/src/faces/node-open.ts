@@ -3,6 +3,6 @@
  * command that only needs a store starts fast (the S3 client loads only for s3:// and http:// stores).
  * Loading it installs native BLAKE3 when present.
  */
-import './native-blake3.js';
+import '../node/native-blake3.js';
 
-export { defaultStoreDir, type OpenedStore, openStore } from './store/open.js';
+export { defaultStoreDir, type OpenedStore, openStore } from '../node/store/open.js';

@@ -1,0 +1,14 @@
+/** @dreamdb/engine/node: the Node-only edge of the engine. Loading it installs native BLAKE3 when present. */
+export { HASH_CHUNK_BYTES, hashFile } from '../node/hash-file.js';
+export { loadNativeBlake3, nativeBlake3 } from '../node/native-blake3.js';
+export { FsStore, MAX_OBJECT_BYTES } from '../node/store/fs-store.js';
+export { HttpStore, type HttpStoreOptions } from '../node/store/http-store.js';
+export { defaultStoreDir, type OpenedStore, openStore } from '../node/store/open.js';
+export {
+  type StoreServer,
+  type StoreServerOptions,
+  type StoreServerStats,
+  startStoreServer,
+} from '../node/store/server.js';
+export { type Credentials, signRequest, verifyRequest } from '../node/store/sigv4.js';
+export { loadVectorFiles, VECTORS_DIR } from '../node/vectors.js';
