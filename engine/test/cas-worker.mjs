@@ -6,8 +6,9 @@
 // DREAMDB_S3_* from the environment; http://host:port/bucket/prefix).
 // With CAS_WORKER_WAIT=1 it prints "ready" once its store answers and starts racing when a line arrives
 // on stdin, so that writers which took long to start (32 processes on 2 cores) still race together.
-import { RefConflictError, SpaceStore } from '@dreamdb/engine/store';
+
 import { HttpStore, openStore } from '@dreamdb/engine/node';
+import { RefConflictError, SpaceStore } from '@dreamdb/engine/store';
 
 const [target, seconds, id] = process.argv.slice(2);
 const embedded = /^https?:\/\/[^/]+\/?$/.test(target);

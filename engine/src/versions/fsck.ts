@@ -1,10 +1,4 @@
-import {
-  equalBytes,
-  hashBytes,
-  type Multihash,
-  multihashFromHex,
-  multihashToHex,
-} from '../address/multihash.js';
+import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket } from '../format/bucket.js';
 import { decodeItemManifest, isItemManifest } from '../format/item-manifest.js';

@@ -1,7 +1,6 @@
 import {
   assertModality,
   EngineError,
-  fromHex,
   fromJsonForm,
   hashBytes,
   isName,
