@@ -19,18 +19,35 @@ export interface TextDoc {
   readonly fields: readonly { readonly name: string; readonly text: string }[];
 }
 
-/** A document's text after analysis, whatever item it came from: what a segment indexes of it. */
+/**
+ * A document's text after analysis, whatever item it came from: what a segment indexes of it, in a few
+ * flat arrays (a million of them stay cheap to keep until the segment is inverted).
+ */
 export interface AnalyzedText {
   /** Indexed tokens over all fields (BM25's document length). */
   readonly dl: number;
-  /** The fields with at least one indexed token, distinct. */
+  /** The fields with at least one indexed token, distinct; bit i of a term's mask is fields[i]. */
   readonly fields: readonly string[];
-  /** Each indexed term once: its positions (ascending) and the fields it occurs in. */
-  readonly terms: readonly {
-    readonly term: string;
-    readonly positions: readonly number[];
-    readonly fields: readonly string[];
-  }[];
+  /** Each indexed term once, in order of first occurrence. */
+  readonly terms: readonly string[];
+  /**
+   * With T terms, one array: T masks (the fields each term occurs in, as bits over `fields`), then T + 1
+   * starts, then the positions grouped by term (term t's at [starts[t], starts[t+1]), ascending).
+   */
+  readonly data: Uint32Array;
+}
+
+/** Field lists shared by every analysis of the same fields (most documents have one or two). */
+const fieldLists = new Map<string, readonly string[]>();
+function fieldList(names: string[]): readonly string[] {
+  const key = names.join('\u0000');
+  let list = fieldLists.get(key);
+  if (!list) {
+    if (fieldLists.size >= 4096) fieldLists.clear();
+    list = names;
+    fieldLists.set(key, list);
+  }
+  return list;
 }
 
 /** A document analyzed: its place and its text. */
@@ -70,24 +87,40 @@ export function analyzeText(
     }
   });
   const perField = tokenizeFields(fields.map((f) => f.text));
-  const byTerm = new Map<string, { term: string; positions: number[]; fields: string[] }>();
-  const names = new Set<string>();
   let dl = 0;
+  for (const tokens of perField) dl += tokens.length;
+  if (dl === 0) return undefined;
+  // Group the tokens by term: each term's index, its count, then its positions in field order.
+  const termIndex = new Map<string, number>();
+  const terms: string[] = [];
+  const counts: number[] = [];
+  const masks: number[] = [];
+  const names: string[] = [];
   perField.forEach((tokens, i) => {
-    const name = fields[i]!.name;
-    for (const token of tokens) {
-      let entry = byTerm.get(token.term);
-      if (!entry) {
-        entry = { term: token.term, positions: [], fields: [] };
-        byTerm.set(token.term, entry);
+    if (tokens.length === 0) return;
+    const bit = 2 ** names.length;
+    names.push(fields[i]!.name);
+    for (const { term } of tokens) {
+      let t = termIndex.get(term);
+      if (t === undefined) {
+        t = terms.length;
+        termIndex.set(term, t);
+        terms.push(term);
+        counts.push(0);
+        masks.push(0);
       }
-      entry.positions.push(token.position);
-      if (!entry.fields.includes(name)) entry.fields.push(name);
-      names.add(name);
-      dl++;
+      counts[t]!++;
+      masks[t]! |= bit;
     }
   });
-  return dl === 0 ? undefined : { dl, fields: [...names], terms: [...byTerm.values()] };
+  const T = terms.length;
+  const data = new Uint32Array(2 * T + 1 + dl);
+  data.set(masks, 0);
+  for (let t = 0; t < T; t++) data[T + t + 1] = data[T + t]! + counts[t]!;
+  const fill = data.slice(T, 2 * T);
+  for (const tokens of perField)
+    for (const { term, position } of tokens) data[2 * T + 1 + fill[termIndex.get(term)!]!++] = position;
+  return { dl, fields: fieldList(names), terms, data };
 }
 
 function analyzeDoc(doc: TextDoc, index: number): AnalyzedDoc | undefined {
@@ -203,12 +236,31 @@ function invert(
   }
   const fieldBit = new Map(fields.map((name, i) => [name, 2 ** i]));
   const writer = new SegmentWriter(fields, tracks, docs, tokens);
+  // A text's own field bits as the segment's, once per field list (lists are shared: few distinct ones).
+  const bitsOf = new Map<readonly string[], number[]>();
   for (let ordinal = 0; ordinal < texts.length; ordinal++) {
-    const { dl, terms } = texts[ordinal]!;
-    for (const entry of terms) {
+    const text = texts[ordinal]!;
+    let bits = bitsOf.get(text.fields);
+    if (!bits) {
+      bits = text.fields.map((name) => fieldBit.get(name)!);
+      bitsOf.set(text.fields, bits);
+    }
+    const { dl, terms, data } = text;
+    const T = terms.length;
+    const positionsAt = 2 * T + 1;
+    for (let t = 0; t < T; t++) {
+      const local = data[t]!;
       let mask = 0;
-      for (const name of entry.fields) mask += fieldBit.get(name)!;
-      writer.add(entry.term, ordinal, dl, mask, entry.positions);
+      for (let f = 0; f < bits.length; f++) if (local & (1 << f)) mask += bits[f]!;
+      writer.add(
+        terms[t]!,
+        ordinal,
+        dl,
+        mask,
+        data,
+        positionsAt + data[T + t]!,
+        positionsAt + data[T + t + 1]!,
+      );
     }
   }
   return writer.finish();

@@ -62,8 +62,19 @@ export class SegmentWriter {
     readonly tokens: number,
   ) {}
 
-  /** Add the posting of `term` in document `ordinal` (per term, ordinals must increase). */
-  add(term: string, ordinal: number, dl: number, mask: number, positions: ArrayLike<number>): void {
+  /**
+   * Add the posting of `term` in document `ordinal` (per term, ordinals must increase): its positions are
+   * positions[from .. to), ascending.
+   */
+  add(
+    term: string,
+    ordinal: number,
+    dl: number,
+    mask: number,
+    positions: ArrayLike<number>,
+    from = 0,
+    to = positions.length,
+  ): void {
     let list = this.terms.get(term);
     if (!list) {
       list = new TermPostings();
@@ -71,13 +82,13 @@ export class SegmentWriter {
     }
     if (ordinal <= list.last) throw new Error(`postings of ${quote(term)} out of order at ${ordinal}`);
     list.docs.u32(list.last < 0 ? ordinal : ordinal - list.last);
-    list.docs.u32(positions.length);
+    list.docs.u32(to - from);
     list.docs.u32(dl);
     list.docs.u32(mask);
     let previous = 0;
-    for (let i = 0; i < positions.length; i++) {
+    for (let i = from; i < to; i++) {
       const position = positions[i]!;
-      list.positions.u32(i === 0 ? position : position - previous);
+      list.positions.u32(i === from ? position : position - previous);
       previous = position;
     }
     list.last = ordinal;

@@ -91,14 +91,21 @@ export function tokenize(text: string, start = 0): Token[] {
 
 /**
  * Tokens of consecutive fields of one document: field i+1 starts FIELD_GAP positions after the
- * position following field i's last word (its first word, empty or not, at 0 for field 0).
+ * position following field i's last word (its first word, empty or not, at 0 for field 0). The same
+ * steps as `analyze`, without an object per dropped word (the build's hot loop).
  */
 export function tokenizeFields(texts: readonly string[]): Token[][] {
   let position = 0;
   return texts.map((text, i) => {
     if (i > 0) position += FIELD_GAP;
-    const words = analyze(text, position);
-    position += words.length;
-    return words.filter((w) => w.term !== undefined).map((w) => ({ term: w.term!, position: w.position }));
+    const tokens: Token[] = [];
+    for (const match of text.normalize('NFKC').toLowerCase().matchAll(WORD)) {
+      const raw = match[0];
+      const word = raw.includes("'") || raw.includes('\u2019') ? raw.replace(APOSTROPHES, '') : raw;
+      const term = termOf(word);
+      if (term !== undefined) tokens.push({ term, position });
+      position++;
+    }
+    return tokens;
   });
 }
