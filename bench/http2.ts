@@ -141,7 +141,7 @@ async function writeFragments(store: TimedStore, space: string, fragment: Uint8A
     name: 'video',
     kind: 'stream',
     modality: 'video.h264',
-    rate: { num: 90_000, den: 1 },
+    rate: { num: 90_000n, den: 1n },
     codecs: 'avc1.64001f',
     init: hashBytes(fragment.subarray(0, 64)),
   });
@@ -194,7 +194,7 @@ try {
   // Each protocol writes objects of its own: no PUT finds its object already there.
   const small = Object.fromEntries(
     PROTOCOLS.map((p) => {
-      const bodies = Array.from({ length: SMALL * ROUNDS }, () => randomBytes(4096));
+      const bodies: Uint8Array[] = Array.from({ length: SMALL * ROUNDS }, () => randomBytes(4096));
       return [p, { bodies, keys: bodies.map((b) => objectKey('bench', hashBytes(b))) }];
     }),
   ) as Record<Protocol, { bodies: Uint8Array[]; keys: string[] }>;

@@ -49,13 +49,13 @@ const same = (keys: Uint32Array) =>
   keys.length === reference.length && keys.every((k, i) => k === reference[i]);
 
 const js = new LshHasher(params, { wasm: false });
-let jsKeys = new Uint32Array(0);
+let jsKeys: Uint32Array = new Uint32Array(0);
 const jsSeconds = await best(3, () => {
   jsKeys = js.keysOf(vectors, N);
 });
 
 const wasm = new LshHasher(params);
-let wasmKeys = new Uint32Array(0);
+let wasmKeys: Uint32Array = new Uint32Array(0);
 const wasmSeconds = await best(5, () => {
   wasmKeys = wasm.keysOf(vectors, N);
 });

@@ -15,7 +15,8 @@
  */
 
 import { encodeVector } from '@dreamdb/engine';
-import { LshHasher, type LshParams, LshTables } from '@dreamdb/engine/indexes/lsh';
+import { LSH_COSINE, trackIndex } from '@dreamdb/engine/indexes';
+import { LshHasher, type LshParams, LshTables, type SpatialIndex } from '@dreamdb/engine/indexes/lsh';
 import { search } from '@dreamdb/engine/query';
 import { CountingStore, MemoryStore, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import { publish, Writer } from '@dreamdb/engine/write';
@@ -138,8 +139,9 @@ async function verbRuns(data: SearchData, truth: Truth): Promise<SearchRun[]> {
   const main = await publishRows(session, undefined, data, 0, data.n);
   const publishMs = performance.now() - t0;
   const track = main.manifest.tracks.find((t) => t.name === 'emb')!;
+  const lsh = trackIndex<SpatialIndex>(track, LSH_COSINE)!;
   console.log(
-    `publish of ${data.n} vectors (default index ${track.spatial!.index.tables}x${track.spatial!.index.bits}, probes ${track.spatial!.index.probes}): ${(publishMs / 1000).toFixed(1)} s, ${track.spatial!.segments.length} segments`,
+    `publish of ${data.n} vectors (default index ${lsh.params.tables}x${lsh.params.bits}, probes ${lsh.params.probes}): ${(publishMs / 1000).toFixed(1)} s, ${lsh.record.segments.length} segments`,
   );
   t0 = performance.now();
   await search(session, main, {
