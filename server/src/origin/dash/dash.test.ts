@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { tickToHex } from '@dreamdb/engine';
 import { parseFragment, parseInit } from '@dreamdb/packager';
@@ -47,31 +46,21 @@ const mpdParser = createRequire(import.meta.url)('mpd-parser') as {
   stringToMpdXml(text: string): Element;
 };
 
-import { type Lab, probeStreams, serveLab } from '../testing/lab.js';
+import { labForTests, probeStreams } from '../testing/lab.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'dreamdb-dash-'));
-let base = '';
-let close: () => Promise<void>;
-let report: Lab['report'];
-
-before(async () => {
-  const lab = await serveLab(
-    dir,
-    '{"seconds": 1, "duration": "0.5s", "label": "goal <b> & \\"more\\""}\n{"seconds": 3.2, "label": "cut"}\n',
-  );
-  ({ base, report } = lab);
-  close = lab.close;
-});
-after(async () => {
-  await close?.();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = labForTests(
+  'dash',
+  '{"seconds": 1, "duration": "0.5s", "label": "goal <b> & \\"more\\""}\n{"seconds": 3.2, "label": "cut"}\n',
+  {},
+);
+/** The session these tests read (served once before them). */
+const lab = () => served.lab;
 
 const MPD_PATH = '/dash/lab/main/s1/manifest.mpd';
 
 async function fetchMpd(query = ''): Promise<string> {
-  const response = await fetch(`${base}${MPD_PATH}${query}`);
+  const response = await fetch(`${lab().base}${MPD_PATH}${query}`);
   assert.equal(response.status, 200, await response.clone().text());
   assert.equal(response.headers.get('content-type'), 'application/dash+xml');
   return response.text();
@@ -106,7 +95,7 @@ function segmentList(rep: Element) {
 }
 
 async function bytes(path: string, range?: [number, number]): Promise<Uint8Array> {
-  const response = await fetch(`${base}${path}`, {
+  const response = await fetch(`${lab().base}${path}`, {
     ...(range && { headers: { range: `bytes=${range[0]}-${range[1]}` } }),
   });
   assert.equal(response.status, range ? 206 : 200);
@@ -118,7 +107,7 @@ const periodTick = (doc: Element) => BigInt(all(doc, 'Period')[0]!.getAttribute(
 
 test('the MPD passes mpd-parser: a rung per Representation with codecs and resolution, byte ranges into buckets', async () => {
   const text = await fetchMpd();
-  const manifest = mpdParser.parse(text, { manifestUri: `${base}${MPD_PATH}` });
+  const manifest = mpdParser.parse(text, { manifestUri: `${lab().base}${MPD_PATH}` });
   assert.ok(Math.abs(manifest.duration - 6) < 0.1, `duration ${manifest.duration}`);
   assert.deepEqual(
     manifest.playlists.map((p) => [p.attributes.NAME, p.attributes.RESOLUTION]),
@@ -133,7 +122,7 @@ test('the MPD passes mpd-parser: a rung per Representation with codecs and resol
     assert.ok(p.attributes.BANDWIDTH > 0);
     assert.ok(p.segments.length >= 3);
     for (const s of p.segments) {
-      assert.match(s.resolvedUri, new RegExp(`^${base}/objects/lab/1e20[0-9a-f]{64}\\.m4s$`));
+      assert.match(s.resolvedUri, new RegExp(`^${lab().base}/objects/lab/1e20[0-9a-f]{64}\\.m4s$`));
       assert.match(s.map!.resolvedUri, /\/objects\/lab\/1e20[0-9a-f]{64}\.mp4$/);
       assert.ok(s.byterange && s.byterange.length > 0 && s.byterange.offset > 0);
     }
@@ -142,22 +131,22 @@ test('the MPD passes mpd-parser: a rung per Representation with codecs and resol
   const zero = periodTick(mpdParser.stringToMpdXml(text));
   assert.equal(
     subtitles.segments[0]!.resolvedUri,
-    `${base}/dash/lab/main/s1/captions/${tickToHex(zero)}.vtt`,
+    `${lab().base}/dash/lab/main/s1/captions/${tickToHex(zero)}.vtt`,
   );
   // Revalidation: the same ETag for the same manifest and URL, 304 on If-None-Match.
-  const response = await fetch(`${base}${MPD_PATH}`);
+  const response = await fetch(`${lab().base}${MPD_PATH}`);
   const etag = response.headers.get('etag')!;
   assert.equal(response.headers.get('cache-control'), 'public, max-age=1');
-  const again = await fetch(`${base}${MPD_PATH}`, { headers: { 'if-none-match': etag } });
+  const again = await fetch(`${lab().base}${MPD_PATH}`, { headers: { 'if-none-match': etag } });
   assert.equal(again.status, 304);
   // The listing advertises this very URL.
-  const listing = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1`)).json()) as {
+  const listing = (await (await fetch(`${lab().base}/v0/spaces/lab/timelines/s1`)).json()) as {
     manifest: string;
     playback: { dash: string };
   };
   assert.equal(listing.playback.dash, MPD_PATH);
   // A manifest hash in place of the ref: that version, cached as immutable (its thumbnails URLs name it).
-  const pinned = await fetch(`${base}/dash/lab/${listing.manifest}/s1/manifest.mpd`);
+  const pinned = await fetch(`${lab().base}/dash/lab/${listing.manifest}/s1/manifest.mpd`);
   assert.equal(pinned.status, 200);
   assert.equal(pinned.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   assert.equal((await pinned.text()).replaceAll(`/${listing.manifest}/`, '/main/'), text);
@@ -180,7 +169,7 @@ test('S@t and S@d are each fragment’s tfdt and duration: continuous, in the he
       if (next) assert.equal(s.t + s.d, next.t, `${id} segment ${i}: continuous`);
     }
     // The offset puts each track where its ticks say: the first fragment at its tick minus the period's.
-    const track = report.tracks.find((t) => t.name === id)!;
+    const track = lab().report.tracks.find((t) => t.name === id)!;
     const at = Number(list.segments[0]!.t - list.offset) / Number(list.timescale);
     const expected = Number(track.first - zero) / 1e9;
     assert.ok(Math.abs(at - expected) <= 1 / Number(list.timescale), `${id}: ${at} s, not ${expected} s`);
@@ -194,7 +183,7 @@ test('S@t and S@d are each fragment’s tfdt and duration: continuous, in the he
 });
 
 test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same duration as the source', async () => {
-  const copy = join(dir, 'copy.mp4');
+  const copy = join(served.dir, 'copy.mp4');
   // Asynchronously: the origin answering ffmpeg runs in this very process. Video and audio only: ffmpeg's
   // DASH demuxer ends everything at the end of the first representation to end (the captions, at 4.25 s).
   await run('ffmpeg', [
@@ -202,7 +191,7 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
     'error',
     '-y',
     '-i',
-    `${base}${MPD_PATH}`,
+    `${lab().base}${MPD_PATH}`,
     '-map',
     '0:v',
     '-map',
@@ -222,7 +211,7 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
     '-v',
     'error',
     '-i',
-    `${base}${MPD_PATH}`,
+    `${lab().base}${MPD_PATH}`,
     '-map',
     '0:s',
     '-f',
@@ -236,14 +225,14 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
 test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the period at 2 s, and still copies', async () => {
   const query = '?from=2s&to=4s';
   const text = await fetchMpd(query);
-  mpdParser.parse(text, { manifestUri: `${base}${MPD_PATH}${query}` });
+  mpdParser.parse(text, { manifestUri: `${lab().base}${MPD_PATH}${query}` });
   const doc = mpdParser.stringToMpdXml(text);
   assert.equal(periodTick(doc), 2_000_000_000n);
   assert.equal(attr(doc, 'mediaPresentationDuration'), 'PT2.000S');
   for (const rep of all(doc, 'Representation').filter((r) => all(r, 'Initialization').length > 0)) {
     const id = attr(rep, 'id')!;
     const list = segmentList(rep);
-    const track = report.tracks.find((t) => t.name === id)!;
+    const track = lab().report.tracks.find((t) => t.name === id)!;
     const full = segmentList(
       all(mpdParser.stringToMpdXml(await fetchMpd()), 'Representation').find((r) => attr(r, 'id') === id)!,
     );
@@ -265,13 +254,13 @@ test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the per
     const at = Number(tickOf(list.offset)) / 1e9;
     assert.ok(Math.abs(at - 2) <= 1 / Number(list.timescale), `${id}: period at ${at} s`);
   }
-  const copy = join(dir, 'clip.mp4');
+  const copy = join(served.dir, 'clip.mp4');
   await run('ffmpeg', [
     '-v',
     'error',
     '-y',
     '-i',
-    `${base}${MPD_PATH}${query}`,
+    `${lab().base}${MPD_PATH}${query}`,
     '-map',
     '0:v:0',
     '-c',
@@ -293,7 +282,10 @@ test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the per
   // The clip keeps only the event inside it, timed from the period's start.
   const events = all(doc, 'Event');
   assert.equal(events.length, 1);
-  assert.equal(attr(events[0]!, 'presentationTime'), String(report.origin + 3_200_000_000n - 2_000_000_000n));
+  assert.equal(
+    attr(events[0]!, 'presentationTime'),
+    String(lab().report.origin + 3_200_000_000n - 2_000_000_000n),
+  );
 });
 
 test('GStreamer (playbin, another client nobody here wrote) plays the DASH to the end without errors', async () => {
@@ -301,7 +293,11 @@ test('GStreamer (playbin, another client nobody here wrote) plays the DASH to th
   // them playbin paces itself by the subtitle stream: ~5 s more for this test).
   for (const query of ['?from=2s&to=4s', '?tracks=video-180p,video-144p,audio']) {
     const sinks = ['video-sink=fakesink', 'audio-sink=fakesink', 'text-sink=fakesink'];
-    const { stdout } = await run('gst-launch-1.0', ['playbin', `uri=${base}${MPD_PATH}${query}`, ...sinks]);
+    const { stdout } = await run('gst-launch-1.0', [
+      'playbin',
+      `uri=${lab().base}${MPD_PATH}${query}`,
+      ...sinks,
+    ]);
     assert.match(stdout, /Got EOS/, query);
   }
 });
@@ -314,12 +310,12 @@ test('events are an EventStream per event track: times from the period start, JS
   assert.equal(attr(stream, 'schemeIdUri'), 'urn:dreamdb:event:2026');
   assert.equal(attr(stream, 'value'), 'events');
   assert.equal(attr(stream, 'timescale'), '1000000000');
-  const parsed = mpdParser.parse(text, { manifestUri: `${base}${MPD_PATH}` }).eventStream!;
+  const parsed = mpdParser.parse(text, { manifestUri: `${lab().base}${MPD_PATH}` }).eventStream!;
   assert.equal(parsed.length, 2);
   const first = parsed[0]!;
   assert.equal(first.value, 'events');
   assert.deepEqual(JSON.parse(first.messageData), { label: 'goal <b> & "more"' });
-  assert.ok(Math.abs(first.start - Number(report.origin + 1_000_000_000n - zero) / 1e9) < 1e-9);
+  assert.ok(Math.abs(first.start - Number(lab().report.origin + 1_000_000_000n - zero) / 1e9) < 1e-9);
   assert.ok(Math.abs(first.end - first.start - 0.5) < 1e-9);
   assert.deepEqual(JSON.parse(parsed[1]!.messageData), { label: 'cut' });
   // A selection without the event track has no EventStream.
@@ -358,7 +354,7 @@ test('captions are one WebVTT file timed from the period’s start, named by its
     const zero = periodTick(doc);
     const url = all(set, 'BaseURL')[0]!.textContent!;
     assert.equal(url, `captions/${tickToHex(zero)}.vtt`);
-    const response = await fetch(`${base}/dash/lab/main/s1/${url}`);
+    const response = await fetch(`${lab().base}/dash/lab/main/s1/${url}`);
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('content-type'), 'text/vtt; charset=utf-8');
     return { zero, text: await response.text() };
@@ -370,15 +366,15 @@ test('captions are one WebVTT file timed from the period’s start, named by its
   // The cues at 0.5 s and 3 s of the input are at origin + 0.5 s and origin + 3 s, less the period's start.
   const full = await captionsOf('');
   assert.match(full.text, /^WEBVTT\n\n/);
-  const hello = report.origin + 500_000_000n - full.zero;
+  const hello = lab().report.origin + 500_000_000n - full.zero;
   assert.ok(full.text.includes(`${at(hello)} --> ${at(hello + 1_000_000_000n)}\nHello\n`), full.text);
   // A clip from 2 s: the period starts there, the cue that ended before it is left out.
   const clip = await captionsOf('?from=2s&to=5s');
   assert.equal(clip.zero, 2_000_000_000n);
-  const world = report.origin + 3_000_000_000n - clip.zero;
+  const world = lab().report.origin + 3_000_000_000n - clip.zero;
   assert.equal(clip.text, `WEBVTT\n\n${at(world)} --> ${at(world + 1_250_000_000n)}\nWorld\n`);
   // The same file revalidates by its ETag.
-  const url = `${base}/dash/lab/main/s1/captions/${tickToHex(clip.zero)}.vtt`;
+  const url = `${lab().base}/dash/lab/main/s1/captions/${tickToHex(clip.zero)}.vtt`;
   const etag = (await fetch(url)).headers.get('etag')!;
   assert.equal((await fetch(url, { headers: { 'if-none-match': etag } })).status, 304);
 });
@@ -398,14 +394,14 @@ test('bad requests get a clear 4xx in JSON', async () => {
     ['/dash/lab/main/s1/nope/0000000000000000.vtt', 404, /nope/],
   ];
   for (const [path, status, message] of cases) {
-    const response = await fetch(`${base}${path}`);
+    const response = await fetch(`${lab().base}${path}`);
     assert.equal(response.status, status, path);
     assert.match(((await response.json()) as { message: string }).message, message, path);
   }
 });
 
 test('the MPD is well-formed XML (Python’s expat, an independent parser)', async () => {
-  const file = join(dir, 'manifest.mpd');
+  const file = join(served.dir, 'manifest.mpd');
   writeFileSync(file, await fetchMpd('?from=1s&to=5s'));
   await run('/usr/bin/python3', [
     '-c',

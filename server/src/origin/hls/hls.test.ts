@@ -1,39 +1,23 @@
 /** The HLS routes against real clients (ffmpeg, hls-parser, GStreamer): rungs, captions, clips, events, thumbnails. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseFragment, parseInit } from '@dreamdb/packager';
 import HLS from 'hls-parser';
 import { gstPlay } from '../testing/gstreamer.js';
-import { type Lab, probeStreams, serveLab } from '../testing/lab.js';
+import { httpOf } from '../testing/http.js';
+import { labForTests, probeStreams } from '../testing/lab.js';
 
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'dreamdb-hls-'));
-let base = '';
-let close: () => Promise<void>;
-let report: Lab['report'];
-
-before(async () => {
-  const lab = await serveLab(
-    dir,
-    '{"seconds": 1, "label": "start", "who": "ana"}\n{"seconds": 3.5, "duration_s": 1.5, "label": "grasp \\"cup\\""}\n',
-    { thumbnails: { everySeconds: 2, width: 96 }, genesis: 1_795_600_000_000_000_000n },
-  );
-  ({ base, report } = lab);
-  close = lab.close;
-});
-after(async () => {
-  await close?.();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = labForTests('hls');
+/** The session these tests read (served once before them). */
+const lab = () => served.lab;
 
 test('ffmpeg, a client nobody here wrote, plays the HLS of every rung to the end: same duration as the source', async () => {
-  const master = `${base}/hls/lab/main/s1/master.m3u8`;
-  const copy = join(dir, 'copy.mp4');
+  const master = `${lab().base}/hls/lab/main/s1/master.m3u8`;
+  const copy = join(served.dir, 'copy.mp4');
   // Asynchronously: the origin answering ffmpeg runs in this very process.
   await run('ffmpeg', ['-v', 'error', '-y', '-i', master, '-map', '0', '-c', 'copy', copy]);
   const probe = { streams: await probeStreams(copy) };
@@ -44,7 +28,7 @@ test('ffmpeg, a client nobody here wrote, plays the HLS of every rung to the end
 });
 
 test('playlists pass a strict parser: variants per rung with codecs and bandwidth, byte ranges into buckets', async () => {
-  const response = await fetch(`${base}/hls/lab/main/s1/master.m3u8`);
+  const response = await fetch(`${lab().base}/hls/lab/main/s1/master.m3u8`);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('content-type'), 'application/vnd.apple.mpegurl');
   const master = HLS.parse(await response.text()) as HLS.types.MasterPlaylist;
@@ -63,7 +47,7 @@ test('playlists pass a strict parser: variants per rung with codecs and bandwidt
   assert.equal(master.variants[0]!.audio[0]?.uri, 'audio.m3u8');
   const starts: string[][] = [];
   for (const rung of ['video-180p', 'video-144p', 'audio']) {
-    const text = await (await fetch(`${base}/hls/lab/main/s1/${rung}.m3u8`)).text();
+    const text = await (await fetch(`${lab().base}/hls/lab/main/s1/${rung}.m3u8`)).text();
     const playlist = HLS.parse(text) as HLS.types.MediaPlaylist;
     assert.equal(playlist.endlist, true);
     assert.match(playlist.segments[0]!.map!.uri, /^\/objects\/lab\/1e20[0-9a-f]{64}\.mp4$/);
@@ -80,22 +64,22 @@ test('playlists pass a strict parser: variants per rung with codecs and bandwidt
 
 test('captions are a WebVTT subtitles rendition: EXT-X-MEDIA, a playlist, and cues on the media timeline', async () => {
   const master = HLS.parse(
-    await (await fetch(`${base}/hls/lab/main/s1/master.m3u8`)).text(),
+    await (await fetch(`${lab().base}/hls/lab/main/s1/master.m3u8`)).text(),
   ) as HLS.types.MasterPlaylist;
   const subs = master.variants[0]!.subtitles;
   assert.equal(subs.length, 1);
   assert.equal(subs[0]!.uri, 'captions.m3u8');
   const playlist = HLS.parse(
-    await (await fetch(`${base}/hls/lab/main/s1/captions.m3u8`)).text(),
+    await (await fetch(`${lab().base}/hls/lab/main/s1/captions.m3u8`)).text(),
   ) as HLS.types.MediaPlaylist;
   assert.equal(playlist.segments.length, 1);
-  const segment = await fetch(`${base}${playlist.segments[0]!.uri}`);
+  const segment = await fetch(`${lab().base}${playlist.segments[0]!.uri}`);
   assert.equal(segment.headers.get('content-type'), 'text/vtt; charset=utf-8');
   const text = await segment.text();
   assert.match(text, /^WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00\.000\n/);
   // The cue at 0.5 s of the input sits at origin + 0.5 s; media time 0 is the video's first tick.
-  const video = report.tracks.find((t) => t.name === 'video-180p')!;
-  const start = 0.5 + Number(report.origin - video.first) / 1e9;
+  const video = lab().report.tracks.find((t) => t.name === 'video-180p')!;
+  const start = 0.5 + Number(lab().report.origin - video.first) / 1e9;
   const ms = Math.round(start * 1000);
   assert.match(
     text,
@@ -104,31 +88,17 @@ test('captions are a WebVTT subtitles rendition: EXT-X-MEDIA, a playlist, and cu
     ),
   );
   assert.match(text, /\nWorld\n/);
-  assert.equal((await fetch(`${base}/hls/lab/main/s1/captions/x.vtt`)).status, 404);
+  assert.equal((await fetch(`${lab().base}/hls/lab/main/s1/captions/x.vtt`)).status, 404);
 });
 
-const text = async (path: string, init?: RequestInit) => {
-  const response = await fetch(`${base}${path}`, init);
-  assert.equal(response.status, 200, `${path}: ${response.status}`);
-  return response.text();
-};
-const mediaOf = async (path: string) => HLS.parse(await text(path)) as HLS.types.MediaPlaylist;
-/** Bytes of a segment (its byte range of an object), as a client fetches them. */
-const segmentBytes = async (s: HLS.types.Segment) => {
-  const { offset, length } = s.byterange!;
-  const response = await fetch(`${base}${s.uri}`, {
-    headers: { range: `bytes=${offset}-${offset + length - 1}` },
-  });
-  assert.equal(response.status, 206);
-  return new Uint8Array(await response.arrayBuffer());
-};
+const { text, mediaOf, segmentBytes } = httpOf(() => lab().base);
 
 test('tfdt runs on without gaps in every rendition, and the video rungs cut at the same media times', async () => {
   const starts: number[][] = [];
   for (const rung of ['video-180p', 'video-144p', 'audio']) {
     const playlist = await mediaOf(`/hls/lab/main/s1/${rung}.m3u8`);
     const init = parseInit(
-      new Uint8Array(await (await fetch(`${base}${playlist.segments[0]!.map!.uri}`)).arrayBuffer()),
+      new Uint8Array(await (await fetch(`${lab().base}${playlist.segments[0]!.map!.uri}`)).arrayBuffer()),
     );
     let next: number | undefined;
     const times: number[] = [];
@@ -147,7 +117,7 @@ test('tfdt runs on without gaps in every rendition, and the video rungs cut at t
 });
 
 test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copies just that', async () => {
-  const video = report.tracks.find((t) => t.name === 'video-180p')!;
+  const video = lab().report.tracks.find((t) => t.name === 'video-180p')!;
   const from = video.first + 2_000_000_000n;
   const to = video.first + 4_000_000_000n;
   const whole = await mediaOf('/hls/lab/main/s1/video-180p.m3u8');
@@ -157,7 +127,7 @@ test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copie
   assert.ok(total >= 2 - 0.05 && total <= 4, `clip lasts ${total} s`);
   // The first listed fragment covers `from`: the same bytes the seek API names for it.
   const seek = (await (
-    await fetch(`${base}/v0/spaces/lab/timelines/s1/seek?t=${from}&tracks=video-180p`)
+    await fetch(`${lab().base}/v0/spaces/lab/timelines/s1/seek?t=${from}&tracks=video-180p`)
   ).json()) as {
     tracks: { range: { start: number } }[];
   };
@@ -172,13 +142,13 @@ test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copie
     master.variants.map((v) => v.uri),
     ['video-144p.m3u8?from=2000000000&to=4000000000'],
   );
-  const copy = join(dir, 'clipped.mp4');
+  const copy = join(served.dir, 'clipped.mp4');
   await run('ffmpeg', [
     '-v',
     'error',
     '-y',
     '-i',
-    `${base}/hls/lab/main/s1/master.m3u8?from=${from}&to=${to}`,
+    `${lab().base}/hls/lab/main/s1/master.m3u8?from=${from}&to=${to}`,
     '-c',
     'copy',
     copy,
@@ -197,23 +167,23 @@ test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copie
   ]);
   assert.ok(Math.abs(Number(stdout) - total) < 0.05, `copied ${stdout.trim()} s of a ${total} s clip`);
 
-  assert.equal((await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8?from=4s&to=2s`)).status, 400);
-  assert.equal((await fetch(`${base}/hls/lab/main/s1/video-180p.m3u8?from=soon`)).status, 400);
-  assert.equal((await fetch(`${base}/hls/lab/main/s1/master.m3u8?tracks=nope`)).status, 404);
+  assert.equal((await fetch(`${lab().base}/hls/lab/main/s1/video-180p.m3u8?from=4s&to=2s`)).status, 400);
+  assert.equal((await fetch(`${lab().base}/hls/lab/main/s1/video-180p.m3u8?from=soon`)).status, 400);
+  assert.equal((await fetch(`${lab().base}/hls/lab/main/s1/master.m3u8?tracks=nope`)).status, 404);
 });
 
 test('a manifest hash in place of the ref plays that version, cached as immutable', async () => {
-  const listing = (await (await fetch(`${base}/v0/spaces/lab/timelines/s1`)).json()) as {
+  const listing = (await (await fetch(`${lab().base}/v0/spaces/lab/timelines/s1`)).json()) as {
     manifest: string;
     playback: { dash: string };
   };
   assert.equal(listing.playback.dash, '/dash/lab/main/s1/manifest.mpd');
-  const response = await fetch(`${base}/hls/lab/${listing.manifest}/s1/master.m3u8`);
+  const response = await fetch(`${lab().base}/hls/lab/${listing.manifest}/s1/master.m3u8`);
   assert.equal(response.status, 200);
   assert.equal(response.headers.get('cache-control'), 'public, max-age=31536000, immutable');
   assert.equal(await response.text(), await text('/hls/lab/main/s1/master.m3u8'));
   const unknown = `1e20${'0'.repeat(64)}`;
-  assert.equal((await fetch(`${base}/hls/lab/${unknown}/s1/master.m3u8`)).status, 404);
+  assert.equal((await fetch(`${lab().base}/hls/lab/${unknown}/s1/master.m3u8`)).status, 404);
 });
 
 test('events are EXT-X-DATERANGE tags on the wall clock, with their label and payload', async () => {
@@ -225,7 +195,7 @@ test('events are EXT-X-DATERANGE tags on the wall clock, with their label and pa
   const dateRange = parsed.segments[0]!.dateRange!;
   assert.equal(dateRange.classId, 'org.dreamdb.events');
   assert.equal(dateRange.duration, 1.5);
-  const startTick = report.origin + 3_500_000_000n;
+  const startTick = lab().report.origin + 3_500_000_000n;
   const genesis = 1_795_600_000_000_000_000n;
   assert.equal(dateRange.start!.getTime(), Number((genesis + startTick) / 1_000_000n));
   const first = ranges[0]!;
@@ -249,15 +219,15 @@ test('thumbnails are an image playlist of JPEGs, announced in the multivariant p
   assert.match(images, /#EXT-X-IMAGES-ONLY/);
   const uris = images.split('\n').filter((l) => l.endsWith('.jpg'));
   assert.equal(uris.length, 3);
-  const jpeg = await fetch(`${base}${uris[1]}`);
+  const jpeg = await fetch(`${lab().base}${uris[1]}`);
   assert.equal(jpeg.headers.get('content-type'), 'image/jpeg');
   const bytes = new Uint8Array(await jpeg.arrayBuffer());
   assert.deepEqual([bytes[0], bytes[1]], [0xff, 0xd8]);
-  assert.equal((await fetch(`${base}${uris[1]!.replace(/\d+\.jpg$/, '1.jpg')}`)).status, 404);
+  assert.equal((await fetch(`${lab().base}${uris[1]!.replace(/\d+\.jpg$/, '1.jpg')}`)).status, 404);
 });
 
 test('GStreamer, another client nobody here wrote, plays the HLS to the end: every frame, no error', async () => {
-  const played = await gstPlay(`${base}/hls/lab/main/s1/master.m3u8`);
+  const played = await gstPlay(`${lab().base}/hls/lab/main/s1/master.m3u8`);
   // 6 s at 25 fps, from one rung (gstPlay fixes the connection speed, so no switch drops or repeats one).
   assert.equal(played.video.buffers, 150, `${played.video.buffers} frames`);
   const { video, audio } = played;

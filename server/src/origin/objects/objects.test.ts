@@ -1,36 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { multihashToHex } from '@dreamdb/engine';
-import { type Lab, serveLab } from '../testing/lab.js';
+import { labForTests } from '../testing/lab.js';
 
 /** The bytes route: content-addressed objects with Range, ETag and immutable caching. */
 
-const dir = mkdtempSync(join(tmpdir(), 'dreamdb-objects-'));
-let base = '';
-let close: () => Promise<void>;
-let report: Lab['report'];
-
-before(async () => {
-  const lab = await serveLab(
-    dir,
-    '{"seconds": 1, "label": "start", "who": "ana"}\n{"seconds": 3.5, "duration_s": 1.5, "label": "grasp \\"cup\\""}\n',
-    { thumbnails: { everySeconds: 2, width: 96 }, genesis: 1_795_600_000_000_000_000n },
-  );
-  ({ base, report } = lab);
-  close = lab.close;
-});
-after(async () => {
-  await close?.();
-  rmSync(dir, { recursive: true, force: true });
-});
+const served = labForTests('objects');
+/** The session these tests read (served once before them). */
+const lab = () => served.lab;
 
 test('bytes: Range gives 206 with Content-Range, a bad range 416, ETag revalidation 304; immutable caching', async () => {
-  const video = report.tracks[0]!;
+  const video = lab().report.tracks[0]!;
   const init = multihashToHex(video.init);
-  const url = `${base}/objects/lab/${init}`;
+  const url = `${lab().base}/objects/lab/${init}`;
   const whole = await fetch(url);
   assert.equal(whole.status, 200);
   assert.equal(whole.headers.get('cache-control'), 'public, max-age=31536000, immutable');
@@ -48,18 +30,18 @@ test('bytes: Range gives 206 with Content-Range, a bad range 416, ETag revalidat
 });
 
 test('objects: HEAD gives the size, If-Range with another validator gets the whole object', async () => {
-  const init = multihashToHex(report.tracks[0]!.init);
-  const head = await fetch(`${base}/objects/lab/${init}.mp4`, { method: 'HEAD' });
+  const init = multihashToHex(lab().report.tracks[0]!.init);
+  const head = await fetch(`${lab().base}/objects/lab/${init}.mp4`, { method: 'HEAD' });
   assert.equal(head.status, 200);
   assert.equal(head.headers.get('content-type'), 'video/mp4');
   const size = Number(head.headers.get('content-length'));
   assert.ok(size > 100);
-  const stale = await fetch(`${base}/objects/lab/${init}`, {
+  const stale = await fetch(`${lab().base}/objects/lab/${init}`, {
     headers: { range: 'bytes=0-9', 'if-range': '"other"' },
   });
   assert.equal(stale.status, 200);
   assert.equal((await stale.arrayBuffer()).byteLength, size);
-  const fresh = await fetch(`${base}/objects/lab/${init}`, {
+  const fresh = await fetch(`${lab().base}/objects/lab/${init}`, {
     headers: { range: 'bytes=0-9', 'if-range': `"${init}"` },
   });
   assert.equal(fresh.status, 206);

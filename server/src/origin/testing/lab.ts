@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { FsStore } from '@dreamdb/engine/node';
 import { Session, SpaceStore } from '@dreamdb/engine/store';
@@ -67,4 +69,38 @@ export async function probeStreams(file: string): Promise<{ codec_type: string; 
     file,
   ]);
   return (JSON.parse(stdout) as { streams: { codec_type: string; duration: string }[] }).streams;
+}
+
+/** The events most origin tests' sessions carry: a mark by ana at 1 s, a grasp (with a quote) at 3.5 s. */
+export const LAB_EVENTS =
+  '{"seconds": 1, "label": "start", "who": "ana"}\n{"seconds": 3.5, "duration_s": 1.5, "label": "grasp \\"cup\\""}\n';
+
+/**
+ * A lab session for the tests of one file: made in a new folder and served before them, removed after
+ * them. Read its fields inside the tests (they are set once `before` has run).
+ */
+export function labForTests(
+  name: string,
+  events = LAB_EVENTS,
+  options: Partial<Pick<IngestOptions, 'genesis' | 'thumbnails'>> = {
+    thumbnails: { everySeconds: 2, width: 96 },
+    genesis: 1_795_600_000_000_000_000n,
+  },
+): { readonly dir: string; readonly lab: Lab } {
+  const dir = mkdtempSync(join(tmpdir(), `dreamdb-${name}-`));
+  let lab: Lab | undefined;
+  before(async () => {
+    lab = await serveLab(dir, events, options);
+  });
+  after(async () => {
+    await lab?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    dir,
+    get lab() {
+      if (!lab) throw new Error('the lab session is served once before() has run');
+      return lab;
+    },
+  };
 }
