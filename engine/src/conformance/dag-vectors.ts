@@ -3,11 +3,10 @@ import { fromHex } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { LSH_COSINE } from '../indexes/lsh/lsh.js';
 import { spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
-import { range } from '../queries/read.js';
 import { Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
-import { camAndDetections, SECOND } from '../testing/fixtures.js';
+import { camAndDetections, detectionLabels, SECOND } from '../testing/fixtures.js';
 import { encodeVector } from '../vectors/payload.js';
 import { merge } from '../versions/merge.js';
 import { MergeConflictError } from '../versions/merge-content.js';
@@ -68,19 +67,6 @@ function same(actual: unknown, expected: unknown, where: string): void {
     throw new Mismatch(
       `${where}: got ${JSON.stringify(plain(actual))}, expected ${JSON.stringify(plain(expected))}`,
     );
-}
-
-async function itemsOf(session: Session, hash: Uint8Array): Promise<Record<string, string>> {
-  const resolved = { hash, manifest: await session.manifest(hash) };
-  const page = await range(session, resolved, {
-    timeline: 's1',
-    tracks: ['det'],
-    t0: 0n,
-    t1: 1_000_000n * SECOND,
-  });
-  return Object.fromEntries(
-    page.items.map((i) => [String(i.tick / SECOND), (i.payload as { label: string }).label]),
-  );
 }
 
 /** Run one scenario; throws naming the step and what differs. */
@@ -165,7 +151,7 @@ export async function runDagScenario(scenario: DagVectorFile['scenarios'][number
             expect.bases.map((b) => [...b].sort()),
             where,
           );
-        if (expect.items) same(await itemsOf(session, merged.hash), expect.items, where);
+        if (expect.items) same(await detectionLabels(session, merged), expect.items, where);
       } catch (error) {
         if (expect.conflicts) {
           ensure(error instanceof MergeConflictError, `${where}: ${error}`);

@@ -1,5 +1,7 @@
 import { EngineError } from '../errors.js';
-import type { Resolved } from '../session/session.js';
+import type { Track } from '../model/track.js';
+import { range } from '../queries/read.js';
+import type { Resolved, Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ObjectStore, PutOptions } from '../store/object-store.js';
 import { parseRate } from '../time/rate.js';
@@ -7,6 +9,28 @@ import { Writer } from '../writes/writer.js';
 
 /** One second in ticks. */
 export const SECOND = 1_000_000_000n;
+
+/** The test recording's detections: an event track `det` of timeline s1 (60 s buckets unless said). */
+export const detections = (bucketDuration = 60n * SECOND): Track => ({
+  timeline: 's1',
+  name: 'det',
+  kind: 'event',
+  modality: 'event.detection',
+  bucketDuration,
+});
+
+/** The detections of a version as tick in seconds -> label: what the merge tests and DAG vectors compare. */
+export async function detectionLabels(session: Session, version: Resolved): Promise<Record<string, string>> {
+  const page = await range(session, version, {
+    timeline: 's1',
+    tracks: ['det'],
+    t0: 0n,
+    t1: 1_000_000n * SECOND,
+  });
+  return Object.fromEntries(
+    page.items.map((i) => [String(i.tick / SECOND), (i.payload as { label: string }).label]),
+  );
+}
 
 /** A writer for the test recording: timeline s1 with a video stream track (cam) and detections (det). */
 export function camAndDetections(base?: Resolved): Writer {
@@ -20,13 +44,7 @@ export function camAndDetections(base?: Resolved): Writer {
       rate: parseRate('90000'),
       codecs: 'avc1.64001f',
     })
-    .track({
-      timeline: 's1',
-      name: 'det',
-      kind: 'event',
-      modality: 'event.detection',
-      bucketDuration: 60n * SECOND,
-    });
+    .track(detections());
 }
 
 /** A memory store (`inner`) whose writes fail with E_STORE while `fail()` says so. */

@@ -12,6 +12,7 @@ import { Session } from '../session/session.js';
 import { objectKey } from '../store/keys.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { SpaceStore } from '../store/space-store.js';
+import { detections } from '../testing/fixtures.js';
 import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
 import { fsck } from './fsck.js';
@@ -23,13 +24,7 @@ async function published(store: MemoryStore, vectorIndexes?: Record<string, neve
   const space = new SpaceStore(store, 'lab');
   const writer = new Writer()
     .timeline({ name: 's1' })
-    .track({
-      timeline: 's1',
-      name: 'det',
-      kind: 'event',
-      modality: 'event.detection',
-      bucketDuration: 10n * SECOND,
-    })
+    .track(detections(10n * SECOND))
     .track({
       timeline: 's1',
       name: 'emb',

@@ -12,7 +12,7 @@ import { Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ObjectStore } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
-import { camAndDetections, failingStore, SECOND } from '../testing/fixtures.js';
+import { camAndDetections, detectionLabels, failingStore, SECOND } from '../testing/fixtures.js';
 import { random } from '../testing/random.js';
 import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
@@ -49,19 +49,9 @@ async function commit(
   });
 }
 
-/** The detections of a version, tick in seconds -> label. */
-async function labels(session: Session, version: string | Resolved): Promise<Record<number, string>> {
-  const resolved = typeof version === 'string' ? (await session.resolve(version))! : version;
-  const page = await range(session, resolved, {
-    timeline: 's1',
-    tracks: ['det'],
-    t0: 0n,
-    t1: 10_000n * SECOND,
-  });
-  return Object.fromEntries(
-    page.items.map((i) => [Number(i.tick / SECOND), (i.payload as { label: string }).label]),
-  );
-}
+/** The detections of a version (a ref or a resolved version), tick in seconds -> label. */
+const labels = async (session: Session, version: string | Resolved) =>
+  detectionLabels(session, typeof version === 'string' ? (await session.resolve(version))! : version);
 
 test('a fork merges both ways: fast-forward first, then a merge manifest with both parents and the union of items', async () => {
   const session = open();

@@ -2,7 +2,7 @@ import { EngineError, quote } from '../../errors.js';
 import { assertTick, type Tick, tickToHex } from '../../time/ticks.js';
 import { compareCodePoints, sortedUnique } from './collate.js';
 import { assertFieldName, assertTrackName, MAX_FIELDS } from './directory.js';
-import type { DocumentColumns } from './documents-page.js';
+import { type DocumentColumns, documentColumns } from './documents-page.js';
 import { type BuiltTextSegment, SegmentWriter } from './segment-writer.js';
 import { tokenizeFields } from './tokenize.js';
 
@@ -158,14 +158,7 @@ export function buildAnalyzed(docs: AnalyzedDoc[]): BuiltTextSegment {
       if (compareDocs(docs[i - 1]!, docs[i]!) === 0) throw duplicateError(docs[i]!.track, docs[i]!.tick);
     }
   }
-  const tracks = sortedUnique(docs.map((d) => d.track));
-  const trackIndex = new Map(tracks.map((name, i) => [name, i]));
-  const columns = {
-    count: docs.length,
-    tracks: Uint32Array.from(docs, (d) => trackIndex.get(d.track)!),
-    ticks: BigUint64Array.from(docs, (d) => d.tick),
-    durations: BigUint64Array.from(docs, (d) => d.duration),
-  };
+  const { tracks, columns } = documentColumns(docs);
   return invert(
     tracks,
     columns,

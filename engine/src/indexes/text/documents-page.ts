@@ -1,6 +1,7 @@
 import { openObject, sealObject } from '../../format/envelope.js';
 import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Tick } from '../../time/ticks.js';
+import { sortedUnique } from './collate.js';
 import { textPageType } from './postings-page.js';
 import { ByteReader, ByteWriter } from './varint.js';
 
@@ -32,6 +33,24 @@ export interface DocumentColumns {
   readonly tracks: Uint32Array;
   readonly ticks: BigUint64Array;
   readonly durations: BigUint64Array;
+}
+
+/** The columns of documents in ordinal order, and the track table (code point order) they index into. */
+export function documentColumns(docs: readonly TextDocInfo[]): {
+  tracks: string[];
+  columns: DocumentColumns;
+} {
+  const tracks = sortedUnique(docs.map((d) => d.track));
+  const trackIndex = new Map(tracks.map((name, i) => [name, i]));
+  return {
+    tracks,
+    columns: {
+      count: docs.length,
+      tracks: Uint32Array.from(docs, (d) => trackIndex.get(d.track)!),
+      ticks: BigUint64Array.from(docs, (d) => d.tick),
+      durations: BigUint64Array.from(docs, (d) => d.duration),
+    },
+  };
 }
 
 /** Append document i's entry to a page's payload; `first` is the page's first document. */

@@ -42,28 +42,37 @@ const MEMO_ENTRIES = 65_536;
 const byField = new Map<string, Map<string, AnalyzedText | null>>();
 /** Analyses of other payloads, by a key of their names and texts. */
 const byKey = new Map<string, AnalyzedText | null>();
-let remembered = 0;
+let memoSize = 0;
 
 /** Remember an analysis; past MEMO_ENTRIES, start afresh (vocabularies of labels are small). */
 function remember<K>(map: Map<K, AnalyzedText | null>, key: K, text: AnalyzedText | undefined): void {
-  if (++remembered > MEMO_ENTRIES) {
+  if (++memoSize > MEMO_ENTRIES) {
     byField.clear();
     byKey.clear();
-    remembered = 1;
+    memoSize = 1;
   }
   map.set(key, text ?? null);
 }
 
+/** The analysis of a payload remembered in `memo` under `key` (analyzed now if it was not). */
+function remembered<K>(
+  memo: Map<K, AnalyzedText | null>,
+  key: K,
+  payload: unknown,
+): AnalyzedText | undefined {
+  const known = memo.get(key);
+  if (known !== undefined) return known ?? undefined;
+  const text = analyzeText(textFields(payload));
+  remember(memo, key, text);
+  return text;
+}
+
 /** The analysis of an item's text fields (textFields, spec 0015 §2-5); undefined when nothing is indexed. */
 export function analyzePayload(payload: unknown): AnalyzedText | undefined {
-  if (typeof payload === 'string') {
-    if (payload.length > MEMO_CHARS) return analyzeText(textFields(payload));
-    const known = byKey.get(payload);
-    if (known !== undefined) return known ?? undefined;
-    const text = analyzeText(textFields(payload));
-    remember(byKey, payload, text);
-    return text;
-  }
+  if (typeof payload === 'string')
+    return payload.length > MEMO_CHARS
+      ? analyzeText(textFields(payload))
+      : remembered(byKey, `\u0001${payload}`, payload);
   if (
     payload === null ||
     typeof payload !== 'object' ||
@@ -71,9 +80,11 @@ export function analyzePayload(payload: unknown): AnalyzedText | undefined {
     payload instanceof Map
   )
     return analyzeText(textFields(payload));
+  // One pass over the fields: a single text field is looked up by name and text, no key built per item;
+  // several make a key of names and texts starting with \u0002 (a string payload's starts with \u0001).
   const record = payload as Record<string, unknown>;
   let name: string | undefined;
-  let value: string | undefined;
+  let value = '';
   let key: string | undefined;
   for (const field in record) {
     const v = record[field];
@@ -81,28 +92,17 @@ export function analyzePayload(payload: unknown): AnalyzedText | undefined {
     if (name === undefined) {
       name = field;
       value = v;
-    } else key = `${key ?? `${name}\u0000${value}`}\u0000${field}\u0000${v}`;
+    } else key = `${key ?? `\u0002${name}\u0000${value}`}\u0000${field}\u0000${v}`;
   }
   if (name === undefined) return undefined; // no text value: no field to index
-  if (key === undefined) {
-    if (value!.length > MEMO_CHARS) return analyzeText(textFields(payload));
-    let texts = byField.get(name);
-    const known = texts?.get(value!);
-    if (known !== undefined) return known ?? undefined;
-    const text = analyzeText(textFields(payload));
-    if (!texts) {
-      texts = new Map();
-      byField.set(name, texts);
-    }
-    remember(texts, value!, text);
-    return text;
+  if ((key ?? value).length > MEMO_CHARS) return analyzeText(textFields(payload));
+  if (key !== undefined) return remembered(byKey, key, payload);
+  let texts = byField.get(name);
+  if (!texts) {
+    texts = new Map();
+    byField.set(name, texts);
   }
-  if (key.length > MEMO_CHARS) return analyzeText(textFields(payload));
-  const known = byKey.get(key);
-  if (known !== undefined) return known ?? undefined;
-  const text = analyzeText(textFields(payload));
-  remember(byKey, key, text);
-  return text;
+  return remembered(texts, value, payload);
 }
 
 /**

@@ -3,6 +3,7 @@ import { compareDocs, duplicateError } from './build.js';
 import { compareCodePoints, sortedUnique } from './collate.js';
 import { PostingCursor } from './cursor.js';
 import { MAX_FIELDS } from './directory.js';
+import { documentColumns } from './documents-page.js';
 import type { PostingList } from './postings-page.js';
 import type { TextSegmentReader } from './reader.js';
 import { type BuiltTextSegment, SegmentWriter } from './segment-writer.js';
@@ -31,14 +32,7 @@ export async function mergeTextSegments(readers: readonly TextSegmentReader[]): 
     );
   }
   const fieldBits = readers.map((r) => r.directory.fields.map((name) => 2 ** fields.indexOf(name)));
-  const tracks = sortedUnique(all.map((d) => d.track));
-  const trackIndex = new Map(tracks.map((name, i) => [name, i]));
-  const rows = {
-    count: all.length,
-    tracks: Uint32Array.from(all, (d) => trackIndex.get(d.track)!),
-    ticks: BigUint64Array.from(all, (d) => d.tick),
-    durations: BigUint64Array.from(all, (d) => d.duration),
-  };
+  const { tracks, columns: rows } = documentColumns(all);
   const writer = new SegmentWriter(
     fields,
     tracks,
