@@ -18,7 +18,7 @@ import { HttpStore } from '@dreamdb/engine/node';
 import { range } from '@dreamdb/engine/query';
 import { type ObjectStore, objectKey, Session, SpaceStore } from '@dreamdb/engine/store';
 import { publish, spill, Writer } from '@dreamdb/engine/write';
-import { quantile, timed } from './lib.ts';
+import { detectionWriter, quantile, timed } from './lib.ts';
 
 const SMALL = Number(process.env.DREAMDB_BENCH_SMALL ?? 4000);
 /** Rounds per path, HTTP/1.1 and h2c taking turns; the median round is printed (the machine is shared). */
@@ -117,13 +117,7 @@ async function serial(store: TimedStore, op: (i: number) => Promise<unknown>): P
 
 /** Event items published through the engine (buckets, index pages, manifest: 16 uploads in flight). */
 async function publishEvents(store: TimedStore, space: string): Promise<Measure> {
-  const writer = new Writer().timeline({ name: 'run' }).track({
-    timeline: 'run',
-    name: 'det',
-    kind: 'event',
-    modality: 'event.detection',
-    bucketDuration: 60_000n * MS,
-  });
+  const writer = detectionWriter();
   for (let i = 0; i < EVENTS; i++)
     writer.write('run', 'det', [{ tick: BigInt(i) * 10n * MS, payload: { label: 'cup', score: i % 1000 } }]);
   store.latencies = [];

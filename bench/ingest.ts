@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { HttpStore, startStoreServer } from '@dreamdb/engine/node';
 import { range } from '@dreamdb/engine/query';
 import { CountingStore, MemoryStore, type ObjectStore, Session, SpaceStore } from '@dreamdb/engine/store';
-import { publish, Writer } from '@dreamdb/engine/write';
+import { publish } from '@dreamdb/engine/write';
 import { Encoder } from 'cbor-x';
-import { printTable, type Row, timed } from './lib.ts';
+import { detectionWriter, printTable, type Row, timed } from './lib.ts';
 
 const N = Number(process.env.DREAMDB_BENCH_ITEMS ?? 1_000_000);
 const QUERIES = 500;
@@ -33,13 +33,7 @@ function items(from: number, to: number) {
 
 async function ingest(store: ObjectStore, n = N) {
   const space = new SpaceStore(store, 'bench');
-  const writer = new Writer().timeline({ name: 'run' }).track({
-    timeline: 'run',
-    name: 'det',
-    kind: 'event',
-    modality: 'event.detection',
-    bucketDuration: 60_000n * MS,
-  });
+  const writer = detectionWriter();
   let published: Awaited<ReturnType<typeof publish>> | undefined;
   const usage = process.resourceUsage();
   // The items are made batch by batch outside the clock: only the engine's work is timed.

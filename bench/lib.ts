@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Writer } from '@dreamdb/engine/write';
 import { makeClip } from '@dreamdb/packager';
 
 export interface Row {
@@ -104,4 +105,15 @@ ${script}
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The detection track the ingest benches write: one event track `det` on timeline `run`, 60 s buckets. */
+export function detectionWriter(): Writer {
+  return new Writer().timeline({ name: 'run' }).track({
+    timeline: 'run',
+    name: 'det',
+    kind: 'event',
+    modality: 'event.detection',
+    bucketDuration: 60_000_000_000n,
+  });
 }

@@ -10,6 +10,7 @@ import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ingestArgs } from '../samples/lab-session/ingest-args.mjs';
 import { build, ensureNode, ensureNodeModules, ensureSystemPackages, ROOT, run } from './lib/bootstrap.mjs';
+import { serveUrl } from './lib/serve-url.mjs';
 
 /** The embedded store the demo uses (the CLI's default). */
 const STORE = join(ROOT, '.dreamdb', 'store');
@@ -145,15 +146,10 @@ async function serve() {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const base = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (chunk) => {
-      const match = /http:\/\/[^ ;]+/.exec(chunk.toString());
-      if (match) resolve(match[0]);
-    });
-    server.on('exit', (code) =>
-      reject(new Error(`dreamdb serve exited with ${code} (is port ${port} taken? set PORT)`)),
-    );
+  const base = await serveUrl(server).catch((error) => {
+    throw new Error(`${error.message} (is port ${port} taken? set PORT)`);
   });
+
   const hls = `${base}/hls/demo/main/lab-session/master.m3u8`;
   console.log(`ffprobe reads ${hls}`);
   const probe = spawn(

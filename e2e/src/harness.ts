@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { ingestArgs } from '../../samples/lab-session/ingest-args.mjs';
+import { serveUrl } from '../../scripts/lib/serve-url.mjs';
 
 /**
  * The end-to-end harness: the real `dreamdb` program ingests the sample session into a fresh embedded
@@ -61,15 +62,7 @@ export async function serveIngested(ingests: readonly (readonly string[])[]): Pr
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /dreamdb serve: (http:\/\/[^ ]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`dreamdb serve exited with ${code}: ${out}`)));
-  });
+  const url = await serveUrl(server);
   return {
     url,
     store,

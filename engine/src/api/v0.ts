@@ -10,6 +10,8 @@
  * JSON, their own CBOR values in CBOR.
  */
 
+import type { ItemChange, TrackDiff } from '../versions/diff.js';
+
 /** How a document writes its 64-bit integers: decimal strings (JSON), or bigints (CBOR, the server's tree). */
 export type U64 = string | bigint;
 
@@ -141,10 +143,7 @@ export interface ItemDoc<I extends U64 = string> {
 }
 
 /** One page of a range: items in (tick, track) order; `next` fetches the page after it. */
-export interface ItemsPageDoc<I extends U64 = string> {
-  readonly space: string;
-  readonly timeline: string;
-  readonly manifest: string;
+export interface ItemsPageDoc<I extends U64 = string> extends AtTimelineDoc {
   readonly items: readonly ItemDoc<I>[];
   /** Where the next page starts, when more items follow. */
   readonly cursor?: string;
@@ -174,11 +173,15 @@ export interface TrackRecordDoc<I extends U64 = string> {
   readonly indexes?: Readonly<Record<string, IndexDoc>>;
 }
 
-/** The tracks of a timeline at one version. */
-export interface TracksDoc<I extends U64 = string> {
+/** Where an answer about one timeline comes from: the space, the timeline and the version (a manifest hash). */
+export interface AtTimelineDoc {
   readonly space: string;
   readonly timeline: string;
   readonly manifest: string;
+}
+
+/** The tracks of a timeline at one version. */
+export interface TracksDoc<I extends U64 = string> extends AtTimelineDoc {
   readonly tracks: readonly TrackRecordDoc<I>[];
 }
 
@@ -213,14 +216,19 @@ export interface MomentLinksDoc {
   readonly seek: string;
 }
 
-/** A search (vector) hit: the item, its place, and its cosine similarity to the query. */
-export interface SearchHitDoc<I extends U64 = string> {
+/** Where a hit is on the timeline, and its score in the ranking that found it. */
+export interface HitPlaceDoc<I extends U64 = string> {
   readonly timeline: string;
   readonly track: string;
   readonly tick: I;
+  /** The tick as 16 hex digits. */
   readonly hex: string;
   readonly duration: I;
   readonly score: number;
+}
+
+/** A search (vector) hit: the item, its place, and its cosine similarity to the query. */
+export interface SearchHitDoc<I extends U64 = string> extends HitPlaceDoc<I> {
   readonly address: string;
   readonly url: string;
   readonly range: ByteRangeDoc;
@@ -228,24 +236,12 @@ export interface SearchHitDoc<I extends U64 = string> {
 }
 
 /** A text hit: the item's place, its BM25 score, the terms it matched, its links. */
-export interface TextHitDoc<I extends U64 = string> extends MomentLinksDoc {
-  readonly timeline: string;
-  readonly track: string;
-  readonly tick: I;
-  readonly hex: string;
-  readonly duration: I;
-  readonly score: number;
+export interface TextHitDoc<I extends U64 = string> extends MomentLinksDoc, HitPlaceDoc<I> {
   readonly matches: readonly TermMatchDoc[];
 }
 
 /** A fused (hybrid) hit: the moment, its reciprocal-rank score, its rank and score in each query that found it. */
-export interface HybridHitDoc<I extends U64 = string> extends MomentLinksDoc {
-  readonly timeline: string;
-  readonly track: string;
-  readonly tick: I;
-  readonly hex: string;
-  readonly duration: I;
-  readonly score: number;
+export interface HybridHitDoc<I extends U64 = string> extends MomentLinksDoc, HitPlaceDoc<I> {
   readonly matched: {
     /** Its place in the text query's ranking. */
     readonly text?: {
@@ -277,18 +273,12 @@ export type SearchDoc<I extends U64 = string> = VectorPlanDoc & {
 };
 
 /** The answer of text: the best moments by BM25, best first. */
-export interface TextDoc<I extends U64 = string> {
-  readonly space: string;
-  readonly timeline: string;
-  readonly manifest: string;
+export interface TextDoc<I extends U64 = string> extends AtTimelineDoc {
   readonly hits: readonly TextHitDoc<I>[];
 }
 
 /** The answer of hybrid: fused moments, best first, and how the vector half was answered. */
-export interface HybridDoc<I extends U64 = string> {
-  readonly space: string;
-  readonly timeline: string;
-  readonly manifest: string;
+export interface HybridDoc<I extends U64 = string> extends AtTimelineDoc {
   readonly vector?: VectorPlanDoc & { readonly track: string };
   readonly hits: readonly HybridHitDoc<I>[];
 }
@@ -384,16 +374,7 @@ export interface MergeDoc {
 /** One side of a merge conflict: the item as that version has it, or the track for a track-level conflict. */
 export type ConflictSideDoc<I extends U64 = string> =
   | { readonly track: TrackRecordDoc<I> }
-  | {
-      readonly tick: I;
-      readonly hex: string;
-      readonly duration: I;
-      readonly address: string;
-      readonly url: string;
-      readonly range: ByteRangeDoc;
-      readonly payload?: unknown;
-      readonly layer?: string;
-    };
+  | Pick<ItemDoc<I>, 'tick' | 'hex' | 'duration' | 'address' | 'url' | 'range' | 'payload' | 'layer'>;
 
 /** A merge conflict: where, why, and each side's value (a side that lacks the item is absent). */
 export interface ConflictDoc<I extends U64 = string> {
@@ -410,19 +391,12 @@ export interface ConflictDoc<I extends U64 = string> {
   readonly theirs?: ConflictSideDoc<I>;
 }
 
-/** How one track differs between two versions: counts, and the first changes. */
-export interface TrackDiffDoc<I extends U64 = string> {
-  readonly timeline: string;
-  readonly track: string;
-  readonly status: 'added' | 'removed' | 'changed';
-  readonly definitionChanged: boolean;
-  readonly added: number;
-  readonly removed: number;
-  readonly changed: number;
+/** How one track differs between two versions: counts, and the first changes (the engine's TrackDiff). */
+export interface TrackDiffDoc<I extends U64 = string> extends Omit<TrackDiff, 'items'> {
   readonly items: readonly {
     readonly tick: I;
     readonly hex: string;
-    readonly change: 'added' | 'removed' | 'changed';
+    readonly change: ItemChange['change'];
   }[];
 }
 
@@ -452,10 +426,7 @@ export interface IngestTrackDoc {
 }
 
 /** What an upload became (201; 200 when every fragment was stored already). */
-export interface IngestDoc {
-  readonly space: string;
-  readonly timeline: string;
-  readonly manifest: string;
+export interface IngestDoc extends AtTimelineDoc {
   readonly ref?: string;
   /** The tick of the recording's media time 0. */
   readonly origin: string;

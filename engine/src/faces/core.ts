@@ -79,47 +79,10 @@ export {
   trackToCbor,
   validateTrack,
 } from '../model/track.js';
-export {
-  formatRfc3339,
-  parseRfc3339,
-  rfc3339ToTick,
-  secondsToTicks,
-  ticksFromSecondsNumber,
-  ticksToSeconds,
-  ticksToSecondsNumber,
-  tickToRfc3339,
-  type UnixNanos,
-} from '../time/clock.js';
-export {
-  type DurationBounds,
-  parseDurationArg,
-  parseTimeArg,
-  TIME_ARG_FORMS,
-  type TimeArgForm,
-  type TimeArgOptions,
-  timeArgForm,
-} from '../time/parse.js';
-export {
-  divRound,
-  parseRate,
-  type Rate,
-  type Rounding,
-  rate,
-  rescale,
-  ticksToUnits,
-  unitsToTicks,
-} from '../time/rate.js';
-export {
-  addTicks,
-  assertTick,
-  MAX_TICK,
-  subTicks,
-  TICKS_PER_SECOND,
-  type Tick,
-  tickFromHex,
-  tickToHex,
-  toTick,
-} from '../time/ticks.js';
+export * from '../time/clock.js';
+export * from '../time/parse.js';
+export * from '../time/rate.js';
+export * from '../time/ticks.js';
 export {
   encodeVector,
   payloadVector,

@@ -1,7 +1,7 @@
 /** @dreamdb/engine/node: the Node-only edge of the engine. Loading it installs native BLAKE3 when present. */
 export { HASH_CHUNK_BYTES, hashFile } from '../node/hash-file.js';
 export { loadNativeBlake3, nativeBlake3 } from '../node/native-blake3.js';
-export { FsStore, MAX_OBJECT_BYTES } from '../node/store/fs-store.js';
+export { FsStore, isAlive, MAX_OBJECT_BYTES } from '../node/store/fs-store.js';
 export { HttpStore, type HttpStoreOptions } from '../node/store/http-store.js';
 export { defaultStoreDir, type OpenedStore, openStore } from '../node/store/open.js';
 export {

@@ -37,6 +37,26 @@ export async function version(session: Session, opts: VersionOptions): Promise<R
   return resolved;
 }
 
+/** The options of a command over one timeline at one version. */
+export interface TimelineOptions extends VersionOptions {
+  timeline: string;
+}
+
+/**
+ * withSession, then the version the options name and the genesis of their timeline (what RFC 3339
+ * times are read against).
+ */
+export function withTimeline<T>(
+  opts: TimelineOptions,
+  fn: (session: Session, resolved: Resolved, genesis: bigint | undefined) => Promise<T>,
+): Promise<T> {
+  return withSession(opts, async (session) => {
+    const resolved = await version(session, opts);
+    return fn(session, resolved, genesisOf(resolved.manifest, opts.timeline));
+  });
+}
+
+/** The genesis of a timeline of a manifest, when it has one. */
 export function genesisOf(manifest: Manifest, timeline: string): bigint | undefined {
   return manifest.timelines.find((t) => t.name === timeline)?.genesis;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { FORMS_OF_3_5_S } from '../testing/time-forms.js';
 
 const BIN = fileURLToPath(new URL('../../bin/dreamdb.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'dreamdb-verbs-'));
@@ -126,15 +127,7 @@ test('verb commands refuse bad input with one line and exit 2', () => {
 
 test('time arguments take ticks, 16 hex digits and numbers with a unit (s, ms, us, µs, ns), alike in every command', () => {
   // The notes of the first test are at 0.5 s, 1.5 s, ... 5.5 s: each form of 3.5 s reads the same one.
-  for (const tick of [
-    '3.5s',
-    '3500ms',
-    '3500000us',
-    '3500000µs',
-    '3500000000ns',
-    '3500000000',
-    '00000000d09dc300',
-  ]) {
+  for (const tick of FORMS_OF_3_5_S) {
     const item = dreamdb('read', '--timeline', 's1', '--track', 'notes', '--tick', tick);
     assert.equal(item.code, 0, `${tick}: ${item.stderr}`);
     assert.equal(item.lines[0].tick, '3500000000', tick);

@@ -471,7 +471,8 @@ async function walk(dir: string, relative: string, prefix: string, out: string[]
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process is alive: signal 0 checks without sending; EPERM is a live process of another user. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -14,6 +14,7 @@ import { EngineError } from '../../errors.js';
 import { listAll } from '../../store/object-store.js';
 import { HttpStore } from './http-store.js';
 import { type StoreServer, startStoreServer } from './server.js';
+import { assertH2cRefused } from './testing/h2c-refusal.js';
 
 const root = mkdtempSync(join(tmpdir(), 'dreamdb-interop-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -112,15 +113,7 @@ describe('HttpStore against s3rver (an independent S3 emulator)', () => {
     try {
       await auto.put('objects/p.bin', pattern(10));
       assert.deepEqual((await auto.get('objects/p.bin')).body, pattern(10));
-      await assert.rejects(h2c.get('objects/p.bin'), (e: unknown) => {
-        assert.ok(e instanceof EngineError && e.code === 'E_STORE', String(e));
-        assert.match(
-          e.message,
-          /the store does not speak HTTP\/2 with prior knowledge \(h2c: .+\); reach it over http:\/\//,
-        );
-        return true;
-      });
-      assert.equal(h2c.retried, 0);
+      await assertH2cRefused(h2c, 'objects/p.bin');
     } finally {
       await Promise.all([auto.close(), h2c.close()]);
     }

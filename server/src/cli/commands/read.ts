@@ -5,10 +5,12 @@ import { UsageError } from '../errors.js';
 import {
   genesisOf,
   itemJson,
+  type TimelineOptions,
   type VersionOptions,
   version,
   versionOptions,
   withSession,
+  withTimeline,
 } from '../session-options.js';
 
 /** `dreamdb resolve`, `read` and `range`: the engine's read verbs. */
@@ -71,8 +73,7 @@ export function registerReads(program: Command): void {
     .option('--cursor <cursor>', 'resume after a previous page')
     .action(
       (
-        opts: VersionOptions & {
-          timeline: string;
+        opts: TimelineOptions & {
           tracks?: string;
           from: string;
           to: string;
@@ -80,9 +81,7 @@ export function registerReads(program: Command): void {
           cursor?: string;
         },
       ) =>
-        withSession(opts, async (session) => {
-          const resolved = await version(session, opts);
-          const genesis = genesisOf(resolved.manifest, opts.timeline);
+        withTimeline(opts, async (session, resolved, genesis) => {
           const limit = opts.limit === undefined ? undefined : Number(opts.limit);
           if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
             throw new UsageError(`--limit ${opts.limit} is not a positive count`);

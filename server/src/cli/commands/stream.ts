@@ -2,14 +2,7 @@ import { parseTimeArg } from '@dreamdb/engine';
 import { stream } from '@dreamdb/engine/query';
 import type { Command } from 'commander';
 import { print } from '../options.js';
-import {
-  genesisOf,
-  itemJson,
-  type VersionOptions,
-  version,
-  versionOptions,
-  withSession,
-} from '../session-options.js';
+import { itemJson, type TimelineOptions, versionOptions, withTimeline } from '../session-options.js';
 
 /** `dreamdb stream`: the engine's stream verb (items in time order, fetched ahead). */
 export function registerStream(program: Command): void {
@@ -27,17 +20,14 @@ export function registerStream(program: Command): void {
     .option('--limit <n>', 'stop after this many items')
     .action(
       (
-        opts: VersionOptions & {
-          timeline: string;
+        opts: TimelineOptions & {
           tracks?: string;
           from: string;
           to?: string;
           limit?: string;
         },
       ) =>
-        withSession(opts, async (session) => {
-          const resolved = await version(session, opts);
-          const genesis = genesisOf(resolved.manifest, opts.timeline);
+        withTimeline(opts, async (session, resolved, genesis) => {
           const items = stream(session, resolved, {
             timeline: opts.timeline,
             ...(opts.tracks && { tracks: opts.tracks.split(',') }),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeClip } from '@dreamdb/packager';
+import { serveUrl } from '../../../../scripts/lib/serve-url.mjs';
 
 /**
  * A real `dreamdb serve` killed (SIGKILL) in the middle of an upload leaves its spool folder in the
@@ -32,15 +33,7 @@ async function serve(store: string): Promise<{ url: string; server: ChildProcess
   });
   running.add(server);
   server.once('exit', () => running.delete(server));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    server.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const m = /dreamdb serve: (http:\/\/[^ ]+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    server.once('exit', (code) => reject(new Error(`dreamdb serve exited with ${code}: ${out}`)));
-  });
+  const url = await serveUrl(server);
   return { url, server };
 }
 

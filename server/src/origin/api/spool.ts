@@ -1,5 +1,6 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from '@dreamdb/engine/node';
 
 /**
  * Upload spools: a folder per upload in progress, named for the process that owns it
@@ -12,16 +13,6 @@ const OWNED = /^dreamdb-upload-([1-9][0-9]*)-/;
 
 /** A new spool folder under `dir` for an upload of this process. */
 export const createSpool = (dir: string): Promise<string> => mkdtemp(join(dir, `${PREFIX}${process.pid}-`));
-
-/** Whether a process is alive: signal 0 checks without sending; EPERM is a live process of another user. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Remove the spool folders under `dir` whose owning process is gone, and return their names. A folder of
@@ -39,7 +30,7 @@ export async function removeStaleSpools(dir: string): Promise<string[]> {
   }
   const stale = entries.filter((entry) => {
     const pid = Number(OWNED.exec(entry.name)?.[1]);
-    return entry.isDirectory() && pid > 0 && pid !== process.pid && !alive(pid);
+    return entry.isDirectory() && pid > 0 && pid !== process.pid && !isAlive(pid);
   });
   await Promise.all(stale.map((entry) => rm(join(dir, entry.name), { recursive: true, force: true })));
   return stale.map((entry) => entry.name);

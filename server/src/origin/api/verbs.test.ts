@@ -17,6 +17,7 @@ import {
 import { FsStore } from '@dreamdb/engine/node';
 import { MemoryStore, type ObjectStore } from '@dreamdb/engine/store';
 import { serve } from '@hono/node-server';
+import { FORMS_OF_3_5_S } from '../../testing/time-forms.js';
 import { createOrigin } from '../app.js';
 
 /**
@@ -247,16 +248,7 @@ describe('the verb routes', () => {
   test('time arguments: ticks, hex, numbers with a unit and RFC 3339 name the same instants in paths, queries and bodies', async () => {
     // RFC 3339 is read against the timeline's genesis (s1 has one).
     const wall = (ticks: bigint) => encodeURIComponent(formatRfc3339(BigInt(GENESIS) + ticks));
-    for (const tick of [
-      '3.5s',
-      '3500ms',
-      '3500000us',
-      '3500000µs',
-      '3500000000ns',
-      '3500000000',
-      '00000000d09dc300',
-      wall(3_500_000_000n),
-    ]) {
+    for (const tick of [...FORMS_OF_3_5_S, wall(3_500_000_000n)]) {
       const { status, json } = await get(
         `/lab/timelines/s1/tracks/notes/items/${encodeURIComponent(decodeURIComponent(tick))}`,
       );
