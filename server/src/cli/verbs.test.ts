@@ -360,3 +360,57 @@ test('text finds a stemmed word with its matches; hybrid ranks a caption whose f
     assert.match(refused.stderr, message, args.join(' '));
   }
 });
+
+test("write --indexes declares a new track's indexes: none, or a text index its modality would not get; bad ones exit 2", () => {
+  const file = join(dir, 'log.jsonl');
+  writeFileSync(file, `${JSON.stringify({ tick: '1s', payload: { text: 'motor overheated' } })}\n`);
+  const plain = dreamdb(
+    'write',
+    '--timeline',
+    'ix',
+    '--track',
+    'log',
+    '--modality',
+    'sensor.log',
+    '--file',
+    file,
+  );
+  assert.equal(plain.code, 0, plain.stderr);
+  // sensor.log gets no text index by default; asked for, one is built.
+  const asked = dreamdb(
+    'write',
+    '--timeline',
+    'ix',
+    '--track',
+    'log2',
+    '--modality',
+    'sensor.log',
+    '--indexes',
+    '{"dreamdb.text-bm25": {}}',
+    '--file',
+    file,
+  );
+  assert.equal(asked.code, 0, asked.stderr);
+  const found = dreamdb('text', '--timeline', 'ix', '--query', 'motors', '--k', '3');
+  assert.equal(found.code, 0, found.stderr);
+  assert.deepEqual(
+    found.lines.map((h) => h.track),
+    ['log2'],
+  );
+  // An annotation track gets one by default; {} asks for none.
+  const none = dreamdb('write', '--timeline', 'ix', '--track', 'quiet', '--indexes', '{}', '--file', file);
+  assert.equal(none.code, 0, none.stderr);
+  const refused = dreamdb('text', '--timeline', 'ix', '--tracks', 'quiet', '--query', 'motor', '--k', '3');
+  assert.equal(refused.code, 2, refused.stdout);
+  assert.match(refused.stderr, /ix\/quiet .* has no text index/);
+  for (const [indexes, why] of [
+    ['{"dreamdb.text-bm25": {"analyzer": "x"}}', /--indexes: .*analyzer x is not dreamdb\.text-en-1/],
+    ['{"com.acme.x": {}}', /--indexes: index scheme "com\.acme\.x" is not known to this engine/],
+    ['[1]', /--indexes must be a JSON object/],
+    ['{', /--indexes "\{" is not JSON/],
+  ] as const) {
+    const bad = dreamdb('write', '--timeline', 'ix', '--track', 'bad', '--indexes', indexes, '--file', file);
+    assert.equal(bad.code, 2, `${indexes}: ${bad.stderr}`);
+    assert.match(bad.stderr, why);
+  }
+});

@@ -1,10 +1,30 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { fromJsonForm, multihashFromHex, multihashToHex, parseTimeArg } from '@dreamdb/engine';
+import { fromJsonForm, multihashFromHex, multihashToHex, parseTimeArg, type Track } from '@dreamdb/engine';
+import { indexesFromOptions } from '@dreamdb/engine/indexes';
 import { publish, Writer } from '@dreamdb/engine/write';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { genesisOf, type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
+
+/** `--indexes`: a JSON map of scheme -> the kind's options, as the engine's kinds read them. */
+function indexesOption(track: Track, text: string): Track['indexes'] {
+  let options: unknown;
+  try {
+    options = JSON.parse(text);
+  } catch {
+    throw new UsageError(
+      `--indexes ${JSON.stringify(text)} is not JSON: give {"scheme": {options}}, or {} for none`,
+    );
+  }
+  if (options === null || typeof options !== 'object' || Array.isArray(options))
+    throw new UsageError('--indexes must be a JSON object: {"scheme": {options}}, or {} for none');
+  try {
+    return indexesFromOptions(track, options as Record<string, Record<string, unknown>>);
+  } catch (error) {
+    throw new UsageError(`--indexes: ${(error as Error).message.replace(/^E_[A-Z_]+: /, '')}`);
+  }
+}
 
 /** `dreamdb write` (JSONL items staged with the engine's Writer, then published) and `dreamdb publish`. */
 export function registerWrites(program: Command): void {
@@ -19,6 +39,10 @@ export function registerWrites(program: Command): void {
     .requiredOption('--track <name>', 'the track (created as an event track if missing)')
     .option('--modality <tag>', 'modality of a new track', 'event.annotation')
     .option('--bucket-duration <time>', 'bucket duration of a new event track', '60s')
+    .option(
+      '--indexes <json>',
+      "the indexes of a new track, by scheme with each kind's options, e.g. '{\"dreamdb.text-bm25\": {}}'; '{}' for none (default: every kind's default)",
+    )
     .option('--file <path>', 'the JSONL file, or - for stdin', '-')
     .option('--ref <name>', 'the ref to publish to', 'main')
     .option('--rebase', 'if another publish moved the ref meanwhile, merge onto it instead of failing')
@@ -31,6 +55,7 @@ export function registerWrites(program: Command): void {
           track: string;
           modality: string;
           bucketDuration: string;
+          indexes?: string;
           file: string;
           ref: string;
           rebase?: boolean;
@@ -44,13 +69,16 @@ export function registerWrites(program: Command): void {
           if (!base?.manifest.timelines.some((t) => t.name === opts.timeline))
             writer.timeline({ name: opts.timeline });
           if (!base?.manifest.tracks.some((t) => t.timeline === opts.timeline && t.name === opts.track)) {
-            writer.track({
+            const track: Track = {
               timeline: opts.timeline,
               name: opts.track,
               kind: 'event',
               modality: opts.modality,
               bucketDuration: parseTimeArg(opts.bucketDuration, { name: '--bucket-duration' }),
-            });
+            };
+            writer.track(
+              opts.indexes === undefined ? track : { ...track, indexes: indexesOption(track, opts.indexes) },
+            );
           }
           const genesis = base ? genesisOf(base.manifest, opts.timeline) : undefined;
           const lines = createInterface({
