@@ -32,7 +32,7 @@ const demoHasTimeline = (name) => {
   });
   if (result.status === 0) return JSON.parse(result.stdout).timelines.includes(name);
   const ownStore = !process.env.DREAMDB_STORE && !process.env.DREAMDB_HOME && existsSync(STORE);
-  if (ownStore && /manifest\.v: version \d+ is not supported/.test(result.stderr)) {
+  if (ownStore && /manifest [^ ]*\.v: version \d+ is not supported/.test(result.stderr)) {
     // A store written by an older DreamDB whose manifests this one cannot read: kept aside, not lost.
     const aside = `${STORE}-old-${Date.now()}`;
     renameSync(STORE, aside);
