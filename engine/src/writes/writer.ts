@@ -68,6 +68,8 @@ export class Writer {
   /** Define a track; an existing track keeps its items and index, and may not change kind or modality. */
   track(track: Track): this {
     validateTrack(track);
+    assertName(track.name, 'track.name'); // checked once here: write encodes items under this name
+    assertName(track.timeline, 'track.timeline');
     if (!this.timelines.has(track.timeline)) {
       throw new EngineError('E_NOT_FOUND', `track ${track.name}: timeline ${track.timeline} is not defined`);
     }
@@ -144,13 +146,10 @@ export class Writer {
           track.kind === 'stream'
             ? (item.payload as Uint8Array)
             : encodeCanonicalView(
-                itemToCbor({
-                  tick: item.tick,
-                  duration: item.duration,
-                  layer: item.layer,
-                  track: trackName,
-                  payload,
-                }),
+                itemToCbor(
+                  { tick: item.tick, duration: item.duration, layer: item.layer, track: trackName, payload },
+                  true, // the track was found by this name: a defined track's name was checked
+                ),
               );
         if (bytes.length > MAX_ITEM_BYTES) {
           throw new EngineError(
