@@ -1,6 +1,6 @@
 import { equalBytes, type Multihash } from '../address/multihash.js';
 import { encodeCanonical } from '../cbor/deterministic.js';
-import { EngineError, quote } from '../errors.js';
+import { EngineError } from '../errors.js';
 import type { IndexRecord, Track } from '../model/track.js';
 import type { Session } from '../session/session.js';
 import type { Tick } from '../time/ticks.js';
@@ -253,14 +253,4 @@ export async function visitIndexObjects(
       for (const child of await kind.follow(session, segment, params)) visit(child);
     }
   }
-}
-
-/** Refuse a write naming a scheme this engine cannot maintain (before anything is written). */
-export function assertMaintainable(track: Track): void {
-  for (const [scheme] of trackIndexes(track))
-    if (!findIndexKind(scheme))
-      throw new EngineError(
-        'E_UNSUPPORTED',
-        `track ${track.timeline}/${track.name} has an index of scheme ${quote(scheme)}, which this engine cannot update`,
-      );
 }

@@ -1,4 +1,4 @@
-import { equalBytes, hashBytes, type Multihash } from '../../address/multihash.js';
+import { hashBytes, type Multihash } from '../../address/multihash.js';
 
 import { decodeCanonical, encodeCanonical } from '../../cbor/deterministic.js';
 import { EngineError } from '../../errors.js';
@@ -62,10 +62,6 @@ export function decodeSpatialIndex(bytes: Uint8Array): SpatialIndex {
 
 /** The lineage of a SpatialIndex: the multihash of its record. */
 export const spatialIndexHash = (index: SpatialIndex): Multihash => hashBytes(encodeSpatialIndex(index));
-
-/** Whether two spatial indexes are the same lineage (the same encoded parameters and seed). */
-export const sameSpatialIndex = (a: SpatialIndex, b: SpatialIndex): boolean =>
-  equalBytes(encodeSpatialIndex(a), encodeSpatialIndex(b));
 
 /** The seed of default indexes: the first 32 bytes of BLAKE3-256("dreamdb.lsh-cosine default seed"). */
 export const DEFAULT_SEED: Uint8Array = hashBytes(
