@@ -22,6 +22,9 @@ export type EngineErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_TOO_LARGE'
   | 'E_FORBIDDEN'
+  | 'E_UNAUTHORIZED'
+  | 'E_RATE_LIMITED'
+  | 'E_QUOTA'
   | 'E_UNSUPPORTED'
   | 'E_STORE'
   | 'E_STORE_TIMEOUT';

@@ -451,3 +451,27 @@ export type IngestStage =
   | { readonly stage: 'publishing' }
   | ({ readonly stage: 'done'; readonly status: 200 | 201 } & IngestDoc)
   | ({ readonly stage: 'failed'; readonly status: number } & ErrorDoc);
+
+/** A right a capability token grants (spec 0018 §2.3). */
+export type RightDoc = 'read' | 'write' | 'merge' | 'ingest' | 'admin';
+
+/**
+ * GET /v0/access: what the request's token allows (spec 0018 §4), or everything in open mode. The player
+ * shows it and hides what it does not allow; patterns are names or prefixes ending in `*` (`*`: any).
+ */
+export interface AccessDoc {
+  /** open: the origin checks no token (loopback, or --insecure-open); token: it checked this one. */
+  readonly mode: 'open' | 'token';
+  readonly tenant?: string;
+  /** The rights every block of the token grants (all five in open mode). */
+  readonly rights: RightDoc[];
+  /** Space patterns a request's space must match (every block's list must match). */
+  readonly spaces: string[];
+  /** Ref patterns a request's ref must match. */
+  readonly refs: string[];
+  /** The one stretch of one timeline the token grants, when it names one: ticks as decimal strings. */
+  readonly window?: { readonly timeline: string; readonly from: string; readonly to: string };
+  /** RFC 3339 bounds of the token's validity. */
+  readonly notBefore?: string;
+  readonly expires?: string;
+}

@@ -51,9 +51,9 @@ for (const [name, file] of files) {
   }
 }
 
-test('every folder of spec/vectors is run by the one runner `dreamdb check` uses (dag/, text/; serving/ is the origin’s)', async () => {
+test('every folder of spec/vectors is run by the one runner `dreamdb check` uses (access/, dag/, text/; serving/ is the origin’s)', async () => {
   const folders = new Set([...files.keys()].filter((p) => p.includes('/')).map((p) => p.split('/')[0]));
-  assert.deepEqual([...folders].sort(), ['dag', 'serving', 'text']);
+  assert.deepEqual([...folders].sort(), ['access', 'dag', 'serving', 'text']);
   for (const [path, file] of files) {
     const outcomes = await runVectorsAt(path, file);
     if (path.startsWith('serving/')) {

@@ -6,6 +6,7 @@ import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
+import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
 import '../indexes/builtin.js';
 import { decodeItemManifest, encodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import { LshHasher } from '../indexes/lsh/hasher.js';
@@ -397,13 +398,14 @@ export async function runVectorFile(file: VectorFile): Promise<VectorOutcome[]> 
 }
 
 /**
- * Run a file of spec/vectors by where it lives (`dag/dag.json`, `text/text.json`, `text/hybrid.json`, or a
+ * Run a file of spec/vectors by where it lives (`dag/dag.json`, `text/text.json`, `text/hybrid.json`, `access/tokens.json`, or a
  * top-level file of ops); undefined for a folder the engine does not check (serving/ is the origin's).
  */
 export async function runVectorsAt(path: string, file: unknown): Promise<VectorOutcome[] | undefined> {
   if (path === 'dag/dag.json') return runDagVectors(file as DagVectorFile);
   if (path === 'text/text.json') return runTextVectors(file as TextVectorFile);
   if (path === 'text/hybrid.json') return runHybridVectors(file as HybridVectorFile);
+  if (path === 'access/tokens.json') return runTokenVectors(file as TokenVectorFile);
   if (!path.includes('/')) return runVectorFile(file as VectorFile);
   return undefined;
 }

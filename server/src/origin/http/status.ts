@@ -1,5 +1,5 @@
 /** HTTP status of an engine error code (others are 500). */
-export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 501>> = {
+export const HTTP_STATUS: Partial<Record<string, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 501 | 507>> = {
   E_NOT_FOUND: 404,
   E_BAD_REQUEST: 400,
   E_FIELD: 400,
@@ -20,6 +20,12 @@ export const HTTP_STATUS: Partial<Record<string, 400 | 403 | 404 | 409 | 412 | 4
   E_CBOR_JSON: 400,
   E_ADDRESS: 400,
   E_FORBIDDEN: 403,
+  // A missing, malformed, expired or revoked token (spec 0018 §3); 403 is a valid token that does not allow it.
+  E_UNAUTHORIZED: 401,
+  // Over a request-rate or concurrent-ingest quota: the response carries Retry-After (spec 0018 §5).
+  E_RATE_LIMITED: 429,
+  // Over a storage quota: refused before anything is published (spec 0018 §5).
+  E_QUOTA: 507,
   E_PRECONDITION: 412,
   // A version holds an index of a kind this origin does not implement (spec 0001 §4.1).
   E_UNSUPPORTED: 501,
