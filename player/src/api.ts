@@ -1,4 +1,5 @@
 import type {
+  AccessDoc,
   ErrorDoc,
   HybridDoc,
   HybridHitDoc,
@@ -15,6 +16,8 @@ import type {
   TimelineDoc,
   TimelineListDoc,
 } from '@dreamdb/engine/api';
+import { normalizeAccess, OPEN_ACCESS } from './access/rights.js';
+import { authHeaders } from './access/token.js';
 
 /** The DreamDB HTTP API as the player uses it: JSON over fetch, ticks as decimal strings (spec 0006 §4). */
 
@@ -37,10 +40,18 @@ export class ApiError extends Error {
 const MAX_ITEMS = 100_000;
 
 export class Api {
-  constructor(private readonly base = '') {}
+  /** `token`: the capability token (spec 0018) every call presents as `Authorization: Bearer`. */
+  constructor(
+    private readonly base = '',
+    private readonly token?: string,
+  ) {}
 
-  private async call<T>(path: string, init?: RequestInit): Promise<T> {
-    const response = await fetch(`${this.base}${path}`, init);
+  private async call<T>(
+    path: string,
+    init: RequestInit & { headers?: Record<string, string> } = {},
+  ): Promise<T> {
+    const headers = { ...authHeaders(this.token), ...init.headers };
+    const response = await fetch(`${this.base}${path}`, { ...init, headers });
     const body = (await response.json().catch(() => ({}))) as Partial<ErrorDoc>;
     if (!response.ok) {
       throw new ApiError(
@@ -61,16 +72,39 @@ export class Api {
     });
   }
 
+  /**
+   * What the token allows (GET /v0/access). An origin without the route (404: older than spec 0018)
+   * checks no token, so it is open mode; a 401 (no, expired or bad token) is thrown for the page to show.
+   */
+  async access(): Promise<AccessDoc> {
+    try {
+      return normalizeAccess(await this.call<unknown>('/v0/access'));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return OPEN_ACCESS;
+      throw error;
+    }
+  }
+
   timeline(space: string, timeline: string, ref: string): Promise<TimelineDoc> {
     return this.call(`/v0/spaces/${enc(space)}/timelines/${enc(timeline)}?ref=${enc(ref)}`);
   }
 
-  /** Every item of some tracks (all of them, page after page, up to MAX_ITEMS). */
-  async items(space: string, timeline: string, ref: string, tracks: readonly string[]): Promise<ItemDoc[]> {
+  /**
+   * Every item of some tracks (all of them, page after page, up to MAX_ITEMS); only those in [from, to)
+   * when a span is given (a token's window: nothing outside it is asked for).
+   */
+  async items(
+    space: string,
+    timeline: string,
+    ref: string,
+    tracks: readonly string[],
+    span?: { readonly from: bigint; readonly to: bigint },
+  ): Promise<ItemDoc[]> {
     const out: ItemDoc[] = [];
     if (tracks.length === 0) return out;
+    const within = span ? `&from=${span.from}&to=${span.to}` : '';
     let path: string | undefined =
-      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=10000`;
+      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=10000${within}`;
     while (path && out.length < MAX_ITEMS) {
       const page: ItemsPageDoc = await this.call(path);
       out.push(...page.items);
@@ -187,6 +221,7 @@ export class Api {
     xhr.open('POST', `${this.base}/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/ingest?${query}`);
     xhr.setRequestHeader('content-type', media.type || 'application/octet-stream');
     xhr.setRequestHeader('accept', 'application/x-ndjson');
+    for (const [name, value] of Object.entries(authHeaders(this.token))) xhr.setRequestHeader(name, value);
     xhr.upload.onprogress = (e) => e.lengthComputable && options.onUpload?.(e.loaded / e.total);
     let seen = 0; // characters of the answer already handed on as lines
     let outcome: IngestStage | undefined; // the latest line: the outcome once the answer is complete

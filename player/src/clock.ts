@@ -1,3 +1,4 @@
+import { clampTick, type TickWindow } from './access/rights.js';
 import type { PlayerBus } from './bus.js';
 
 /**
@@ -35,6 +36,8 @@ export function formatClock(tick: bigint, genesis: bigint | undefined): string |
  */
 export class Clock {
   private looping = false;
+  /** The stretch of the timeline a token grants: seeks land in it and playback stops at its end. */
+  private window: TickWindow | undefined;
 
   constructor(
     private readonly video: HTMLVideoElement,
@@ -47,6 +50,17 @@ export class Clock {
     });
     for (const event of ['seeking', 'seeked', 'pause', 'timeupdate', 'loadeddata', 'resize'])
       video.addEventListener(event, () => this.beat());
+    // The video's own controls seek too: a seek out of the window is moved back into it.
+    video.addEventListener('seeking', () => {
+      const inside = tickToMedia(clampTick(this.now(), this.window));
+      // Compared as media time (microseconds): a window edge between two of them must not seek forever.
+      if (Math.abs(inside - video.currentTime) >= 1e-6) video.currentTime = inside;
+    });
+  }
+
+  /** Keep the playhead within a window from now on (undefined: the whole timeline). */
+  setWindow(window: TickWindow | undefined): void {
+    this.window = window;
   }
 
   /** The tick at the playhead. */
@@ -56,7 +70,11 @@ export class Clock {
 
   /** Tell the bus where the playhead is now. */
   beat(): void {
-    this.bus.emit('beat', { tick: this.now(), playing: !this.video.paused && !this.video.ended });
+    const tick = this.now();
+    const playing = !this.video.paused && !this.video.ended;
+    // Playing on past the window would ask the origin for fragments the token does not grant.
+    if (playing && this.window && tick >= this.window.to) this.video.pause();
+    this.bus.emit('beat', { tick, playing });
   }
 
   private readonly loop = (): void => {
@@ -66,7 +84,8 @@ export class Clock {
   };
 
   /** Put the video at a tick: the frame whose presentation interval holds it (within one frame). */
-  async seek(tick: bigint): Promise<void> {
+  async seek(to: bigint): Promise<void> {
+    const tick = clampTick(to, this.window);
     this.bus.emit('seek', { tick });
     const video = this.video;
     const target = tickToMedia(tick);

@@ -1,6 +1,10 @@
-import { Api, type HitDoc } from './api.js';
+import type { AccessDoc } from '@dreamdb/engine/api';
+import { clampTick } from './access/rights.js';
+import { tokenFromFragment } from './access/token.js';
+import { Api, ApiError, type HitDoc } from './api.js';
 import { EventBus, type PlayerEvents } from './bus.js';
 import { Clock } from './clock.js';
+import { AccessController } from './controller/access-controller.js';
 import { AnnotationController } from './controller/annotation-controller.js';
 import { PlaybackController } from './controller/playback-controller.js';
 import { SearchController } from './controller/search-controller.js';
@@ -26,6 +30,8 @@ interface PlayerHandle {
   yOf(laneId: string): number;
   seek(tick: bigint): Promise<void>;
   hits(): readonly HitDoc[];
+  /** What the link's token allows (open mode when the origin checks none). */
+  access(): AccessDoc;
 }
 
 declare global {
@@ -35,23 +41,43 @@ declare global {
 }
 
 // The composition root: one clock, bus and view shared by the controllers, which never call one another.
-const api = new Api();
+// The capability token comes from the fragment (never sent to a server) and lives in memory from here on.
+const token = tokenFromFragment(location.hash);
+const api = new Api('', token);
 const bus = new EventBus<PlayerEvents>();
 const view = new SharedView(readState(location.search, { space: 'demo', timeline: '' }));
 const video = byId<HTMLVideoElement>('video');
 const clock = new Clock(video, bus);
 const shared = { clock, bus, view };
 
-const playback = new PlaybackController({ ...shared, video, busy });
+const access = new AccessController({ api, view });
+const grantedWindow = (timeline: string) => access.window(timeline);
+const playback = new PlaybackController({ ...shared, video, token, window: grantedWindow, busy });
 const timeline = new TimelineController({
   ...shared,
   api,
   canvas: byId<HTMLCanvasElement>('lanes'),
   tip: byId('tip'),
+  window: grantedWindow,
 });
-const search = new SearchController({ ...shared, api, status });
-const versions = new VersionsController({ ...shared, api, show, busy });
-const annotations = new AnnotationController({ ...shared, api, status, show });
+const search = new SearchController({ ...shared, api, status, window: grantedWindow });
+const versions = new VersionsController({
+  ...shared,
+  api,
+  show,
+  busy,
+  readable: (ref) => access.allows('read', ref),
+  readableTimeline: (name) => access.readableTimeline(name),
+});
+const annotations = new AnnotationController({
+  ...shared,
+  api,
+  status,
+  show,
+  can: (right, ref) => access.allows(right, ref),
+});
+/** Whether a version was ever shown: a refusal before that leaves nothing to show but the refusal. */
+let shown = false;
 
 setupIngest({
   api,
@@ -86,10 +112,16 @@ async function show(target: ShowTarget): Promise<void> {
 async function load(): Promise<void> {
   window.dreamdb.ready = false;
   const doc = await versions.open();
+  // A token's window holds the playhead before anything plays; a shared link starts at its beginning.
+  const granted = access.window(doc.timeline);
+  clock.setWindow(granted);
+  access.apply(versions.uploadRef());
   // Playback, the lanes' items and the version lists do not wait for one another.
   await Promise.all([playback.attach(doc), timeline.load(doc), versions.list(doc)]);
-  if (view.state.t !== undefined) await clock.seek(view.state.t);
+  const t = granted ? clampTick(view.state.t ?? granted.from, granted) : view.state.t;
+  if (t !== undefined) await clock.seek(t);
   await search.restore();
+  shown = true;
   window.dreamdb.ready = true;
   status(`${doc.tracks.length} tracks · manifest ${doc.manifest.slice(4, 16)}…`);
 }
@@ -112,6 +144,10 @@ function fail(error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   window.dreamdb.error = message;
   status(message, true);
+  // A refused token (401: expired, revoked, missing) stops the player whenever it comes; a 403 before
+  // anything was shown leaves nothing else to show. The origin's own message says why.
+  if (error instanceof ApiError && (error.status === 401 || (error.status === 403 && !shown)))
+    access.deny(error.status, error.body.message || message);
 }
 
 window.dreamdb = {
@@ -122,7 +158,14 @@ window.dreamdb = {
   yOf: (id) => timeline.yOf(id),
   seek: (tick) => clock.seek(tick),
   hits: () => search.currentHits(),
+  access: () => access.current,
 };
 
+/** Ask what the token allows, then show the view's version. */
+async function start(): Promise<void> {
+  await access.load();
+  await load();
+}
+
 clock.beat();
-load().catch(fail);
+start().catch(fail);

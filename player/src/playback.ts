@@ -22,14 +22,22 @@ const describe = (
 ) => `${width ?? '?'}x${height ?? '?'} @ ${bps ? `${(bps / 1e6).toFixed(2)} Mb/s` : '?'} (${rung})`;
 
 /** Attach hls.js to `video` with the master playlist: ABR on, subtitles shown. */
-async function attachHls(video: HTMLVideoElement, url: string): Promise<Playback> {
+async function attachHls(video: HTMLVideoElement, url: string, start: number | undefined): Promise<Playback> {
   if (!Hls.isSupported()) throw new Error('this browser has no Media Source Extensions: hls.js cannot play');
-  // A small back buffer keeps seeks inside what is already loaded cheap; fragments are 1-2 s.
-  const hls = new Hls({ enableWorker: true, backBufferLength: 30, maxBufferLength: 20 });
+  // A small back buffer keeps seeks inside what is already loaded cheap; fragments are 1-2 s. A start
+  // position makes the first fragments loaded those at the start (a token's window), not those at 0.
+  const hls = new Hls({
+    enableWorker: true,
+    backBufferLength: 30,
+    maxBufferLength: 20,
+    ...(start !== undefined && { startPosition: start }),
+  });
   await new Promise<void>((resolve, reject) => {
     hls.on(Hls.Events.MANIFEST_PARSED, () => resolve());
     hls.on(Hls.Events.ERROR, (_e, data) => {
-      if (data.fatal) reject(new Error(`hls.js: ${data.details}`));
+      // The HTTP status says why (401: the link expired; 403: the token does not grant this).
+      const status = data.response?.code ? ` (HTTP ${data.response.code})` : '';
+      if (data.fatal) reject(new Error(`hls.js: ${data.details}${status}`));
     });
     hls.loadSource(url);
     hls.attachMedia(video);
@@ -61,12 +69,16 @@ async function attachHls(video: HTMLVideoElement, url: string): Promise<Playback
 }
 
 /** Attach shaka-player to `video` with the DASH manifest: ABR on, text shown. */
-async function attachDash(video: HTMLVideoElement, url: string): Promise<Playback> {
+async function attachDash(
+  video: HTMLVideoElement,
+  url: string,
+  start: number | undefined,
+): Promise<Playback> {
   shaka.polyfill.installAll();
   if (!shaka.Player.isBrowserSupported()) throw new Error('this browser cannot run shaka-player');
   const player = new shaka.Player();
   await player.attach(video);
-  await player.load(url);
+  await player.load(url, start);
   // shaka 5 shows the text track that is selected (there is no separate visibility switch).
   const [text] = player.getTextTracks();
   if (text) player.selectTextTrack(text);
@@ -95,11 +107,15 @@ async function attachDash(video: HTMLVideoElement, url: string): Promise<Playbac
   };
 }
 
-/** Play a timeline's playback URLs on `video` with the chosen engine. */
+/**
+ * Play a timeline's playback URLs on `video` with the chosen engine, from `start` (seconds of media time)
+ * when given. The URLs are used as they are: a token they need is already in them (access/token.ts).
+ */
 export function attach(
   video: HTMLVideoElement,
   engine: EngineName,
   urls: { hls: string; dash: string },
+  start?: number,
 ): Promise<Playback> {
-  return engine === 'hls' ? attachHls(video, urls.hls) : attachDash(video, urls.dash);
+  return engine === 'hls' ? attachHls(video, urls.hls, start) : attachDash(video, urls.dash, start);
 }

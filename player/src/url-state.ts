@@ -66,10 +66,16 @@ export class SharedView {
     return this.current;
   }
 
-  /** Change part of the view; the URL follows (replaceState: no history entry per seek). */
+  /**
+   * Change part of the view; the URL follows (replaceState: no history entry per seek). The fragment is
+   * kept as it is: it holds the capability token (`#token=…`), so a reload or a copied URL still works.
+   */
   set(changes: Partial<ViewState>): void {
     Object.assign(this.current, changes);
     clearTimeout(this.saveTimer);
-    this.saveTimer = window.setTimeout(() => history.replaceState(null, '', writeState(this.current)), 150);
+    this.saveTimer = window.setTimeout(
+      () => history.replaceState(null, '', `${writeState(this.current)}${location.hash}`),
+      150,
+    );
   }
 }

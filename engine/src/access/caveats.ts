@@ -170,6 +170,10 @@ export interface Effective {
   readonly window?: Window | null;
 }
 
+// Ticks are bigints, which Math.max and Math.min do not take.
+const later = (a: bigint, b: bigint) => (a > b ? a : b);
+const earlier = (a: bigint, b: bigint) => (a < b ? a : b);
+
 /** Fold the blocks' caveats, first block first. */
 export function combine(blocks: readonly Caveats[]): Effective {
   const first = blocks[0]!;
@@ -192,8 +196,8 @@ export function combine(blocks: readonly Caveats[]): Effective {
           window.timeline === b.window.timeline
             ? {
                 timeline: window.timeline,
-                from: window.from > b.window.from ? window.from : b.window.from,
-                to: window.to < b.window.to ? window.to : b.window.to,
+                from: later(window.from, b.window.from),
+                to: earlier(window.to, b.window.to),
               }
             : null;
     }

@@ -41,6 +41,9 @@ export interface StoredTenant {
 /** Spaces one TenantRecord may list (keeps the record, read on every cache miss, small). */
 export const MAX_TENANT_SPACES = 10_000;
 
+/** The tenant of every space no tenant claimed (spec 0018 §3): one lab never needs to name tenants. */
+export const DEFAULT_TENANT = 'default';
+
 export const tenantKey = (tenant: string) => `tenants/${assertName(tenant, 'tenant')}/tenant`;
 export const spaceOwnerKey = (space: string) => `access/spaces/${assertName(space, 'space')}`;
 

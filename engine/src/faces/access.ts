@@ -23,6 +23,7 @@ export {
   revocationKey,
   revoke,
 } from '../access/revocation.js';
+export * from '../access/tenant.js';
 export {
   attenuateToken,
   type Block,
@@ -47,3 +48,4 @@ export {
   type VerifiedToken,
   verifyToken,
 } from '../access/token.js';
+export * from '../access/usage.js';

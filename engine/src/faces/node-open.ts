@@ -5,4 +5,4 @@
  */
 import '../node/native-blake3.js';
 
-export { defaultStoreDir, type OpenedStore, openStore } from '../node/store/open.js';
+export { defaultStoreDir, type OpenedStore, type OpenStoreOptions, openStore } from '../node/store/open.js';

@@ -1,4 +1,4 @@
-import type { ConflictDoc, ConflictSideDoc, TimelineDoc } from '@dreamdb/engine/api';
+import type { ConflictDoc, ConflictSideDoc, RightDoc, TimelineDoc } from '@dreamdb/engine/api';
 import { type Api, ApiError } from '../api.js';
 import { formatMedia } from '../clock.js';
 import { byId } from '../dom.js';
@@ -13,6 +13,8 @@ export interface AnnotationInput extends Shared {
   readonly status: StatusLine;
   /** Show another version (a ref), reloading lanes and playback. */
   show(target: ShowTarget): Promise<void>;
+  /** Whether the token grants a right on a ref of the space on view. */
+  can(right: RightDoc, ref: string): boolean;
 }
 
 /** An annotation added but not saved yet. */
@@ -121,6 +123,8 @@ export class AnnotationController {
     const pending = this.pending;
     try {
       if (!doc) throw new Error('no version is on screen yet');
+      // Said before anything is sent: the origin would refuse the branch or the publish with 403.
+      if (!this.input.can('write', branch)) throw new Error(`this link does not allow writing ${branch}`);
       await api.createBranch(view.state.space, name, doc.manifest);
       const hasTrack = doc.tracks.some((t) => t.name === ANNOTATION_TRACK);
       const answer = await api.publish(view.state.space, {
@@ -165,6 +169,7 @@ export class AnnotationController {
     const list = byId('conflicts');
     list.replaceChildren();
     try {
+      if (!this.input.can('merge', 'main')) throw new Error('this link does not allow merging into main');
       const merged = await api.merge(view.state.space, {
         into: 'main',
         from: [branch],

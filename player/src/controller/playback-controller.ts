@@ -1,5 +1,7 @@
 import type { TimelineDoc } from '@dreamdb/engine/api';
-import { formatClock, formatMedia, mediaToTick } from '../clock.js';
+import { clampTick, type TickWindow } from '../access/rights.js';
+import { playbackUrls } from '../access/token.js';
+import { formatClock, formatMedia, mediaToTick, tickToMedia } from '../clock.js';
 import { byId } from '../dom.js';
 import { attach, type EngineName, type Playback } from '../playback.js';
 import type { Shared } from './shared.js';
@@ -7,6 +9,10 @@ import type { Shared } from './shared.js';
 /** What playback is built with. */
 export interface PlaybackInput extends Shared {
   readonly video: HTMLVideoElement;
+  /** The capability token: hls.js and shaka-player get it in the playlist URLs (they send no headers). */
+  readonly token: string | undefined;
+  /** The stretch of a timeline the token grants, if any: playback starts inside it. */
+  window(timeline: string): TickWindow | undefined;
   /** The player is busy until `work` settles (not ready meanwhile; a failure is shown). */
   busy(work: Promise<void>): void;
 }
@@ -38,7 +44,11 @@ export class PlaybackController {
     this.doc = doc;
     this.genesis = doc.genesis === undefined ? undefined : BigInt(doc.genesis);
     await this.playback?.destroy();
-    this.playback = await attach(this.input.video, this.input.view.state.engine, doc.playback);
+    const { video, view, token } = this.input;
+    const granted = this.input.window(doc.timeline);
+    // With a window, the engine's first requests are inside it (from 0 they would be refused).
+    const start = granted && tickToMedia(clampTick(view.state.t ?? granted.from, granted));
+    this.playback = await attach(video, view.state.engine, playbackUrls(doc.playback, token), start);
     this.input.bus.emit('attached', { frameSeconds: this.playback.frameSeconds() });
   }
 

@@ -1,3 +1,4 @@
+import type { TickWindow } from '../access/rights.js';
 import { type Api, ApiError, type HitDoc } from '../api.js';
 import { formatMedia } from '../clock.js';
 import { byId } from '../dom.js';
@@ -7,6 +8,8 @@ import type { Shared, StatusLine } from './shared.js';
 export interface SearchInput extends Shared {
   readonly api: Api;
   readonly status: StatusLine;
+  /** The stretch of a timeline the token grants, if any: searches look only within it. */
+  window(timeline: string): TickWindow | undefined;
 }
 
 /** Hits asked for per query. */
@@ -78,11 +81,21 @@ export class SearchController {
     }
   }
 
-  /** The time filter of the search form, as ticks; empty: the whole session. */
+  /** The time filter of the search form, within the token's window, as ticks; empty: the whole session. */
   private timeWindow(): { from?: string; to?: string } {
-    const { from, to } = this.input.view.state;
-    if (!byId<HTMLInputElement>('in-view').checked || from === undefined || to === undefined) return {};
-    return { from: from.toString(), to: to.toString() };
+    const { from, to, timeline } = this.input.view.state;
+    const visible =
+      byId<HTMLInputElement>('in-view').checked && from !== undefined && to !== undefined
+        ? { from, to }
+        : undefined;
+    const granted = this.input.window(timeline);
+    const span =
+      visible && granted
+        ? { from: max(visible.from, granted.from), to: min(visible.to, granted.to) }
+        : (visible ?? granted);
+    // A visible time wholly outside the window (it should not be) falls back to the window itself.
+    const within = span && granted && span.to <= span.from ? granted : span;
+    return within ? { from: within.from.toString(), to: within.to.toString() } : {};
   }
 
   /** Put hits on screen: the list here, the lane through the bus. */
@@ -113,3 +126,6 @@ function describeHit(hit: HitDoc): string {
   if (hit.matched.vector) parts.push(`looks ${(hit.matched.vector.score * 100).toFixed(0)}% alike`);
   return parts.join(', ');
 }
+
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+const min = (a: bigint, b: bigint) => (a < b ? a : b);

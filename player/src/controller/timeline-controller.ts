@@ -1,4 +1,5 @@
 import type { TimelineDoc } from '@dreamdb/engine/api';
+import type { TickWindow } from '../access/rights.js';
 import type { Api, HitDoc } from '../api.js';
 import { formatMedia } from '../clock.js';
 import { buildLanes, hitsLane, laneTracks } from '../lanes.js';
@@ -12,6 +13,8 @@ export interface TimelineInput extends Shared {
   readonly canvas: HTMLCanvasElement;
   /** The tooltip shown over it while hovering (a thumbnail and what lies under the pointer). */
   readonly tip: HTMLElement;
+  /** The stretch of a timeline the token grants, if any: the timeline shows and loads only it. */
+  window(timeline: string): TickWindow | undefined;
 }
 
 /** A few ms of slack, so a second press of [ or ] moves on from the mark just reached. */
@@ -47,15 +50,17 @@ export class TimelineController {
   /** Show a version: the session's span (and the view's window) at once, its lanes once their items load. */
   async load(doc: TimelineDoc): Promise<void> {
     const { api, view } = this.input;
-    // The session runs from tick 0 (media time 0) to past its last item.
+    // The session runs from tick 0 (media time 0) to past its last item; a token's window, only it.
     const last = doc.tracks.reduce(
       (max, t) => (t.last !== undefined && BigInt(t.last) > max ? BigInt(t.last) : max),
       0n,
     );
-    this.timeline.setExtent(0n, last + 2_000_000_000n);
+    const granted = this.input.window(doc.timeline);
+    if (granted) this.timeline.setExtent(granted.from, granted.to);
+    else this.timeline.setExtent(0n, last + 2_000_000_000n);
     const { space, timeline, ref, from, to } = view.state;
     if (from !== undefined && to !== undefined) this.timeline.setView(from, to);
-    const items = await api.items(space, timeline, ref, laneTracks(doc));
+    const items = await api.items(space, timeline, ref, laneTracks(doc), granted);
     this.lanes = buildLanes(doc, items);
     this.timeline.setLanes([...this.lanes, hitsLane(this.hits)]);
   }

@@ -10,6 +10,9 @@ export interface VersionsInput extends Shared {
   show(target: ShowTarget): Promise<void>;
   /** The player is busy until `work` settles (not ready meanwhile; a failure is shown). */
   busy(work: Promise<void>): void;
+  /** Whether the token lets the player read a ref / a timeline: the selects offer only those. */
+  readable(ref: string): boolean;
+  readableTimeline(timeline: string): boolean;
 }
 
 /** A manifest hash (an earlier version, which never moves) rather than a ref name. */
@@ -51,14 +54,17 @@ export class VersionsController {
     const { api, view } = this.input;
     const { space, ref, timeline } = view.state;
     try {
-      const names = (await api.refs(space)).refs.map((r) => r.name);
+      const names = (await api.refs(space)).refs
+        .map((r) => r.name)
+        .filter((name) => this.input.readable(name));
       if (!names.includes(ref)) names.push(ref);
       fillSelect(byId('ref'), names, ref);
     } catch {
       // A store without a refs listing still plays.
     }
     try {
-      const names = await api.timelines(space, ref);
+      const names = (await api.timelines(space, ref)).filter((name) => this.input.readableTimeline(name));
+      if (!names.includes(timeline)) names.push(timeline);
       fillSelect(byId('timeline'), names, timeline);
     } catch {
       byId('timeline').replaceChildren();

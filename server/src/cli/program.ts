@@ -10,8 +10,11 @@ import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
 import { registerFsck, registerStore } from './commands/store.js';
 import { registerStream } from './commands/stream.js';
+import { registerTenant } from './commands/tenant.js';
 import { registerText } from './commands/text.js';
 import { registerTime } from './commands/time.js';
+import { registerToken } from './commands/token.js';
+import { registerUsage } from './commands/usage.js';
 import { registerVersions } from './commands/versions.js';
 import { registerWrites } from './commands/write.js';
 import { describe, exitCodeOf } from './errors.js';
@@ -40,6 +43,9 @@ export function buildProgram(): Command {
   registerStream(program);
   registerIngest(program);
   registerServe(program);
+  registerTenant(program);
+  registerUsage(program);
+  registerToken(program);
   for (const command of program.commands) command.exitOverride().configureOutput({ outputError: () => {} });
   for (const command of program.commands.flatMap((c) => c.commands)) {
     command.exitOverride().configureOutput({ outputError: () => {} });

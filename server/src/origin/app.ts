@@ -1,9 +1,15 @@
-import { tmpdir } from 'node:os';
-import { EngineError } from '@dreamdb/engine';
+import { availableParallelism, tmpdir } from 'node:os';
+import { EngineError, toHex } from '@dreamdb/engine';
 import type { ObjectStore } from '@dreamdb/engine/store';
 import { Hono } from 'hono';
 import { cors } from 'hono/cors';
 import type { Logger } from 'pino';
+import { AccessControl } from './access/control.js';
+import { accessMiddleware } from './access/middleware.js';
+import { propagateToken } from './access/propagate.js';
+import { accessRoutes } from './access/routes.js';
+import { WindowBytes } from './access/window-bytes.js';
+import { refusalHeaders } from './api/errors.js';
 import { apiRoutes } from './api/routes.js';
 import { removeStaleSpools } from './api/spool.js';
 import { OriginContext } from './context.js';
@@ -15,6 +21,8 @@ import { OriginMetrics } from './metrics.js';
 import { ByteCache } from './objects/byte-cache.js';
 import { objectRoutes } from './objects/routes.js';
 import { playerRoutes } from './player/files.js';
+import { tenancyMiddleware } from './tenancy/middleware.js';
+import { Tenancy, type TenancyOptions } from './tenancy/quotas.js';
 
 /** Response headers a browser page may read. */
 const EXPOSED = [
@@ -46,12 +54,28 @@ export interface OriginOptions {
   readonly spoolDir?: string;
   /** The built web player (player/dist), served at /; none: the API and playlists only. */
   readonly playerDir?: string;
+  /**
+   * The issuer public keys (by key id) whose capability tokens it accepts (spec 0018): given, every
+   * request but the public ones needs a token that allows it; absent, open mode.
+   */
+  readonly issuers?: ReadonlyMap<string, Uint8Array>;
+  /** How stale its view of revocations and space owners may be, in ms (default 10 s). */
+  readonly accessStalenessMs?: number;
+  /**
+   * Tenancy's knobs when tokens are checked (spec 0018 §5): quotas, usage batches, fair share. The origin's
+   * id names its usage batches (default: random per process).
+   */
+  readonly tenancy?: Partial<Pick<TenancyOptions, 'originId' | 'concurrency' | 'flushMs' | 'refreshMs'>>;
 }
 
 /** The origin and what it exposes besides routes: the byte cache and the metrics, for tests and benches. */
 export interface Origin extends Hono {
   readonly cache: ByteCache;
   readonly metrics: OriginMetrics;
+  /** Quotas, usage and fair share, when the origin checks tokens. */
+  readonly tenancy?: Tenancy;
+  /** Write the usage not yet written (call before the process stops). */
+  close(): Promise<void>;
   /** Settles when start-up housekeeping is done (upload spools a killed server left are removed). */
   readonly ready: Promise<void>;
 }
@@ -64,14 +88,29 @@ export interface Origin extends Hono {
 export function createOrigin(options: OriginOptions): Origin {
   const metrics = new OriginMetrics();
   const store = metrics.countStore(options.store);
-  const origin = new OriginContext(store, options.maxStalenessMs ?? 1000);
+  const logger = options.logger;
+  // Tenants exist where tokens name them: an open origin has no one to charge.
+  const tenancy = options.issuers
+    ? new Tenancy({
+        store,
+        originId: options.tenancy?.originId ?? `o${toHex(crypto.getRandomValues(new Uint8Array(6)))}`,
+        // Heavy work is mostly CPU: more at once than cores only slows each (bench/fair-share.ts).
+        concurrency: options.tenancy?.concurrency ?? Math.max(1, availableParallelism()),
+        ...(options.tenancy?.flushMs !== undefined && { flushMs: options.tenancy.flushMs }),
+        ...(options.tenancy?.refreshMs !== undefined && { refreshMs: options.tenancy.refreshMs }),
+        onError: (error) => logger?.error({ err: error }, 'tenant usage'),
+      })
+    : undefined;
+  const origin = new OriginContext(tenancy?.store ?? store, options.maxStalenessMs ?? 1000);
   const cache = new ByteCache(store, {
     ...(options.cacheBytes !== undefined && { capacity: options.cacheBytes }),
     ...(options.readAhead !== undefined && { readAhead: options.readAhead }),
   });
   metrics.watchCache(cache);
-  const logger = options.logger;
   const spoolDir = options.spoolDir ?? tmpdir();
+  const control = options.issuers
+    ? new AccessControl(options.store, options.issuers, options.accessStalenessMs)
+    : undefined;
   // A server killed during an upload published nothing from it, but its spool would stay for ever.
   const ready =
     options.maxUploadBytes === 0
@@ -101,7 +140,7 @@ export function createOrigin(options: OriginOptions): Origin {
   // the node server's lightweight response into a real one and copies every fragment (~20% of serving).
   const preflight = cors({
     origin: '*',
-    allowHeaders: ['Range', 'If-None-Match', 'If-Range', 'Content-Type', 'Accept'],
+    allowHeaders: ['Range', 'If-None-Match', 'If-Range', 'Content-Type', 'Accept', 'Authorization'],
     exposeHeaders: EXPOSED,
     maxAge: 86_400,
   });
@@ -114,9 +153,15 @@ export function createOrigin(options: OriginOptions): Origin {
   app.use('/hls/*', compressText(origin.texts));
   app.use('/dash/*', compressText(origin.texts));
   app.use('/v0/*', compressText(origin.texts));
+  // Before every route: a refused request runs no handler, so it writes nothing.
+  app.use('*', accessMiddleware(control, new WindowBytes(origin)));
+  if (tenancy) app.use('*', tenancyMiddleware(tenancy));
+  app.use('/hls/*', propagateToken());
+  app.use('/dash/*', propagateToken());
   app.onError((error, c) => {
     if (error instanceof EngineError) {
-      return c.json({ error: error.code, message: error.message }, HTTP_STATUS[error.code] ?? 500);
+      const status = HTTP_STATUS[error.code] ?? 500;
+      return c.json({ error: error.code, message: error.message }, status, refusalHeaders(error, status));
     }
     logger?.error({ err: error, path: c.req.path }, 'internal error');
     return c.json({ error: 'E_INTERNAL', message: (error as Error).message.split('\n')[0] }, 500);
@@ -125,7 +170,10 @@ export function createOrigin(options: OriginOptions): Origin {
     c.json({ error: 'E_NOT_FOUND', message: `no route for ${c.req.method} ${c.req.path}` }, 404),
   );
 
-  app.get('/v0/health', (c) => c.json({ ok: true, store: options.store.name }));
+  app.get('/v0/health', (c) =>
+    c.json({ ok: true, store: options.store.name, access: control ? 'token' : 'open' }),
+  );
+  app.route('/v0/access', accessRoutes());
   app.get('/metrics', async (c) =>
     c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
   );
@@ -145,5 +193,13 @@ export function createOrigin(options: OriginOptions): Origin {
   app.route('/objects', objectRoutes(cache));
   if (options.playerDir) app.route('/', playerRoutes(options.playerDir));
 
-  return Object.assign(app, { cache, metrics, ready });
+  return Object.assign(app, {
+    cache,
+    metrics,
+    ready,
+    ...(tenancy && { tenancy }),
+    close: async () => {
+      await tenancy?.close();
+    },
+  });
 }

@@ -40,6 +40,9 @@ export interface OpenedObject {
   readonly stream?: ReadStream;
 }
 
+/** The lock file of a store directory: the pid of the process that owns it. */
+export const PID_FILE = 'store.pid';
+
 /** Ranges up to this size are read in one call; larger ones are streamed in 1 MiB reads. */
 export const BUFFERED_READ_BYTES = 256 * 1024;
 /** Bytes of small files kept in memory (each checked against a stat before it is served). */
@@ -83,7 +86,7 @@ export class FsStore implements ObjectStore {
   }
 
   private async takeOwnership(): Promise<void> {
-    const pidFile = join(this.dir, 'store.pid');
+    const pidFile = join(this.dir, PID_FILE);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const handle = await open(pidFile, 'wx');
@@ -104,7 +107,7 @@ export class FsStore implements ObjectStore {
 
   /** Release the directory. */
   async close(): Promise<void> {
-    await unlink(join(this.dir, 'store.pid')).catch(() => {});
+    await unlink(join(this.dir, PID_FILE)).catch(() => {});
   }
 
   /** The file of a key, after checking the key is one the store can hold. */

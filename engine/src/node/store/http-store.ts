@@ -42,6 +42,8 @@ export interface HttpStoreOptions {
   readonly retries?: number;
   /** HTTP/1.1 connections kept per origin (default 16). */
   readonly connections?: number;
+  /** How messages name the store (default: its endpoint and bucket). */
+  readonly name?: string;
 }
 
 /** HTTP/2 flow-control windows of the client's side: per stream, and per connection. */
@@ -98,7 +100,9 @@ export class HttpStore implements ObjectStore {
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.retries = options.retries ?? 4;
     this.ifMatchStyle = options.ifMatch ?? 'quoted';
-    this.name = `${endpoint.origin}/${options.bucket}${this.keyPrefix ? `/${this.keyPrefix.slice(0, -1)}` : ''}`;
+    this.name =
+      options.name ??
+      `${endpoint.origin}/${options.bucket}${this.keyPrefix ? `/${this.keyPrefix.slice(0, -1)}` : ''}`;
     const protocol = options.protocol ?? 'auto';
     this.h2c = protocol === 'h2c';
     const timeouts = {

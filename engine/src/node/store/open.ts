@@ -2,14 +2,21 @@ import { join } from 'node:path';
 import { EngineError } from '../../errors.js';
 import type { IfMatchStyle } from '../../store/etag.js';
 import type { ObjectStore } from '../../store/object-store.js';
-import { FsStore } from './fs-store.js';
+import {
+  type Holder,
+  holdStore,
+  openOwned,
+  readHolder,
+  StoreHeldError,
+  storeThroughHolder,
+} from './holder.js';
 import type { HttpStore } from './http-store.js';
 import type { StoreServer } from './server.js';
 
 /** A store opened from configuration, with the embedded server when one was started. */
 export interface OpenedStore {
   readonly store: ObjectStore;
-  /** The in-process embedded store server, when the configuration named a directory. */
+  /** The in-process embedded store server, when this process holds the directory it named. */
   readonly server?: StoreServer;
   close(): Promise<void>;
 }
@@ -21,10 +28,21 @@ export function defaultStoreDir(env: Env = process.env): string {
   return join(env.DREAMDB_HOME ?? '.dreamdb', 'store');
 }
 
+/** How `openStore` opens a directory. */
+export interface OpenStoreOptions {
+  /**
+   * Hold a directory no other process holds: while this process runs, every other process that opens it
+   * goes through this one's loopback endpoint (`dreamdb serve`).
+   */
+  readonly hold?: boolean;
+}
+
 /**
  * Open the store a configuration names (DREAMDB_STORE when `spec` is not given):
- * - nothing, a path, or file:DIR: the embedded store on that directory, opened directly (this process
- *   owns it); DREAMDB_EMBEDDED=http serves it in-process and talks to it through HTTP instead;
+ * - nothing, a path, or file:DIR: the embedded store on that directory. When a live process holds it
+ *   (its holder file, spec 0005 §7.1), through that process's loopback endpoint; else opened directly
+ *   (this process owns it; `hold` shares it while it runs); DREAMDB_EMBEDDED=http holds it and talks
+ *   to it through HTTP instead;
  * - s3://bucket/prefix: an S3-compatible store; endpoint from AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL /
  *   S3_ENDPOINT (else AWS), region from AWS_REGION / AWS_DEFAULT_REGION, credentials from
  *   AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (unsigned when absent),
@@ -35,29 +53,12 @@ export function defaultStoreDir(env: Env = process.env): string {
 export async function openStore(
   spec: string | undefined = process.env.DREAMDB_STORE,
   env: Env = process.env,
+  options: OpenStoreOptions = {},
 ): Promise<OpenedStore> {
   const text = spec?.trim() ?? '';
   if (text === '' || text.startsWith('/') || text.startsWith('.') || text.startsWith('file:')) {
     const dir = text === '' ? defaultStoreDir(env) : text.replace(/^file:(\/\/)?/, '');
-    if (env.DREAMDB_EMBEDDED === 'http') {
-      // The same store behind its HTTP contract, in-process (what an origin mounting it sees).
-      const { startStoreServer } = await import('./server.js');
-      const { HttpStore } = await import('./http-store.js');
-      const server = await startStoreServer({ dir });
-      // HTTP/1.1 keep-alive, as any http:// client reaches it (faster than h2c on loopback: spec 0005 §6).
-      const store = new HttpStore({ endpoint: server.url, bucket: server.bucket });
-      return {
-        store,
-        server,
-        close: async () => {
-          await store.close();
-          await server.close();
-        },
-      };
-    }
-    // This process owns the directory: its files are read and written directly, with no HTTP hop.
-    const store = await FsStore.open(dir);
-    return { store, close: () => store.close() };
+    return openDirectory(dir, options.hold === true, env.DREAMDB_EMBEDDED === 'http');
   }
   let url: URL;
   try {
@@ -117,4 +118,37 @@ export async function openStore(
     );
   }
   return { store, close: () => store.close() };
+}
+
+/** An embedded store directory: through its holder, held here, or owned directly. */
+async function openDirectory(dir: string, hold: boolean, overHttp: boolean): Promise<OpenedStore> {
+  const through = async (holder: Holder): Promise<OpenedStore> => {
+    const store = await storeThroughHolder(dir, holder);
+    return { store, close: () => store.close() };
+  };
+  const holder = await readHolder(dir);
+  if (holder) return through(holder);
+  try {
+    if (!hold && !overHttp) {
+      // This process owns the directory: its files are read and written directly, with no HTTP hop.
+      const store = await openOwned(dir);
+      return { store, close: () => store.close() };
+    }
+    const held = await holdStore(dir);
+    if (!overHttp) return { store: held.store, server: held.server, close: () => held.close() };
+    // The same store behind its HTTP contract, in-process (what an origin mounting it sees).
+    const store = await storeThroughHolder(dir, held.holder);
+    return {
+      store,
+      server: held.server,
+      close: async () => {
+        await store.close();
+        await held.close();
+      },
+    };
+  } catch (error) {
+    // Taken by a holder between the look above and the lock: go through it.
+    if (error instanceof StoreHeldError && error.holder) return through(error.holder);
+    throw error;
+  }
 }

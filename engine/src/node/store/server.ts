@@ -5,7 +5,7 @@ import {
   type Http2ServerRequest,
   type Http2ServerResponse,
 } from 'node:http2';
-import { type AddressInfo, createServer as createTcpServer, type Socket } from 'node:net';
+import { type AddressInfo, createServer as createTcpServer, isIPv4, isIPv6, type Socket } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { XMLBuilder } from 'fast-xml-parser';
 import { EngineError } from '../../errors.js';
@@ -16,15 +16,24 @@ import { type Credentials, verifyRequest } from './sigv4.js';
 
 /** How to run the embedded store's HTTP server. */
 export interface StoreServerOptions {
-  /** The store directory. */
-  readonly dir: string;
+  /** The store directory, opened here and released on close (unless `store` is given). */
+  readonly dir?: string;
+  /**
+   * An already-open store to serve; its opener keeps it (and its lock) after the server closes. One
+   * process takes one lock on a directory, whatever serves it.
+   */
+  readonly store?: FsStore;
   readonly host?: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
+  /** The bucket served (default dreamdb); an open store serves its own. */
   readonly bucket?: string;
   /** When given, requests must carry a valid SigV4 signature from one of these keys. */
   readonly credentials?: readonly Credentials[];
-  /** Accept unsigned requests on a non-loopback address too (loopback allows them by default). */
+  /**
+   * Without credentials, accept unsigned requests on a non-loopback address too; refused otherwise.
+   * Loopback without credentials is anonymous by default.
+   */
   readonly allowAnonymous?: boolean;
   readonly maxObjectBytes?: number;
 }
@@ -65,23 +74,31 @@ const S3_NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
  * with prior knowledge) on one port, told apart by the connection's first bytes.
  */
 export async function startStoreServer(options: StoreServerOptions): Promise<StoreServer> {
-  const bucket = options.bucket ?? 'dreamdb';
   const host = options.host ?? '127.0.0.1';
-  const store = await FsStore.open(options.dir, bucket);
-  const stats: StoreServerStats = { connections: 0, h2Connections: 0, requests: 0, lists: 0 };
-  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
   const secrets = new Map((options.credentials ?? []).map((c) => [c.accessKeyId, c.secretAccessKey]));
+  // Checked before the directory is taken: a refused start leaves no lock behind.
+  if (secrets.size === 0 && !isLoopback(host) && options.allowAnonymous !== true) {
+    throw new EngineError(
+      'E_FORBIDDEN',
+      `the embedded store on ${host} (not a loopback address) would take anonymous writes from the network: ` +
+        'give SigV4 credentials (--access-key and --secret-key), or allow it explicitly (--insecure-open; ' +
+        'allowAnonymous: true in the API)',
+    );
+  }
+  if (options.store === undefined && options.dir === undefined)
+    throw new EngineError('E_BAD_REQUEST', 'startStoreServer needs a store directory or an open store');
+  const store = options.store ?? (await FsStore.open(options.dir!, options.bucket ?? 'dreamdb'));
+  const ownsStore = options.store === undefined;
+  const bucket = store.bucket;
+  const stats: StoreServerStats = { connections: 0, h2Connections: 0, requests: 0, lists: 0 };
   const context: Context = {
     store,
     bucket,
     stats,
     secrets,
-    anonymous: secrets.size === 0 && (loopback || options.allowAnonymous === true),
+    anonymous: secrets.size === 0,
     maxObjectBytes: options.maxObjectBytes ?? MAX_OBJECT_BYTES,
   };
-  if (secrets.size === 0 && !context.anonymous) {
-    throw new EngineError('E_FORBIDDEN', `serving ${host} without credentials needs allowAnonymous`);
-  }
   const handler = (req: Request, res: Response) => {
     stats.requests++;
     handle(context, req, res).catch((error) => sendError(res, error, req.url ?? ''));
@@ -117,10 +134,15 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       }
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(options.port ?? 0, host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(options.port ?? 0, host, () => resolve());
+    });
+  } catch (error) {
+    if (ownsStore) await store.close();
+    throw error;
+  }
   const port = (tcp.address() as AddressInfo).port;
   return {
     url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
@@ -135,9 +157,18 @@ export async function startStoreServer(options: StoreServerOptions): Promise<Sto
       });
       h1.close();
       h2.close();
-      await store.close();
+      if (ownsStore) await store.close();
     },
   };
+}
+
+/** Whether a bind address reaches only this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIPv4(bare)) return bare.startsWith('127.');
+  if (isIPv6(bare)) return bare === '::1' || /^::ffff:127\./.test(bare);
+  return false;
 }
 
 interface Context {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { readIssuerKeys } from '../issuer-keys.js';
 
 interface ServeOptions {
   store?: string;
@@ -12,6 +13,8 @@ interface ServeOptions {
   maxUploadMb: string;
   log: boolean;
   player?: string;
+  issuerKey?: string[];
+  insecureOpen?: boolean;
 }
 
 /** `dreamdb serve`: the origin (HLS, DASH, content-addressed bytes and the HTTP API) over a store. */
@@ -29,6 +32,11 @@ export function registerServe(program: Command): void {
     .option('--max-upload-mb <n>', 'MiB of the largest media upload (POST …/ingest); 0: no uploads', '2048')
     .option('--no-log', 'no JSON log line per request on standard output')
     .option(
+      '--issuer-key <key...>',
+      'check capability tokens signed by this issuer (ddb-issuer:<hex> or a key file; env DREAMDB_ISSUER_KEYS)',
+    )
+    .option('--insecure-open', 'serve off loopback with no token checks (anyone reaching it may write)')
+    .option(
       '--player <dir>',
       'the built web player to serve at / (default: player/dist of this checkout, if built)',
     )
@@ -39,6 +47,13 @@ export function registerServe(program: Command): void {
       const uploadMb = Number(opts.maxUploadMb);
       if (!(uploadMb >= 0))
         throw new UsageError(`--max-upload-mb ${opts.maxUploadMb}: give a number of MiB (0: no uploads)`);
+      const issuers = readIssuerKeys(opts.issuerKey ?? []);
+      const { isLoopback } = await import('@dreamdb/engine/node');
+      // Open mode is for one person on one machine: anywhere else an origin checks tokens unless told not to.
+      if (issuers.size === 0 && !isLoopback(opts.host) && !opts.insecureOpen)
+        throw new UsageError(
+          `--host ${opts.host} is not a loopback address: give --issuer-key (dreamdb token keygen) or, knowingly, --insecure-open`,
+        );
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port ${opts.port}: give a port number from 0 to 65535`);
@@ -46,9 +61,11 @@ export function registerServe(program: Command): void {
       const { serve } = await import('@hono/node-server');
       const { createOrigin } = await import('../../origin/app.js');
       const logger = opts.log ? (await import('pino')).pino({ base: undefined }) : undefined;
-      const opened = await openStore(opts.store);
+      // Held, not just opened: every other dreamdb command on this directory goes through this process.
+      const opened = await openStore(opts.store, process.env, { hold: true });
       const playerDir = opts.player ?? defaultPlayerDir();
       const app = createOrigin({
+        ...(issuers.size > 0 && { issuers }),
         store: opened.store,
         ...(existsSync(join(playerDir, 'index.html')) && { playerDir }),
         cacheBytes: cacheMb * 1024 * 1024,
@@ -63,8 +80,21 @@ export function registerServe(program: Command): void {
         process.stdout.write(
           `dreamdb serve: http://${opts.host}:${info.port} (store ${opened.store.name})${existsSync(join(playerDir, 'index.html')) ? '; the player is at /' : ''}\n`,
         );
+        process.stdout.write(
+          issuers.size > 0
+            ? `dreamdb serve: checking capability tokens of ${issuers.size} issuer key(s) on every request\n`
+            : `dreamdb serve: open mode: no token checks (${opts.insecureOpen ? '--insecure-open' : 'loopback only'})\n`,
+        );
       });
-      const stop = () => server.close(() => void opened.close().then(() => process.exit(0)));
+      // Usage counted and not yet written goes to the store before the store closes.
+      const stop = () =>
+        server.close(
+          () =>
+            void app
+              .close()
+              .then(() => opened.close())
+              .then(() => process.exit(0)),
+        );
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });

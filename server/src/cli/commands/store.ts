@@ -9,6 +9,7 @@ interface ServeOptions {
   bucket: string;
   accessKey?: string;
   secretKey?: string;
+  insecureOpen?: boolean;
 }
 
 /** `dreamdb store serve DIR`: the embedded object store on its own, over HTTP/1.1 and h2c. */
@@ -16,13 +17,19 @@ export function registerStore(program: Command): void {
   const store = program.command('store').description('the embedded object store (S3 REST subset, spec 0005)');
   store
     .command('serve')
-    .description('serve a store directory over HTTP/1.1 and h2c until interrupted')
+    .description(
+      'serve a store directory over HTTP/1.1 and h2c until interrupted; other dreamdb commands on it go through this process',
+    )
     .argument('<dir>', 'the store directory (created if missing)')
     .option('--port <n>', 'port to listen on (0 picks a free one)', '7480')
     .option('--host <address>', 'address to bind', '127.0.0.1')
     .option('--bucket <name>', 'the bucket it serves', 'dreamdb')
     .option('--access-key <id>', 'require SigV4 with this access key (env DREAMDB_STORE_ACCESS_KEY)')
     .option('--secret-key <secret>', 'its secret (env DREAMDB_STORE_SECRET_KEY)')
+    .option(
+      '--insecure-open',
+      'on a non-loopback --host, serve without credentials: anyone who reaches it may write',
+    )
     .action(async (dir: string, opts: ServeOptions) => {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -32,13 +39,27 @@ export function registerStore(program: Command): void {
       if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
         throw new UsageError('--access-key and --secret-key go together');
       }
-      const server = await (await import('@dreamdb/engine/node')).startStoreServer({
-        dir,
-        port,
-        host: opts.host,
-        bucket: opts.bucket,
-        ...(accessKeyId && secretAccessKey && { credentials: [{ accessKeyId, secretAccessKey }] }),
-      });
+      const { holdStore, isLoopback, startStoreServer } = await import('@dreamdb/engine/node');
+      if (!accessKeyId && !opts.insecureOpen && !isLoopback(opts.host)) {
+        throw new UsageError(
+          `--host ${opts.host} is not a loopback address: give --access-key and --secret-key, or --insecure-open to take anonymous writes from the network`,
+        );
+      }
+      // Held first (one lock, a holder file for the other commands), then served where asked.
+      const held = await holdStore(dir, { bucket: opts.bucket });
+      let server: Awaited<ReturnType<typeof startStoreServer>>;
+      try {
+        server = await startStoreServer({
+          store: held.store,
+          port,
+          host: opts.host,
+          ...(accessKeyId && secretAccessKey && { credentials: [{ accessKeyId, secretAccessKey }] }),
+          ...(opts.insecureOpen && { allowAnonymous: true }),
+        });
+      } catch (error) {
+        await held.close();
+        throw error;
+      }
       process.stdout.write(
         `dreamdb store: serving ${dir} at ${server.url}/${server.bucket} (HTTP/1.1 and h2c)\n`,
       );
@@ -48,6 +69,7 @@ export function registerStore(program: Command): void {
         process.once('SIGTERM', stop);
       });
       await server.close();
+      await held.close();
     });
 }
 

@@ -11,7 +11,16 @@ export function apiError(error: Error, c: Context): Response {
   if (error instanceof UnsupportedType) return c.json({ error: 'E_MEDIA_TYPE', message: error.message }, 415);
   const answer = refusal(error, c.req.param('space') ?? '');
   if (!answer) throw error; // the app's handler logs it and answers 500
-  return respond(c, answer.body, {}, answer.status);
+  return respond(c, answer.body, refusalHeaders(error, answer.status), answer.status);
+}
+
+/** Headers a refusal carries: how to authenticate (401), when to come back (429). */
+export function refusalHeaders(error: unknown, status: number): Record<string, string> {
+  if (status === 401) return { 'www-authenticate': 'Bearer realm="dreamdb"' };
+  const after = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  if (status === 429 && typeof after === 'number')
+    return { 'retry-after': String(Math.max(1, Math.ceil(after))) };
+  return {};
 }
 
 /**

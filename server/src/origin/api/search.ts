@@ -10,6 +10,7 @@ import type { HybridDoc, SearchDoc, TextDoc } from '@dreamdb/engine/api';
 import { hybrid, read, search, textSearch, vectorDimension } from '@dreamdb/engine/query';
 import type { Resolved } from '@dreamdb/engine/store';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { allowRefs } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';
 import { hitDoc, hybridHitDoc, textHitDoc, vectorPlan } from './docs.js';
@@ -30,6 +31,7 @@ export function searchRoutes(origin: OriginContext, limit: MiddlewareHandler): H
   app.post('/:space/search', limit, async (c) => {
     const { space } = names(c, 'space');
     const body = parseWith(searchBody, (await readBody(c)).value);
+    allowRefs(c, 'read', body.ref ?? 'main');
     const { resolved } = await versionOf(origin, space, body.ref ?? 'main', body.timeline);
     const track = trackOf(resolved, body.timeline, body.track);
     checkWindow(body.from, body.to);
@@ -62,6 +64,7 @@ export function searchRoutes(origin: OriginContext, limit: MiddlewareHandler): H
   app.post('/:space/text', limit, async (c) => {
     const { space } = names(c, 'space');
     const body = parseWith(textBody, (await readBody(c)).value);
+    allowRefs(c, 'read', body.ref ?? 'main');
     const { resolved } = await versionOf(origin, space, body.ref ?? 'main', body.timeline);
     for (const [i, name] of (body.tracks ?? []).entries())
       trackOf(resolved, body.timeline, name, `tracks[${i}]`);
@@ -89,6 +92,7 @@ export function searchRoutes(origin: OriginContext, limit: MiddlewareHandler): H
   app.post('/:space/hybrid', limit, async (c) => {
     const { space } = names(c, 'space');
     const body = parseWith(hybridBody, (await readBody(c)).value);
+    allowRefs(c, 'read', body.ref ?? 'main');
     const { resolved } = await versionOf(origin, space, body.ref ?? 'main', body.timeline);
     for (const [i, name] of (body.textTracks ?? []).entries())
       trackOf(resolved, body.timeline, name, `textTracks[${i}]`);

@@ -14,6 +14,7 @@ import {
 } from '@dreamdb/engine/versions';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import { allowRefs } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
 import { countParam, names } from '../http/params.js';
 import { manifestHeaderDoc } from './docs.js';
@@ -74,6 +75,8 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
     const space = names(c, 'space').space;
     const body = parseWith(createBody, (await readBody(c)).value);
     const name = body.tag ? tagRef(body.name) : branchRef(body.name);
+    allowRefs(c, 'write', name);
+    allowRefs(c, 'read', body.at ?? 'main');
     const session = origin.session(space);
     const state = await createRef(session, name, body.at ?? 'main');
     return respond(
@@ -108,6 +111,8 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
   app.post('/:space/merge', limit, async (c) => {
     const space = names(c, 'space').space;
     const body = parseWith(mergeBody, (await readBody(c)).value);
+    allowRefs(c, 'merge', body.into ?? 'main');
+    allowRefs(c, 'read', ...(typeof body.from === 'string' ? [body.from] : body.from));
     const merged = await merge(origin.session(space), {
       into: body.into ?? 'main',
       from: typeof body.from === 'string' ? [body.from] : body.from,

@@ -3,6 +3,7 @@ import type { WriteDoc } from '@dreamdb/engine/api';
 import { RefConflictError } from '@dreamdb/engine/store';
 import { rebase } from '@dreamdb/engine/versions';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { allowRefs } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';
 import { apiError } from './errors.js';
@@ -23,6 +24,7 @@ export function writeRoutes(origin: OriginContext, limit: MiddlewareHandler): Ho
   app.post('/:space/write', limit, async (c) => {
     const { space } = names(c, 'space');
     const body = parseWrite(await readBody(c));
+    allowRefs(c, 'read', body.base ?? (body.base === null ? undefined : 'main'));
     const base =
       body.base === null
         ? undefined
@@ -44,6 +46,8 @@ export function writeRoutes(origin: OriginContext, limit: MiddlewareHandler): Ho
   app.post('/:space/publish', limit, async (c) => {
     const { space } = names(c, 'space');
     const body = parsePublish(await readBody(c));
+    allowRefs(c, 'write', body.ref);
+    allowRefs(c, 'read', body.base);
     const session = origin.session(space);
     const state = await session.store.readRef(body.ref);
     const previous = state ? multihashToHex(state.manifest) : null;

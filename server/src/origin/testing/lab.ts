@@ -9,7 +9,7 @@ import { FsStore } from '@dreamdb/engine/node';
 import { Session, SpaceStore } from '@dreamdb/engine/store';
 import { type IngestOptions, ingest, makeClip } from '@dreamdb/packager';
 import { serve } from '@hono/node-server';
-import { createOrigin, type Origin } from '../app.js';
+import { createOrigin, type Origin, type OriginOptions } from '../app.js';
 
 /** A served test session: space `lab`, timeline `s1`, a 6 s clip in two rungs with captions, events, thumbnails. */
 export interface Lab {
@@ -30,6 +30,8 @@ export async function serveLab(
   dir: string,
   events: string,
   options: Partial<Pick<IngestOptions, 'genesis' | 'thumbnails'>> = {},
+  /** Options of the origin besides its store (issuer keys, for token tests). */
+  originOptions: Omit<OriginOptions, 'store'> = {},
 ): Promise<Lab> {
   const input = makeClip(join(dir, 'clip.mp4'), { seconds: 6, size: '320x180', audio: 48000 });
   const store = await FsStore.open(join(dir, 'store'));
@@ -43,7 +45,7 @@ export async function serveLab(
     ladder: [180, 144],
     ...options,
   });
-  const origin = createOrigin({ store });
+  const origin = createOrigin({ store, ...originOptions });
   const server = serve({ fetch: origin.fetch, hostname: '127.0.0.1', port: 0 });
   await new Promise((resolve) => server.once('listening', resolve));
   return {
@@ -86,11 +88,12 @@ export function labForTests(
     thumbnails: { everySeconds: 2, width: 96 },
     genesis: 1_795_600_000_000_000_000n,
   },
+  originOptions: Omit<OriginOptions, 'store'> = {},
 ): { readonly dir: string; readonly lab: Lab } {
   const dir = mkdtempSync(join(tmpdir(), `dreamdb-${name}-`));
   let lab: Lab | undefined;
   before(async () => {
-    lab = await serveLab(dir, events, options);
+    lab = await serveLab(dir, events, options, originOptions);
   });
   after(async () => {
     await lab?.close();
