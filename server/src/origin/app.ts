@@ -1,4 +1,4 @@
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { EngineError, toHex } from '@dreamdb/engine';
 import type { ObjectStore } from '@dreamdb/engine/store';
 import { Hono } from 'hono';
@@ -10,6 +10,7 @@ import { propagateToken } from './access/propagate.js';
 import { accessRoutes } from './access/routes.js';
 import { WindowBytes } from './access/window-bytes.js';
 import { refusalHeaders } from './api/errors.js';
+import { detail } from './api/negotiate.js';
 import { apiRoutes } from './api/routes.js';
 import { removeStaleSpools } from './api/spool.js';
 import { OriginContext } from './context.js';
@@ -94,8 +95,10 @@ export function createOrigin(options: OriginOptions): Origin {
     ? new Tenancy({
         store,
         originId: options.tenancy?.originId ?? `o${toHex(crypto.getRandomValues(new Uint8Array(6)))}`,
-        // Heavy work is mostly CPU: more at once than cores only slows each (bench/fair-share.ts).
-        concurrency: options.tenancy?.concurrency ?? Math.max(1, availableParallelism()),
+        // One JS thread runs the CPU part of every search: two at once make each take twice as long, so
+        // a tenant arriving behind a flood waits twice as long too (bench/tenant-search.ts). An origin
+        // in front of a slow store may let more run at once to overlap their reads.
+        concurrency: options.tenancy?.concurrency ?? 1,
         ...(options.tenancy?.flushMs !== undefined && { flushMs: options.tenancy.flushMs }),
         ...(options.tenancy?.refreshMs !== undefined && { refreshMs: options.tenancy.refreshMs }),
         onError: (error) => logger?.error({ err: error }, 'tenant usage'),
@@ -161,7 +164,7 @@ export function createOrigin(options: OriginOptions): Origin {
   app.onError((error, c) => {
     if (error instanceof EngineError) {
       const status = HTTP_STATUS[error.code] ?? 500;
-      return c.json({ error: error.code, message: error.message }, status, refusalHeaders(error, status));
+      return c.json({ error: error.code, message: detail(error) }, status, refusalHeaders(error, status));
     }
     logger?.error({ err: error, path: c.req.path }, 'internal error');
     return c.json({ error: 'E_INTERNAL', message: (error as Error).message.split('\n')[0] }, 500);

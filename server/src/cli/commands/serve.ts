@@ -15,6 +15,7 @@ interface ServeOptions {
   player?: string;
   issuerKey?: string[];
   insecureOpen?: boolean;
+  heavyConcurrency: string;
 }
 
 /** `dreamdb serve`: the origin (HLS, DASH, content-addressed bytes and the HTTP API) over a store. */
@@ -37,6 +38,11 @@ export function registerServe(program: Command): void {
     )
     .option('--insecure-open', 'serve off loopback with no token checks (anyone reaching it may write)')
     .option(
+      '--heavy-concurrency <n>',
+      'searches and merges run at once, scheduled fairly between tenants (more: overlap a slow store)',
+      '1',
+    )
+    .option(
       '--player <dir>',
       'the built web player to serve at / (default: player/dist of this checkout, if built)',
     )
@@ -54,6 +60,9 @@ export function registerServe(program: Command): void {
         throw new UsageError(
           `--host ${opts.host} is not a loopback address: give --issuer-key (dreamdb token keygen) or, knowingly, --insecure-open`,
         );
+      const heavy = Number(opts.heavyConcurrency);
+      if (!Number.isInteger(heavy) || heavy < 1)
+        throw new UsageError(`--heavy-concurrency ${opts.heavyConcurrency}: give a whole number, at least 1`);
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port ${opts.port}: give a port number from 0 to 65535`);
@@ -65,7 +74,7 @@ export function registerServe(program: Command): void {
       const opened = await openStore(opts.store, process.env, { hold: true });
       const playerDir = opts.player ?? defaultPlayerDir();
       const app = createOrigin({
-        ...(issuers.size > 0 && { issuers }),
+        ...(issuers.size > 0 && { issuers, tenancy: { concurrency: heavy } }),
         store: opened.store,
         ...(existsSync(join(playerDir, 'index.html')) && { playerDir }),
         cacheBytes: cacheMb * 1024 * 1024,

@@ -166,3 +166,25 @@ function limitCaching(c: Context, exp: number): void {
   if (maxAge && Number(maxAge[1]) > left)
     c.res.headers.set('cache-control', header.replace(/max-age=\d+/, `max-age=${left}`));
 }
+
+/**
+ * A version a body names to read from (a new branch's `at`): a ref name is checked as by allowRefs; a
+ * manifest hash, for a token limited to refs, only when it is what one of the refs it names exactly
+ * points at now (the player branches from the version on screen, which it got through such a ref).
+ */
+export async function allowVersion(
+  c: Context,
+  version: string,
+  headOf: (ref: string) => Promise<string | undefined>,
+): Promise<void> {
+  const access = c.get('access');
+  if (!access || access.mode === 'open' || !MANIFEST_HASH.test(version) || access.token.refs.includes('*'))
+    return allowRefs(c, 'read', version);
+  for (const ref of access.token.refs) if (!ref.endsWith('*') && (await headOf(ref)) === version) return;
+  throw new EngineError(
+    'E_FORBIDDEN',
+    `this token grants named refs only: ${version} is not where any of them points`,
+  );
+}
+
+const MANIFEST_HASH = /^1e20[0-9a-f]{64}$/;

@@ -14,7 +14,7 @@ import {
 } from '@dreamdb/engine/versions';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { allowRefs } from '../access/middleware.js';
+import { allowRefs, allowVersion } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
 import { countParam, names } from '../http/params.js';
 import { manifestHeaderDoc } from './docs.js';
@@ -76,8 +76,11 @@ export function versionRoutes(origin: OriginContext, options: { maxBodyBytes?: n
     const body = parseWith(createBody, (await readBody(c)).value);
     const name = body.tag ? tagRef(body.name) : branchRef(body.name);
     allowRefs(c, 'write', name);
-    allowRefs(c, 'read', body.at ?? 'main');
     const session = origin.session(space);
+    await allowVersion(c, body.at ?? 'main', async (ref) => {
+      const state = await session.store.readRef(ref).catch(() => undefined);
+      return state ? multihashToHex(state.manifest) : undefined;
+    });
     const state = await createRef(session, name, body.at ?? 'main');
     return respond(
       c,

@@ -52,6 +52,9 @@ export class FairScheduler {
   // The tenants with tasks waiting, in turn order (Map order): a tenant served goes to the back.
   private readonly queues = new Map<string, TaskQueue>();
   private active = 0;
+  /** When each tenant last had a task started (a count): the one served longest ago goes next. */
+  private readonly served = new Map<string, number>();
+  private starts = 0;
   /** Mean task duration (ms), smoothed: what a refusal's Retry-After is estimated from. */
   private meanMs = 50;
 
@@ -80,7 +83,7 @@ export class FairScheduler {
       const task: Task = { fn, resolve: resolve as (value: unknown) => void, reject };
       const queue = this.queues.get(tenant);
       // Tasks wait only while every slot is taken, so no queue of this tenant and a free slot: run now.
-      if (!queue && this.active < this.concurrency) return this.start(task);
+      if (!queue && this.active < this.concurrency) return this.start(tenant, task);
       if ((queue?.length ?? 0) >= this.maxQueuedPerTenant) {
         // Its queue drains at about concurrency / (tenants waiting) tasks per mean task time.
         const seconds =
@@ -101,8 +104,13 @@ export class FairScheduler {
     });
   }
 
-  private start(task: Task): void {
+  private start(tenant: string, task: Task): void {
     this.active++;
+    // Most recently served last; the map stays bounded by forgetting the longest-served-ago tenants,
+    // which then count as never served (first in line): no worse than fair.
+    this.served.delete(tenant);
+    this.served.set(tenant, ++this.starts);
+    if (this.served.size > 100_000) this.served.delete(this.served.keys().next().value!);
     const started = this.now();
     // The slot is freed (and the next task started) before the caller hears the result.
     const done = () => {
@@ -124,14 +132,25 @@ export class FairScheduler {
       );
   }
 
-  /** Fill free slots, one task per tenant in turn. */
+  /**
+   * Fill free slots, one task per tenant in turn: the waiting tenant served longest ago goes first, so a
+   * tenant that just arrived runs next, not after one more task of the tenant that was running.
+   */
   private dispatch(): void {
     while (this.active < this.concurrency && this.queues.size > 0) {
-      const [tenant, queue] = this.queues.entries().next().value!;
+      let next: string | undefined;
+      let at = Number.POSITIVE_INFINITY;
+      for (const tenant of this.queues.keys()) {
+        const last = this.served.get(tenant) ?? 0;
+        if (last < at) {
+          at = last;
+          next = tenant;
+        }
+      }
+      const queue = this.queues.get(next!)!;
       const task = queue.shift();
-      this.queues.delete(tenant);
-      if (queue.length > 0) this.queues.set(tenant, queue);
-      this.start(task);
+      if (queue.length === 0) this.queues.delete(next!);
+      this.start(next!, task);
     }
   }
 }
