@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type IssuerKey, issueToken, newIssuerKey } from '@dreamdb/engine/access';
+import { attenuateToken, type IssuerKey, issueToken, newIssuerKey } from '@dreamdb/engine/access';
 import type { Browser, Page, Request } from 'playwright-core';
 import { launch, openPlayer, type Served, SPACE, serveSample, shot, TIMELINE } from './harness.js';
 
@@ -10,11 +10,15 @@ import { launch, openPlayer, type Served, SPACE, serveSample, shot, TIMELINE } f
  * on every API call and as `token=` on every playlist, manifest and segment URL, none refused; the badge
  * says read-only and the controls it does not allow are hidden. An expired token and no token at all get
  * the refusal page with the origin's message; a token that may write one user's branch shows annotating.
+ * A token with a window plays only that stretch, as a clip, on both engines: seeks land on their tick
+ * (the very frame the whole timeline shows there), playback stops at the window's end, nothing is refused.
  */
 
 let served: Served;
 let browser: Browser;
 let issuer: IssuerKey;
+/** A player of the whole timeline, whose pictures the windowed players' are compared with. */
+let reference: Page | undefined;
 const base = `space=${SPACE}&timeline=${TIMELINE}`;
 const now = () => Math.floor(Date.now() / 1000);
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
@@ -36,6 +40,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
+  await reference?.close();
   await browser?.close();
   await served?.stop();
 });
@@ -86,6 +91,8 @@ async function settle(page: Page): Promise<'ready' | 'denied' | 'error'> {
 
 /** window.dreamdb with its access() hook (what the link allows), which the harness's declaration lacks. */
 type WithAccess = { dreamdb: { access(): { mode: string; rights: string[] } } };
+/** window.dreamdb with its now() hook (the clock's tick at the playhead), which the declaration lacks. */
+type WithNow = { dreamdb: { now(): bigint } };
 
 const playerPath = (path: string) =>
   path.startsWith('/assets/') || path.startsWith('/ffmpeg/') || path === '/';
@@ -300,4 +307,166 @@ describe('the player with capability tokens', () => {
     );
     await page.close();
   });
+
+  // A link for 2.5 s of the sample's second scene, where the calibration marker sweeps the colour chart:
+  // every frame differs from the next, so the picture tells which frame is shown. The window starts
+  // 0.3 s into a 2 s fragment (and its GOP): the engines get fragments that begin before it.
+  const WINDOW = { timeline: TIMELINE, from: 40_300_000_000n, to: 42_800_000_000n };
+  const windowed = () => attenuateToken(token({ rights: ['read'], exp: now() + 600 }), { window: WINDOW });
+  /** One frame of the sample (30 fps) in ticks. */
+  const FRAME_TICKS = 33_333_333n;
+  /**
+   * Ticks in the window, each well inside a frame (the sample's frames are presented from tick 66992188
+   * on, every 1/30 s): 10 ms into the window (before the GOP's next key frame), the middle, near its end.
+   */
+  const SEEKS = [40_310_000_000n, 40_649_658_854n, 41_016_325_521n, 42_505_325_521n];
+
+  /**
+   * Seek through the player and wait for the new frame to be presented (watched from before the seek; at
+   * most 500 ms after it); where the clock is then, and the picture's luma (base64, one byte a pixel).
+   * Plain JavaScript: the test runner's transform would give named functions a helper the page lacks.
+   */
+  const SHOW = `async (t) => {
+    const video = document.querySelector('#video');
+    const presented = new Promise((resolve) => video.requestVideoFrameCallback(() => resolve()));
+    await window.dreamdb.seek(BigInt(t));
+    await Promise.race([presented, new Promise((resolve) => setTimeout(resolve, 500))]);
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const g = canvas.getContext('2d');
+    g.drawImage(video, 0, 0);
+    const rgba = g.getImageData(0, 0, canvas.width, canvas.height).data;
+    let luma = '';
+    for (let i = 0; i < rgba.length; i += 4)
+      luma += String.fromCharCode((rgba[i] * 77 + rgba[i + 1] * 150 + rgba[i + 2] * 29) >> 8);
+    return { now: String(window.dreamdb.now()), seeking: video.seeking, luma: btoa(luma) };
+  }`;
+  type Shown = { now: string; seeking: boolean; luma: Buffer };
+  const show = async (page: Page, tick: bigint): Promise<Shown> => {
+    const shown = (await page.evaluate(`(${SHOW})("${tick}")`)) as {
+      now: string;
+      seeking: boolean;
+      luma: string;
+    };
+    return { ...shown, luma: Buffer.from(shown.luma, 'base64') };
+  };
+  /** How many pixels of two pictures differ visibly (by more than 8 of 255 in luma). */
+  const differing = (a: Uint8Array, b: Uint8Array) => {
+    assert.equal(a.length, b.length, 'pictures of one size');
+    let n = 0;
+    for (let i = 0; i < a.length; i++) if (Math.abs(a[i]! - b[i]!) > 8) n++;
+    return n;
+  };
+
+  /**
+   * The whole timeline with a read-only token on hls.js, whose media time is the tick (to 0.3 ms: its
+   * first fragment is at tick 325521): the pictures at each seek tick and a frame either side of it.
+   */
+  const referencePictures = new Map<bigint, Buffer>();
+  async function pictureAt(tick: bigint): Promise<Buffer> {
+    if (!reference) {
+      reference = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      const readOnly = token({ rights: ['read'], exp: now() + 600 });
+      await openPlayer(reference, served.url, `${base}&engine=hls#token=${readOnly}`);
+    }
+    let picture = referencePictures.get(tick);
+    if (!picture) {
+      picture = (await show(reference, tick)).luma;
+      referencePictures.set(tick, picture);
+    }
+    return picture;
+  }
+
+  const video = (page: Page) =>
+    page.evaluate(() => {
+      const v = document.querySelector<HTMLVideoElement>('#video')!;
+      return { currentTime: v.currentTime, paused: v.paused };
+    });
+  const clockNow = async (page: Page) =>
+    BigInt(await page.evaluate(() => String((window as unknown as WithNow).dreamdb.now())));
+
+  for (const engine of ['hls', 'dash'] as const) {
+    test(`${engine}: a link for a window plays its clip: seeks land on their frame, playback stops at its end, nothing refused`, async () => {
+      const link = windowed();
+      const { page, requests, statuses } = await recordedPage();
+      await openPlayer(page, served.url, `${base}&engine=${engine}#token=${link}`);
+      assert.match(
+        (await page.locator('#access').textContent()) ?? '',
+        /^read-only · until \d{4}-\d\d-\d\d \d\d:\d\d UTC · lab 0:40\.300–0:42\.800$/,
+      );
+      // It opens at the window's start (the clock to the microsecond: media time is counted in them).
+      const opened = await clockNow(page);
+      assert.ok(opened >= WINDOW.from && opened - WINDOW.from < 1000n, `${engine}: opened at ${opened}`);
+
+      // Exact seeks: the clock lands on the tick and the picture is the frame the whole timeline shows
+      // there, not the one before or after it (those differ: the marker moves every frame).
+      for (const tick of SEEKS) {
+        const shown = await show(page, tick);
+        const landed = BigInt(shown.now);
+        assert.ok(!shown.seeking, `${engine}: the seek to ${tick} settled`);
+        assert.ok(landed <= tick && tick - landed < 1000n, `${engine}: seek to ${tick} landed at ${landed}`);
+        const at = differing(shown.luma, await pictureAt(tick));
+        const before = differing(shown.luma, await pictureAt(tick - FRAME_TICKS));
+        const after = differing(shown.luma, await pictureAt(tick + FRAME_TICKS));
+        assert.ok(
+          at <= 20 && before >= 100 && after >= 100,
+          `${engine}: at ${tick} the frame shown differs from the timeline's there in ${at} pixels, ` +
+            `from the frame before in ${before}, from the one after in ${after}`,
+        );
+      }
+      // A seek before the window lands at its start.
+      await page.evaluate(() => window.dreamdb.seek(10_000_000_000n));
+      const clamped = await clockNow(page);
+      assert.ok(clamped >= WINDOW.from && clamped - WINDOW.from < 1000n, `${engine}: clamped to ${clamped}`);
+      await shot(page, `token-window-${engine}`);
+
+      // It plays from the window's start, and stops at its end, on its last frame.
+      await page.evaluate(() => document.querySelector<HTMLVideoElement>('#video')!.play());
+      const t0 = (await video(page)).currentTime;
+      await page.waitForTimeout(1500);
+      const t1 = (await video(page)).currentTime;
+      assert.ok(t1 - t0 > 1, `${engine}: currentTime went from ${t0} to ${t1} in 1.5 s`);
+      await page.waitForFunction(() => document.querySelector<HTMLVideoElement>('#video')!.paused, null, {
+        timeout: 10_000,
+      });
+      await page.waitForTimeout(300);
+      const end = await clockNow(page);
+      assert.ok((await video(page)).paused, `${engine}: still paused`);
+      assert.ok(
+        end < WINDOW.to && WINDOW.to - end <= FRAME_TICKS,
+        `${engine}: stopped at ${end}, the window ends at ${WINDOW.to}`,
+      );
+
+      // The clip's playlists were asked for, always with from/to inside the window (never the whole
+      // timeline's), and its bytes at the ref the playlists name; nothing refused.
+      const media = (await requests()).filter((r) => /^\/(hls|dash|objects)\//.test(r.url.pathname));
+      const playlists = media.filter((r) => /\.(m3u8|mpd)$/.test(r.url.pathname));
+      const main = engine === 'hls' ? 'master.m3u8' : 'manifest.mpd';
+      assert.ok(
+        playlists.some((r) => r.url.pathname === `/${engine}/${SPACE}/main/${TIMELINE}/${main}`),
+        `the clip's ${main}`,
+      );
+      for (const r of playlists) {
+        const from = BigInt(r.url.searchParams.get('from') ?? -1);
+        const to = BigInt(r.url.searchParams.get('to') ?? -1);
+        assert.ok(from >= WINDOW.from && to <= WINDOW.to && to > from, `${r.url.pathname}${r.url.search}`);
+      }
+      const objects = media.filter((r) => r.url.pathname.startsWith('/objects/'));
+      assert.ok(objects.length >= 4, `init segments and fragments: ${objects.length} requests`);
+      for (const r of media) assert.equal(r.url.searchParams.get('token'), link, `${r.url.pathname}: token=`);
+      for (const r of objects) assert.equal(r.url.searchParams.get('ref'), 'main', `${r.url.pathname}: ref=`);
+      const refused = [...statuses]
+        .filter(
+          ([r, status]) => /^\/(hls|dash|objects|v0)\//.test(new URL(r.url()).pathname) && status >= 400,
+        )
+        .map(
+          ([r, status]) => `${status} ${r.method()} ${new URL(r.url()).pathname}${r.headers().range ?? ''}`,
+        );
+      assert.deepEqual(refused, [], `${engine}: no request refused (401, 403) or failed`);
+      assert.equal(await page.evaluate(() => window.dreamdb.error), undefined);
+      await page.close();
+    });
+  }
 });

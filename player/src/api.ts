@@ -11,6 +11,7 @@ import type {
   MergeDoc,
   PublishDoc,
   RefsDoc,
+  SeekDoc,
   TextDoc,
   TextHitDoc,
   TimelineDoc,
@@ -90,8 +91,8 @@ export class Api {
   }
 
   /**
-   * Every item of some tracks (all of them, page after page, up to MAX_ITEMS); only those in [from, to)
-   * when a span is given (a token's window: nothing outside it is asked for).
+   * Every item of some tracks (all of them, page after page, up to `max`); only those in [from, to) when a
+   * span is given (a token's window: nothing outside it is asked for).
    */
   async items(
     space: string,
@@ -99,18 +100,26 @@ export class Api {
     ref: string,
     tracks: readonly string[],
     span?: { readonly from: bigint; readonly to: bigint },
+    max = MAX_ITEMS,
   ): Promise<ItemDoc[]> {
     const out: ItemDoc[] = [];
     if (tracks.length === 0) return out;
     const within = span ? `&from=${span.from}&to=${span.to}` : '';
     let path: string | undefined =
-      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=10000${within}`;
-    while (path && out.length < MAX_ITEMS) {
+      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/items?ref=${enc(ref)}&tracks=${tracks.map(enc).join(',')}&limit=${Math.min(max, 10_000)}${within}`;
+    while (path && out.length < max) {
       const page: ItemsPageDoc = await this.call(path);
       out.push(...page.items);
       path = page.next;
     }
     return out;
+  }
+
+  /** Time-seek: per stream track of `tracks`, the fragment covering tick `t` (none where t is in a gap). */
+  seek(space: string, timeline: string, ref: string, t: bigint, tracks: readonly string[]): Promise<SeekDoc> {
+    return this.call(
+      `/v0/spaces/${enc(space)}/timelines/${enc(timeline)}/seek?ref=${enc(ref)}&t=${t}&tracks=${tracks.map(enc).join(',')}`,
+    );
   }
 
   text(

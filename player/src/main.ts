@@ -29,6 +29,8 @@ interface PlayerHandle {
   /** The canvas y of a lane's middle. */
   yOf(laneId: string): number;
   seek(tick: bigint): Promise<void>;
+  /** The tick at the playhead (the clock's: media time mapped to ticks, a clip's start included). */
+  now(): bigint;
   hits(): readonly HitDoc[];
   /** What the link's token allows (open mode when the origin checks none). */
   access(): AccessDoc;
@@ -52,7 +54,7 @@ const shared = { clock, bus, view };
 
 const access = new AccessController({ api, view });
 const grantedWindow = (timeline: string) => access.window(timeline);
-const playback = new PlaybackController({ ...shared, video, token, window: grantedWindow, busy });
+const playback = new PlaybackController({ ...shared, video, api, token, window: grantedWindow, busy });
 const timeline = new TimelineController({
   ...shared,
   api,
@@ -68,6 +70,7 @@ const versions = new VersionsController({
   busy,
   readable: (ref) => access.allows('read', ref),
   readableTimeline: (name) => access.readableTimeline(name),
+  listable: () => !access.current.window,
 });
 const annotations = new AnnotationController({
   ...shared,
@@ -157,6 +160,7 @@ window.dreamdb = {
   xOf: (tick) => timeline.xOf(tick),
   yOf: (id) => timeline.yOf(id),
   seek: (tick) => clock.seek(tick),
+  now: () => clock.now(),
   hits: () => search.currentHits(),
   access: () => access.current,
 };

@@ -1,5 +1,6 @@
 import Hls from 'hls.js';
 import shaka from 'shaka-player';
+import { rebaseClip, type XmlNode } from './dash-clip.js';
 
 /** Which adaptive streaming engine plays the session: hls.js over the HLS playlists, shaka over DASH. */
 export type EngineName = 'hls' | 'dash';
@@ -21,11 +22,23 @@ const describe = (
   rung: string,
 ) => `${width ?? '?'}x${height ?? '?'} @ ${bps ? `${(bps / 1e6).toFixed(2)} Mb/s` : '?'} (${rung})`;
 
+/** How an engine is attached. */
+export interface AttachOptions {
+  /** Where to start (seconds of media time): the first fragments loaded are those there, not those at 0. */
+  readonly start?: number | undefined;
+  /**
+   * For a clip (a token's window): told the tick at media time 0 as the engine's manifest is read, before
+   * any media is appended. DASH: the clip's Period is moved back to its earliest fragment (dash-clip.ts),
+   * whose tick this is. HLS says nothing: hls.js plays the first listed fragment at media time 0, whose
+   * tick the caller finds itself.
+   */
+  readonly onMediaZero?: ((tick: bigint) => void) | undefined;
+}
+
 /** Attach hls.js to `video` with the master playlist: ABR on, subtitles shown. */
-async function attachHls(video: HTMLVideoElement, url: string, start: number | undefined): Promise<Playback> {
+async function attachHls(video: HTMLVideoElement, url: string, { start }: AttachOptions): Promise<Playback> {
   if (!Hls.isSupported()) throw new Error('this browser has no Media Source Extensions: hls.js cannot play');
-  // A small back buffer keeps seeks inside what is already loaded cheap; fragments are 1-2 s. A start
-  // position makes the first fragments loaded those at the start (a token's window), not those at 0.
+  // A small back buffer keeps seeks inside what is already loaded cheap; fragments are 1-2 s.
   const hls = new Hls({
     enableWorker: true,
     backBufferLength: 30,
@@ -72,11 +85,23 @@ async function attachHls(video: HTMLVideoElement, url: string, start: number | u
 async function attachDash(
   video: HTMLVideoElement,
   url: string,
-  start: number | undefined,
+  { start, onMediaZero }: AttachOptions,
 ): Promise<Playback> {
   shaka.polyfill.installAll();
   if (!shaka.Player.isBrowserSupported()) throw new Error('this browser cannot run shaka-player');
   const player = new shaka.Player();
+  if (onMediaZero)
+    player.configure({
+      manifest: {
+        dash: {
+          // The MPD as shaka parsed it, before it reads it: a clip's start moves back to its first fragment.
+          manifestPreprocessorTXml: (mpd: shaka.extern.xml.Node) => {
+            const tick = rebaseClip(mpd as XmlNode);
+            if (tick !== undefined) onMediaZero(tick);
+          },
+        },
+      },
+    });
   await player.attach(video);
   await player.load(url, start);
   // shaka 5 shows the text track that is selected (there is no separate visibility switch).
@@ -108,14 +133,14 @@ async function attachDash(
 }
 
 /**
- * Play a timeline's playback URLs on `video` with the chosen engine, from `start` (seconds of media time)
- * when given. The URLs are used as they are: a token they need is already in them (access/token.ts).
+ * Play a timeline's (or a clip's) playback URLs on `video` with the chosen engine. The URLs are used as
+ * they are: a token they need is already in them (access/token.ts).
  */
 export function attach(
   video: HTMLVideoElement,
   engine: EngineName,
   urls: { hls: string; dash: string },
-  start?: number,
+  options: AttachOptions = {},
 ): Promise<Playback> {
-  return engine === 'hls' ? attachHls(video, urls.hls, start) : attachDash(video, urls.dash, start);
+  return engine === 'hls' ? attachHls(video, urls.hls, options) : attachDash(video, urls.dash, options);
 }

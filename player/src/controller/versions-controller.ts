@@ -13,6 +13,11 @@ export interface VersionsInput extends Shared {
   /** Whether the token lets the player read a ref / a timeline: the selects offer only those. */
   readable(ref: string): boolean;
   readableTimeline(timeline: string): boolean;
+  /**
+   * Whether the token may list the space's refs, timelines and history: a token with a window reads only
+   * its timeline's metadata (spec 0018 §4.3), so the selects then offer only the version on view.
+   */
+  listable(): boolean;
 }
 
 /** A manifest hash (an earlier version, which never moves) rather than a ref name. */
@@ -53,6 +58,12 @@ export class VersionsController {
   async list(doc: TimelineDoc): Promise<void> {
     const { api, view } = this.input;
     const { space, ref, timeline } = view.state;
+    if (!this.input.listable()) {
+      fillSelect(byId('ref'), [ref], ref);
+      fillSelect(byId('timeline'), [timeline], timeline);
+      fillSelect(byId('history'), [doc.manifest], doc.manifest, () => 'this version');
+      return;
+    }
     try {
       const names = (await api.refs(space)).refs
         .map((r) => r.name)

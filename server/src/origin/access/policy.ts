@@ -42,7 +42,7 @@ export function ruleOf(method: string, path: string, query: (name: string) => st
   if (path === '/v0/health') return PUBLIC;
   if (path === '/v0/access') return { kind: 'token' };
   // The player's own files: its page reads its token from the URL fragment, which no request carries.
-  if (path === '/' || area === 'assets' || area === 'ffmpeg') return PUBLIC;
+  if (path === '/' || path === '/favicon.ico' || area === 'assets' || area === 'ffmpeg') return PUBLIC;
   if (area === 'hls' || area === 'dash') {
     const [space, ref, timeline] = rest;
     // A playlist of a clip names its from/to; the segments of subtitles and thumbnails do not (refused).
