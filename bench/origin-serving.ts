@@ -95,6 +95,8 @@ function stopper(child: ChildProcess, signal: NodeJS.Signals): () => Promise<voi
 /** A running server: where it listens and how to stop it. */
 export interface Running {
   readonly base: string;
+  /** The same process's token-checking origin, when started with an issuer. */
+  readonly tokenBase?: string;
   readonly pid: number;
   stop(): Promise<void>;
 }
@@ -162,7 +164,11 @@ http {
 }
 
 /** The origin over the store in a child process (bench/origin-server.ts), optionally CPU-profiled. */
-export async function startOrigin(storeDir: string, profileDir?: string): Promise<Running> {
+export async function startOrigin(
+  storeDir: string,
+  profileDir?: string,
+  issuerHex?: string,
+): Promise<Running> {
   const child = spawn(
     process.execPath,
     [
@@ -173,17 +179,26 @@ export async function startOrigin(storeDir: string, profileDir?: string): Promis
       join(ROOT, 'bench', 'origin-server.ts'),
       storeDir,
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      ...(issuerHex && { env: { ...process.env, DREAMDB_BENCH_ISSUER: issuerHex } }),
+    },
   );
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`origin exited (${code}) before listening`)));
   });
-  const { port } = JSON.parse(first) as { port: number };
+  const { port, tokenPort } = JSON.parse(first) as { port: number; tokenPort?: number };
   const base = `http://127.0.0.1:${port}`;
   await waitFor(`${base}/v0/health`, child, 'origin');
-  return { base, pid: child.pid!, stop: stopper(child, 'SIGTERM') };
+  return {
+    base,
+    ...(tokenPort && { tokenBase: `http://127.0.0.1:${tokenPort}` }),
+    pid: child.pid!,
+    stop: stopper(child, 'SIGTERM'),
+  };
 }
 
 /**

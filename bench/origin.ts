@@ -3,7 +3,8 @@
  * 1. Segment serving: wrk (2 threads, 64 connections) asks for random ~0.8 MB video fragments of a
  *    10-minute 720p recording by byte range, from nginx (1 worker, sendfile) serving the FsStore's object
  *    files, then from the origin in a process of its own over that very store: req/s and MB/s, and the
- *    origin's byte-cache hit rate from /metrics. Goal: >= 1.0x nginx.
+ *    origin's byte-cache hit rate from /metrics. Goal: >= 1.0x nginx. The same requests with a token in
+ *    their URLs to a token-checking origin in that process: goal >= 0.95x of the open origin.
  * 2. Playlist generation for a 24-hour timeline (43,200 fragments of 2 s, in memory): ms per GET of the
  *    HLS media playlist (and the DASH MPD when that route answers), warm and cold, beside walking the
  *    same index with trackEntries. Goal: p99 < 20 ms.
@@ -11,14 +12,16 @@
  *    search over the ticks in a sorted array. Goal: p99 < 2 ms warm.
  * Run: npm run bench -- origin
  *   DREAMDB_BENCH_MINUTES=10 (recording), DREAMDB_BENCH_WRK_SECONDS=10,
- *   DREAMDB_BENCH_PROFILE=1: one more origin run under `node --cpu-prof`, summarized (self time).
+ *   DREAMDB_BENCH_PROFILE=1: one more origin run under `node --cpu-prof`, summarized (self time);
+ *   DREAMDB_BENCH_SKIP_SERVING=1 / DREAMDB_BENCH_SKIP_DAY=1: leave out part 1 / parts 2 and 3.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Track } from '@dreamdb/engine';
+import { type Track, toHex } from '@dreamdb/engine';
+import { issueToken, newIssuerKey } from '@dreamdb/engine/access';
 import { seekEntry, trackEntries } from '@dreamdb/engine/query';
 import { type MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
 import { serve } from '@hono/node-server';
@@ -61,22 +64,36 @@ async function serving(): Promise<void> {
   const originScript = join(work, 'origin.lua');
   wrkScript(nginxScript, fragments, (hash) => `/spaces/${SPACE}/objects/${hash}`);
   wrkScript(originScript, fragments, (hash) => `/objects/${SPACE}/${hash}.m4s`);
+  // The same requests to the same process's token-checking origin, each with a read token in its URL as
+  // playlists served to a token write them (spec 0018 §4.3).
+  const issuer = newIssuerKey();
+  const token = issueToken(issuer, {
+    tenant: 'default',
+    rights: ['read'],
+    spaces: [SPACE],
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  });
+  const tokenScript = join(work, 'token.lua');
+  wrkScript(tokenScript, fragments, (hash) => `/objects/${SPACE}/${hash}.m4s?token=${token}`);
 
   // Rounds that take turns (nginx, then the origin), so a neighbour's load on this VM falls on both.
   const nginx = await startNginx(dir, work);
-  let origin = await startOrigin(dir);
+  let origin = await startOrigin(dir, undefined, toHex(issuer.publicKey));
   const nginxRuns: WrkResult[] = [];
   const originRuns: WrkResult[] = [];
+  const tokenRuns: WrkResult[] = [];
   let before: Map<string, number>;
   let after: Map<string, number>;
   try {
     await sameBytes(nginx.base, origin.base, fragments);
     runWrk(nginx.base, nginxScript, 3);
     runWrk(origin.base, originScript, 3);
+    runWrk(origin.tokenBase!, tokenScript, 3);
     before = await scrape(origin.base);
     for (let round = 0; round < ROUNDS; round++) {
       nginxRuns.push(runWrk(nginx.base, nginxScript, WRK_SECONDS / ROUNDS));
       originRuns.push(runWrk(origin.base, originScript, WRK_SECONDS / ROUNDS));
+      tokenRuns.push(runWrk(origin.tokenBase!, tokenScript, WRK_SECONDS / ROUNDS));
     }
     after = await scrape(origin.base);
   } finally {
@@ -85,8 +102,13 @@ async function serving(): Promise<void> {
   }
   const nginxResult = combine(nginxRuns);
   const originResult = combine(originRuns);
+  const tokenResult = combine(tokenRuns);
   const ratios = originRuns.map((r, i) => r.requestsPerSecond / nginxRuns[i]!.requestsPerSecond);
   console.log(`per-round ratios (origin / nginx req/s): ${ratios.map((r) => `${r.toFixed(2)}x`).join(', ')}`);
+  const tokenRatios = tokenRuns.map((r, i) => r.requestsPerSecond / originRuns[i]!.requestsPerSecond);
+  console.log(
+    `token checks: ${(tokenResult.requestsPerSecond / originResult.requestsPerSecond).toFixed(2)}x of the open origin's req/s (goal >= 0.95x; rounds ${tokenRatios.map((r) => `${r.toFixed(2)}x`).join(', ')})`,
+  );
   const row = (name: string, r: WrkResult, base?: WrkResult): Row => ({
     name,
     value: r.requestsPerSecond,
@@ -98,6 +120,7 @@ async function serving(): Promise<void> {
     [
       row('nginx 1.22, 1 worker, sendfile, same files', nginxResult),
       row('dreamdb origin (Hono, own process, FsStore)', originResult, nginxResult),
+      row('dreamdb origin checking a token on every request', tokenResult, nginxResult),
     ],
     'nginx 1.22, 1 worker, sendfile, same files',
   );
@@ -340,7 +363,7 @@ async function playlists(
 
 try {
   if (process.env.DREAMDB_BENCH_SKIP_SERVING !== '1') await serving();
-  await day();
+  if (process.env.DREAMDB_BENCH_SKIP_DAY !== '1') await day();
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
