@@ -295,6 +295,27 @@ export interface WriteDoc {
   readonly bytesWritten: number;
 }
 
+/** One thing a delete removed (spec 0020 §3): a timeline, a track, or a track's items in [from, to). */
+export interface TombstoneDoc<I extends U64 = string> {
+  readonly timeline: string;
+  readonly track?: string;
+  readonly from?: I;
+  /** Exclusive; absent: to the end of time. */
+  readonly to?: I;
+  readonly count: number;
+}
+
+/** The answer of delete: the version published (null when nothing matched) and what it removed. */
+export interface DeleteDoc<I extends U64 = string> {
+  readonly space: string;
+  readonly ref: string;
+  readonly manifest: string | null;
+  readonly previous: string;
+  readonly deleted: number;
+  readonly erase: boolean;
+  readonly tombstones: readonly TombstoneDoc<I>[];
+}
+
 /** The answer of publish: where the ref was and is now. */
 export interface PublishDoc {
   readonly space: string;

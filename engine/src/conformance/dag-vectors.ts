@@ -31,6 +31,8 @@ export interface Step {
   name?: string;
   at?: string;
   items?: Record<string, string>;
+  /** Ticks (seconds) the commit deletes from det before writing its items (spec 0020). */
+  delete?: string[];
   vectors?: Record<string, number[]>;
   spatial?: { tables: number; bits: number; probes: number; seed: string };
   into?: string;
@@ -109,10 +111,20 @@ export async function runDagScenario(scenario: DagVectorFile['scenarios'][number
           }),
         });
       }
+      for (const t of step.delete ?? [])
+        writer.delete({
+          timeline: 's1',
+          track: 'det',
+          from: BigInt(t) * SECOND,
+          to: BigInt(t) * SECOND + 1n,
+        });
       writer.write(
         's1',
         'det',
-        Object.entries(step.items!).map(([t, label]) => ({ tick: BigInt(t) * SECOND, payload: { label } })),
+        Object.entries(step.items ?? {}).map(([t, label]) => ({
+          tick: BigInt(t) * SECOND,
+          payload: { label },
+        })),
       );
       if (step.vectors)
         writer.write(

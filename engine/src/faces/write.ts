@@ -6,6 +6,15 @@
 
 import '../indexes/builtin.js';
 
+export { type Deleted, type DeleteOptions, deleteItems } from '../deletes/delete.js';
+export { readRegistry, type TombstoneRegistry, tombstonesKey } from '../deletes/registry.js';
+export { type DeleteSelector, END } from '../deletes/selector.js';
+export {
+  openTombstoneList,
+  sealTombstoneList,
+  type Tombstone,
+  type TombstoneList,
+} from '../deletes/tombstone-list.js';
 export {
   type ManifestOptions,
   type Published,

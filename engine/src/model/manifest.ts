@@ -25,6 +25,8 @@ export interface Manifest {
   readonly message?: string;
   readonly timelines: readonly Timeline[];
   readonly tracks: readonly Track[];
+  /** The TombstoneList of what this manifest's publish deleted (spec 0020 §3); absent when nothing. */
+  readonly tombstones?: Multihash;
 }
 
 function trackOrder(a: Track, b: Track): number {
@@ -88,6 +90,8 @@ export function manifestToCbor(manifest: Manifest): Record<string, unknown> {
   };
   if (manifest.author !== undefined) out.author = manifest.author;
   if (manifest.message !== undefined) out.message = manifest.message;
+  if (manifest.tombstones !== undefined)
+    out.tombstones = new Tag(assertMultihash(manifest.tombstones, 'manifest.tombstones'), TAGS.multihash);
   return out;
 }
 
@@ -102,6 +106,7 @@ export function manifestFromCbor(value: unknown, path = 'manifest'): Manifest {
     'message',
     'timelines',
     'tracks',
+    'tombstones',
   ]);
   const version = r.uint('v');
   if (version !== MANIFEST_VERSION)
@@ -117,6 +122,7 @@ export function manifestFromCbor(value: unknown, path = 'manifest'): Manifest {
     tracks: r.array('tracks').map((t, i) => trackFromCbor(t, `${r.at('tracks')}[${i}]`)),
     ...(author !== undefined && { author }),
     ...(message !== undefined && { message }),
+    ...(r.has('tombstones') && { tombstones: r.multihashesOf([r.raw('tombstones')], 'tombstones')[0]! }),
   };
   checkStructure(manifest);
   return manifest;

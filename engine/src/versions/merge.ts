@@ -1,4 +1,5 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
+import { updateRegistry } from '../deletes/registry.js';
 import { EngineError } from '../errors.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Resolved, Session } from '../session/session.js';
@@ -39,7 +40,7 @@ async function storeMerged(
   uploader: Uploader,
   content: MergedContent,
   parents: readonly Multihash[],
-  options: { author?: string; message?: string; created?: bigint },
+  options: { author?: string; message?: string; created?: bigint; tombstones?: Multihash },
 ): Promise<{ hash: Multihash; manifest: Manifest }> {
   await uploader.drain();
   const manifest: Manifest = {
@@ -51,8 +52,12 @@ async function storeMerged(
     tracks: content.tracks,
     ...(options.author !== undefined && { author: options.author }),
     ...(options.message !== undefined && { message: options.message }),
+    ...(options.tombstones !== undefined && { tombstones: options.tombstones }),
   };
   const hash = await session.store.putObject(sealManifest(manifest));
+  // A rebased delete keeps its TombstoneList, and the registry lists the manifest that now carries it.
+  if (options.tombstones)
+    await updateRegistry(session.store.store, session.store.space, (d) => d.add(multihashToHex(hash)));
   return { hash, manifest };
 }
 
@@ -203,7 +208,10 @@ export async function rebase(
     const uploader = new Uploader(session.store, 16);
     try {
       const content = await mergeContent(session, base, onto, mine, uploader);
-      const stored = await storeMerged(session, uploader, content, [winner.manifest], options);
+      const stored = await storeMerged(session, uploader, content, [winner.manifest], {
+        ...options,
+        ...(mine.tombstones && { tombstones: mine.tombstones }),
+      });
       const state = await session.store.casRef(ref, stored.hash, winner);
       const done = { ...stored, ref: { name: ref, state }, objectsWritten: uploader.objects + 1 };
       session.remember(ref, done);

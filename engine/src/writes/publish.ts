@@ -1,4 +1,7 @@
-import { type Multihash, multihashFromHex } from '../address/multihash.js';
+import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
+import { updateRegistry } from '../deletes/registry.js';
+import { type CheckedSelector, walkEnd } from '../deletes/selector.js';
+import { sealTombstoneList, type Tombstone } from '../deletes/tombstone-list.js';
 import '../indexes/builtin.js';
 import { updateIndexes } from '../indexes/track-indexes.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
@@ -7,14 +10,15 @@ import { storedLayer, trackRoot } from '../queries/read.js';
 import type { Resolved, Session } from '../session/session.js';
 import { assertRefName } from '../store/keys.js';
 import { RefConflictError, type RefState } from '../store/space-store.js';
+import { MAX_TICK, type Tick } from '../time/ticks.js';
 import { concatColumns, entryAt } from '../timeindex/columns.js';
 import { editTree, type IndexEdit } from '../timeindex/edit.js';
-import type { IndexEntry } from '../timeindex/page.js';
 import { appendTree, type BuiltTree, buildTree } from '../timeindex/tree.js';
 import { rebase } from '../versions/merge.js';
 import { packBuckets } from './buckets.js';
 import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
 import { backgroundUploads } from './spill.js';
+import { StagedColumns } from './staged.js';
 import { Uploader } from './uploader.js';
 import type { Writer } from './writer.js';
 
@@ -28,6 +32,8 @@ export interface ManifestOptions {
   readonly created?: bigint;
   /** Concurrent object uploads (default 16). */
   readonly concurrency?: number;
+  /** The deletes ask for erasure (spec 0020 §7): recorded in the TombstoneList. */
+  readonly erase?: boolean;
 }
 
 /** What publish needs beyond the writer. */
@@ -55,64 +61,124 @@ export interface Published extends Resolved {
   readonly bytesWritten: number;
 }
 
-/** Pack, index and upload every track with staged items; the tracks as the new manifest lists them. */
-async function uploadTracks(session: Session, writer: Writer, uploader: Uploader): Promise<Track[]> {
+/** The ticks of a track's items inside the deleted ranges, ascending, with the tombstone of each range. */
+async function deletedTicks(
+  session: Session,
+  track: Track,
+  ranges: readonly CheckedSelector[],
+): Promise<{ ticks: Tick[]; tombstones: Tombstone[] }> {
+  const old = trackRoot(track);
+  const ticks = new Set<Tick>();
+  const tombstones: Tombstone[] = [];
+  for (const r of ranges) {
+    let count = 0;
+    // Ranges end past the last tick at most; the tree's range() takes an inclusive-exclusive pair.
+    const to = walkEnd(r.to);
+    if (old) {
+      for await (const entry of session.pages.range(old, r.from, to)) {
+        if (!ticks.has(entry.tick)) count++;
+        ticks.add(entry.tick);
+      }
+      if (r.to > MAX_TICK && old.last === MAX_TICK && !ticks.has(MAX_TICK)) {
+        ticks.add(MAX_TICK);
+        count++;
+      }
+    }
+    if (count > 0)
+      tombstones.push({
+        timeline: track.timeline,
+        track: track.name,
+        from: r.from,
+        to: r.to,
+        count,
+        root: old!.page,
+      });
+  }
+  return { ticks: [...ticks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)), tombstones };
+}
+
+/**
+ * Pack, index and upload every track with staged items or deleted ranges; the tracks as the new manifest
+ * lists them, and the tombstones of the ranges deleted.
+ */
+async function uploadTracks(
+  session: Session,
+  writer: Writer,
+  uploader: Uploader,
+): Promise<{ tracks: Track[]; tombstones: Tombstone[] }> {
   const tracks: Track[] = [];
+  const tombstones: Tombstone[] = [];
   const builtPages = new Map<Track, (Uint8Array | undefined)[]>();
   for (const track of writer.allTracks()) {
     const staged = writer.stagedItems(track.timeline, track.name);
     const spilled = writer.spilledEntries(track.timeline, track.name);
-    if ((!staged || staged.count === 0) && !spilled) {
+    const ranges = writer.deletedRanges(track.timeline, track.name);
+    const deleted = ranges ? await deletedTicks(session, track, ranges) : undefined;
+    tombstones.push(...(deleted?.tombstones ?? []));
+    const removals = deleted?.ticks ?? [];
+    const hasNew = (staged !== undefined && staged.count > 0) || spilled !== undefined;
+    if (!hasNew && removals.length === 0) {
       tracks.push(track);
       continue;
     }
     const packed = staged && staged.count > 0 ? await packBuckets(track, staged, uploader) : undefined;
-    const fresh = spilled && packed ? concatColumns(spilled, packed) : (packed ?? spilled!);
+    const fresh = spilled && packed ? concatColumns(spilled, packed) : (packed ?? spilled);
     const old = trackRoot(track);
-    let built: BuiltTree;
-    if (!old) built = buildTree(track.name, fresh)!;
-    else if (fresh.ticks[0]! > old.last) {
+    let built: BuiltTree | undefined;
+    if (!old) built = buildTree(track.name, fresh!)!;
+    else if (removals.length === 0 && fresh!.ticks[0]! > old.last) {
       // Appending (the common case): only the right edge of the old tree is read and rewritten.
-      built = await appendTree(session.pages, track.name, old, fresh);
+      built = await appendTree(session.pages, track.name, old, fresh!);
     } else {
-      // Items among or over the old ones: only the pages around them are read and rewritten (editTree).
-      const fresher = new Map<bigint, { entry: IndexEntry; layer: string }>();
+      // Items among or over the old ones, or deleted: only the pages around them are read and
+      // rewritten (editTree). Deletes come first; the batch's own items are written over them.
+      const edits = new Map<Tick, IndexEdit>();
+      for (const tick of removals) edits.set(tick, { tick });
       const spilledCount = spilled?.count ?? 0;
-      for (let i = 0; i < fresh.count; i++) {
+      for (let i = 0; i < (fresh?.count ?? 0); i++) {
+        const tick = fresh!.ticks[i]!;
         const layer = i < spilledCount ? '' : (staged?.layers?.[i - spilledCount] ?? '');
-        fresher.set(fresh.ticks[i]!, { entry: entryAt(fresh, i), layer });
-      }
-      const edits: IndexEdit[] = [];
-      for (const [tick, { entry, layer }] of [...fresher].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-        if (track.kind === 'constant') {
+        if (track.kind === 'constant' && !edits.has(tick)) {
           // Constant tracks: the lexicographically greatest correction layer wins (0008 §6.3).
           const previous = await session.pages.floor(old, tick);
           if (previous?.tick === tick && (await storedLayer(session, track, previous)).layer > layer)
             continue;
         }
-        edits.push({ tick, entry });
+        edits.set(tick, { tick, entry: entryAt(fresh!, i) });
       }
-      built = (await editTree(session.pages, track.name, old, edits))!;
+      const sorted = [...edits.values()].sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
+      built = await editTree(session.pages, track.name, old, sorted);
     }
-    for (const [hex, bytes] of built.pages) await uploader.put(bytes, multihashFromHex(hex));
-    const { page: root, height, count, first, last } = built.root;
+    for (const [hex, bytes] of built?.pages ?? []) await uploader.put(bytes, multihashFromHex(hex));
+    const rewritten = new Set<Tick>(fresh ? fresh.ticks.subarray(0, fresh.count) : []);
+    const removed = new Set(removals.filter((t) => !rewritten.has(t)));
     const indexes =
-      staged && staged.count > 0
+      (staged && staged.count > 0) || removed.size > 0
         ? await updateIndexes({ session, uploader }, track, {
-            staged,
-            append: !old || fresh.ticks[0]! > old.last,
+            staged: staged ?? new StagedColumns(),
+            append: removed.size === 0 && (!old || fresh!.ticks[0]! > old.last),
+            removed,
           })
         : track.indexes;
+    const { index: _index, ...definition } = track;
     const rebuilt: Track = {
-      ...track,
-      index: { root, height, count, first, last },
+      ...definition,
+      ...(built && {
+        index: {
+          root: built.root.page,
+          height: built.root.height,
+          count: built.root.count,
+          first: built.root.first,
+          last: built.root.last,
+        },
+      }),
       ...(indexes && { indexes }),
     };
     tracks.push(rebuilt);
-    builtPages.set(rebuilt, treePages(built.root, built.pages, track.index?.pages));
+    if (built) builtPages.set(rebuilt, treePages(built.root, built.pages, track.index?.pages));
   }
   inlineSmallIndexes(tracks, builtPages);
-  return tracks;
+  return { tracks, tombstones };
 }
 
 /**
@@ -130,9 +196,21 @@ export async function writeManifest(
   const created = await manifestCreated(session, parents, options.created);
   const uploader = new Uploader(store, options.concurrency ?? 16);
   let tracks: Track[];
+  let tombstones: Multihash | undefined;
   try {
     await backgroundUploads(writer)?.drain();
-    tracks = await uploadTracks(session, writer, uploader);
+    const uploaded = await uploadTracks(session, writer, uploader);
+    tracks = uploaded.tracks;
+    const deleted = [...writer.droppedTombstones(), ...uploaded.tombstones];
+    if (deleted.length > 0) {
+      const list = sealTombstoneList({
+        space: store.space,
+        tombstones: deleted,
+        erase: options.erase === true,
+      });
+      tombstones = hashBytes(list);
+      await uploader.put(list, tombstones);
+    }
     await uploader.drain();
   } catch (error) {
     await uploader.settle(); // nothing keeps writing after the write has failed
@@ -147,9 +225,13 @@ export async function writeManifest(
     tracks,
     ...(options.author !== undefined && { author: options.author }),
     ...(options.message !== undefined && { message: options.message }),
+    ...(tombstones && { tombstones }),
   };
   const manifestBytes = sealManifest(manifest);
   const hash = await store.putObject(manifestBytes);
+  // Listed before any ref can point at it: a registry entry whose publish then fails names a manifest
+  // no ref reaches, which compaction ignores; a delete the registry missed could never be compacted.
+  if (tombstones) await updateRegistry(store.store, store.space, (d) => d.add(multihashToHex(hash)));
   return {
     hash,
     manifest,

@@ -1,4 +1,6 @@
 import { encodeCanonicalView } from '../cbor/deterministic.js';
+import { type CheckedSelector, checkSelector, type DeleteSelector } from '../deletes/selector.js';
+import type { Tombstone } from '../deletes/tombstone-list.js';
 import { EngineError } from '../errors.js';
 import '../indexes/builtin.js';
 import { definedIndexes, IndexStager } from '../indexes/track-indexes.js';
@@ -52,6 +54,10 @@ export class Writer {
   private readonly streamLast = new Map<string, Tick>();
   /** Stream tracks: entries of items spill has already packed and uploaded (publish indexes them). */
   private readonly spilled = new Map<string, EntryColumns>();
+  /** Tick ranges to delete per track, applied at publish to the items the writer was built on. */
+  private readonly deleted = new Map<string, CheckedSelector[]>();
+  /** Tracks and timelines this writer deleted whole, as their tombstones (spec 0020 §3). */
+  private readonly dropped: Tombstone[] = [];
 
   constructor(readonly base?: Resolved) {
     for (const t of base?.manifest.timelines ?? []) this.timelines.set(t.name, t);
@@ -167,6 +173,58 @@ export class Writer {
     }
     if (track.kind === 'stream') this.streamLast.set(k, last);
     return this;
+  }
+
+  /**
+   * delete: remove a timeline (with its tracks), a track, or a track's items with from <= tick < to
+   * (spec 0020 §2). Ranges apply at publish to the items of the version this writer was built on; items
+   * this writer stages are written after them, so a batch can replace what it deletes.
+   */
+  delete(selector: DeleteSelector, path = 'delete'): this {
+    const s = checkSelector(selector, path);
+    if (!this.timelines.has(s.timeline))
+      throw new EngineError('E_NOT_FOUND', `${path}: timeline ${s.timeline} is not defined`);
+    if (s.track === undefined) {
+      for (const track of [...this.tracks.values()]) if (track.timeline === s.timeline) this.drop(track);
+      this.timelines.delete(s.timeline);
+      this.dropped.push({ timeline: s.timeline, count: 0 });
+      return this;
+    }
+    const track = this.tracks.get(key(s.timeline, s.track));
+    if (!track)
+      throw new EngineError('E_NOT_FOUND', `${path}: track ${s.timeline}/${s.track} is not defined`);
+    if (s.whole) this.drop(track);
+    else {
+      const k = key(s.timeline, s.track);
+      this.deleted.set(k, [...(this.deleted.get(k) ?? []), s]);
+    }
+    return this;
+  }
+
+  /** Forget a track and everything staged in it, and record its tombstone. */
+  private drop(track: Track): void {
+    const k = key(track.timeline, track.name);
+    this.tracks.delete(k);
+    this.staged.delete(k);
+    this.spilled.delete(k);
+    this.streamLast.delete(k);
+    this.deleted.delete(k);
+    this.dropped.push({
+      timeline: track.timeline,
+      track: track.name,
+      count: track.index?.count ?? 0,
+      ...(track.index && { root: track.index.root }),
+    });
+  }
+
+  /** The tick ranges deleted from a track (checked selectors), or undefined. */
+  deletedRanges(timeline: string, track: string): readonly CheckedSelector[] | undefined {
+    return this.deleted.get(key(timeline, track));
+  }
+
+  /** Tombstones of the tracks and timelines deleted whole. */
+  droppedTombstones(): readonly Tombstone[] {
+    return this.dropped;
   }
 
   /** Staged items of a track, sorted by tick, one per tick; undefined when none. */

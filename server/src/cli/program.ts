@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCbor } from './commands/cbor.js';
 import { registerCheck } from './commands/check.js';
 import { registerCollect } from './commands/collect.js';
+import { registerDelete } from './commands/delete.js';
 import { registerHash } from './commands/hash.js';
 import { registerHybrid } from './commands/hybrid.js';
 import { registerIngest } from './commands/ingest.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerFsck(program);
   registerReads(program);
   registerWrites(program);
+  registerDelete(program);
   registerCollect(program);
   registerVersions(program);
   registerSearch(program);

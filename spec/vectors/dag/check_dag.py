@@ -83,7 +83,9 @@ def run(scenario):
         if op == "commit":
             parent = refs.get(step["ref"])
             items = dict(nodes[parent]["items"]) if parent else {}
-            items.update(step["items"])
+            for tick in step.get("delete", []):
+                items.pop(tick, None)
+            items.update(step.get("items", {}))
             spatial = nodes[parent]["spatial"] if parent else None
             if "vectors" in step and spatial is None:
                 spatial = json.dumps(step.get("spatial", "default"), sort_keys=True)

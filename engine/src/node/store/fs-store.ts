@@ -446,8 +446,11 @@ function checkLayout(key: string): void {
         `${key}: ref names are 1-8 "/"-separated segments of a-z 0-9 . _ -`,
       );
     }
-  } else {
-    throw new EngineError('E_BAD_REQUEST', `${key}: keys under spaces/<space>/ are objects/... or refs/...`);
+  } else if (!(parts[2] === 'tombstones' && parts.length === 3)) {
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `${key}: keys under spaces/<space>/ are objects/..., refs/... or tombstones (spec 0020 §4)`,
+    );
   }
 }
 

@@ -46,6 +46,7 @@ const BODIES: Record<string, unknown> = {
   hybrid: { timeline: 's1', text: 'hello' },
   write: {},
   publish: { ref: 'main', manifest: HASH },
+  delete: { deletes: [{ timeline: 's1', track: 'no-such-track', tick: 0 }] },
   refs: { name: 'team' },
   merge: { from: 'heads/team' },
   collect: { dryRun: true },
@@ -153,7 +154,7 @@ test('every route refuses a missing, expired, tampered, wrong-tenant, wrong-spac
 test('every route that reads or moves a ref refuses a token for other refs', async () => {
   const before = await snapshot();
   const narrow = bearer(token({ refs: ['heads/other-*'] }));
-  const BODY_REFS = ['search', 'text', 'hybrid', 'write', 'publish', 'merge'];
+  const BODY_REFS = ['search', 'text', 'hybrid', 'write', 'publish', 'merge', 'delete'];
   const refRoutes = routes().filter((r) => {
     const rule = ruleOf(r.method, r.url, () => undefined);
     return (

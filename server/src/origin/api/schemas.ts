@@ -17,7 +17,7 @@ import {
 } from '@dreamdb/engine';
 import { indexesFromOptions } from '@dreamdb/engine/indexes';
 import { assertRefName } from '@dreamdb/engine/store';
-import type { WriteItem } from '@dreamdb/engine/write';
+import type { DeleteSelector, WriteItem } from '@dreamdb/engine/write';
 import { z } from 'zod';
 import { type Body, detail, type Form } from './negotiate.js';
 
@@ -222,11 +222,45 @@ const writeSchema = (form: Form) =>
     items: z.array(itemSchema(form)).min(1),
   });
 
+/**
+ * One delete (spec 0020 §2): a timeline, a track, a track's items with from <= tick < to (either bound
+ * may be left out), or one item by `tick`.
+ */
+const deleteSchema = z
+  .strictObject({
+    timeline: nameField,
+    track: nameField.optional(),
+    from: tickField.optional(),
+    to: tickField.optional(),
+    tick: tickField.optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.tick !== undefined && (d.from !== undefined || d.to !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['tick'], message: 'give tick, or from and to, not both' });
+    if (d.track === undefined && (d.tick !== undefined || d.from !== undefined || d.to !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['track'],
+        message: 'a tick or a range deletes items of one track: name it',
+      });
+  })
+  .transform(
+    (d): DeleteSelector => ({
+      timeline: d.timeline,
+      ...(d.track !== undefined && { track: d.track }),
+      ...(d.tick !== undefined ? { from: d.tick, to: d.tick + 1n } : {}),
+      ...(d.from !== undefined && { from: d.from }),
+      ...(d.to !== undefined && { to: d.to }),
+    }),
+  );
+
 /** What a batch defines and stages: timelines, tracks, items per track, and the manifest's metadata. */
 const batchFields = (form: Form) => ({
   parents: z.array(hashField).max(64).optional(),
   timelines: z.array(timelineSchema).max(4096).optional(),
   tracks: z.array(trackSchema(form)).max(65_536).optional(),
+  /** Deletes applied to the batch's base before its writes (spec 0020 §2). */
+  deletes: z.array(deleteSchema).max(4096).optional(),
   writes: z.array(writeSchema(form)).optional(),
   author: z.string().max(1024).optional(),
   message: z.string().max(65_536).optional(),
@@ -265,6 +299,7 @@ const publishBody = (form: Form) =>
         'timelines',
         'tracks',
         'writes',
+        'deletes',
         'author',
         'message',
         'rebase',
@@ -277,6 +312,17 @@ const publishBody = (form: Form) =>
           });
     });
 
+/** POST .../delete: delete on a branch (default main), published at once; `erase` reaches history (§7). */
+const deleteBody = z.strictObject({
+  ref: refField.optional(),
+  deletes: z.array(deleteSchema).min(1).max(4096),
+  erase: z.boolean().optional(),
+  rebase: z.boolean().optional(),
+  author: z.string().max(1024).optional(),
+  message: z.string().max(65_536).optional(),
+});
+export type DeleteBody = z.output<typeof deleteBody>;
+
 export type WriteBody = z.output<ReturnType<typeof writeBody>>;
 export type PublishBody = z.output<ReturnType<typeof publishBody>>;
 export type BatchBody = Omit<WriteBody, 'base'>;
@@ -284,6 +330,7 @@ export type BatchBody = Omit<WriteBody, 'base'>;
 const SCHEMAS = {
   write: { json: writeBody('json'), cbor: writeBody('cbor') },
   publish: { json: publishBody('json'), cbor: publishBody('cbor') },
+  delete: { json: deleteBody, cbor: deleteBody },
 };
 
 /** A spatial index lineage: the multihash of its SpatialIndex record, 68 hex digits. */
@@ -432,6 +479,9 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.out
 
 /** A write body, read in its own form's conventions. */
 export const parseWrite = (body: Body): WriteBody => parseWith(SCHEMAS.write[body.form], body.value);
+
+/** A delete body. */
+export const parseDelete = (body: Body): DeleteBody => parseWith(SCHEMAS.delete[body.form], body.value);
 
 /** A publish body, read in its own form's conventions. */
 export const parsePublish = (body: Body): PublishBody => parseWith(SCHEMAS.publish[body.form], body.value);

@@ -59,6 +59,7 @@ export async function stage(
     if (init?.bytes) inits.push(init);
     else if (init) await mustExist(origin, space, init.hash, `tracks[${i}].init`);
   }
+  for (const [i, d] of (body.deletes ?? []).entries()) at(`deletes[${i}]`, () => writer.delete(d));
   const defined = new Set(writer.allTracks().map((t) => `${t.timeline}/${t.name}`));
   let items = 0;
   for (const [i, w] of (body.writes ?? []).entries()) {

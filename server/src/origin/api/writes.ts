@@ -1,7 +1,8 @@
-import { type Multihash, multihashFromHex, multihashToHex } from '@dreamdb/engine';
-import type { WriteDoc } from '@dreamdb/engine/api';
+import { EngineError, type Multihash, multihashFromHex, multihashToHex } from '@dreamdb/engine';
+import type { DeleteDoc, WriteDoc } from '@dreamdb/engine/api';
 import { RefConflictError } from '@dreamdb/engine/store';
 import { rebase } from '@dreamdb/engine/versions';
+import { deleteItems, END } from '@dreamdb/engine/write';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { allowRefs } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
@@ -9,7 +10,7 @@ import { names } from '../http/params.js';
 import { apiError } from './errors.js';
 import { fresh, manifestOf } from './lookup.js';
 import { readBody, respond } from './negotiate.js';
-import { parsePublish, parseWrite } from './schemas.js';
+import { parseDelete, parsePublish, parseWrite } from './schemas.js';
 import { build, checkExpectation, moveRef, stage } from './staging.js';
 
 /**
@@ -103,6 +104,42 @@ export function writeRoutes(origin: OriginContext, limit: MiddlewareHandler): Ho
         bytesWritten: built.bytesWritten,
       });
     }
+  });
+
+  // delete: timelines, tracks or items removed on a branch, published at once (spec 0020 §2). Erasure
+  // reaches every version of the space, so it takes the admin right as well.
+  app.post('/:space/delete', limit, async (c) => {
+    const { space } = names(c, 'space');
+    const body = parseDelete(await readBody(c));
+    const ref = body.ref ?? 'main';
+    allowRefs(c, 'write', ref);
+    if (body.erase) allowRefs(c, 'admin', ref);
+    const session = origin.session(space);
+    const state = await session.store.readRef(ref);
+    if (!state) throw new EngineError('E_NOT_FOUND', `space ${space} has no ref ${ref}`);
+    const done = await deleteItems(session, {
+      ref,
+      selectors: body.deletes,
+      ...(body.erase !== undefined && { erase: body.erase }),
+      ...(body.rebase !== undefined && { rebase: body.rebase }),
+      ...(body.author !== undefined && { author: body.author }),
+      ...(body.message !== undefined && { message: body.message }),
+    });
+    return respond(c, {
+      space,
+      ref,
+      manifest: done.published ? multihashToHex(done.published.hash) : null,
+      previous: multihashToHex(state.manifest),
+      deleted: done.deleted,
+      erase: body.erase === true,
+      tombstones: done.tombstones.map((t) => ({
+        timeline: t.timeline,
+        count: t.count,
+        ...(t.track !== undefined && { track: t.track }),
+        ...(t.from !== undefined && { from: t.from }),
+        ...(t.to !== undefined && t.to !== END && { to: t.to }),
+      })),
+    } satisfies DeleteDoc<bigint>);
   });
 
   return app;

@@ -10,6 +10,11 @@ export interface HlsSegment {
   readonly duration: number;
   /** Wall-clock time of the segment's start (RFC 3339), when the timeline has a genesis. */
   readonly programDateTime?: string;
+  /**
+   * A stretch with no media (deleted, spec 0020 §5): written with EXT-X-GAP, which players skip without
+   * loading, and the next real segment is marked EXT-X-DISCONTINUITY for players that do not know GAP.
+   */
+  readonly gap?: boolean;
 }
 
 /** An event shown on the timeline (EXT-X-DATERANGE, RFC 8216 §4.3.2.7). */
@@ -69,6 +74,11 @@ export function mediaPlaylist(
       lines.push(`#EXT-X-PROGRAM-DATE-TIME:${s.programDateTime}`);
       for (const d of dateRanges) lines.push(dateRangeTag(d));
     }
+    if (s.gap) {
+      lines.push('#EXT-X-GAP', `#EXTINF:${s.duration.toFixed(6)},`, s.uri);
+      continue;
+    }
+    if (i > 0 && segments[i - 1]!.gap) lines.push('#EXT-X-DISCONTINUITY');
     lines.push(`#EXTINF:${s.duration.toFixed(6)},`, `#EXT-X-BYTERANGE:${s.end - s.start}@${s.start}`, s.uri);
   }
   lines.push('#EXT-X-ENDLIST', '');

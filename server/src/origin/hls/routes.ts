@@ -69,6 +69,9 @@ export function hlsRoutes(origin: OriginContext): Hono {
 
   app.get('/:space/:ref/:timeline/:file', async (c) => {
     const { space, ref, timeline, file } = c.req.param();
+    // The one body every gap segment has: none (players that know EXT-X-GAP never ask for it).
+    if (file === GAP_URI)
+      return c.body(null, 200, { 'content-type': 'video/mp4', 'cache-control': 'public, max-age=31536000, immutable' });
     if (!file.endsWith('.m3u8')) throw new EngineError('E_NOT_FOUND', `${file}: not a playlist`);
     const { resolved } = await origin.resolveTimeline(space, ref, timeline);
     const select = selection((k) => c.req.query(k), resolved.manifest, timeline);
@@ -91,6 +94,12 @@ export function hlsRoutes(origin: OriginContext): Hono {
   return app;
 }
 
+/**
+ * Where a gap segment points: players that know EXT-X-GAP never load it; others get an empty segment
+ * (200, no bytes) and go on to the next.
+ */
+const GAP_URI = 'gap.m4s';
+
 /** The media playlist of one stream track: its fragments in the clip, as byte ranges of their buckets. */
 async function media(
   session: Session,
@@ -107,13 +116,27 @@ async function media(
   const genesis = resolved.manifest.timelines.find((t) => t.name === timeline)?.genesis;
   const space = session.store.space;
   const segmentUri = objectUris(space, '.m4s');
-  const segments: HlsSegment[] = (await clipEntries(session, track, select)).map((e, k) => ({
-    uri: segmentUri(e.object),
-    start: e.start,
-    end: e.end,
-    duration: ticksToSecondsNumber(e.duration),
-    ...(genesis !== undefined && k === 0 && { programDateTime: tickToRfc3339(e.tick, genesis) }),
-  }));
+  const entries = await clipEntries(session, track, select);
+  const segments: HlsSegment[] = [];
+  let longest = 0n;
+  for (const e of entries) if (e.duration > longest) longest = e.duration;
+  for (const [k, e] of entries.entries()) {
+    const previous = entries[k - 1];
+    // A hole between fragments (a deleted stretch): gap segments no longer than the longest fragment,
+    // so the playlist keeps every fragment at its tick and TARGETDURATION holds.
+    for (let at = previous ? previous.tick + previous.duration : e.tick; at < e.tick; ) {
+      const piece = e.tick - at < longest ? e.tick - at : longest;
+      segments.push({ uri: GAP_URI, start: 0, end: 0, duration: ticksToSecondsNumber(piece), gap: true });
+      at += piece;
+    }
+    segments.push({
+      uri: segmentUri(e.object),
+      start: e.start,
+      end: e.end,
+      duration: ticksToSecondsNumber(e.duration),
+      ...(genesis !== undefined && k === 0 && { programDateTime: tickToRfc3339(e.tick, genesis) }),
+    });
+  }
   const dateRanges = genesis === undefined ? [] : await events(session, resolved, timeline, select, genesis);
   return mediaPlaylist(objectUri(space, track.init, '.mp4'), segments, dateRanges);
 }
