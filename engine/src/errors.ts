@@ -25,6 +25,7 @@ export type EngineErrorCode =
   | 'E_UNAUTHORIZED'
   | 'E_RATE_LIMITED'
   | 'E_QUOTA'
+  | 'E_ERASED'
   | 'E_UNSUPPORTED'
   | 'E_STORE'
   | 'E_STORE_TIMEOUT';

@@ -7,6 +7,7 @@ import { isTag } from '../store/space-store.js';
 import { MAX_TICK } from '../time/ticks.js';
 import { type Published, publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
+import { type ErasureReport, erase } from './erase.js';
 import { type DeleteSelector, walkEnd } from './selector.js';
 import { openTombstoneList, type Tombstone } from './tombstone-list.js';
 
@@ -30,6 +31,8 @@ export interface Deleted {
   readonly tombstones: readonly Tombstone[];
   /** Undefined when nothing matched: no version is published for an empty delete. */
   readonly published?: Published;
+  /** With `erase`: what erasure did in every version. */
+  readonly erasure?: ErasureReport;
 }
 
 /** Whether any deleted range of the writer holds an item of the version it was built on. */
@@ -74,9 +77,12 @@ export async function deleteItems(session: Session, options: DeleteOptions): Pro
   });
   if (!published.manifest.tombstones) return { deleted: 0, tombstones: [] };
   const list = openTombstoneList(await session.store.getObject(published.manifest.tombstones));
+  // Erasure runs once the delete is published: a failure part-way is finished by `erase` run again.
+  const erasure = options.erase ? await erase(session, published.hash) : undefined;
   return {
     deleted: list.tombstones.reduce((n, t) => n + t.count, 0),
     tombstones: list.tombstones,
     published,
+    ...(erasure && { erasure }),
   };
 }

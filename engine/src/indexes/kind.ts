@@ -97,10 +97,25 @@ export interface IndexKind<Params = unknown, Opened = unknown> {
   ): Promise<readonly SegmentRef[]>;
   /** The index ready for queries; what it loads, the kind keeps per session. */
   open(session: Session, track: Track, params: Params, segments: readonly SegmentRef[]): Promise<Opened>;
+  /**
+   * Erasure (spec 0020 §7): the segment rebuilt without the items `erased` names, its objects written
+   * through `context.uploader`; the new object takes the old one's place in every version that names it.
+   * Undefined: the segment holds none of them; `{}`: nothing of it is left. A kind without it holds
+   * nothing of an item's bytes (erasure then leaves its segments as they are).
+   */
+  erase?(
+    context: IndexContext,
+    params: Params,
+    segment: SegmentRef,
+    erased: (tick: Tick) => boolean,
+  ): Promise<{ readonly object?: Multihash } | undefined>;
   /** The objects a segment names besides itself (read and checked): collect keeps them, fsck checks them. */
   follow?(session: Session, segment: SegmentRef, params: Params): Promise<readonly Multihash[]>;
-  /** Read a segment and check it under the parameters (fsck): throws naming what is wrong. */
-  check?(session: Session, segment: SegmentRef, params: Params): Promise<void>;
+  /**
+   * Read a segment and check it under the parameters (fsck): throws naming what is wrong. `replaced`: the
+   * object took an erased segment's place (spec 0020 §7), so it holds fewer items than the track names.
+   */
+  check?(session: Session, segment: SegmentRef, params: Params, replaced?: boolean): Promise<void>;
   /** The parameters in a few words, for messages (an E_LINEAGE refusal shows both sides). */
   describe?(params: Params): string;
 }

@@ -1,6 +1,8 @@
-import { equalBytes, type Multihash } from '../address/multihash.js';
+import { equalBytes, type Multihash, multihashToHex } from '../address/multihash.js';
 import { encodeCanonical } from '../cbor/deterministic.js';
+import type { Erasure } from '../deletes/registry.js';
 import { EngineError } from '../errors.js';
+import type { SegmentRef } from '../model/segments.js';
 import type { IndexRecord, Track } from '../model/track.js';
 import type { Session } from '../session/session.js';
 import type { Tick } from '../time/ticks.js';
@@ -51,11 +53,30 @@ export function roleIndex<P = unknown>(
 }
 
 /** An index opened for queries (each kind keeps what it loads per session). */
-export function openIndex<O = unknown>(session: Session, track: Track, scheme: string): Promise<O> {
+export async function openIndex<O = unknown>(session: Session, track: Track, scheme: string): Promise<O> {
   const index = trackIndex(track, scheme);
   if (!index)
     throw new EngineError('E_NOT_FOUND', `track ${track.timeline}/${track.name} has no ${scheme} index`);
-  return index.kind.open(session, track, index.params, index.record.segments) as Promise<O>;
+  const segments = liveSegments(index.record.segments, await session.store.erasures());
+  return index.kind.open(session, track, index.params, segments) as Promise<O>;
+}
+
+/**
+ * Segments as erasure left them (spec 0020 §7): an erased segment read as its replacement, or left out
+ * when nothing of it is left. Kinds keep what they open by object, so a replaced segment is opened anew.
+ */
+export function liveSegments(
+  segments: readonly SegmentRef[],
+  erased: ReadonlyMap<string, Erasure>,
+): readonly SegmentRef[] {
+  if (erased.size === 0) return segments;
+  const out: SegmentRef[] = [];
+  for (const segment of segments) {
+    const e = erased.get(multihashToHex(segment.object));
+    if (!e) out.push(segment);
+    else if (e.replacement) out.push({ ...segment, object: e.replacement });
+  }
+  return out;
 }
 
 /** The lineage a track's buckets carry (spec 0007 §6.1.1): its vector index's, if it has one. */

@@ -25,6 +25,10 @@ export interface ReadItem {
   readonly layer?: string;
 }
 
+/** Whether an error is an erased item's (spec 0020 §7): reads of many items leave such an item out. */
+export const isErased = (error: unknown): boolean =>
+  error instanceof EngineError && error.code === 'E_ERASED';
+
 /** The root of a track's index, as the tree functions take it; undefined while the track is empty. */
 export function trackRoot(track: Track): TreeRoot | undefined {
   const index = track.index;
@@ -162,14 +166,23 @@ async function* trackItems(session: Session, track: Track, t0: Tick, t1: Tick): 
     const object: Multihash = run[0]!.object;
     const start = run[0]!.start;
     const end = run[run.length - 1]!.end;
-    const bytes = await session.store.getRange(object, { start, end });
-    for (const entry of run)
-      yield toItem(
-        session.store.space,
-        track,
-        entry,
-        await itemBytes(session, bytes.subarray(entry.start - start, entry.end - start)),
-      );
+    let bytes: Uint8Array | undefined;
+    try {
+      bytes = await session.store.getRange(object, { start, end });
+    } catch (error) {
+      if (!isErased(error)) throw error;
+    }
+    for (const entry of run) {
+      // An erased item (spec 0020 §7) is left out; the items around it read as before, one by one.
+      try {
+        const stored = bytes
+          ? bytes.subarray(entry.start - start, entry.end - start)
+          : await session.store.getRange(entry.object, entry);
+        yield toItem(session.store.space, track, entry, await itemBytes(session, stored));
+      } catch (error) {
+        if (!isErased(error)) throw error;
+      }
+    }
     run = [];
   };
   for await (const entry of trackEntries(session, track, t0, t1)) {

@@ -4,7 +4,7 @@ import type { Track } from '../model/track.js';
 import { findTrack, type Resolved, type Session } from '../session/session.js';
 import { assertTick, type Tick } from '../time/ticks.js';
 import type { IndexEntry } from '../timeindex/page.js';
-import { COALESCE_GAP, COALESCE_MAX, itemBytes, type ReadItem, toItem } from './read.js';
+import { COALESCE_GAP, COALESCE_MAX, isErased, itemBytes, type ReadItem, toItem } from './read.js';
 
 /** Options of a stream. */
 export interface StreamOptions {
@@ -195,13 +195,23 @@ class Playback implements ItemStream {
     await fetch.promise;
     fetch.unclaimed--;
     this.release(fetch);
-    if (fetch.error !== undefined) return this.fail(fetch.error);
+    let stored: Uint8Array;
+    if (fetch.error === undefined)
+      stored = fetch.bytes!.subarray(entry.start - fetch.start, entry.end - fetch.start);
+    else if (!isErased(fetch.error)) return this.fail(fetch.error);
+    else {
+      // An erased item in a coalesced run (spec 0020 §7): each item of it alone; an erased one is skipped.
+      try {
+        stored = await this.session.store.getRange(entry.object, entry);
+      } catch (error) {
+        return isErased(error) ? this.step() : this.fail(error);
+      }
+    }
     let item: ReadItem;
     try {
-      const stored = fetch.bytes!.subarray(entry.start - fetch.start, entry.end - fetch.start);
       item = toItem(this.session.store.space, track, entry, await itemBytes(this.session, stored));
     } catch (error) {
-      return this.fail(error);
+      return isErased(error) ? this.step() : this.fail(error);
     }
     this.stats.yielded++;
     this.stats.window = Math.min(this.max, this.stats.window + (entry.end - entry.start));

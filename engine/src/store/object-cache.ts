@@ -53,6 +53,12 @@ export class ObjectCache {
   }
 
   /** Drop one entry (e.g. when the bytes under a key were replaced). */
+  /** Drop a key and every key that starts with it and `#` (the ranges cached of that object). */
+  deleteObject(key: string): void {
+    this.delete(key);
+    for (const k of [...this.entries.keys()]) if (k.startsWith(`${key}#`)) this.delete(k);
+  }
+
   delete(key: string): void {
     const old = this.entries.get(key);
     if (old === undefined) return;

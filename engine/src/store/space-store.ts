@@ -7,6 +7,7 @@ import {
   verifyBytes,
 } from '../address/multihash.js';
 import { joinParts } from '../bytes.js';
+import { type Erasure, readRegistry } from '../deletes/registry.js';
 import { EngineError } from '../errors.js';
 import { assertName } from '../model/names.js';
 import { normalizeRef, objectKey, refKey } from './keys.js';
@@ -60,12 +61,23 @@ export function decodeRef(bytes: Uint8Array, ref: string): Multihash {
   }
 }
 
+/** How old the erasures a reader goes by may be, when no 404 made it read them again (spec 0020 §7). */
+export const ERASURE_STALENESS_MS = 10_000;
+
+/** Whether a range overlaps any of some ranges. */
+export const overlaps = (ranges: readonly ByteRange[], range: ByteRange): boolean =>
+  ranges.some((r) => r.start < range.end && range.start < r.end);
+
+const erasedError = (key: string, what: string) =>
+  new EngineError('E_ERASED', `${key}: ${what} erased (spec 0020 §7); the other items are read as before`);
+
 /**
  * One space's objects and refs on an object store: content goes in by hash (create-only, idempotent) and
  * comes out verified; refs move only by compare-and-swap. Immutable objects are cached per session.
  */
 export class SpaceStore {
   readonly cache: ObjectCache;
+  private erased?: { map: ReadonlyMap<string, Erasure>; at: number };
 
   constructor(
     readonly store: ObjectStore,
@@ -94,12 +106,22 @@ export class SpaceStore {
     return multihash;
   }
 
-  /** The whole object, verified against its hash (a corrupt object is E_HASH_MISMATCH, never returned). */
+  /**
+   * The whole object, verified against its hash (a corrupt object is E_HASH_MISMATCH, never returned).
+   * An erased object (spec 0020 §7) is read as its replacement, or is E_ERASED when it has none.
+   */
   async getObject(multihash: Multihash): Promise<Uint8Array> {
     const key = objectKey(this.space, multihash);
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const { body } = await this.store.get(key);
+    let body: Uint8Array;
+    try {
+      ({ body } = await this.store.get(key));
+    } catch (error) {
+      const erased = await this.erasureAfter(error, key);
+      if (!erased.replacement) throw erasedError(key, 'the whole object');
+      return this.getObject(erased.replacement);
+    }
     verifyBytes(body, multihash, key);
     this.cache.set(key, body);
     return body;
@@ -116,9 +138,51 @@ export class SpaceStore {
     const rangeKey = `${key}#${range.start}-${range.end}`;
     const hit = this.cache.get(rangeKey);
     if (hit) return hit;
-    const { body } = await this.store.get(key, range);
+    let body: Uint8Array;
+    try {
+      ({ body } = await this.store.get(key, range));
+    } catch (error) {
+      const erased = await this.erasureAfter(error, key);
+      if (!erased.replacement || overlaps(erased.ranges, range))
+        throw erasedError(key, `bytes ${range.start}-${range.end}`);
+      // The replacement keeps every byte that was not erased where it was.
+      return this.getRange(erased.replacement, range);
+    }
     this.cache.set(rangeKey, body);
     return body;
+  }
+
+  /**
+   * The space's erasures (spec 0020 §7), read from its registry at most `maxAgeMs` ago. Erasure deletes
+   * each erased object once its replacement is listed, so object reads need them only after a 404.
+   */
+  async erasures(maxAgeMs = ERASURE_STALENESS_MS): Promise<ReadonlyMap<string, Erasure>> {
+    const known = this.erased;
+    if (known && Date.now() - known.at <= maxAgeMs) return known.map;
+    const map = (await readRegistry(this.store, this.space)).erased;
+    this.erased = { map, at: Date.now() };
+    return map;
+  }
+
+  /** Forget what this store knows of objects just erased here: their cached bytes, and the erasures read. */
+  forgetErased(objects: readonly Multihash[]): void {
+    for (const object of objects) this.cache.deleteObject(objectKey(this.space, object));
+    this.erased = undefined;
+  }
+
+  /** The erasure of an object, as the registry says now (undefined: not erased). */
+  async erasureOf(multihash: Multihash, maxAgeMs = ERASURE_STALENESS_MS): Promise<Erasure | undefined> {
+    const map = await this.erasures(maxAgeMs);
+    return map.size === 0 ? undefined : map.get(multihashToHex(multihash));
+  }
+
+  /** After a failed read of `key`: its erasure when a 404 was erasure's doing, else the error again. */
+  private async erasureAfter(error: unknown, key: string): Promise<Erasure> {
+    if (!(error instanceof EngineError && error.code === 'E_NOT_FOUND')) throw error;
+    const map = await this.erasures(0);
+    const erased = map.size === 0 ? undefined : map.get(key.slice(key.lastIndexOf('/') + 1));
+    if (!erased) throw error;
+    return erased;
   }
 
   /** The ref's value, or undefined when it does not exist. */

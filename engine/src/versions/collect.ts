@@ -4,6 +4,7 @@ import { decodeBucketHeader } from '../format/bucket.js';
 import { PREAMBLE_BYTES, readPreamble } from '../format/envelope.js';
 import '../indexes/builtin.js';
 import { visitIndexObjects } from '../indexes/track-indexes.js';
+import { isErased } from '../queries/read.js';
 import type { Session } from '../session/session.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
@@ -89,6 +90,12 @@ async function markFromRefs(
   reachable: Set<string>,
 ): Promise<{ refs: number; manifests: number }> {
   const space = session.store;
+  // An erased object is reached as what took its place (spec 0020 §7): that is what is kept.
+  const erased = await space.erasures(0);
+  const live = (hex: string): string => {
+    const e = erased.size === 0 ? undefined : erased.get(hex);
+    return e ? (e.replacement ? multihashToHex(e.replacement) : '') : hex;
+  };
   const pending: Multihash[] = [];
   let refs = 0;
   for await (const info of listAll(space.store, spacePrefix(space.space, 'refs'))) {
@@ -105,25 +112,29 @@ async function markFromRefs(
     manifests++;
     const manifest = await session.manifest(hash);
     pending.push(...manifest.parents);
+    if (manifest.tombstones) reachable.add(multihashToHex(manifest.tombstones));
     // Pages and buckets share one set: a page already marked (shared with an older manifest) is skipped.
     for (const track of manifest.tracks) {
       if (track.init) reachable.add(multihashToHex(track.init));
       await visitIndexObjects(session, track, (object) => {
-        const hex = multihashToHex(object);
-        if (reachable.has(hex)) return false;
+        const hex = live(multihashToHex(object));
+        if (hex === '' || reachable.has(hex)) return false;
         reachable.add(hex);
         return true;
       });
       if (track.index) {
         const buckets: Multihash[] = [];
         await session.pages.visit(track.index.root, reachable, (e) => {
-          const hex = multihashToHex(e.object);
-          if (reachable.has(hex)) return;
+          const hex = live(multihashToHex(e.object));
+          if (hex === '' || reachable.has(hex)) return;
           reachable.add(hex);
           buckets.push(e.object);
         });
         for (const bucket of buckets)
-          for (const part of await bucketParts(session, bucket)) reachable.add(multihashToHex(part));
+          for (const part of await bucketParts(session, bucket)) {
+            const hex = live(multihashToHex(part));
+            if (hex !== '') reachable.add(hex);
+          }
       }
     }
   }
@@ -135,7 +146,14 @@ const HEAD_BYTES = 64 * 1024;
 
 /** The part objects a bucket's header names (0014 §4), read from the bucket's first bytes. */
 async function bucketParts(session: Session, bucket: Multihash): Promise<readonly Multihash[]> {
-  let head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
+  let head: Uint8Array;
+  try {
+    head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
+  } catch (error) {
+    // Erased items among the first bytes (spec 0020 §7): the preamble and the header alone.
+    if (!isErased(error)) throw error;
+    head = await session.store.getRange(bucket, { start: 0, end: PREAMBLE_BYTES });
+  }
   const end = PREAMBLE_BYTES + readPreamble(head, 'bucket').headerBytes;
   if (end > head.length) head = await session.store.getRange(bucket, { start: 0, end });
   return decodeBucketHeader(head, `bucket ${multihashToHex(bucket)}`).parts ?? [];

@@ -3,6 +3,7 @@ import { EngineError } from '../errors.js';
 import { decodeBucket } from '../format/bucket.js';
 import { decodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import '../indexes/builtin.js';
+import { decodeRegistry } from '../deletes/registry.js';
 import { findIndexKind } from '../indexes/registry.js';
 import { bucketLineage, paramsOf, trackIndexes } from '../indexes/track-indexes.js';
 import { Session } from '../session/session.js';
@@ -54,7 +55,13 @@ export async function fsck(
       keys.push(info.key);
     } else if (/^spaces\/[^/]+\/refs\//.test(info.key))
       refs.push({ space: info.key.split('/')[1]!, key: info.key });
-    else report.problems.push(`${info.key}: not an object or a ref`);
+    else if (/^spaces\/[^/]+\/tombstones$/.test(info.key)) {
+      try {
+        decodeRegistry((await store.get(info.key)).body, info.key.split('/')[1]!);
+      } catch (error) {
+        report.problems.push(`${info.key}: ${(error as Error).message}`);
+      }
+    } else report.problems.push(`${info.key}: not an object or a ref`);
   }
   const expected = new Map<string, ExpectedBucket>(); // `${space}/${hex}` -> the bucket it must be
   for (const space of new Set(refs.map((r) => r.space))) {
@@ -125,9 +132,13 @@ async function walkSpace(
 ): Promise<void> {
   const session = new Session(new SpaceStore(store, space));
   const prefix = `spaces/${space}/objects/`;
+  // Erased objects are meant to be gone (spec 0020 §7): what took their place must be there instead.
+  const erased = await session.store.erasures(0);
   const need = (hash: Multihash, by: string): boolean => {
     const hex = multihashToHex(hash);
     if (listed.has(hex)) return true;
+    const e = erased.get(hex);
+    if (e) return e.replacement ? need(e.replacement, `${by} (erased ${hex} is read as it)`) : false;
     report.problems.push(`${prefix}${hex}: missing, named by ${by}`);
     return false;
   };
@@ -170,6 +181,7 @@ async function walkSpace(
     report.manifests++;
     for (const parent of manifest.parents)
       if (need(parent, `manifest ${hex}`)) pending.push({ hash: parent, by: `manifest ${hex}` });
+    if (manifest.tombstones) need(manifest.tombstones, `manifest ${hex}`);
     for (const track of manifest.tracks) {
       const name = `track ${track.timeline}/${track.name} of manifest ${hex}`;
       try {
@@ -201,7 +213,10 @@ async function walkSpace(
             continue;
           }
           const params = paramsOf(kind, record);
-          for (const segment of record.segments) {
+          for (const named of record.segments) {
+            const e = erased.get(multihashToHex(named.object));
+            if (e && !e.replacement) continue; // erased whole: nothing of it is left to read
+            const segment = e ? { ...named, object: e.replacement! } : named;
             const segmentHex = multihashToHex(segment.object);
             if (segments.has(segmentHex) || !need(segment.object, `the ${scheme} index of ${name}`)) continue;
             segments.add(segmentHex);
@@ -210,7 +225,7 @@ async function walkSpace(
               let whole = true;
               for (const child of (await kind.follow?.(session, segment, params)) ?? [])
                 whole = need(child, `${scheme} segment ${segmentHex}`) && whole;
-              if (whole) await kind.check?.(session, segment, params);
+              if (whole) await kind.check?.(session, segment, params, e !== undefined);
             } catch (error) {
               report.problems.push(
                 `${prefix}${segmentHex}: ${scheme} segment of ${name}: ${(error as Error).message}`,

@@ -15,7 +15,7 @@ import {
   spatialIndexHash,
   spatialIndexToCbor,
 } from './spatial-index.js';
-import { updateSpatial } from './write.js';
+import { eraseSpatial, updateSpatial } from './write.js';
 
 /** Vector tracks wider than this get no index by default (exact search only). */
 const MAX_DEFAULT_DIMENSION = 4096;
@@ -76,6 +76,7 @@ export const lshCosine: IndexKind<SpatialIndex, VectorIndexReader> = {
   },
   lineage: spatialIndexHash,
   update: (context, index, segments, change) => updateSpatial(context, index, segments, change),
+  erase: (context, index, segment, erased) => eraseSpatial(context, index, segment, erased),
   async open(session, _track, index, segments) {
     const { tables, ticks } = await loadSpatial(session, index, segments);
     return {
@@ -97,14 +98,17 @@ export const lshCosine: IndexKind<SpatialIndex, VectorIndexReader> = {
       },
     };
   },
-  async check(session, segment, index) {
+  async check(session, segment, index, replaced) {
     const hex = multihashToHex(segment.object);
     const decoded = decodeSpatialSegment(
       await session.store.getObject(segment.object),
       spatialIndexHash(index),
       `spatial segment ${hex}`,
     );
-    if (decoded.count !== segment.count || decoded.first !== segment.first || decoded.last !== segment.last)
+    if (
+      !replaced &&
+      (decoded.count !== segment.count || decoded.first !== segment.first || decoded.last !== segment.last)
+    )
       throw new EngineError(
         'E_FIELD',
         `spatial segment ${hex} holds ${decoded.count} vectors in [${decoded.first}, ${decoded.last}], not the ${segment.count} in [${segment.first}, ${segment.last}] the track names`,

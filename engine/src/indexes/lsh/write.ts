@@ -1,4 +1,4 @@
-import { hashParts } from '../../address/multihash.js';
+import { hashParts, type Multihash } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
 import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
@@ -152,4 +152,32 @@ export async function updateSpatial(
     tables,
   );
   return all.count > 0 ? writeSegments(owner, all, uploader) : [];
+}
+
+/** Erasure (spec 0020 §7): one segment without the vectors of erased ticks, as one new segment. */
+export async function eraseSpatial(
+  context: IndexContext,
+  index: SpatialIndex,
+  segment: SegmentRef,
+  erased: (tick: Tick) => boolean,
+): Promise<{ object?: Multihash } | undefined> {
+  const old = decodeSpatialSegment(
+    await context.session.store.getObject(segment.object),
+    spatialIndexHash(index),
+  );
+  const keep: number[] = [];
+  for (let n = 0; n < old.count; n++) if (!erased(old.ticks[n]!)) keep.push(n);
+  if (keep.length === old.count) return undefined;
+  if (keep.length === 0) return {};
+  const rows = byTick(
+    pickRows(old, Uint32Array.from(keep), index.dimension, index.tables),
+    index.dimension,
+    index.tables,
+  );
+  const [written] = await writeSegments(
+    { timeline: old.timeline, track: old.track, index },
+    rows,
+    context.uploader,
+  );
+  return { object: written!.object };
 }

@@ -10,7 +10,7 @@ import { decodeDocumentsPage } from './documents-page.js';
 import { decodePostingsPage } from './postings-page.js';
 import { TextSegmentReader } from './reader.js';
 import { ANALYZER } from './tokenize.js';
-import { textFields, updateText } from './write.js';
+import { eraseText, textFields, updateText } from './write.js';
 
 /** The scheme of the BM25 text index (spec 0015 §9). */
 export const TEXT_BM25 = 'dreamdb.text-bm25';
@@ -137,6 +137,10 @@ export const textBm25: IndexKind<TextParams, TextIndexReader> = {
   // null, not undefined, for an item without text: undefined means not staged (update then reads its bytes).
   stage: (payload) => analyzePayload(payload) ?? null,
   update: (context, _params, segments, change) => updateText(context, segments, change, analyzePayload),
+  async erase(context, _params, segment, erased) {
+    const done = await eraseText(context, segment, erased);
+    return done && (done.ref ? { object: done.ref.object } : {});
+  },
   async open(session, _track, _params, segments) {
     return { segments: await Promise.all(segments.map((s) => reader(session, s.object))) };
   },
@@ -148,13 +152,13 @@ export const textBm25: IndexKind<TextParams, TextIndexReader> = {
     );
     return [...directory.pages, ...directory.docPages].map((page) => page.hash);
   },
-  async check(session, segment) {
+  async check(session, segment, _params, replaced) {
     const hex = multihashToHex(segment.object);
     const directory = decodeTextDirectory(
       await session.store.getObject(segment.object),
       `text directory ${hex}`,
     );
-    if (directory.docs !== segment.count)
+    if (!replaced && directory.docs !== segment.count)
       fieldError(
         `text directory ${hex}`,
         `holds ${directory.docs} documents, not the ${segment.count} the track names`,

@@ -1,4 +1,5 @@
 import { EngineError } from '../../errors.js';
+import type { Tick } from '../../time/ticks.js';
 import { compareDocs, duplicateError } from './build.js';
 import { compareCodePoints, sortedUnique } from './collate.js';
 import { PostingCursor } from './cursor.js';
@@ -8,19 +9,28 @@ import type { PostingList } from './postings-page.js';
 import type { TextSegmentReader } from './reader.js';
 import { type BuiltTextSegment, SegmentWriter } from './segment-writer.js';
 
+/** The ordinal of a document a merge drops. */
+const DROPPED = 0xffffffff;
+
 /**
  * Merge segments into one (LSM-style compaction) without re-analyzing text: documents are re-ordered by
  * (track, tick) and each posting moves to its new ordinal and field bits. The result is byte for byte
  * the segment buildTextSegment gives for the union of the segments' documents.
  */
-export async function mergeTextSegments(readers: readonly TextSegmentReader[]): Promise<BuiltTextSegment> {
+export async function mergeTextSegments(
+  readers: readonly TextSegmentReader[],
+  /** Documents to keep (default all): a delete's compaction and erasure drop the others, postings and all. */
+  keep?: (doc: { track: string; tick: Tick }) => boolean,
+): Promise<BuiltTextSegment> {
   const documents = await Promise.all(readers.map((r) => r.documents()));
-  const all = documents.flatMap((docs, r) => docs.map((doc, ord) => ({ ...doc, r, ord })));
+  const all = documents.flatMap((docs, r) =>
+    docs.flatMap((doc, ord) => (!keep || keep(doc) ? [{ ...doc, r, ord }] : [])),
+  );
   all.sort(compareDocs);
   for (let i = 1; i < all.length; i++) {
     if (compareDocs(all[i - 1]!, all[i]!) === 0) throw duplicateError(all[i]!.track, all[i]!.tick);
   }
-  const remap = documents.map((docs) => new Uint32Array(docs.length));
+  const remap = documents.map((docs) => new Uint32Array(docs.length).fill(DROPPED));
   all.forEach((doc, ordinal) => {
     remap[doc.r]![doc.ord] = ordinal;
   });
@@ -39,6 +49,7 @@ export async function mergeTextSegments(readers: readonly TextSegmentReader[]): 
     rows,
     readers.reduce((s, r) => s + r.tokens, 0),
   );
+  const droppedSeen = new Set<string>();
   // Walk every segment's terms in order together: a k-way merge of sorted term streams.
   const streams = readers.map((r) => r.lists()[Symbol.asyncIterator]());
   const heads: (PostingList | undefined)[] = await Promise.all(
@@ -55,9 +66,19 @@ export async function mergeTextSegments(readers: readonly TextSegmentReader[]): 
       if (!head || head.term !== term) continue;
       const cursor = new PostingCursor(head);
       while (cursor.next()) {
+        const ordinal = remap[r]![cursor.ord]!;
+        if (ordinal === DROPPED) {
+          // A dropped document's length leaves the segment's token count, once (its first term).
+          const key = `${r}:${cursor.ord}`;
+          if (!droppedSeen.has(key)) {
+            droppedSeen.add(key);
+            writer.tokens -= cursor.dl;
+          }
+          continue;
+        }
         let mask = 0;
         for (let f = 0; f < fieldBits[r]!.length; f++) if (cursor.mask & (2 ** f)) mask += fieldBits[r]![f]!;
-        postings.push({ ord: remap[r]![cursor.ord]!, dl: cursor.dl, mask, positions: cursor.positions() });
+        postings.push({ ord: ordinal, dl: cursor.dl, mask, positions: cursor.positions() });
       }
       heads[r] = (await streams[r]!.next()).value;
     }

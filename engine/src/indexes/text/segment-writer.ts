@@ -59,7 +59,8 @@ export class SegmentWriter {
     readonly fields: readonly string[],
     readonly tracks: readonly string[],
     readonly docs: DocumentColumns,
-    readonly tokens: number,
+    /** Indexed tokens over all documents (a merge that drops documents takes theirs off). */
+    public tokens: number,
   ) {}
 
   /**

@@ -95,6 +95,15 @@ export async function updateText(
 ): Promise<SegmentRef[]> {
   const { session, uploader } = context;
   const { staged, track } = change;
+  if (staged.count === 0 && change.removed.size > 0) {
+    // A delete (spec 0020): only the segments that hold a removed item are rewritten, without it.
+    const removed = [...change.removed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const holds = (s: SegmentRef) => {
+      const i = lowerTick(removed, s.first);
+      return i < removed.length && removed[i]! <= s.last;
+    };
+    return withoutDocuments(context, segments, (t) => change.removed.has(t), holds);
+  }
   const texts = stagedTexts(change, analyze);
   if (change.append) {
     const built = buildTrackSegment(track.name, {
@@ -146,4 +155,56 @@ export async function updateText(
   }
   const rebuilt = await upload(built, first, last, uploader);
   return rebuilt ? [rebuilt] : [];
+}
+
+/**
+ * The segments without the documents `drop` names: a segment holding one of them is rewritten by a
+ * merge that leaves them out (no re-analysis, no item read); one left empty goes. Segments keep their order.
+ */
+export async function withoutDocuments(
+  context: IndexContext,
+  segments: readonly SegmentRef[],
+  drop: (tick: Tick) => boolean,
+  mayHold: (segment: SegmentRef) => boolean,
+): Promise<SegmentRef[]> {
+  const out: SegmentRef[] = [];
+  for (const segment of segments) {
+    if (!mayHold(segment)) {
+      out.push(segment);
+      continue;
+    }
+    const rewritten = await eraseText(context, segment, drop);
+    if (rewritten === undefined) out.push(segment);
+    else if (rewritten.ref) out.push(rewritten.ref);
+  }
+  return out;
+}
+
+/** One segment without the documents `drop` names; undefined when it holds none of them. */
+export async function eraseText(
+  context: IndexContext,
+  segment: SegmentRef,
+  drop: (tick: Tick) => boolean,
+): Promise<{ ref?: SegmentRef } | undefined> {
+  const fetch = (hash: Uint8Array) => context.session.store.getObject(hash);
+  const reader = await TextSegmentReader.open(segment.object, fetch);
+  const documents = await reader.documents();
+  const kept = documents.filter((d) => !drop(d.tick));
+  if (kept.length === documents.length) return undefined;
+  if (kept.length === 0) return {};
+  const built = await mergeTextSegments([reader], (d) => !drop(d.tick));
+  const ref = await upload(built, kept[0]!.tick, kept[kept.length - 1]!.tick, context.uploader);
+  return ref ? { ref } : {};
+}
+
+/** The index of the first tick >= t in ascending ticks. */
+function lowerTick(ticks: readonly Tick[], t: Tick): number {
+  let lo = 0;
+  let hi = ticks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ticks[mid]! < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

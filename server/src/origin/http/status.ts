@@ -28,6 +28,7 @@ export const HTTP_STATUS: Partial<
   E_RATE_LIMITED: 429,
   // Over a storage quota: refused before anything is published (spec 0018 §5).
   E_QUOTA: 507,
+  E_ERASED: 410,
   E_PRECONDITION: 412,
   // A version holds an index of a kind this origin does not implement (spec 0001 §4.1).
   E_UNSUPPORTED: 501,
