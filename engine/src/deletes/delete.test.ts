@@ -10,16 +10,14 @@ import { Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import { listAll } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
+import { erasureProof } from '../testing/erasure-proof.js';
 import { camAndDetections, failingStore, SECOND } from '../testing/fixtures.js';
-import { collect } from '../versions/collect.js';
-import { fsck } from '../versions/fsck.js';
 import { merge } from '../versions/merge.js';
 import { MergeConflictError } from '../versions/merge-content.js';
 import { createRef } from '../versions/refs.js';
 import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
 import { deleteItems } from './delete.js';
-import { erase } from './erase.js';
 import { readRegistry } from './registry.js';
 import { openTombstoneList } from './tombstone-list.js';
 
@@ -307,95 +305,10 @@ test('merges: a delete against an unchanged side is deleted; against a change it
   assert.equal(multihashToHex((await session.store.readRef('main'))!.manifest), multihashToHex(changed.hash));
 });
 
-/** Whether any raw object of the store holds `marker` (what an erasure must leave nowhere). */
-async function rawHolds(store: MemoryStore, marker: Uint8Array): Promise<string[]> {
-  const found: string[] = [];
-  for await (const info of listAll(store, '')) {
-    const { body } = await store.get(info.key);
-    if (Buffer.from(body).includes(Buffer.from(marker))) found.push(info.key);
-  }
-  return found;
-}
-
 test('erasure: history no longer holds the bytes; earlier versions answer E_ERASED for those items only; fsck is clean', async () => {
   const store = new MemoryStore();
-  const { space, session, first } = await recorded(store);
-  await createRef(session, 'heads/keep', 'main');
-  await createRef(session, 'tags/v1', 'main');
-  const marker = new TextEncoder().encode('zqxmarker');
-  const frame = new TextEncoder().encode('fragment@10');
-  assert.ok((await rawHolds(store, marker)).length >= 2); // the bucket and the text index
-  const done = await deleteItems(session, {
-    ref: 'main',
-    selectors: [
-      { timeline: 's1', track: 'det', from: 17n * SECOND, to: 18n * SECOND },
-      { timeline: 's1', track: 'emb', from: 17n * SECOND, to: 18n * SECOND },
-      { timeline: 's1', track: 'cam', from: 10n * SECOND, to: 12n * SECOND },
-    ],
-    erase: true,
+  await erasureProof(store, async function* () {
+    for await (const info of listAll(store, ''))
+      yield { name: info.key, bytes: (await store.get(info.key)).body };
   });
-  assert.equal(done.deleted, 3);
-  assert.ok(done.erasure!.buckets >= 3 && done.erasure!.segments >= 2, JSON.stringify(done.erasure));
-  const fresh = new Session(space);
-  const before = { hash: first.hash, manifest: first.manifest };
-  for (const version of [before, (await fresh.resolve('heads/keep'))!, (await fresh.resolve('tags/v1'))!]) {
-    await assert.rejects(
-      read(fresh, version, { timeline: 's1', track: 'det', tick: 17n * SECOND }),
-      code('E_ERASED'),
-    );
-    await assert.rejects(
-      read(fresh, version, { timeline: 's1', track: 'cam', tick: 10n * SECOND }),
-      code('E_ERASED'),
-    );
-    const around = await range(fresh, version, {
-      timeline: 's1',
-      tracks: ['det'],
-      t0: 15n * SECOND,
-      t1: 20n * SECOND,
-    });
-    assert.deepEqual(
-      around.items.map((i) => i.tick / SECOND),
-      [15n, 16n, 18n, 19n],
-    );
-    assert.deepEqual((around.items[1]!.payload as { label: string }).label, 'person 16');
-    const frames: bigint[] = [];
-    for await (const item of stream(fresh, version, {
-      timeline: 's1',
-      tracks: ['cam'],
-      from: 6n * SECOND,
-      to: 16n * SECOND,
-    }))
-      frames.push(item.tick / SECOND);
-    assert.deepEqual(frames, [6n, 8n, 12n, 14n]);
-    assert.deepEqual(await textSearch(fresh, version, { timeline: 's1', query: 'zqxmarker', k: 5 }), []);
-    assert.equal((await textSearch(fresh, version, { timeline: 's1', query: 'person', k: 100 })).length, 59);
-    const near = await search(fresh, version, {
-      timeline: 's1',
-      track: 'emb',
-      vector: [1, 17, 100, 1],
-      k: 3,
-    });
-    assert.ok(near.length === 3 && near.every((h) => h.tick !== 17n * SECOND));
-  }
-  // Old index pages that held the marker are unreachable now; collect takes them.
-  await collect(fresh, { graceMs: 0 });
-  assert.deepEqual(await rawHolds(store, marker), []);
-  assert.deepEqual(await rawHolds(store, frame), []);
-  const report = await fsck(store);
-  assert.deepEqual(report.problems, []);
-  // Every other item reads back intact, in every version.
-  const all = await range(fresh, before, {
-    timeline: 's1',
-    tracks: ['det', 'emb', 'cam'],
-    t0: 0n,
-    t1: 100n * SECOND,
-  });
-  assert.equal(all.items.length, 60 + 60 + 30 - 3);
-  assert.equal(
-    new TextDecoder().decode(all.items.find((i) => i.track === 'cam' && i.tick === 12n * SECOND)!.bytes),
-    'fragment@12',
-  );
-  // Erasing again finds nothing new to do.
-  const again = await erase(fresh, done.published!.hash);
-  assert.equal(again.buckets + again.segments, 0);
 });

@@ -13,7 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { EngineError } from '../../errors.js';
+import { listAll } from '../../store/object-store.js';
 import { SpaceStore } from '../../store/space-store.js';
+import { erasureProof } from '../../testing/erasure-proof.js';
 import { HttpStore, type HttpStoreOptions } from './http-store.js';
 import { openStore } from './open.js';
 import { signRequest } from './sigv4.js';
@@ -117,6 +119,20 @@ describe('Ceph RADOS Gateway (scripts/ceph-rgw.sh)', () => {
     },
     { timeout: 30_000 },
   );
+
+  test('erasure (spec 0020 §7) on RGW: no object under the space holds an erased marker; fsck is clean', {
+    timeout: 60_000,
+  }, async () => {
+    const store = freshStore('erasure');
+    try {
+      await erasureProof(store, async function* () {
+        for await (const info of listAll(store, ''))
+          yield { name: info.key, bytes: (await store.get(info.key)).body };
+      });
+    } finally {
+      await store.close();
+    }
+  });
 
   describe('RGW quirks and S3 details', () => {
     test('RGW (beast) speaks HTTP/1.1 only: the default reaches it, h2c is refused at once with an error that says so', async () => {
