@@ -28,4 +28,14 @@ export {
   type PutOptions,
 } from '../store/object-store.js';
 export { clipRange, parseRangeHeader, rangeHeader } from '../store/range.js';
-export { decodeRef, encodeRef, RefConflictError, type RefState, SpaceStore } from '../store/space-store.js';
+export {
+  decodeRef,
+  ERASURE_STALENESS_MS,
+  encodeRef,
+  erasedEntry,
+  overlaps,
+  RefConflictError,
+  type RefState,
+  SpaceStore,
+} from '../store/space-store.js';
+export { type Erasure, readRegistry } from '../deletes/registry.js';

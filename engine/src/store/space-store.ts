@@ -68,6 +68,16 @@ export const ERASURE_STALENESS_MS = 10_000;
 export const overlaps = (ranges: readonly ByteRange[], range: ByteRange): boolean =>
   ranges.some((r) => r.start < range.end && range.start < r.end);
 
+/** Whether an item's bytes at `entry` are erased, as `erased` (a space's erasures) says (spec 0020 §7). */
+export function erasedEntry(
+  erased: ReadonlyMap<string, Erasure>,
+  entry: { readonly object: Multihash; readonly start: number; readonly end: number },
+): boolean {
+  if (erased.size === 0) return false;
+  const e = erased.get(multihashToHex(entry.object));
+  return e !== undefined && (!e.replacement || overlaps(e.ranges, entry));
+}
+
 const erasedError = (key: string, what: string) =>
   new EngineError('E_ERASED', `${key}: ${what} erased (spec 0020 §7); the other items are read as before`);
 

@@ -27,7 +27,7 @@ const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code =
  * reads back, the erased ones answer E_ERASED, and fsck is clean.
  */
 export async function erasureProof(store: ObjectStore, scan: RawScan): Promise<void> {
-  const eventMarker = `zqxmarker${Math.random().toString(36).slice(2, 10)}`;
+  const eventMarker = `zqxmarker${Math.random().toString().slice(2, 10)}`;
   const mediaMarker = `mediamarker-${Math.random().toString(36).slice(2, 10)}`;
   const holders = async (marker: string) => {
     const needle = Buffer.from(marker);

@@ -193,7 +193,7 @@ export function createOrigin(options: OriginOptions): Origin {
   );
   app.route('/hls', hlsRoutes(origin));
   app.route('/dash', dashRoutes(origin));
-  app.route('/objects', objectRoutes(cache));
+  app.route('/objects', objectRoutes(cache, origin.erasures));
   if (options.playerDir) app.route('/', playerRoutes(options.playerDir));
 
   return Object.assign(app, {

@@ -1,6 +1,7 @@
 import { EngineError, MULTIHASH_HEX, multihashFromHex, type Timeline } from '@dreamdb/engine';
 import { type ObjectStore, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import { TextCache } from './http/text-cache.js';
+import { Erasures } from './objects/erasures.js';
 
 /** Spaces whose sessions (and index-page caches) are kept; requests naming many spaces cannot grow it. */
 const MAX_SESSIONS = 256;
@@ -10,12 +11,16 @@ export class OriginContext {
   readonly #sessions = new Map<string, Session>();
   /** Generated playlists and MPDs (and their compressed forms) by ETag and path. */
   readonly texts = new TextCache();
+  /** Each space's erasures, for the routes that serve bytes (spec 0020 §7). */
+  readonly erasures: Erasures;
 
   constructor(
     readonly store: ObjectStore,
     /** How stale a ref resolution may be, in ms: playlists follow publishes within it. */
     readonly maxStalenessMs: number,
-  ) {}
+  ) {
+    this.erasures = new Erasures(store);
+  }
 
   /** The session of a space (created on first use; its index-page cache is shared by every request). */
   session(space: string): Session {

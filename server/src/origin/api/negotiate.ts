@@ -66,7 +66,7 @@ export function respond(
   c: Context,
   value: unknown,
   headers: Record<string, string> = {},
-  status: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 500 | 501 | 507 = 200,
+  status: 200 | 201 | 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 416 | 429 | 500 | 501 | 507 = 200,
 ): Response {
   const form: Form = preferred(c, [JSON_TYPE, CBOR_TYPE]) === CBOR_TYPE ? 'cbor' : 'json';
   const body = encodeAs(form, value);

@@ -125,6 +125,7 @@ export function writeRoutes(origin: OriginContext, limit: MiddlewareHandler): Ho
       ...(body.author !== undefined && { author: body.author }),
       ...(body.message !== undefined && { message: body.message }),
     });
+    if (done.erasure) origin.erasures.forget(space);
     return respond(c, {
       space,
       ref,

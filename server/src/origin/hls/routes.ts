@@ -71,7 +71,10 @@ export function hlsRoutes(origin: OriginContext): Hono {
     const { space, ref, timeline, file } = c.req.param();
     // The one body every gap segment has: none (players that know EXT-X-GAP never ask for it).
     if (file === GAP_URI)
-      return c.body(null, 200, { 'content-type': 'video/mp4', 'cache-control': 'public, max-age=31536000, immutable' });
+      return c.body(null, 200, {
+        'content-type': 'video/mp4',
+        'cache-control': 'public, max-age=31536000, immutable',
+      });
     if (!file.endsWith('.m3u8')) throw new EngineError('E_NOT_FOUND', `${file}: not a playlist`);
     const { resolved } = await origin.resolveTimeline(space, ref, timeline);
     const select = selection((k) => c.req.query(k), resolved.manifest, timeline);

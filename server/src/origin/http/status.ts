@@ -1,6 +1,6 @@
 /** HTTP status of an engine error code (others are 500). */
 export const HTTP_STATUS: Partial<
-  Record<string, 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 416 | 429 | 501 | 507>
+  Record<string, 400 | 401 | 403 | 404 | 409 | 410 | 412 | 413 | 415 | 416 | 429 | 501 | 507>
 > = {
   E_NOT_FOUND: 404,
   E_BAD_REQUEST: 400,

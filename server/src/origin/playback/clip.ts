@@ -1,14 +1,16 @@
 import { MAX_TICK, type Track, ticksToSecondsNumber } from '@dreamdb/engine';
 import { type IndexEntry, type ReadItem, range, read, seekEntry, trackEntries } from '@dreamdb/engine/query';
-import type { Resolved, Session } from '@dreamdb/engine/store';
+import { erasedEntry, type Resolved, type Session } from '@dreamdb/engine/store';
 import { isAnnouncedEvent } from './renditions.js';
 import { inClip, type Selection } from './selection.js';
 
 /** A track's entries that play in the clip, with the one covering `from` (it starts before it). */
 export async function clipEntries(session: Session, track: Track, select: Selection): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
+  // An erased fragment (spec 0020 §7) is left out: a playlist shows the stretch as a gap.
+  const erased = await session.store.erasures();
   for await (const e of trackEntries(session, track, select.from ?? 0n, select.to))
-    if (inClip(select, e.tick, e.duration)) entries.push(e);
+    if (inClip(select, e.tick, e.duration) && !erasedEntry(erased, e)) entries.push(e);
   if (select.from !== undefined && (entries.length === 0 || entries[0]!.tick > select.from)) {
     const before = await seekEntry(session, track, select.from);
     if (

@@ -1,14 +1,22 @@
 /** A deleted stretch of media (spec 0020 §5) plays across in ffmpeg and GStreamer, over HLS and DASH. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { Session, SpaceStore } from '@dreamdb/engine/store';
+import { collect, fsck } from '@dreamdb/engine/versions';
 import { gstPlay } from '../testing/gstreamer.js';
 import { labForTests } from '../testing/lab.js';
 
 const run = promisify(execFile);
-const served = labForTests('deleted-stretch');
+/** The lab's events with a marker: erasure must leave it nowhere in the store's files. */
+const MARKER = 'zqxlab7731';
+const served = labForTests(
+  'deleted-stretch',
+  `{"seconds": 1, "label": "start"}\n{"seconds": 3.5, "label": "${MARKER}"}\n`,
+);
 const lab = () => served.lab;
 const api = (path: string, body: unknown) =>
   fetch(`${lab().base}/v0/spaces/lab/${path}`, {
@@ -28,7 +36,10 @@ function cutBranch(): Promise<void> {
       deletes: STREAMS.map((track) => ({ timeline: 's1', track, from: '2s', to: '4s' })),
       message: 'withdrawn',
     });
-    const doc = (await response.json()) as { deleted: number; tombstones: { track: string; count: number }[] };
+    const doc = (await response.json()) as {
+      deleted: number;
+      tombstones: { track: string; count: number }[];
+    };
     assert.equal(response.status, 200, JSON.stringify(doc));
     assert.deepEqual(
       doc.tombstones.map((t) => t.track),
@@ -108,4 +119,83 @@ test('GStreamer plays the HLS and the DASH across the deleted stretch to the end
     assert.ok(Math.abs(played.video.buffers - 100) <= 2, `${url}: ${played.video.buffers} video buffers`);
     assert.ok(played.video.end > 5.9, `${url}: played to ${played.video.end} s`);
   }
+});
+
+/** Files under the lab's store directory that hold `needle`. */
+function holders(needle: Uint8Array): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && readFileSync(path).includes(Buffer.from(needle))) found.push(path);
+    }
+  };
+  walk(join(served.dir, 'store'));
+  return found;
+}
+
+// Last: erasure changes every version of the lab, main included.
+test('erase over HTTP: a real fragment and an event leave the store; the version before plays across them; fsck is clean', async () => {
+  await cutBranch();
+  assert.equal((await api('refs', { name: 'before', tag: true, at: 'main' })).status, 201);
+  const item = (await (
+    await fetch(`${lab().base}/v0/spaces/lab/timelines/s1/tracks/video-180p/items/2s`)
+  ).json()) as { url: string; range: { start: number; end: number } };
+  const bucketUrl = `${lab().base}${item.url}`;
+  const fragment = new Uint8Array(
+    await (
+      await fetch(bucketUrl, { headers: { range: `bytes=${item.range.start}-${item.range.end - 1}` } })
+    ).arrayBuffer(),
+  );
+  // 64 bytes from the middle of the fragment's media data: found in its bucket only.
+  const needle = fragment.subarray(fragment.length >> 1, (fragment.length >> 1) + 64);
+  assert.equal(holders(needle).length, 1);
+  assert.ok(
+    holders(new TextEncoder().encode(MARKER)).length >= 2,
+    JSON.stringify(holders(new TextEncoder().encode(MARKER))),
+  );
+  const refused = await api('delete', { ref: 'tags/before', deletes: [{ timeline: 's1', track: 'events' }] });
+  assert.equal(refused.status, 403);
+  const response = await api('delete', {
+    ref: 'main',
+    erase: true,
+    deletes: [
+      ...STREAMS.map((track) => ({ timeline: 's1', track, from: '2s', to: '4s' })),
+      { timeline: 's1', track: 'events', from: '3s', to: '4s' },
+    ],
+  });
+  const doc = (await response.json()) as { deleted: number; erase: boolean };
+  assert.equal(response.status, 200, JSON.stringify(doc));
+  assert.ok(doc.erase && doc.deleted >= 4);
+  // The erased fragment's bytes are gone from the version before too: 410; the bucket's others still read.
+  const gone = await fetch(bucketUrl, {
+    headers: { range: `bytes=${item.range.start}-${item.range.end - 1}` },
+  });
+  assert.equal(gone.status, 410);
+  const gonePlaylist = await (await fetch(`${lab().base}/hls/lab/tags%2Fbefore/s1/video-180p.m3u8`)).text();
+  assert.ok(gonePlaylist.includes('#EXT-X-GAP'), gonePlaylist);
+  const copy = join(served.dir, 'before-erased.mp4');
+  await run('ffmpeg', [
+    '-v',
+    'error',
+    '-y',
+    '-i',
+    `${lab().base}/hls/lab/tags%2Fbefore/s1/video-180p.m3u8`,
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    copy,
+  ]);
+  assert.ok(Math.abs((await videoFrames(copy)).frames - 100) <= 1);
+  const event = await fetch(
+    `${lab().base}/v0/spaces/lab/timelines/s1/tracks/events/items/3.99s?ref=tags/before`,
+  );
+  assert.equal(event.status, 410, await event.text());
+  const store = lab().origin.cache.store;
+  await collect(new Session(new SpaceStore(store, 'lab')), { graceMs: 0 });
+  assert.deepEqual(holders(needle), []);
+  assert.deepEqual(holders(new TextEncoder().encode(MARKER)), []);
+  assert.deepEqual((await fsck(store)).problems, []);
 });
