@@ -4,6 +4,7 @@
  * manifests, index pages and ref resolutions). The file-system and HTTP stores are in `./node`.
  */
 
+export { type Erasure, readRegistry } from '../deletes/registry.js';
 export { findTrack, type Resolved, Session } from '../session/session.js';
 export { CountingStore, type StoreCounts } from '../store/counting-store.js';
 export { etagEquals, type IfMatchStyle, ifMatchHeader, normalizeEtag } from '../store/etag.js';
@@ -38,4 +39,3 @@ export {
   type RefState,
   SpaceStore,
 } from '../store/space-store.js';
-export { type Erasure, readRegistry } from '../deletes/registry.js';
