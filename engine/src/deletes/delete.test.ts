@@ -12,11 +12,14 @@ import { listAll } from '../store/object-store.js';
 import { RefConflictError, SpaceStore } from '../store/space-store.js';
 import { erasureProof } from '../testing/erasure-proof.js';
 import { camAndDetections, failingStore, SECOND } from '../testing/fixtures.js';
+import { collect } from '../versions/collect.js';
+import { fsck } from '../versions/fsck.js';
 import { merge } from '../versions/merge.js';
 import { MergeConflictError } from '../versions/merge-content.js';
 import { createRef } from '../versions/refs.js';
 import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
+import { compact } from './compact.js';
 import { deleteItems } from './delete.js';
 import { readRegistry } from './registry.js';
 import { openTombstoneList } from './tombstone-list.js';
@@ -311,4 +314,36 @@ test('erasure: history no longer holds the bytes; earlier versions answer E_ERAS
     for await (const info of listAll(store, ''))
       yield { name: info.key, bytes: (await store.get(info.key)).body };
   });
+});
+
+test("compact rewrites the head's buckets without deleted items; every item reads the same; collect then frees the old ones once history lets go", async () => {
+  const store = new MemoryStore();
+  const { space, session } = await recorded(store);
+  await deleteItems(session, {
+    ref: 'main',
+    selectors: [
+      { timeline: 's1', track: 'det', from: 10n * SECOND, to: 40n * SECOND },
+      { timeline: 's1', track: 'cam', from: 20n * SECOND, to: 30n * SECOND },
+    ],
+  });
+  const before = (await session.resolve('main'))!;
+  const read = async (v: typeof before) =>
+    (await range(session, v, { timeline: 's1', t0: 0n, t1: 100n * SECOND })).items.map((i) => [
+      i.track,
+      i.tick,
+      Buffer.from(i.bytes).toString('hex'),
+    ]);
+  const done = await compact(session, { ref: 'main' });
+  assert.equal(done.buckets, 2);
+  assert.equal(done.items, 30 + 25);
+  assert.ok(done.bytesAfter < done.bytesBefore, JSON.stringify(done));
+  const after = (await session.resolve('main'))!;
+  assert.deepEqual(await read(after), await read(before));
+  assert.deepEqual(after.manifest.parents.map(multihashToHex), [multihashToHex(before.hash)]);
+  assert.equal((await textSearch(session, after, { timeline: 's1', query: 'person', k: 100 })).length, 30);
+  // Nothing left to do the second time.
+  assert.equal((await compact(session, { ref: 'main' })).buckets, 0);
+  assert.deepEqual((await fsck(store)).problems, []);
+  // While the first version holds the old buckets, collect keeps them.
+  assert.deepEqual((await collect(new Session(space), { graceMs: 0 })).deleted, []);
 });

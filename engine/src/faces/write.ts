@@ -6,7 +6,9 @@
 
 import '../indexes/builtin.js';
 
+export { type CompactReport, compact } from '../deletes/compact.js';
 export { type Deleted, type DeleteOptions, deleteItems } from '../deletes/delete.js';
+export { type ErasureReport, erase } from '../deletes/erase.js';
 export { readRegistry, type TombstoneRegistry, tombstonesKey } from '../deletes/registry.js';
 export { type DeleteSelector, END } from '../deletes/selector.js';
 export {

@@ -1,5 +1,5 @@
-import { multihashToHex, parseTimeArg } from '@dreamdb/engine';
-import { type DeleteSelector, deleteItems, END } from '@dreamdb/engine/write';
+import { multihashFromHex, multihashToHex, parseTimeArg } from '@dreamdb/engine';
+import { compact, type DeleteSelector, deleteItems, END, erase } from '@dreamdb/engine/write';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { genesisOf, type SpaceOptions, spaceOptions, withSession } from '../session-options.js';
@@ -62,6 +62,7 @@ export function registerDelete(program: Command): void {
           `${JSON.stringify({
             manifest: done.published ? multihashToHex(done.published.hash) : null,
             deleted: done.deleted,
+            ...(done.erasure && { erasure: done.erasure }),
             tombstones: done.tombstones.map((t) => ({
               timeline: t.timeline,
               ...(t.track !== undefined && { track: t.track }),
@@ -71,6 +72,38 @@ export function registerDelete(program: Command): void {
             })),
           })}\n`,
         );
+      }),
+    );
+
+  spaceOptions(
+    program
+      .command('compact')
+      .description(
+        "rewrite the buckets of a branch's head that still hold deleted items' bytes, and publish (spec 0020 §6)",
+      ),
+  )
+    .option('--ref <name>', 'the branch', 'main')
+    .option('--message <text>', 'why', 'compact')
+    .action((opts: SpaceOptions & { ref: string; message: string }) =>
+      withSession(opts, async (session) => {
+        const done = await compact(session, { ref: opts.ref, message: opts.message });
+        process.stdout.write(
+          `${JSON.stringify({ ...done, manifest: done.manifest ? multihashToHex(done.manifest) : null })}\n`,
+        );
+      }),
+    );
+
+  spaceOptions(
+    program
+      .command('erase')
+      .description(
+        'erase from every version the items a delete removed (what delete --erase does; run it again to finish one that stopped)',
+      ),
+  )
+    .requiredOption('--manifest <hash>', 'the manifest the delete published')
+    .action((opts: SpaceOptions & { manifest: string }) =>
+      withSession(opts, async (session) => {
+        process.stdout.write(`${JSON.stringify(await erase(session, multihashFromHex(opts.manifest)))}\n`);
       }),
     );
 }

@@ -91,7 +91,7 @@ function apiRule(
   if (method === 'POST') {
     if (verb === 'search' || verb === 'text' || verb === 'hybrid')
       return { kind: 'grant', right: 'read', space, refs: [] };
-    if (verb === 'write' || verb === 'publish' || verb === 'refs' || verb === 'delete')
+    if (verb === 'write' || verb === 'publish' || verb === 'refs' || verb === 'delete' || verb === 'compact')
       return { kind: 'grant', right: 'write', space, refs: [] };
     if (verb === 'merge') return { kind: 'grant', right: 'merge', space, refs: [] };
     if (verb === 'timelines' && sub === 'ingest') {

@@ -47,6 +47,7 @@ const BODIES: Record<string, unknown> = {
   write: {},
   publish: { ref: 'main', manifest: HASH },
   delete: { deletes: [{ timeline: 's1', track: 'no-such-track', tick: 0 }] },
+  compact: { ref: 'heads/no-such-branch' },
   refs: { name: 'team' },
   merge: { from: 'heads/team' },
   collect: { dryRun: true },
@@ -154,7 +155,7 @@ test('every route refuses a missing, expired, tampered, wrong-tenant, wrong-spac
 test('every route that reads or moves a ref refuses a token for other refs', async () => {
   const before = await snapshot();
   const narrow = bearer(token({ refs: ['heads/other-*'] }));
-  const BODY_REFS = ['search', 'text', 'hybrid', 'write', 'publish', 'merge', 'delete'];
+  const BODY_REFS = ['search', 'text', 'hybrid', 'write', 'publish', 'merge', 'delete', 'compact'];
   const refRoutes = routes().filter((r) => {
     const rule = ruleOf(r.method, r.url, () => undefined);
     return (

@@ -2,15 +2,16 @@ import { EngineError, type Multihash, multihashFromHex, multihashToHex } from '@
 import type { DeleteDoc, WriteDoc } from '@dreamdb/engine/api';
 import { RefConflictError } from '@dreamdb/engine/store';
 import { rebase } from '@dreamdb/engine/versions';
-import { deleteItems, END } from '@dreamdb/engine/write';
+import { compact, deleteItems, END } from '@dreamdb/engine/write';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
 import { allowRefs } from '../access/middleware.js';
 import type { OriginContext } from '../context.js';
 import { names } from '../http/params.js';
 import { apiError } from './errors.js';
 import { fresh, manifestOf } from './lookup.js';
 import { readBody, respond } from './negotiate.js';
-import { parseDelete, parsePublish, parseWrite } from './schemas.js';
+import { parseDelete, parsePublish, parseWith, parseWrite, refField } from './schemas.js';
 import { build, checkExpectation, moveRef, stage } from './staging.js';
 
 /**
@@ -143,5 +144,20 @@ export function writeRoutes(origin: OriginContext, limit: MiddlewareHandler): Ho
     } satisfies DeleteDoc<bigint>);
   });
 
+  // compact: the head's buckets rewritten without deleted items' bytes, published (spec 0020 §6).
+  app.post('/:space/compact', limit, async (c) => {
+    const { space } = names(c, 'space');
+    const body = parseWith(compactBody, (await readBody(c)).value);
+    const ref = body.ref ?? 'main';
+    allowRefs(c, 'write', ref);
+    const done = await compact(origin.session(space), {
+      ref,
+      ...(body.message && { message: body.message }),
+    });
+    return respond(c, { ...done, space, manifest: done.manifest ? multihashToHex(done.manifest) : null });
+  });
+
   return app;
 }
+
+const compactBody = z.strictObject({ ref: refField.optional(), message: z.string().max(65_536).optional() });
