@@ -9,6 +9,7 @@ import type { Session } from '../session/session.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
 import { decodeRef } from '../store/space-store.js';
+import { isLease, LEASE_MAX_MS } from './leases.js';
 
 /** What a collection found and did. */
 export interface CollectReport {
@@ -98,9 +99,26 @@ async function markFromRefs(
   };
   const pending: Multihash[] = [];
   let refs = 0;
-  for await (const info of listAll(space.store, spacePrefix(space.space, 'refs'))) {
+  const prefix = spacePrefix(space.space, 'refs');
+  for await (const info of listAll(space.store, prefix)) {
+    // A lease older than LEASE_MAX_MS is a crashed writer's: it protects nothing and goes.
+    if (
+      isLease(info.key.slice(prefix.length)) &&
+      info.modified &&
+      Date.now() - info.modified.getTime() > LEASE_MAX_MS
+    ) {
+      await space.store.delete(info.key);
+      continue;
+    }
     refs++;
-    const { body } = await space.store.get(info.key);
+    let body: Uint8Array;
+    try {
+      ({ body } = await space.store.get(info.key));
+    } catch (error) {
+      // A lease released between the listing and this read.
+      if (error instanceof EngineError && error.code === 'E_NOT_FOUND') continue;
+      throw error;
+    }
     pending.push(decodeRef(body, info.key));
   }
   let manifests = 0;

@@ -5,6 +5,7 @@ import { spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
 import { decodeRef, isTag, type RefState } from '../store/space-store.js';
 import { isAncestor, refName, resolveVersion } from './dag.js';
+import { isLease } from './leases.js';
 
 /** A ref of a space and the manifest it points at. */
 export interface RefInfo {
@@ -35,6 +36,7 @@ export async function listRefs(session: Session): Promise<RefInfo[]> {
   const out: RefInfo[] = [];
   for await (const info of listAll(session.store.store, prefix)) {
     const name = info.key.slice(prefix.length);
+    if (isLease(name)) continue; // a writer's, for as long as its publish is in flight
     const { body } = await session.store.store.get(info.key);
     out.push({ name, manifest: decodeRef(body, name), kind: kindOf(name) });
   }

@@ -14,6 +14,7 @@ import { MAX_TICK, type Tick } from '../time/ticks.js';
 import { concatColumns, entryAt } from '../timeindex/columns.js';
 import { editTree, type IndexEdit } from '../timeindex/edit.js';
 import { appendTree, type BuiltTree, buildTree } from '../timeindex/tree.js';
+import { withLease } from '../versions/leases.js';
 import { rebase } from '../versions/merge.js';
 import { packBuckets } from './buckets.js';
 import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
@@ -246,8 +247,13 @@ export async function writeManifest(
  * is a RefConflictError that carries the winner.
  */
 export async function publish(session: Session, writer: Writer, options: PublishOptions): Promise<Published> {
-  const store = session.store;
   assertRefName(options.ref);
+  // The base is leased while the publish is in flight: collect keeps what it reuses (spec 0006 §2.8).
+  return withLease(session, writer.base, () => publishOnBase(session, writer, options));
+}
+
+async function publishOnBase(session: Session, writer: Writer, options: PublishOptions): Promise<Published> {
+  const store = session.store;
   const written = await writeManifest(session, writer, options);
   const expected =
     writer.base?.ref?.name === options.ref
