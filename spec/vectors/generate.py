@@ -618,6 +618,40 @@ fmt.append({"name": "an item manifest of two parts", "op": "encode-item-manifest
             "output": {"hex": seal(4, im_header).hex()}})
 fmt.append({"name": "item manifest refused: parts do not add up to its size", "op": "decode-item-manifest",
             "input": {"hex": seal(4, {**im_header, "size": 101}).hex()}, "error": "E_FIELD"})
+# TombstoneList (spec 0020 §3): envelope kind 8, header only; ticks as time anchors (65524).
+def tick_tag(t):
+    return cbor2.CBORTag(65524, int(t))
+tomb_input = {"space": "lab", "erase": True, "tombstones": [
+    {"timeline": "s1", "track": "det", "from": "15000000000", "to": "20000000000", "count": 5, "root": obj_a.hex()},
+    {"timeline": "s1", "track": "cam", "count": 30, "root": obj_b.hex()},
+    {"timeline": "old", "count": 0},
+    {"timeline": "s1", "track": "emb", "from": "5000000000000", "count": 2}]}
+def tomb_cbor(t):
+    out = {"timeline": t["timeline"], "count": t["count"]}
+    if "track" in t: out["track"] = t["track"]
+    if "from" in t and int(t["from"]) != 0: out["from"] = tick_tag(t["from"])
+    if "to" in t: out["to"] = tick_tag(t["to"])
+    if "root" in t: out["root"] = cbor2.CBORTag(65521, bytes.fromhex(t["root"]))
+    return out
+tomb_sorted = sorted(tomb_input["tombstones"], key=lambda t: (t["timeline"], t.get("track", ""), int(t.get("from", "0"))))
+tomb_header = {"v": 1, "space": "lab", "erase": True, "tombstones": [tomb_cbor(t) for t in tomb_sorted]}
+fmt.append({"name": "a tombstone list: a range, a whole track, a timeline, a range to the end of time", "op": "encode-tombstone-list",
+            "input": tomb_input, "output": {"hex": seal(8, tomb_header).hex()}})
+for why, header in (("a range without a track", {**tomb_header, "tombstones": [{"timeline": "s1", "count": 1, "from": tick_tag(5)}]}),
+                    ("to not after from", {**tomb_header, "tombstones": [{"timeline": "s1", "track": "det", "count": 1, "from": tick_tag(9), "to": tick_tag(9)}]}),
+                    ("erase not a boolean", {**tomb_header, "erase": 1}),
+                    ("version 2", {**tomb_header, "v": 2})):
+    fmt.append({"name": f"tombstone list refused: {why}", "op": "decode-tombstone-list",
+                "input": {"hex": seal(8, header).hex()}, "error": "E_FIELD"})
+# The space's tombstone registry (spec 0020 §4): plain deterministic CBOR at spaces/<space>/tombstones.
+reg_input = {"space": "lab", "deletes": [mh(b"m2").hex(), mh(b"m1").hex()],
+             "erased": [{"object": obj_b.hex(), "ranges": [[200, 300], [12, 40]], "replacement": mh(b"y").hex()},
+                        {"object": obj_a.hex(), "ranges": []}]}
+reg_value = {"v": 1, "space": "lab", "deletes": sorted(reg_input["deletes"]),
+             "erased": sorted([{"object": e["object"], "ranges": sorted(e["ranges"]), **({"replacement": e["replacement"]} if "replacement" in e else {})}
+                               for e in reg_input["erased"]], key=lambda e: e["object"])}
+fmt.append({"name": "a tombstone registry: two deletes, an object erased with its replacement, a part erased whole",
+            "op": "encode-tombstone-registry", "input": reg_input, "output": {"hex": canon(reg_value).hex()}})
 good = seal(2, leaf_header)
 for name, data in (("bad magic", b"XRDB" + good[4:]), ("envelope version 1", good[:4] + b"\x01" + good[5:]),
                    ("unknown kind 9", good[:5] + b"\x09" + good[6:]), ("nonzero flags", good[:6] + b"\x00\x01" + good[8:]),

@@ -8,6 +8,8 @@ import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
 import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
 import '../indexes/builtin.js';
+import { decodeRegistry, encodeRegistry } from '../deletes/registry.js';
+import { openTombstoneList, sealTombstoneList } from '../deletes/tombstone-list.js';
 import { decodeItemManifest, encodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import { LshHasher } from '../indexes/lsh/hasher.js';
 import {
@@ -212,6 +214,47 @@ const RUNNERS: Record<string, Runner> = {
     const bytes = encodeItemManifest({ size: Number(v.input?.size), parts });
     if (!isItemManifest(bytes) || decodeItemManifest(bytes).size !== Number(v.input?.size))
       throw new Error('item manifest does not decode');
+    return { hex: toHex(bytes) };
+  },
+  'encode-tombstone-list': (v) => {
+    const input = v.input as { space: string; erase: boolean; tombstones: Record<string, unknown>[] };
+    const bytes = sealTombstoneList({
+      space: input.space,
+      erase: input.erase,
+      tombstones: input.tombstones.map((t) => ({
+        timeline: t.timeline as string,
+        count: t.count as number,
+        ...(t.track !== undefined && { track: t.track as string }),
+        ...(t.from !== undefined && { from: BigInt(t.from as string) }),
+        ...(t.to !== undefined && { to: BigInt(t.to as string) }),
+        ...(t.root !== undefined && { root: fromHex(t.root as string) }),
+      })),
+    });
+    if (openTombstoneList(bytes).tombstones.length !== input.tombstones.length)
+      throw new Error('tombstone list does not decode');
+    return { hex: toHex(bytes) };
+  },
+  'decode-tombstone-list': (v) => {
+    const list = openTombstoneList(fromHex(str(v, 'hex')));
+    return { tombstones: list.tombstones.length };
+  },
+  'encode-tombstone-registry': (v) => {
+    const input = v.input as {
+      space: string;
+      deletes: string[];
+      erased: { object: string; ranges: [number, number][]; replacement?: string }[];
+    };
+    const bytes = encodeRegistry(
+      input.space,
+      input.deletes,
+      input.erased.map((e) => ({
+        object: fromHex(e.object),
+        ranges: e.ranges.map(([start, end]) => ({ start, end })),
+        ...(e.replacement !== undefined && { replacement: fromHex(e.replacement) }),
+      })),
+    );
+    if (decodeRegistry(bytes, input.space).erased.size !== input.erased.length)
+      throw new Error('registry does not decode');
     return { hex: toHex(bytes) };
   },
   'decode-item-manifest': (v) => {

@@ -263,7 +263,14 @@ describe('bad input is refused with 4xx and a clear message, and changes nothing
         ['PUT', '/dreamdb/spaces/lab/refs/Main', {}, text('x'), 400, /ref names are/],
         ['PUT', '/dreamdb/spaces/lab/refs/a/..b', {}, text('x'), 400, /ref names are/],
         ['PUT', '/dreamdb/spaces/lab/objects/1e20abc', {}, text('x'), 400, /object keys are/],
-        ['PUT', '/dreamdb/spaces/lab/notes/x', {}, text('x'), 400, /objects\/\.\.\. or refs\/\.\.\./],
+        [
+          'PUT',
+          '/dreamdb/spaces/lab/notes/x',
+          {},
+          text('x'),
+          400,
+          /objects\/\.\.\., refs\/\.\.\. or tombstones/,
+        ],
         [
           'GET',
           `/dreamdb/${objectKey('lab', keep)}`,
