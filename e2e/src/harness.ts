@@ -157,6 +157,8 @@ declare global {
         spans: readonly { tick: bigint; label?: string; image?: string }[];
       }[];
       hits(): readonly { tick: string; track: string }[];
+      /** The tick the player's clock is at. */
+      now(): bigint;
       state(): Record<string, unknown>;
     };
   }

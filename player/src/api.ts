@@ -1,5 +1,7 @@
 import type {
   AccessDoc,
+  DeleteDoc,
+  DiffDoc,
   ErrorDoc,
   HybridDoc,
   HybridHitDoc,
@@ -187,6 +189,24 @@ export class Api {
       ...body,
       rebase: true,
     });
+  }
+
+  /** Delete items on a branch (spec 0020): published at once; `manifest` null when nothing matched. */
+  deleteItems(
+    space: string,
+    body: {
+      ref: string;
+      deletes: { timeline: string; track: string; tick: string }[];
+      author?: string;
+      message?: string;
+    },
+  ) {
+    return this.post<DeleteDoc>(`/v0/spaces/${enc(space)}/delete`, body);
+  }
+
+  /** What changed from one version to another, per track (removed items included). */
+  diff(space: string, from: string, to: string) {
+    return this.call<DiffDoc>(`/v0/spaces/${enc(space)}/diff?from=${enc(from)}&to=${enc(to)}`);
   }
 
   /** Merge versions into a ref: 409 ApiError with `conflicts` in its body when they conflict. */

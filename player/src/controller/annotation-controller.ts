@@ -25,6 +25,12 @@ interface Pending {
   note: string;
 }
 
+/** How far from the playhead an annotation is still the one at the playhead (half a second). */
+const NEAR = 500_000_000n;
+/** Changes listed per track. */
+const MAX_CHANGES = 20;
+const SIGN = { added: '+', removed: '−', changed: '~' } as const;
+
 /** Who is annotating: remembered in this browser; their branch is heads/<name>. */
 function user(): string {
   const input = byId<HTMLInputElement>('user');
@@ -67,6 +73,7 @@ export class AnnotationController {
     byId('add').addEventListener('click', () => this.add());
     byId('save').addEventListener('click', () => void this.save());
     byId('merge').addEventListener('click', () => void this.mergeIntoMain());
+    byId('delete').addEventListener('click', () => void this.deleteAtPlayhead());
     this.render();
   }
 
@@ -157,8 +164,82 @@ export class AnnotationController {
       this.render();
       await show({ ref: branch });
       status(`saved to ${branch} (${answer.manifest.slice(4, 16)}…)`);
+      await this.showChanges(branch);
     } catch (error) {
       status(error instanceof Error ? error.message : String(error), true);
+    }
+  }
+
+  /**
+   * Delete the annotation at the playhead (the one covering it, else the nearest within half a second) on
+   * the user's branch (made from the version on screen), show the branch and what it changes against main.
+   */
+  private async deleteAtPlayhead(): Promise<void> {
+    const { api, view, status, show } = this.input;
+    const name = user();
+    const branch = `heads/${name}`;
+    const doc = this.doc;
+    try {
+      if (!doc) throw new Error('no version is on screen yet');
+      if (!this.input.can('write', branch)) throw new Error(`this link does not allow writing ${branch}`);
+      const now = this.input.clock.now();
+      const near = await api.items(view.state.space, doc.timeline, doc.manifest, [ANNOTATION_TRACK], {
+        from: now > NEAR ? now - NEAR : 0n,
+        to: now + NEAR + 1n,
+      });
+      const at = (i: { tick: string; duration: string }) => BigInt(i.tick);
+      const covering = near.find((i) => at(i) <= now && now < at(i) + BigInt(i.duration));
+      const nearest = [...near].sort((a, b) => {
+        const da = at(a) > now ? at(a) - now : now - at(a);
+        const db = at(b) > now ? at(b) - now : now - at(b);
+        return da < db ? -1 : da > db ? 1 : 0;
+      })[0];
+      const item = covering ?? nearest;
+      if (!item) throw new Error('no annotation at the playhead');
+      const label = (item.payload as { label?: string } | undefined)?.label ?? 'annotation';
+      await api.createBranch(view.state.space, name, doc.manifest);
+      const answer = await api.deleteItems(view.state.space, {
+        ref: branch,
+        author: name,
+        message: `delete ${label} from the player`,
+        deletes: [{ timeline: doc.timeline, track: ANNOTATION_TRACK, tick: item.tick }],
+      });
+      if (!answer.manifest) throw new Error(`${branch} has no annotation at ${formatMedia(at(item))}`);
+      await show({ ref: branch });
+      status(`deleted ${label} at ${formatMedia(at(item))} on ${branch}`);
+      await this.showChanges(branch);
+    } catch (error) {
+      status(error instanceof Error ? error.message : String(error), true);
+    }
+  }
+
+  /** List what the branch changes against main: + added, − removed (deleted), ~ changed, with labels. */
+  private async showChanges(branch: string): Promise<void> {
+    const { api, view } = this.input;
+    const doc = this.doc;
+    const list = byId('changes');
+    if (!doc) return;
+    try {
+      const diff = await api.diff(view.state.space, 'main', branch);
+      const rows: HTMLLIElement[] = [];
+      for (const track of diff.tracks.filter((t) => t.timeline === doc.timeline))
+        for (const change of track.items.slice(0, MAX_CHANGES)) {
+          // A removed item is read on main, the others on the branch.
+          const ref = change.change === 'removed' ? 'main' : branch;
+          const tick = BigInt(change.tick);
+          const [item] = await api.items(view.state.space, doc.timeline, ref, [track.track], {
+            from: tick,
+            to: tick + 1n,
+          });
+          const label = (item?.payload as { label?: string } | undefined)?.label;
+          const li = document.createElement('li');
+          li.className = `change ${change.change}`;
+          li.textContent = `${SIGN[change.change]} ${track.track} at ${formatMedia(tick)}${label ? ` ${label}` : ''}`;
+          rows.push(li);
+        }
+      list.replaceChildren(...rows);
+    } catch {
+      list.replaceChildren(); // a branch main cannot be compared with (no main): nothing to list
     }
   }
 
