@@ -211,3 +211,22 @@ test('GET /v0/access says what the token allows; /v0/health says the origin chec
   const health = (await (await fetch(`${served.lab.base}/v0/health`)).json()) as { access: string };
   assert.equal(health.access, 'token');
 });
+
+test('erasure takes the admin right: a token that may write deletes, but its erase is refused and changes nothing', async () => {
+  const writer = bearer(token({ rights: ['read', 'write'] }));
+  const post = (path: string, body: unknown, headers: Record<string, string>) =>
+    fetch(`${served.lab.base}/v0/spaces/lab/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+  assert.equal((await post('refs', { name: 'erase-check', at: 'main' }, writer)).status, 201);
+  const deletes = [{ timeline: 's1', track: 'events' }];
+  const before = await snapshot();
+  const refused = await post('delete', { ref: 'heads/erase-check', erase: true, deletes }, writer);
+  assert.equal(refused.status, 403);
+  assert.match(((await refused.json()) as { message: string }).message, /admin/);
+  assert.deepEqual(await snapshot(), before);
+  const plain = await post('delete', { ref: 'heads/erase-check', deletes }, writer);
+  assert.equal(plain.status, 200, await plain.text());
+});
