@@ -1,10 +1,8 @@
 import { type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
-import { decodeBucketHeader } from '../format/bucket.js';
-import { PREAMBLE_BYTES, readPreamble } from '../format/envelope.js';
 import { MANIFEST_VERSION, type Manifest, sealManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
-import { isErased, trackRoot } from '../queries/read.js';
+import { readBucketHeader, trackRoot } from '../queries/read.js';
 import type { Session } from '../session/session.js';
 import { normalizeRef } from '../store/keys.js';
 import { isTag, type RefState } from '../store/space-store.js';
@@ -32,23 +30,6 @@ export interface CompactReport {
   /** Bytes of those buckets before and of their rewrites after: the difference no longer read by the head. */
   readonly bytesBefore: number;
   readonly bytesAfter: number;
-}
-
-/** Bytes of a bucket read to find its header (collect reads the same way). */
-const HEAD_BYTES = 64 * 1024;
-
-/** A bucket's header, from its first bytes (the preamble and header alone when erased items follow it). */
-async function bucketHeader(session: Session, bucket: Multihash) {
-  let head: Uint8Array;
-  try {
-    head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
-  } catch (error) {
-    if (!isErased(error)) throw error;
-    head = await session.store.getRange(bucket, { start: 0, end: PREAMBLE_BYTES });
-  }
-  const end = PREAMBLE_BYTES + readPreamble(head, 'bucket').headerBytes;
-  if (end > head.length) head = await session.store.getRange(bucket, { start: 0, end });
-  return decodeBucketHeader(head, `bucket ${multihashToHex(bucket)}`);
 }
 
 /**
@@ -103,7 +84,7 @@ export async function compact(
       const edits: IndexEdit[] = [];
       for (const hex of set) {
         const object = multihashFromHex(hex);
-        const header = await bucketHeader(session, object);
+        const header = await readBucketHeader(session, object);
         if (header.parts && header.parts.length > 0) continue;
         const first = header.items[0]?.tick;
         const last = header.items[header.items.length - 1]?.tick;

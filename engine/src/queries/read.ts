@@ -3,6 +3,8 @@ import type { Address } from '../address/uri.js';
 import { joinParts } from '../bytes.js';
 import { decodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
+import { decodeBucketHeader } from '../format/bucket.js';
+import { PREAMBLE_BYTES, readPreamble } from '../format/envelope.js';
 import { decodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import { itemFromCbor } from '../model/item.js';
 import type { Track } from '../model/track.js';
@@ -23,6 +25,26 @@ export interface ReadItem {
   /** Event and constant items: the decoded payload. */
   readonly payload?: unknown;
   readonly layer?: string;
+}
+
+/** Bytes of a bucket read to find its header: enough for most headers in one GET. */
+const HEAD_BYTES = 64 * 1024;
+
+/**
+ * A bucket's header (its items' ticks and byte ranges, the parts it names) from its first bytes; the
+ * preamble and the header alone when erased items follow the header (spec 0020 §7).
+ */
+export async function readBucketHeader(session: Session, bucket: Multihash) {
+  let head: Uint8Array;
+  try {
+    head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
+  } catch (error) {
+    if (!isErased(error)) throw error;
+    head = await session.store.getRange(bucket, { start: 0, end: PREAMBLE_BYTES });
+  }
+  const end = PREAMBLE_BYTES + readPreamble(head, 'bucket').headerBytes;
+  if (end > head.length) head = await session.store.getRange(bucket, { start: 0, end });
+  return decodeBucketHeader(head, `bucket ${multihashToHex(bucket)}`);
 }
 
 /** Whether an error is an erased item's (spec 0020 §7): reads of many items leave such an item out. */

@@ -1,10 +1,8 @@
 import { type Multihash, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
-import { decodeBucketHeader } from '../format/bucket.js';
-import { PREAMBLE_BYTES, readPreamble } from '../format/envelope.js';
 import '../indexes/builtin.js';
 import { visitIndexObjects } from '../indexes/track-indexes.js';
-import { isErased } from '../queries/read.js';
+import { readBucketHeader } from '../queries/read.js';
 import type { Session } from '../session/session.js';
 import { parseObjectKey, spacePrefix } from '../store/keys.js';
 import { listAll } from '../store/object-store.js';
@@ -159,20 +157,7 @@ async function markFromRefs(
   return { refs, manifests };
 }
 
-/** Bytes of a bucket read to find its header: enough for most headers in one GET. */
-const HEAD_BYTES = 64 * 1024;
-
-/** The part objects a bucket's header names (0014 §4), read from the bucket's first bytes. */
+/** The part objects a bucket's header names (0014 §4). */
 async function bucketParts(session: Session, bucket: Multihash): Promise<readonly Multihash[]> {
-  let head: Uint8Array;
-  try {
-    head = await session.store.getRange(bucket, { start: 0, end: HEAD_BYTES });
-  } catch (error) {
-    // Erased items among the first bytes (spec 0020 §7): the preamble and the header alone.
-    if (!isErased(error)) throw error;
-    head = await session.store.getRange(bucket, { start: 0, end: PREAMBLE_BYTES });
-  }
-  const end = PREAMBLE_BYTES + readPreamble(head, 'bucket').headerBytes;
-  if (end > head.length) head = await session.store.getRange(bucket, { start: 0, end });
-  return decodeBucketHeader(head, `bucket ${multihashToHex(bucket)}`).parts ?? [];
+  return (await readBucketHeader(session, bucket)).parts ?? [];
 }
