@@ -643,6 +643,12 @@ for why, header in (("a range without a track", {**tomb_header, "tombstones": [{
                     ("version 2", {**tomb_header, "v": 2})):
     fmt.append({"name": f"tombstone list refused: {why}", "op": "decode-tombstone-list",
                 "input": {"hex": seal(8, header).hex()}, "error": "E_FIELD"})
+# DroppedTicks (spec 0020 §2.1): envelope kind 9, header only, ticks ascending as time anchors.
+dropped_ticks = ["5", "9", "1099511627776"]
+fmt.append({"name": "dropped ticks of a text segment", "op": "encode-dropped-ticks", "input": {"ticks": ["9", "5", "1099511627776", "9"]},
+            "output": {"hex": seal(9, {"v": 1, "ticks": [tick_tag(t) for t in dropped_ticks]}).hex()}})
+fmt.append({"name": "dropped ticks refused: not ascending", "op": "decode-dropped-ticks",
+            "input": {"hex": seal(9, {"v": 1, "ticks": [tick_tag(9), tick_tag(5)]}).hex()}, "error": "E_FIELD"})
 # The space's tombstone registry (spec 0020 §4): plain deterministic CBOR at spaces/<space>/tombstones.
 reg_input = {"space": "lab", "deletes": [mh(b"m2").hex(), mh(b"m1").hex()],
              "erased": [{"object": obj_b.hex(), "ranges": [[200, 300], [12, 40]], "replacement": mh(b"y").hex()},

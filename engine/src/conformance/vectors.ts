@@ -6,6 +6,7 @@ import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
+import { openDroppedTicks, sealDroppedTicks } from '../format/dropped-ticks.js';
 import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
 import '../indexes/builtin.js';
 import { decodeRegistry, encodeRegistry } from '../deletes/registry.js';
@@ -238,6 +239,14 @@ const RUNNERS: Record<string, Runner> = {
     const list = openTombstoneList(fromHex(str(v, 'hex')));
     return { tombstones: list.tombstones.length };
   },
+  'encode-dropped-ticks': (v) => {
+    const ticks = (v.input!.ticks as string[]).map((t) => BigInt(t));
+    const bytes = sealDroppedTicks(ticks);
+    if (openDroppedTicks(bytes).length !== new Set(ticks).size)
+      throw new Error('dropped ticks do not decode');
+    return { hex: toHex(bytes) };
+  },
+  'decode-dropped-ticks': (v) => ({ ticks: openDroppedTicks(fromHex(str(v, 'hex'))).map(String) }),
   'encode-tombstone-registry': (v) => {
     const input = v.input as {
       space: string;

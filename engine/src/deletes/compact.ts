@@ -94,8 +94,10 @@ export async function compact(
           if (multihashToHex(e.object) === hex) live.push(e);
         // Nothing deleted here any more (compacted before), or nothing of it left in the head.
         if (live.length === 0 || live.length === header.items.length) continue;
+        // The bucket is read once (verified), its live items copied out of it.
+        const bytes = await session.store.getObject(object);
         const staged = new StagedColumns();
-        for (const e of live) staged.push(e.tick, e.duration, await session.store.getRange(object, e));
+        for (const e of live) staged.push(e.tick, e.duration, bytes.subarray(e.start, e.end));
         const entries = await packBuckets(track, staged, uploader);
         for (let i = 0; i < entries.count; i++)
           edits.push({ tick: entries.ticks[i]!, entry: entryAt(entries, i) });

@@ -11,7 +11,7 @@ import { EngineError } from '../errors.js';
  *   0  "DRDB"          magic
  *   4  u8  version     0
  *   5  u8  kind        1 manifest, 2 index page, 3 bucket, 4 item manifest, 5 spatial segment,
- *                      6 text directory, 7 text page, 8 tombstone list
+ *                      6 text directory, 7 text page, 8 tombstone list, 9 dropped ticks
  *   6  u16 flags       0 (readers refuse other values)
  *   8  u32 header_len  big-endian length of the CBOR header
  *  12  header          deterministic CBOR map
@@ -31,6 +31,7 @@ export const OBJECT_KINDS = {
   textDirectory: 6,
   textPage: 7,
   tombstoneList: 8,
+  droppedTicks: 9,
 } as const;
 export type ObjectKind = keyof typeof OBJECT_KINDS;
 const KIND_NAMES = new Map<number, ObjectKind>(

@@ -270,6 +270,7 @@ export async function visitIndexObjects(
   for (const [scheme] of trackIndexes(track)) {
     const { kind, record, params } = trackIndex(track, scheme)!;
     for (const segment of record.segments) {
+      if (segment.dropped) visit(segment.dropped);
       if (!visit(segment.object) || !kind.follow) continue;
       for (const child of await kind.follow(session, segment, params)) visit(child);
     }

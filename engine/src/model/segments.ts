@@ -14,6 +14,11 @@ export interface SegmentRef {
   readonly count: number;
   readonly first: Tick;
   readonly last: Tick;
+  /**
+   * A DroppedTicks object (spec 0020 §2.1): ticks of items the segment still holds but the track no longer
+   * does (deleted). Readers leave them out; the next rewrite of the segment purges them.
+   */
+  readonly dropped?: Multihash;
 }
 
 /** The CBOR map of a segment reference. */
@@ -23,6 +28,7 @@ export function segmentToCbor(segment: SegmentRef): Record<string, unknown> {
     count: segment.count,
     first: tagTick(segment.first),
     object: new Tag(segment.object, TAGS.multihash),
+    ...(segment.dropped && { dropped: new Tag(segment.dropped, TAGS.multihash) }),
   };
 }
 
@@ -30,12 +36,13 @@ export function segmentToCbor(segment: SegmentRef): Record<string, unknown> {
 export function segmentsFromCbor(list: unknown[], path: string): SegmentRef[] {
   return list.map((value, i) => {
     const at = `${path}[${i}]`;
-    const r = new FieldReader(value, at, ['last', 'count', 'first', 'object']);
-    const segment = {
+    const r = new FieldReader(value, at, ['last', 'count', 'first', 'object', 'dropped']);
+    const segment: SegmentRef = {
       object: r.multihashesOf([r.raw('object')], 'object')[0]!,
       count: r.uint('count'),
       first: r.tick('first'),
       last: r.tick('last'),
+      ...(r.has('dropped') && { dropped: r.multihashesOf([r.raw('dropped')], 'dropped')[0]! }),
     };
     if (segment.count < 1 || segment.last < segment.first)
       fieldError(at, 'count must be positive, last >= first');

@@ -51,10 +51,12 @@ export async function textSearch(session: Session, resolved: Resolved, query: Te
     tracks.map((t) => openIndex<TextIndexReader>(session, t, roleIndex(t, 'text')!.scheme)),
   );
   const opened = indexes.flatMap((index) => index.segments);
+  const dropped = indexes.flatMap((index) => index.dropped);
   const windowed = query.t0 !== undefined || t1 !== undefined;
   const filter = query.filter;
   return searchText(opened, query.query, {
     k: query.k,
+    dropped,
     ...((windowed || filter) && {
       filter: (doc) => doc.tick >= t0 && (t1 === undefined || doc.tick < t1) && (!filter || filter(doc)),
     }),

@@ -1,6 +1,7 @@
 import { hashBytes, type Multihash, multihashFromHex, multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket } from '../format/bucket.js';
+import { openDroppedTicks } from '../format/dropped-ticks.js';
 import { decodeItemManifest, isItemManifest } from '../format/item-manifest.js';
 import '../indexes/builtin.js';
 import { decodeRegistry } from '../deletes/registry.js';
@@ -217,6 +218,14 @@ async function walkSpace(
             const e = erased.get(multihashToHex(named.object));
             if (e && !e.replacement) continue; // erased whole: nothing of it is left to read
             const segment = e ? { ...named, object: e.replacement! } : named;
+            if (segment.dropped && need(segment.dropped, `the ${scheme} index of ${name}`))
+              try {
+                openDroppedTicks(await session.store.getObject(segment.dropped));
+              } catch (error) {
+                report.problems.push(
+                  `${prefix}${multihashToHex(segment.dropped)}: ${(error as Error).message}`,
+                );
+              }
             const segmentHex = multihashToHex(segment.object);
             if (segments.has(segmentHex) || !need(segment.object, `the ${scheme} index of ${name}`)) continue;
             segments.add(segmentHex);

@@ -3,6 +3,7 @@ import { multihashToHex } from '../../address/multihash.js';
 import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Session } from '../../session/session.js';
 import { sessionCache } from '../../session/session-cache.js';
+import type { Tick } from '../../time/ticks.js';
 import type { IndexKind } from '../kind.js';
 import { type AnalyzedText, analyzeText } from './build.js';
 import { decodeTextDirectory } from './directory.js';
@@ -10,7 +11,7 @@ import { decodeDocumentsPage } from './documents-page.js';
 import { decodePostingsPage } from './postings-page.js';
 import { TextSegmentReader } from './reader.js';
 import { ANALYZER } from './tokenize.js';
-import { eraseText, textFields, updateText } from './write.js';
+import { droppedUnion, eraseText, textFields, updateText } from './write.js';
 
 /** The scheme of the BM25 text index (spec 0015 §9). */
 export const TEXT_BM25 = 'dreamdb.text-bm25';
@@ -23,7 +24,12 @@ export interface TextParams {
 /** A track's text index opened for queries: a reader per segment (each caches the pages it fetched). */
 export interface TextIndexReader {
   readonly segments: readonly TextSegmentReader[];
+  /** Per segment, the ticks of documents it holds that the track no longer does (spec 0020 §2.1). */
+  readonly dropped: readonly (ReadonlySet<Tick> | undefined)[];
 }
+
+/** Dropped-tick sets kept per session, by object. */
+const droppedSets = sessionCache<ReadonlySet<Tick>>(256);
 
 /** Opened text segments kept per session (least recently used dropped past 256). */
 const readers = sessionCache<TextSegmentReader>(256);
@@ -142,7 +148,20 @@ export const textBm25: IndexKind<TextParams, TextIndexReader> = {
     return done && (done.ref ? { object: done.ref.object } : {});
   },
   async open(session, _track, _params, segments) {
-    return { segments: await Promise.all(segments.map((s) => reader(session, s.object))) };
+    return {
+      segments: await Promise.all(segments.map((s) => reader(session, s.object))),
+      dropped: await Promise.all(
+        segments.map((s) =>
+          s.dropped
+            ? droppedSets(
+                session,
+                multihashToHex(s.dropped),
+                async () => new Set(await droppedUnion(session, [s])),
+              )
+            : undefined,
+        ),
+      ),
+    };
   },
   async follow(session, segment) {
     const hex = multihashToHex(segment.object);

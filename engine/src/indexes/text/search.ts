@@ -1,4 +1,5 @@
 import { EngineError, quote } from '../../errors.js';
+import type { Tick } from '../../time/ticks.js';
 import { DEFAULT_B, DEFAULT_K1, idf, termWeight } from './bm25.js';
 import { compareCodePoints } from './collate.js';
 import { PostingCursor } from './cursor.js';
@@ -21,6 +22,8 @@ export interface TextSearchOptions {
   readonly k: number;
   /** Keep only documents this returns true for (a time window, a set of tracks). */
   readonly filter?: (doc: TextDocInfo) => boolean;
+  /** Per segment, ticks of documents the track no longer holds (spec 0020 §2.1): never hits. */
+  readonly dropped?: readonly (ReadonlySet<Tick> | undefined)[];
   /** Term-frequency saturation, default 1.2. */
   readonly k1?: number;
   /** Length normalization, 0 to 1, default 0.75. */
@@ -208,8 +211,13 @@ export async function searchText(
   for (let s = 0; s < segments.length; s++) {
     const segment = segments[s]!;
     const document = (ord: number) => segment.documentIfLoaded(ord) ?? segment.document(ord);
+    const gone = options.dropped?.[s];
+    const filter =
+      gone && gone.size > 0
+        ? (doc: TextDocInfo) => !gone.has(doc.tick) && (!options.filter || options.filter(doc))
+        : options.filter;
     const hits = options.exhaustive
-      ? await exhaustive(parsed, perSegment[s]!, weight, k, options.filter, document)
+      ? await exhaustive(parsed, perSegment[s]!, weight, k, filter, document)
       : await evaluatePruned(perSegment[s]!, {
           query: parsed,
           idfs,
@@ -218,7 +226,7 @@ export async function searchText(
           b,
           k,
           floor,
-          filter: options.filter,
+          filter,
           document,
         });
     for (const { ord, score, masks } of hits) {

@@ -1,7 +1,9 @@
-import { multihashToHex } from '../../address/multihash.js';
+import { hashBytes, multihashToHex } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
+import { openDroppedTicks, sealDroppedTicks } from '../../format/dropped-ticks.js';
 import type { SegmentRef } from '../../model/segments.js';
 import { itemBytes, trackEntries } from '../../queries/read.js';
+import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
 import type { Uploader } from '../../writes/uploader.js';
 import type { IndexChange, IndexContext } from '../kind.js';
@@ -102,7 +104,7 @@ export async function updateText(
       const i = lowerTick(removed, s.first);
       return i < removed.length && removed[i]! <= s.last;
     };
-    return withoutDocuments(context, segments, (t) => change.removed.has(t), holds);
+    return dropDocuments(context, segments, removed, holds);
   }
   const texts = stagedTexts(change, analyze);
   if (change.append) {
@@ -117,6 +119,8 @@ export async function updateText(
     const readers = new Map<string, TextSegmentReader>();
     const fetch = (hash: Uint8Array) => session.store.getObject(hash);
     return appendSegments(segments, added ? [added] : [], TEXT_SEGMENT_DOCS, async (group) => {
+      // A merge purges the documents the segments had dropped (spec 0020 §2.1).
+      const gone = await droppedUnion(session, group);
       const opened = await Promise.all(
         group.map(async (s) => {
           const hex = multihashToHex(s.object);
@@ -128,7 +132,12 @@ export async function updateText(
       // Appended segments are disjoint in time and come ordered by first tick.
       const first = group[0]!.first;
       const last = group[group.length - 1]!.last;
-      const merged = await upload(await mergeTextSegments(opened), first, last, uploader);
+      const merged = await upload(
+        await mergeTextSegments(opened, gone.size > 0 ? (d) => !gone.has(d.tick) : undefined),
+        first,
+        last,
+        uploader,
+      );
       return merged ? [merged] : [];
     });
   }
@@ -191,9 +200,12 @@ export async function eraseText(
   const documents = await reader.documents();
   const kept = documents.filter((d) => !drop(d.tick));
   if (kept.length === documents.length) return undefined;
-  if (kept.length === 0) return {};
-  const built = await mergeTextSegments([reader], (d) => !drop(d.tick));
-  const ref = await upload(built, kept[0]!.tick, kept[kept.length - 1]!.tick, context.uploader);
+  // The segment's dropped documents go with them: the rewrite holds only what the track holds.
+  const gone = await droppedUnion(context.session, [segment]);
+  const live = kept.filter((d) => !gone.has(d.tick));
+  if (live.length === 0) return {};
+  const built = await mergeTextSegments([reader], (d) => !drop(d.tick) && !gone.has(d.tick));
+  const ref = await upload(built, live[0]!.tick, live[live.length - 1]!.tick, context.uploader);
   return ref ? { ref } : {};
 }
 
@@ -207,4 +219,48 @@ function lowerTick(ticks: readonly Tick[], t: Tick): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** Past this share of a segment's documents dropped, a delete rewrites the segment instead of listing more. */
+const REWRITE_SHARE = 0.25;
+
+/** The ticks every segment of `segments` has dropped (spec 0020 §2.1). */
+export async function droppedUnion(session: Session, segments: readonly SegmentRef[]): Promise<Set<Tick>> {
+  const out = new Set<Tick>();
+  for (const s of segments)
+    if (s.dropped) for (const t of openDroppedTicks(await session.store.getObject(s.dropped))) out.add(t);
+  return out;
+}
+
+/**
+ * A delete's removed ticks taken out of the segments that may hold them (spec 0020 §2.1): listed in each
+ * segment's DroppedTicks (a small object, whatever the segment's size), or, once a quarter of a segment
+ * is dropped, the segment rewritten without them (and without those it had dropped).
+ */
+async function dropDocuments(
+  context: IndexContext,
+  segments: readonly SegmentRef[],
+  removed: readonly Tick[],
+  holds: (segment: SegmentRef) => boolean,
+): Promise<SegmentRef[]> {
+  const out: SegmentRef[] = [];
+  for (const segment of segments) {
+    if (!holds(segment)) {
+      out.push(segment);
+      continue;
+    }
+    const gone = await droppedUnion(context.session, [segment]);
+    for (const t of removed) if (t >= segment.first && t <= segment.last) gone.add(t);
+    if (gone.size > segment.count * REWRITE_SHARE) {
+      const rewritten = await eraseText(context, segment, (t) => gone.has(t));
+      if (rewritten === undefined) out.push(segment);
+      else if (rewritten.ref) out.push(rewritten.ref);
+      continue;
+    }
+    const bytes = sealDroppedTicks(gone);
+    const dropped = hashBytes(bytes);
+    await context.uploader.put(bytes, dropped);
+    out.push({ ...segment, dropped });
+  }
+  return out;
 }
