@@ -214,7 +214,8 @@ export async function searchText(
     const gone = options.dropped?.[s];
     const filter =
       gone && gone.size > 0
-        ? (doc: TextDocInfo) => !gone.has(doc.tick) && (!options.filter || options.filter(doc))
+        ? // The caller's filter first: a time window turns most documents away more cheaply than a set lookup.
+          (doc: TextDocInfo) => (!options.filter || options.filter(doc)) && !gone.has(doc.tick)
         : options.filter;
     const hits = options.exhaustive
       ? await exhaustive(parsed, perSegment[s]!, weight, k, filter, document)
