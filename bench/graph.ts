@@ -1,0 +1,68 @@
+/**
+ * The Vamana graph core (issue 19, spec 0013; in memory, not yet an index kind) against hnswlib-node on
+ * the search bench's clustered data, same run, one thread: build time, and QPS with recall@10 at several
+ * search list sizes, each beside hnswlib's at the ef whose recall is nearest.
+ * Run: npm run bench -- graph   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768, as
+ * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200)
+ */
+import { buildVamana, VamanaSearcher } from '@dreamdb/engine/indexes/graph';
+import hnswlib from 'hnswlib-node';
+import { groundTruth, K, makeData, recallAt10, searchParams, timeQueries } from './search-data.ts';
+
+const params = { ...searchParams(), n: Number(process.env.DREAMDB_BENCH_N ?? 100_000) };
+const data = makeData(params);
+const truth = groundTruth(data);
+const { n, dim, vectors } = data;
+const graphParams = { degree: 32, buildList: 64, alpha: 1.2, seed: 7 };
+
+let t0 = performance.now();
+const graph = buildVamana(vectors, dim, graphParams);
+const graphMs = performance.now() - t0;
+const graphBytes = graph.neighbors.byteLength + graph.counts.byteLength;
+console.log(
+  `vamana R ${graphParams.degree} L ${graphParams.buildList} alpha ${graphParams.alpha}: built ${n} x ${dim} in ${(graphMs / 1000).toFixed(1)} s; graph ${(graphBytes / n).toFixed(0)} bytes per vector (+ ${dim * 4} of vector)`,
+);
+const searcher = new VamanaSearcher(graph, vectors);
+
+const efConstruction = Number(process.env.DREAMDB_BENCH_EF_CONSTRUCTION ?? 200);
+const index = new hnswlib.HierarchicalNSW('cosine', dim);
+index.initIndex(n, 16, efConstruction, 100);
+const rows = Array.from({ length: n }, (_, i) => Array.from(vectors.subarray(i * dim, (i + 1) * dim)));
+t0 = performance.now();
+for (let i = 0; i < n; i++) index.addPoint(rows[i]!, i);
+const hnswMs = performance.now() - t0;
+console.log(
+  `hnswlib M 16 efConstruction ${efConstruction}: built in ${(hnswMs / 1000).toFixed(1)} s (build ratio ${(hnswMs / graphMs).toFixed(2)}x: hnswlib time / vamana time)`,
+);
+const queries = Array.from({ length: data.queries }, (_, q) =>
+  Array.from(data.queryVectors.subarray(q * dim, (q + 1) * dim)),
+);
+
+const hnsw: { ef: number; qps: number; recall: number }[] = [];
+for (const ef of [16, 32, 64, 128, 256]) {
+  index.setEf(ef);
+  const run = timeQueries(data, (_query, q) => Uint32Array.from(index.searchKnn(queries[q]!, K).neighbors));
+  hnsw.push({ ef, qps: run.qps, recall: recallAt10(run.results, truth) });
+}
+console.log(
+  `\n${'run'.padEnd(22)}${'recall@10'.padStart(10)}${'QPS'.padStart(9)}  vs hnswlib at nearest recall`,
+);
+for (const h of hnsw)
+  console.log(
+    `${`hnswlib ef ${h.ef}`.padEnd(22)}${h.recall.toFixed(3).padStart(10)}${h.qps.toFixed(0).padStart(9)}`,
+  );
+for (const list of [16, 32, 64, 128, 256]) {
+  let expanded = 0;
+  const run = timeQueries(data, (query) => {
+    const hits = searcher.search(query, K, list);
+    expanded += hits.expanded;
+    return Uint32Array.from(hits.ids);
+  });
+  const recall = recallAt10(run.results, truth);
+  const near = [...hnsw].sort(
+    (a, b) => Math.abs(a.recall - recall) - Math.abs(b.recall - recall) || b.qps - a.qps,
+  )[0]!;
+  console.log(
+    `${`vamana list ${list}`.padEnd(22)}${recall.toFixed(3).padStart(10)}${run.qps.toFixed(0).padStart(9)}  ${(run.qps / near.qps).toFixed(2)}x of ef ${near.ef} (${near.recall.toFixed(3)})`,
+  );
+}
