@@ -244,7 +244,10 @@ export function buildVamana(v: Float32Array, dim: number, params: VamanaParams):
   const { degree, buildList, alpha, seed } = checkVamanaParams(params);
   const n = Math.floor(v.length / dim);
   if (n === 0) throw new EngineError('E_BAD_REQUEST', 'a graph needs at least one vector');
-  const neighbors = new Int32Array(n * degree).fill(-1);
+  // While building, a node takes back-links up to SLACK times its degree before it is pruned (DiskANN's
+  // slack): pruning on every back-link to a full node would cost most of the build.
+  const width = Math.ceil(degree * SLACK);
+  const neighbors = new Int32Array(n * width).fill(-1);
   const counts = new Uint16Array(n);
   const rng = mulberry32(seed);
   const start = Math.min(degree, n - 1);
@@ -255,7 +258,7 @@ export function buildVamana(v: Float32Array, dim: number, params: VamanaParams):
       if (j !== i) chosen.add(j);
     }
     let k = 0;
-    for (const j of chosen) neighbors[i * degree + k++] = j;
+    for (const j of chosen) neighbors[i * width + k++] = j;
     counts[i] = k;
   }
   const entry = medoid(v, dim, n);
@@ -264,16 +267,16 @@ export function buildVamana(v: Float32Array, dim: number, params: VamanaParams):
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
-  const graph = { neighbors, counts, degree };
+  const graph = { neighbors, counts, degree: width };
   const visits = new Visits(n);
   const set = (node: number, list: readonly number[]) => {
-    for (let k = 0; k < list.length; k++) neighbors[node * degree + k] = list[k]!;
-    for (let k = list.length; k < degree; k++) neighbors[node * degree + k] = -1;
+    for (let k = 0; k < list.length; k++) neighbors[node * width + k] = list[k]!;
+    for (let k = list.length; k < width; k++) neighbors[node * width + k] = -1;
     counts[node] = list.length;
   };
-  const outOf = (node: number) =>
-    Array.from(neighbors.subarray(node * degree, node * degree + counts[node]!));
-  for (const passAlpha of alpha === 1 ? [1] : [1, alpha]) {
+  const outOf = (node: number) => Array.from(neighbors.subarray(node * width, node * width + counts[node]!));
+  const passes = alpha === 1 ? [1] : [1, alpha];
+  for (const passAlpha of passes) {
     for (const p of order) {
       const { expanded } = greedy(
         graph,
@@ -283,20 +286,40 @@ export function buildVamana(v: Float32Array, dim: number, params: VamanaParams):
         visits,
         undefined,
       );
-      // (the list itself is not needed: DiskANN prunes over the nodes the search expanded)
+      // DiskANN prunes over the nodes the search expanded, and the node's own out-edges.
       set(p, robustPrune(v, dim, p, [...expanded, ...outOf(p)], passAlpha, degree));
-      for (const j of outOf(p)) {
-        const theirs = outOf(j);
-        if (theirs.includes(p)) continue;
-        if (theirs.length < degree) {
-          neighbors[j * degree + theirs.length] = p;
-          counts[j] = theirs.length + 1;
-        } else set(j, robustPrune(v, dim, j, [...theirs, p], passAlpha, degree));
+      for (let k = 0, c = counts[p]!; k < c; k++) {
+        const j = neighbors[p * width + k]!;
+        const base = j * width;
+        const cj = counts[j]!;
+        let has = false;
+        for (let m = 0; m < cj; m++)
+          if (neighbors[base + m] === p) {
+            has = true;
+            break;
+          }
+        if (has) continue;
+        if (cj < width) {
+          neighbors[base + cj] = p;
+          counts[j] = cj + 1;
+        } else set(j, robustPrune(v, dim, j, [...outOf(j), p], passAlpha, degree));
       }
     }
   }
-  return { n, dim, degree, neighbors, counts, medoid: entry };
+  // The graph as stored: every node pruned to its degree (in id order, deterministic).
+  const final = new Int32Array(n * degree).fill(-1);
+  const finalCounts = new Uint16Array(n);
+  const last = passes[passes.length - 1]!;
+  for (let i = 0; i < n; i++) {
+    const out = counts[i]! > degree ? robustPrune(v, dim, i, outOf(i), last, degree) : outOf(i);
+    for (let k = 0; k < out.length; k++) final[i * degree + k] = out[k]!;
+    finalCounts[i] = out.length;
+  }
+  return { n, dim, degree, neighbors: final, counts: finalCounts, medoid: entry };
 }
+
+/** How many more out-edges than its degree a node may hold while the graph is built. */
+const SLACK = 1.3;
 
 /** A searcher of one graph: scratch space kept across queries (one query at a time). */
 export class VamanaSearcher {
