@@ -675,4 +675,132 @@ for name, data in (("bucket whose items do not cover the payload", bucket + b"\x
                    ("bucket lengths differ from deltas", seal(3, {**header, "lengths": [3, 1]}, b"".join(i[2] for i in items))),
                    ("a page where a bucket is expected", good)):
     fmt.append({"name": f"bucket refused: {name}", "op": "decode-bucket", "input": {"hex": data.hex()}, "error": "E_FIELD"})
+# ---------------------------------------------------------------- Vamana graph (spec 0013)
+# An independent implementation of buildVamana (engine/src/indexes/graph/vamana.ts): mulberry32, the
+# seeded start graph and order, the medoid, greedy search with a sorted candidate list, RobustPrune with
+# ties by id, back-links with a 1.3x slack, and the final prune: the same graph, edge for edge.
+def mulberry32(seed):
+    state = [seed & 0xFFFFFFFF]
+    def imul(a, b):
+        r = (a * b) & 0xFFFFFFFF
+        return r - 0x100000000 if r & 0x80000000 else r
+    def u32(x):
+        return x & 0xFFFFFFFF
+    def s32(x):
+        x &= 0xFFFFFFFF
+        return x - 0x100000000 if x & 0x80000000 else x
+    def nxt():
+        state[0] = s32(state[0] + 0x6D2B79F5)
+        a = state[0]
+        t = imul(u32(a) ^ (u32(a) >> 15), 1 | u32(a))
+        t = s32(s32(t + imul(u32(t) ^ (u32(t) >> 7), 61 | u32(t))) ^ t)
+        return (u32(t) ^ (u32(t) >> 14)) / 4294967296
+    return nxt
+
+def vamana_build(rows, degree, build_list, alpha, seed):
+    import math
+    n, dim = len(rows), len(rows[0])
+    def dist(a, b):
+        dot = 0.0
+        for i in range(dim):
+            dot += rows[a][i] * rows[b][i]
+        return 1 - dot
+    width = math.ceil(degree * 1.3)
+    out = [[] for _ in range(n)]
+    rng = mulberry32(seed)
+    start = min(degree, n - 1)
+    for i in range(n):
+        chosen = []
+        while len(chosen) < start:
+            j = math.floor(rng() * n)
+            if j != i and j not in chosen:
+                chosen.append(j)
+        out[i] = chosen
+    centroid = [0.0] * dim
+    for i in range(n):
+        for d in range(dim):
+            centroid[d] += rows[i][d]
+    best, best_d = 0, math.inf
+    for i in range(n):
+        d2 = 0.0
+        for d in range(dim):
+            x = rows[i][d] - centroid[d] / n
+            d2 += x * x
+        if d2 < best_d:
+            best_d, best = d2, i
+    entry = best
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        j = math.floor(rng() * (i + 1))
+        order[i], order[j] = order[j], order[i]
+    def greedy(target, size):
+        lst = [(dist(target, entry), entry, False)]
+        seen = {entry}
+        expanded = []
+        while True:
+            at = next((k for k, c in enumerate(lst) if not c[2]), -1)
+            if at < 0:
+                return expanded
+            d0, node, _ = lst[at]
+            lst[at] = (d0, node, True)
+            expanded.append(node)
+            for nb in out[node]:
+                if nb in seen:
+                    continue
+                seen.add(nb)
+                d = dist(target, nb)
+                if len(lst) == size and (d > lst[-1][0] or (d == lst[-1][0] and nb > lst[-1][1])):
+                    continue
+                if len(lst) == size:
+                    lst.pop()
+                k = len(lst)
+                while k > 0 and (lst[k - 1][0] > d or (lst[k - 1][0] == d and lst[k - 1][1] > nb)):
+                    k -= 1
+                lst.insert(k, (d, nb, False))
+    def prune(p, candidates, a):
+        pool, seen = [], set()
+        for c in candidates:
+            if c != p and c not in seen:
+                seen.add(c)
+                pool.append((dist(p, c), c))
+        pool.sort()
+        alive = [True] * len(pool)
+        kept = []
+        for i in range(len(pool)):
+            if len(kept) >= degree:
+                break
+            if not alive[i]:
+                continue
+            star = pool[i][1]
+            kept.append(star)
+            for j in range(i + 1, len(pool)):
+                if alive[j] and a * dist(star, pool[j][1]) <= pool[j][0]:
+                    alive[j] = False
+        return kept
+    passes = [1] if alpha == 1 else [1, alpha]
+    for a in passes:
+        for p in order:
+            expanded = greedy(p, build_list)
+            out[p] = prune(p, expanded + out[p], a)
+            for j in list(out[p]):
+                if p in out[j]:
+                    continue
+                if len(out[j]) < width:
+                    out[j] = out[j] + [p]
+                else:
+                    out[j] = prune(j, out[j] + [p], a)
+    final = [prune(i, out[i], passes[-1]) if len(out[i]) > degree else out[i] for i in range(n)]
+    return entry, final
+
+def f32(x):
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+graph_rng = mulberry32(99)
+graph_rows = [[f32(graph_rng() - 0.5) for _ in range(6)] for _ in range(120)]
+for R, L, a, seed in ((8, 16, 1.2, 7), (6, 12, 1.0, 3)):
+    entry, neighbors = vamana_build(graph_rows, R, L, a, seed)
+    fmt.append({"name": f"a Vamana graph of 120 x 6 vectors, degree {R}, build list {L}, alpha {a}, seed {seed}",
+                "op": "vamana-build", "input": {"dim": 6, "rows": graph_rows, "degree": R, "buildList": L, "alpha": a, "seed": seed},
+                "output": {"medoid": entry, "neighbors": neighbors}})
+
 write("format.json", "0007", "Object envelope, buckets, index pages and page boundaries", fmt)

@@ -7,6 +7,7 @@ import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
 import { openDroppedTicks, sealDroppedTicks } from '../format/dropped-ticks.js';
+import { buildVamana } from '../indexes/graph/vamana.js';
 import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
 import '../indexes/builtin.js';
 import { decodeRegistry, encodeRegistry } from '../deletes/registry.js';
@@ -238,6 +239,23 @@ const RUNNERS: Record<string, Runner> = {
   'decode-tombstone-list': (v) => {
     const list = openTombstoneList(fromHex(str(v, 'hex')));
     return { tombstones: list.tombstones.length };
+  },
+  'vamana-build': (v) => {
+    const input = v.input as {
+      dim: number;
+      rows: number[][];
+      degree: number;
+      buildList: number;
+      alpha: number;
+      seed: number;
+    };
+    const graph = buildVamana(Float32Array.from(input.rows.flat()), input.dim, input);
+    return {
+      medoid: graph.medoid,
+      neighbors: Array.from({ length: graph.n }, (_, i) =>
+        Array.from(graph.neighbors.subarray(i * graph.degree, i * graph.degree + graph.counts[i]!)),
+      ),
+    };
   },
   'encode-dropped-ticks': (v) => {
     const ticks = (v.input!.ticks as string[]).map((t) => BigInt(t));
