@@ -701,10 +701,11 @@ def vamana_build(rows, degree, build_list, alpha, seed):
     import math
     n, dim = len(rows), len(rows[0])
     def dist(a, b):
-        dot = 0.0
+        # Four partial sums, component i into sum i mod 4, joined as (s0 + s1) + (s2 + s3).
+        s = [0.0, 0.0, 0.0, 0.0]
         for i in range(dim):
-            dot += rows[a][i] * rows[b][i]
-        return 1 - dot
+            s[i % 4] += rows[a][i] * rows[b][i]
+        return 1 - ((s[0] + s[1]) + (s[2] + s[3]))
     width = math.ceil(degree * 1.3)
     out = [[] for _ in range(n)]
     rng = mulberry32(seed)

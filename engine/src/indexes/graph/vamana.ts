@@ -4,8 +4,8 @@ import { EngineError } from '../../errors.js';
  * The Vamana graph of DiskANN (Subramanya et al., NeurIPS 2019; spec 0013), built and searched in memory
  * over unit vectors with the cosine distance 1 − x·y. Everything is deterministic: the same vectors and
  * parameters give the same graph (one thread, a seeded order, ties broken by node id), so a graph's bytes
- * are a function of its inputs. Dot products are float64 left folds of the float32 components, the order
- * an independent implementation repeats to reach the same prune decisions.
+ * are a function of its inputs. Dot products are float64 sums of the float32 components in a fixed order
+ * (dot4), the order an independent implementation repeats to reach the same prune decisions.
  */
 
 /** mulberry32 (the seeded order and start graph; part of the graph's definition, spec 0013). */
@@ -61,21 +61,37 @@ export function checkVamanaParams(p: VamanaParams): VamanaParams {
   return p;
 }
 
-/** 1 − a·b for rows a and b of `v` (float64 left fold). */
+/**
+ * x·y of `dim` components at offsets x and y: four float64 partial sums, component i into sum i mod 4,
+ * each a left fold, joined as (s0 + s1) + (s2 + s3) (spec 0013 §1). Four chains, not one, so the adds
+ * overlap; an independent implementation repeats this order to the bit.
+ */
+function dot4(a: Float32Array, x: number, b: Float32Array, y: number, dim: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 4 <= dim; i += 4) {
+    s0 += a[x + i]! * b[y + i]!;
+    s1 += a[x + i + 1]! * b[y + i + 1]!;
+    s2 += a[x + i + 2]! * b[y + i + 2]!;
+    s3 += a[x + i + 3]! * b[y + i + 3]!;
+  }
+  if (i < dim) s0 += a[x + i]! * b[y + i]!;
+  if (i + 1 < dim) s1 += a[x + i + 1]! * b[y + i + 1]!;
+  if (i + 2 < dim) s2 += a[x + i + 2]! * b[y + i + 2]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+/** 1 − a·b for rows a and b of `v`. */
 function rowDistance(v: Float32Array, dim: number, a: number, b: number): number {
-  let dot = 0;
-  const x = a * dim;
-  const y = b * dim;
-  for (let i = 0; i < dim; i++) dot += v[x + i]! * v[y + i]!;
-  return 1 - dot;
+  return 1 - dot4(v, a * dim, v, b * dim, dim);
 }
 
 /** 1 − q·row b. */
 function queryDistance(v: Float32Array, dim: number, q: Float32Array, b: number): number {
-  let dot = 0;
-  const y = b * dim;
-  for (let i = 0; i < dim; i++) dot += q[i]! * v[y + i]!;
-  return 1 - dot;
+  return 1 - dot4(q, 0, v, b * dim, dim);
 }
 
 /** A best-first list of at most `size` candidates, kept sorted by (distance, id), with expansion marks. */
