@@ -1,6 +1,7 @@
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { assertName } from '../model/names.js';
+import { updateByCas } from '../store/cas-update.js';
 import type { ObjectStore } from '../store/object-store.js';
 
 /**
@@ -56,18 +57,11 @@ export async function revoke(store: ObjectStore, tenant: string, ids: readonly s
   for (const id of ids)
     if (!ID.test(id))
       throw new EngineError('E_FIELD', `${JSON.stringify(id)} is not a revocation id (32 hex digits)`);
-  for (let attempt = 0; ; attempt++) {
-    const current = await readRevocations(store, tenant);
-    const next = new Set([...current.ids, ...ids]);
-    try {
-      await store.put(
-        revocationKey(tenant),
-        encodeRevocations(tenant, next),
-        current.etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: current.etag },
-      );
-      return next.size;
-    } catch (error) {
-      if (!(error instanceof EngineError && error.code === 'E_PRECONDITION') || attempt >= 16) throw error;
-    }
-  }
+  let size = 0;
+  await updateByCas(store, revocationKey(tenant), (body) => {
+    const next = new Set([...(body ? decodeRevocations(body, tenant) : []), ...ids]);
+    size = next.size;
+    return encodeRevocations(tenant, next);
+  });
+  return size;
 }

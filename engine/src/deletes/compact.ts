@@ -12,7 +12,7 @@ import { editTree, type IndexEdit } from '../timeindex/edit.js';
 import type { IndexEntry } from '../timeindex/page.js';
 import { memoAncestry } from '../versions/dag.js';
 import { packBuckets } from '../writes/buckets.js';
-import { inlineSmallIndexes, manifestCreated, treePages } from '../writes/manifest-build.js';
+import { inlineSmallIndexes, manifestCreated, treePages, withIndex } from '../writes/manifest-build.js';
 import { StagedColumns } from '../writes/staged.js';
 import { Uploader } from '../writes/uploader.js';
 import { readRegistry } from './registry.js';
@@ -116,17 +116,7 @@ export async function compact(
       edits.sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
       const tree = (await editTree(session.pages, track.name, root, edits))!;
       for (const [hex, bytes] of tree.pages) await uploader.put(bytes, multihashFromHex(hex));
-      const { index: _index, ...definition } = track;
-      const rebuilt: Track = {
-        ...definition,
-        index: {
-          root: tree.root.page,
-          height: tree.root.height,
-          count: tree.root.count,
-          first: tree.root.first,
-          last: tree.root.last,
-        },
-      };
+      const rebuilt = withIndex(track, tree.root);
       tracks.push(rebuilt);
       built.set(rebuilt, treePages(tree.root, tree.pages, track.index?.pages));
     }

@@ -8,10 +8,11 @@ import { stream } from '../queries/stream.js';
 import { textSearch } from '../queries/text-search.js';
 import { Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
+import type { ObjectStore } from '../store/object-store.js';
 import { listAll } from '../store/object-store.js';
-import { RefConflictError, SpaceStore } from '../store/space-store.js';
+import { RefConflictError } from '../store/space-store.js';
 import { erasureProof } from '../testing/erasure-proof.js';
-import { camAndDetections, failingStore, SECOND } from '../testing/fixtures.js';
+import { failingStore, minuteRecording, SECOND } from '../testing/fixtures.js';
 import { collect } from '../versions/collect.js';
 import { fsck } from '../versions/fsck.js';
 import { merge } from '../versions/merge.js';
@@ -26,35 +27,7 @@ import { openTombstoneList } from './tombstone-list.js';
 
 const code = (c: string) => (e: unknown) => e instanceof EngineError && e.code === c;
 
-/** 60 s of 2 s fragments, a labelled detection every second, a 4-d vector every second. */
-async function recorded(store = new MemoryStore()) {
-  const space = new SpaceStore(store, 'lab');
-  const session = new Session(space);
-  const writer = camAndDetections().track({
-    timeline: 's1',
-    name: 'emb',
-    kind: 'event',
-    modality: 'vector.f32;dim=4',
-    bucketDuration: 60n * SECOND,
-  });
-  const fragments = [];
-  for (let s = 0n; s < 60n; s += 2n)
-    fragments.push({
-      tick: s * SECOND,
-      duration: 2n * SECOND,
-      payload: new TextEncoder().encode(`fragment@${s}`),
-    });
-  writer.write('s1', 'cam', fragments);
-  const dets = [];
-  const vecs = [];
-  for (let s = 0n; s < 60n; s++) {
-    dets.push({ tick: s * SECOND, payload: { label: s === 17n ? 'zqxmarker' : `person ${s}` } });
-    vecs.push({ tick: s * SECOND, payload: [1, Number(s), s === 17n ? 100 : 0, 1] });
-  }
-  writer.write('s1', 'det', dets).write('s1', 'emb', vecs);
-  const first = await publish(session, writer, { ref: 'main' });
-  return { space, session, first };
-}
+const recorded = (store: ObjectStore = new MemoryStore()) => minuteRecording(store);
 
 const ticks = async (session: Session, track: string, t0 = 0n, t1 = 100n * SECOND) => {
   const main = (await session.resolve('main'))!;

@@ -2,6 +2,7 @@ import { type Multihash, multihashFromHex, multihashToHex } from '../address/mul
 import { decodeCanonical, encodeCanonical } from '../cbor/deterministic.js';
 import { EngineError } from '../errors.js';
 import { assertName } from '../model/names.js';
+import { updateByCas } from '../store/cas-update.js';
 import type { ByteRange, ObjectStore } from '../store/object-store.js';
 
 /**
@@ -120,20 +121,11 @@ export async function updateRegistry(
   space: string,
   change: (deletes: Set<string>, erased: Map<string, Erasure>) => void,
 ): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const current = await readRegistry(store, space);
+  await updateByCas(store, tombstonesKey(space), (body) => {
+    const current = body ? decodeRegistry(body, space) : { deletes: new Set<string>(), erased: new Map() };
     const deletes = new Set(current.deletes);
     const erased = new Map(current.erased);
     change(deletes, erased);
-    try {
-      await store.put(
-        tombstonesKey(space),
-        encodeRegistry(space, deletes, erased.values()),
-        current.etag === undefined ? { ifNoneMatch: '*' } : { ifMatch: current.etag },
-      );
-      return;
-    } catch (error) {
-      if (!(error instanceof EngineError && error.code === 'E_PRECONDITION') || attempt >= 16) throw error;
-    }
-  }
+    return encodeRegistry(space, deletes, erased.values());
+  });
 }

@@ -44,10 +44,6 @@ export function checkSelector(selector: DeleteSelector, path = 'delete'): Checke
   return { timeline, ...(track !== undefined && { track }), from, to, whole: !bounded };
 }
 
-/** Whether a tick is inside any of the half-open ranges (sorted or not; a track rarely has many). */
-export const inRanges = (tick: Tick, ranges: readonly { from: Tick; to: Tick }[]): boolean =>
-  ranges.some((r) => tick >= r.from && tick < r.to);
-
 /** The end to give the index's range walk (its bounds are ticks): END becomes the last tick. */
 export function walkEnd(to: Tick): Tick {
   if (to > MAX_TICK) return MAX_TICK;

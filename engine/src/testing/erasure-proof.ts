@@ -12,8 +12,7 @@ import { SpaceStore } from '../store/space-store.js';
 import { collect } from '../versions/collect.js';
 import { fsck } from '../versions/fsck.js';
 import { createRef } from '../versions/refs.js';
-import { publish } from '../writes/publish.js';
-import { camAndDetections, SECOND } from './fixtures.js';
+import { minuteRecording, SECOND } from './fixtures.js';
 
 /** Raw stored things (objects, refs, registries, files) as a scan sees them: a name and the bytes. */
 export type RawScan = () => AsyncIterable<{ name: string; bytes: Uint8Array }>;
@@ -35,30 +34,10 @@ export async function erasureProof(store: ObjectStore, scan: RawScan): Promise<v
     for await (const { name, bytes } of scan()) if (Buffer.from(bytes).includes(needle)) found.push(name);
     return found;
   };
-  const space = new SpaceStore(store, 'lab');
-  const session = new Session(space);
-  const writer = camAndDetections().track({
-    timeline: 's1',
-    name: 'emb',
-    kind: 'event',
-    modality: 'vector.f32;dim=4',
-    bucketDuration: 60n * SECOND,
+  const { session, first } = await minuteRecording(store, {
+    fragment10: `${mediaMarker}@10`,
+    detection17: eventMarker,
   });
-  const fragments = [];
-  for (let s = 0n; s < 60n; s += 2n)
-    fragments.push({
-      tick: s * SECOND,
-      duration: 2n * SECOND,
-      payload: new TextEncoder().encode(s === 10n ? `${mediaMarker}@${s}` : `fragment@${s}`),
-    });
-  const dets = [];
-  const vecs = [];
-  for (let s = 0n; s < 60n; s++) {
-    dets.push({ tick: s * SECOND, payload: { label: s === 17n ? eventMarker : `person ${s}` } });
-    vecs.push({ tick: s * SECOND, payload: [1, Number(s), s === 17n ? 100 : 0, 1] });
-  }
-  writer.write('s1', 'cam', fragments).write('s1', 'det', dets).write('s1', 'emb', vecs);
-  const first = await publish(session, writer, { ref: 'main' });
   await createRef(session, 'heads/keep', 'main');
   await createRef(session, 'tags/v1', 'main');
   assert.ok((await holders(eventMarker)).length >= 2, 'the bucket and the text index hold the event marker');

@@ -1,10 +1,12 @@
 import { EngineError } from '../errors.js';
 import type { Track } from '../model/track.js';
 import { range } from '../queries/read.js';
-import type { Resolved, Session } from '../session/session.js';
+import { type Resolved, Session } from '../session/session.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { ObjectStore, PutOptions } from '../store/object-store.js';
+import { SpaceStore } from '../store/space-store.js';
 import { parseRate } from '../time/rate.js';
+import { publish } from '../writes/publish.js';
 import { Writer } from '../writes/writer.js';
 
 /** One second in ticks. */
@@ -60,4 +62,43 @@ export function failingStore(fail: () => boolean, inner = new MemoryStore()): Ob
       return inner.put(k, body, options);
     },
   };
+}
+
+/**
+ * A minute of timeline s1 published on main: 2 s fragments (cam), a labelled detection every second
+ * (det, text-indexed) and a 4-d vector every second (emb, LSH). Fragment 10 s and detection 17 s carry
+ * the texts given: what the delete and erasure tests aim at.
+ */
+export async function minuteRecording(
+  store: ObjectStore,
+  marks: { fragment10?: string; detection17?: string } = {},
+) {
+  const space = new SpaceStore(store, 'lab');
+  const session = new Session(space);
+  const writer = camAndDetections().track({
+    timeline: 's1',
+    name: 'emb',
+    kind: 'event',
+    modality: 'vector.f32;dim=4',
+    bucketDuration: 60n * SECOND,
+  });
+  const fragments = [];
+  for (let s = 0n; s < 60n; s += 2n)
+    fragments.push({
+      tick: s * SECOND,
+      duration: 2n * SECOND,
+      payload: new TextEncoder().encode(s === 10n && marks.fragment10 ? marks.fragment10 : `fragment@${s}`),
+    });
+  const dets = [];
+  const vecs = [];
+  for (let s = 0n; s < 60n; s++) {
+    dets.push({
+      tick: s * SECOND,
+      payload: { label: s === 17n ? (marks.detection17 ?? 'zqxmarker') : `person ${s}` },
+    });
+    vecs.push({ tick: s * SECOND, payload: [1, Number(s), s === 17n ? 100 : 0, 1] });
+  }
+  writer.write('s1', 'cam', fragments).write('s1', 'det', dets).write('s1', 'emb', vecs);
+  const first = await publish(session, writer, { ref: 'main' });
+  return { space, session, first };
 }

@@ -1,4 +1,4 @@
-import { type Multihash, multihashToHex } from '../address/multihash.js';
+import { multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import type { Resolved, Session } from '../session/session.js';
 import { refKey } from '../store/keys.js';

@@ -13,7 +13,7 @@ import type { Tick } from '../time/ticks.js';
 import { diffTrees, sameEntry } from '../timeindex/diff.js';
 import { editTree, type IndexEdit } from '../timeindex/edit.js';
 import type { IndexEntry } from '../timeindex/page.js';
-import { inlineSmallIndexes, treePages } from '../writes/manifest-build.js';
+import { inlineSmallIndexes, treePages, withIndex } from '../writes/manifest-build.js';
 import { StagedColumns } from '../writes/staged.js';
 import type { Uploader } from '../writes/uploader.js';
 
@@ -185,20 +185,7 @@ async function mergeItems(
     indexed && (staged.count > 0 || removed.size > 0)
       ? await updateIndexes({ session, uploader }, ours, { staged, append, removed })
       : ours.indexes;
-  const { index: _index, ...rest } = ours;
-  const merged: Track = {
-    ...rest,
-    ...(tree && {
-      index: {
-        root: tree.root.page,
-        height: tree.root.height,
-        count: tree.root.count,
-        first: tree.root.first,
-        last: tree.root.last,
-      },
-    }),
-    ...(indexes && { indexes }),
-  };
+  const merged: Track = { ...withIndex(ours, tree?.root), ...(indexes && { indexes }) };
   if (tree) built.set(merged, treePages(tree.root, tree.pages, ours.index?.pages));
   return merged;
 }

@@ -96,3 +96,14 @@ export function inlineSmallIndexes(tracks: Track[], built: Map<Track, (Uint8Arra
     inline(track, [root]);
   }
 }
+
+/**
+ * The track with its time index at `root` (none: the track is empty now); the index's inline pages are
+ * dropped, inlineSmallIndexes puts them back. The inverse of trackRoot.
+ */
+export function withIndex(track: Track, root: TreeRoot | undefined): Track {
+  const { index: _index, ...definition } = track;
+  if (!root) return definition;
+  const { page, height, count, first, last } = root;
+  return { ...definition, index: { root: page, height, count, first, last } };
+}

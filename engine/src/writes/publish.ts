@@ -17,7 +17,7 @@ import { appendTree, type BuiltTree, buildTree } from '../timeindex/tree.js';
 import { withLease } from '../versions/leases.js';
 import { rebase } from '../versions/merge.js';
 import { packBuckets } from './buckets.js';
-import { inlineSmallIndexes, manifestCreated, treePages } from './manifest-build.js';
+import { inlineSmallIndexes, manifestCreated, treePages, withIndex } from './manifest-build.js';
 import { backgroundUploads } from './spill.js';
 import { StagedColumns } from './staged.js';
 import { Uploader } from './uploader.js';
@@ -161,20 +161,7 @@ async function uploadTracks(
             removed,
           })
         : track.indexes;
-    const { index: _index, ...definition } = track;
-    const rebuilt: Track = {
-      ...definition,
-      ...(built && {
-        index: {
-          root: built.root.page,
-          height: built.root.height,
-          count: built.root.count,
-          first: built.root.first,
-          last: built.root.last,
-        },
-      }),
-      ...(indexes && { indexes }),
-    };
+    const rebuilt: Track = { ...withIndex(track, built?.root), ...(indexes && { indexes }) };
     tracks.push(rebuilt);
     if (built) builtPages.set(rebuilt, treePages(built.root, built.pages, track.index?.pages));
   }

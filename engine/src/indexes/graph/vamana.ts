@@ -1,4 +1,5 @@
 import { EngineError } from '../../errors.js';
+import { mulberry32 } from '../../random.js';
 
 /**
  * The Vamana graph of DiskANN (Subramanya et al., NeurIPS 2019; spec 0013), built and searched in memory
@@ -7,17 +8,6 @@ import { EngineError } from '../../errors.js';
  * are a function of its inputs. Dot products are float64 sums of the float32 components in a fixed order
  * (dot4), the order an independent implementation repeats to reach the same prune decisions.
  */
-
-/** mulberry32 (the seeded order and start graph; part of the graph's definition, spec 0013). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Build parameters: degree R, build list L, the prune's alpha, and the seed of the start graph and order. */
 export interface VamanaParams {

@@ -5,6 +5,7 @@ import type { SegmentRef } from '../../model/segments.js';
 import { itemBytes, trackEntries } from '../../queries/read.js';
 import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
+import { floorIndex } from '../../timeindex/tree.js';
 import type { Uploader } from '../../writes/uploader.js';
 import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
@@ -101,8 +102,8 @@ export async function updateText(
     // A delete (spec 0020): only the segments that hold a removed item are rewritten, without it.
     const removed = [...change.removed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const holds = (s: SegmentRef) => {
-      const i = lowerTick(removed, s.first);
-      return i < removed.length && removed[i]! <= s.last;
+      const i = floorIndex(removed, (t) => t, s.last);
+      return i >= 0 && removed[i]! >= s.first;
     };
     return dropDocuments(context, segments, removed, holds);
   }
@@ -166,29 +167,6 @@ export async function updateText(
   return rebuilt ? [rebuilt] : [];
 }
 
-/**
- * The segments without the documents `drop` names: a segment holding one of them is rewritten by a
- * merge that leaves them out (no re-analysis, no item read); one left empty goes. Segments keep their order.
- */
-export async function withoutDocuments(
-  context: IndexContext,
-  segments: readonly SegmentRef[],
-  drop: (tick: Tick) => boolean,
-  mayHold: (segment: SegmentRef) => boolean,
-): Promise<SegmentRef[]> {
-  const out: SegmentRef[] = [];
-  for (const segment of segments) {
-    if (!mayHold(segment)) {
-      out.push(segment);
-      continue;
-    }
-    const rewritten = await eraseText(context, segment, drop);
-    if (rewritten === undefined) out.push(segment);
-    else if (rewritten.ref) out.push(rewritten.ref);
-  }
-  return out;
-}
-
 /** One segment without the documents `drop` names; undefined when it holds none of them. */
 export async function eraseText(
   context: IndexContext,
@@ -207,18 +185,6 @@ export async function eraseText(
   const built = await mergeTextSegments([reader], (d) => !drop(d.tick) && !gone.has(d.tick));
   const ref = await upload(built, live[0]!.tick, live[live.length - 1]!.tick, context.uploader);
   return ref ? { ref } : {};
-}
-
-/** The index of the first tick >= t in ascending ticks. */
-function lowerTick(ticks: readonly Tick[], t: Tick): number {
-  let lo = 0;
-  let hi = ticks.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (ticks[mid]! < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Past this share of a segment's documents dropped, a delete rewrites the segment instead of listing more. */
