@@ -3,7 +3,8 @@
  * in-memory store; then versions with 1% and 10% of its items deleted (as 10-second stretches spread
  * over the track, the way people delete), each against the version with none deleted in the same run:
  * 1-second range queries and windowed text searches (p50, p99, queries/s), the delete's publish time, and
- * compaction (items moved per second, bucket bytes the head no longer reads).
+ * compaction (items moved per second, bucket bytes the head no longer reads), both beside the rate at
+ * which the same run published the track.
  * Run: npm run bench -- deletes   (DREAMDB_BENCH_ITEMS=10000000 for 10M; default 1M)
  */
 import { range, textSearch } from '@dreamdb/engine/query';
@@ -28,7 +29,9 @@ for (let i = 0; i < N; i += 100_000) {
   writer.write('run', 'det', batch);
 }
 const ingestSeconds = await timed(() => publish(session, writer, { ref: 'main' }));
-console.log(`${N} items published in ${ingestSeconds.toFixed(1)} s`);
+// The baseline of delete and compaction speed: publishing the same track's items, same run.
+const publishRate = N / ingestSeconds;
+console.log(`${N} items published in ${ingestSeconds.toFixed(1)} s (${publishRate.toFixed(0)} items/s)`);
 
 /** A branch of main with `fraction` of the items deleted as 10-second stretches spread evenly. */
 async function deleted(fraction: number): Promise<{ version: Resolved; seconds: number; count: number }> {
@@ -99,14 +102,14 @@ for (const fraction of [0.01, 0.1]) {
   const m = await measure(d.version);
   line(`${fraction * 100}% deleted`, m);
   console.log(
-    `${''.padEnd(14)} delete of ${d.count} items: ${d.seconds.toFixed(2)} s (${(d.count / d.seconds).toFixed(0)} items/s)`,
+    `${''.padEnd(14)} delete of ${d.count} items: ${d.seconds.toFixed(2)} s (${(d.count / d.seconds).toFixed(0)} items/s, ${(d.count / d.seconds / publishRate).toFixed(2)}x of publishing)`,
   );
   let report: Awaited<ReturnType<typeof compact>> | undefined;
   const seconds = await timed(async () => {
     report = await compact(session, { ref: `heads/minus-${Math.round(fraction * 100)}` });
   });
   console.log(
-    `${''.padEnd(14)} compact: ${report!.buckets} buckets, ${report!.items} items moved in ${seconds.toFixed(2)} s (${(report!.items / seconds).toFixed(0)} items/s); ` +
+    `${''.padEnd(14)} compact: ${report!.buckets} buckets, ${report!.items} items moved in ${seconds.toFixed(2)} s (${(report!.items / seconds).toFixed(0)} items/s, ${(report!.items / seconds / publishRate).toFixed(2)}x of publishing); ` +
       `bucket bytes ${report!.bytesBefore} -> ${report!.bytesAfter} (${(((report!.bytesBefore - report!.bytesAfter) / report!.bytesBefore) * 100).toFixed(1)}% no longer read by the head)`,
   );
   const after = await measure((await session.resolve(`heads/minus-${Math.round(fraction * 100)}`))!);
