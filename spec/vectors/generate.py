@@ -676,8 +676,9 @@ for name, data in (("bucket whose items do not cover the payload", bucket + b"\x
                    ("a page where a bucket is expected", good)):
     fmt.append({"name": f"bucket refused: {name}", "op": "decode-bucket", "input": {"hex": data.hex()}, "error": "E_FIELD"})
 # ---------------------------------------------------------------- Vamana graph (spec 0013)
-# An independent implementation of buildVamana (engine/src/indexes/graph/vamana.ts): mulberry32, the
-# seeded start graph and order, the medoid, greedy search with a sorted candidate list, RobustPrune with
+# An independent implementation of buildVamana (engine/src/indexes/graph/vamana.ts): f32 dot products in
+# the kernel's order, mulberry32, the
+# seeded insertion order into an empty graph, the medoid, greedy search with a sorted candidate list, RobustPrune with
 # ties by id, back-links with a 1.3x slack, and the final prune: the same graph, edge for edge.
 def mulberry32(seed):
     state = [seed & 0xFFFFFFFF]
@@ -701,22 +702,16 @@ def vamana_build(rows, degree, build_list, alpha, seed):
     import math
     n, dim = len(rows), len(rows[0])
     def dist(a, b):
-        # Four partial sums, component i into sum i mod 4, joined as (s0 + s1) + (s2 + s3).
-        s = [0.0, 0.0, 0.0, 0.0]
+        # f32 arithmetic (spec 0013 §1): rows padded with zeros to a multiple of 8, component i multiplied
+        # and added into partial sum i mod 8, joined as s_j = p_j + p_j+4, then (s0 + s1) + (s2 + s3).
+        p = [0.0] * 8
         for i in range(dim):
-            s[i % 4] += rows[a][i] * rows[b][i]
-        return 1 - ((s[0] + s[1]) + (s[2] + s[3]))
+            p[i % 8] = f32(p[i % 8] + f32(rows[a][i] * rows[b][i]))
+        s = [f32(p[j] + p[j + 4]) for j in range(4)]
+        return 1 - f32(f32(s[0] + s[1]) + f32(s[2] + s[3]))
     width = math.ceil(degree * 1.3)
     out = [[] for _ in range(n)]
     rng = mulberry32(seed)
-    start = min(degree, n - 1)
-    for i in range(n):
-        chosen = []
-        while len(chosen) < start:
-            j = math.floor(rng() * n)
-            if j != i and j not in chosen:
-                chosen.append(j)
-        out[i] = chosen
     centroid = [0.0] * dim
     for i in range(n):
         for d in range(dim):
@@ -778,19 +773,18 @@ def vamana_build(rows, degree, build_list, alpha, seed):
                 if alive[j] and a * dist(star, pool[j][1]) <= pool[j][0]:
                     alive[j] = False
         return kept
-    passes = [1] if alpha == 1 else [1, alpha]
-    for a in passes:
-        for p in order:
-            expanded = greedy(p, build_list)
-            out[p] = prune(p, expanded + out[p], a)
-            for j in list(out[p]):
-                if p in out[j]:
-                    continue
-                if len(out[j]) < width:
-                    out[j] = out[j] + [p]
-                else:
-                    out[j] = prune(j, out[j] + [p], a)
-    final = [prune(i, out[i], passes[-1]) if len(out[i]) > degree else out[i] for i in range(n)]
+    # One pass over an empty graph, in the seeded order (DiskANN's code, not the paper's two passes).
+    for p in order:
+        expanded = greedy(p, build_list)
+        out[p] = prune(p, expanded + out[p], alpha)
+        for j in list(out[p]):
+            if p in out[j]:
+                continue
+            if len(out[j]) < width:
+                out[j] = out[j] + [p]
+            else:
+                out[j] = prune(j, out[j] + [p], alpha)
+    final = [prune(i, out[i], alpha) if len(out[i]) > degree else out[i] for i in range(n)]
     return entry, final
 
 def f32(x):

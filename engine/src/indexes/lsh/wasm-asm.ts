@@ -53,7 +53,7 @@ export const I32_SUB = 0x6b;
 export const I32_MUL = 0x6c;
 export const I32_OR = 0x72;
 export const I32_SHL = 0x74;
-const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0x00);
 export const V128_LOAD8X8_S = simd(0x01);
 export const V128_LOAD32_SPLAT = simd(0x09);
