@@ -6,6 +6,8 @@
 
 import '../indexes/builtin.js';
 
+export { vamanaCosine } from '../indexes/graph/kind.js';
+export { VAMANA_COSINE } from '../indexes/graph/params.js';
 export type {
   IndexChange,
   IndexContext,

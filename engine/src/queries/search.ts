@@ -8,7 +8,7 @@ import type { Track } from '../model/track.js';
 import { findTrack, type Resolved, type Session } from '../session/session.js';
 import { assertTick, type Tick } from '../time/ticks.js';
 import { cosineAt, foldNorm, foldSquares } from '../vectors/cosine.js';
-import { storedVectorBytes, vectorTrackDimension } from '../vectors/payload.js';
+import { payloadVector, storedVectorBytes, vectorTrackDimension } from '../vectors/payload.js';
 import { itemBytes, seekEntry, toItem } from './read.js';
 import { stream } from './stream.js';
 
@@ -147,6 +147,7 @@ async function indexedSearch(
   track: Track,
   scheme: string,
   values: Float32Array,
+  norm: number,
   query: SearchQuery,
   t0: Tick,
   t1: Tick | undefined,
@@ -164,8 +165,8 @@ async function indexedSearch(
     ...(query.probes !== undefined && { probes: query.probes }),
     ...(query.rerank !== undefined && { rerank: query.rerank }),
   });
-  return Promise.all(
-    found.map(async ({ tick, score }) => {
+  const hits = await Promise.all(
+    found.map(async ({ tick }) => {
       const entry = await seekEntry(session, track, tick);
       if (!entry || entry.tick !== tick)
         throw new EngineError(
@@ -178,17 +179,20 @@ async function indexedSearch(
         entry,
         await itemBytes(session, await session.store.getRange(entry.object, entry)),
       );
+      // The score an exact scan gives the item, bit for bit, whatever arithmetic the index ranked by.
+      const row = payloadVector(item.payload, values.length, `item ${track.timeline}/${track.name}@${tick}`);
       return {
         timeline: item.timeline,
         track: item.track,
         tick,
         duration: item.duration,
-        score,
+        score: cosineAt(values, norm, row, 0, foldNorm(foldSquares(row))),
         address: item.address,
         payload: item.payload,
       };
     }),
   );
+  return hits.sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
 }
 
 /**
@@ -219,7 +223,7 @@ export async function search(session: Session, resolved: Resolved, query: Search
       );
   }
   if (vector && vector.record.segments.length > 0 && !query.exact) {
-    return indexedSearch(session, track, vector.scheme, values, query, t0, t1);
+    return indexedSearch(session, track, vector.scheme, values, norm, query, t0, t1);
   }
   if (query.probes !== undefined || query.rerank !== undefined) {
     if (!query.exact && !vector)

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
 import { LSH_COSINE } from '../indexes/lsh/lsh.js';
-import { spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
+import { defaultSpatialIndex, spatialIndexToCbor } from '../indexes/lsh/spatial-index.js';
 import { range } from '../queries/read.js';
 import { encodeVector, search } from '../queries/search.js';
 import { textSearch } from '../queries/text-search.js';
@@ -228,14 +228,15 @@ const vectorTrack = (
     kind: 'event',
     modality: `vector.f32;dim=${DIM}`,
     bucketDuration: 60n * SECOND,
-    ...(spatial && {
-      indexes: {
-        [LSH_COSINE]: {
-          params: spatialIndexToCbor({ ...spatial, dimension: DIM, scheme: LSH_COSINE }),
-          segments: [],
-        },
+    // LSH, named: the default index of a vector track is the graph (its merges: graph/track-index.test.ts).
+    indexes: {
+      [LSH_COSINE]: {
+        params: spatialIndexToCbor(
+          spatial ? { ...spatial, dimension: DIM, scheme: LSH_COSINE } : defaultSpatialIndex(DIM),
+        ),
+        segments: [],
       },
-    }),
+    },
   });
 const unit = (i: number) =>
   Float32Array.from({ length: DIM }, (_, d) => Math.cos(i * 0.7 + d * 1.3) + (d === i % DIM ? 2 : 0));

@@ -215,9 +215,9 @@ test('search finds the nearest vectors, by vector and like an item; stream repor
   assert.equal(played.lines[3].stats.yielded, 3);
 });
 
-test('search by the index or --exact: the same hits; bad index options exit 2 naming them', () => {
+test('search by the index (the graph, the default of a vector track) or --exact: the same hits; bad index options exit 2 naming them', () => {
   const query = ['search', '--timeline', 'v', '--track', 'emb', '--vector', '1,0.2,0', '--k', '3'];
-  const indexed = dreamdb(...query, '--probes', '17', '--rerank', '3');
+  const indexed = dreamdb(...query, '--rerank', '3');
   assert.equal(indexed.code, 0, indexed.stderr);
   const exact = dreamdb(...query, '--exact');
   assert.equal(exact.code, 0, exact.stderr);
@@ -231,7 +231,10 @@ test('search by the index or --exact: the same hits; bad index options exit 2 na
   );
   const refusals: [string[], RegExp][] = [
     [['--probes', '0'], /^dreamdb: --probes "0" is not a positive integer\n$/],
-    [['--probes', '99'], /^dreamdb: E_BAD_REQUEST: probes 99 must be an integer from 1 to 17\n$/],
+    [
+      ['--probes', '2'],
+      /^dreamdb: E_BAD_REQUEST: probes apply to dreamdb\.lsh-cosine indexes; this track's index is dreamdb\.vamana-cosine/,
+    ],
     [['--rerank', '2'], /^dreamdb: --rerank 2 is under --k \(3\)\n$/],
     [['--exact', '--probes', '2'], /^dreamdb: --probes and --rerank tune the index: not with --exact\n$/],
     [['--index', 'abc'], /^dreamdb: --index "abc" is not a spatial index lineage/],

@@ -367,4 +367,23 @@ export class VamanaSearcher {
       expanded: walk.expanded.length,
     };
   }
+
+  /** The exact k nearest rows of ids [from, to) that `keep` accepts (all without it): a scan in kernel batches. */
+  scan(query: Float32Array, k: number, from: number, to: number, keep?: (i: number) => boolean): VamanaHits {
+    const { kernel } = this;
+    kernel.setQuery(query);
+    const best = new CandidateList(k);
+    for (let start = from; start < to; start += DOT_BATCH) {
+      let m = 0;
+      for (let i = start, end = Math.min(to, start + DOT_BATCH); i < end; i++)
+        if (!keep || keep(i)) kernel.ids[m++] = i;
+      kernel.dots(m);
+      for (let j = 0; j < m; j++) best.insert(kernel.ids[j]!, 1 - kernel.out[j]!);
+    }
+    return {
+      ids: best.ids.slice(0, best.length),
+      distances: best.distances.slice(0, best.length),
+      expanded: 0,
+    };
+  }
 }

@@ -17,9 +17,6 @@ import {
 } from './spatial-index.js';
 import { eraseSpatial, updateSpatial } from './write.js';
 
-/** Vector tracks wider than this get no index by default (exact search only). */
-const MAX_DEFAULT_DIMENSION = 4096;
-
 /**
  * Candidates re-ranked exactly unless the query says otherwise (spec 0004 §6.3): the pre-rank keeps every
  * true top-10 hit within its best 300 on the benchmark sets, so this loses no measured recall.
@@ -28,7 +25,8 @@ export const defaultRerank = (k: number): number => Math.max(300, 30 * k);
 
 /**
  * `dreamdb.lsh-cosine` (spec 0004) as an index kind: its parameter record is the SpatialIndex record, whose
- * hash is the lineage its segments and the track's buckets carry; its segments are spatial segments.
+ * hash is the lineage its segments and the track's buckets carry; its segments are spatial segments. A
+ * track has it when its definition names it: the default index of a vector track is the graph (0013).
  */
 export const lshCosine: IndexKind<SpatialIndex, VectorIndexReader> = {
   scheme: LSH_COSINE,
@@ -69,10 +67,6 @@ export const lshCosine: IndexKind<SpatialIndex, VectorIndexReader> = {
       fieldError(path, `only event tracks of vector.f32;dim=N have a ${LSH_COSINE} index`);
     if (dim !== index.dimension)
       fieldError(`${path}.params.dimension`, `${index.dimension} differs from the track's dim=${dim}`);
-  },
-  defaultFor(track) {
-    const dim = vectorTrackDimension(track);
-    return dim !== undefined && dim <= MAX_DEFAULT_DIMENSION ? defaultSpatialIndex(dim) : undefined;
   },
   lineage: spatialIndexHash,
   update: (context, index, segments, change) => updateSpatial(context, index, segments, change),

@@ -11,7 +11,12 @@ import { publish } from '../../writes/publish.js';
 import { Writer } from '../../writes/writer.js';
 import { LSH_COSINE } from './lsh.js';
 import { decodeSpatialSegment, encodeSpatialSegment } from './segment.js';
-import { defaultSpatialIndex, spatialIndexFromCbor, spatialIndexHash } from './spatial-index.js';
+import {
+  defaultSpatialIndex,
+  spatialIndexFromCbor,
+  spatialIndexHash,
+  spatialIndexToCbor,
+} from './spatial-index.js';
 
 const DIM = 32;
 const SECOND = 1_000_000_000n;
@@ -39,6 +44,8 @@ const track = (): Track => ({
   kind: 'event',
   modality: `vector.f32;dim=${DIM}`,
   bucketDuration: 60n * SECOND,
+  // Named: a vector track's default index is the graph (spec 0013).
+  indexes: { [LSH_COSINE]: { params: spatialIndexToCbor(defaultSpatialIndex(DIM)), segments: [] } },
 });
 
 /** Publish `vectors` at ticks 1 s apart starting at `from`, on top of `base`. */
@@ -60,7 +67,7 @@ const lsh = (track: Track) => {
   return { index: spatialIndexFromCbor(record.params), segments: record.segments };
 };
 
-test('a vector track gets the default spatial index, and an indexed search finds near neighbours', async () => {
+test('a vector track naming dreamdb.lsh-cosine gets its default parameters, and an indexed search finds near neighbours', async () => {
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const data = dataset(3000, 1);
   const main = await write(session, undefined, data, 0);

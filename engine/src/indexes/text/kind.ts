@@ -4,6 +4,7 @@ import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Session } from '../../session/session.js';
 import { sessionCache } from '../../session/session-cache.js';
 import type { Tick } from '../../time/ticks.js';
+import { droppedUnion } from '../dropped.js';
 import type { IndexKind } from '../kind.js';
 import { type AnalyzedText, analyzeText } from './build.js';
 import { decodeTextDirectory } from './directory.js';
@@ -11,7 +12,7 @@ import { decodeDocumentsPage } from './documents-page.js';
 import { decodePostingsPage } from './postings-page.js';
 import { TextSegmentReader } from './reader.js';
 import { ANALYZER } from './tokenize.js';
-import { droppedUnion, eraseText, textFields, updateText } from './write.js';
+import { eraseText, textFields, updateText } from './write.js';
 
 /** The scheme of the BM25 text index (spec 0015 §9). */
 export const TEXT_BM25 = 'dreamdb.text-bm25';

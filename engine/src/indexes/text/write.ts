@@ -1,12 +1,10 @@
-import { hashBytes, multihashToHex } from '../../address/multihash.js';
+import { multihashToHex } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
-import { openDroppedTicks, sealDroppedTicks } from '../../format/dropped-ticks.js';
 import type { SegmentRef } from '../../model/segments.js';
 import { itemBytes, trackEntries } from '../../queries/read.js';
-import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
-import { floorIndex } from '../../timeindex/tree.js';
 import type { Uploader } from '../../writes/uploader.js';
+import { droppedUnion, dropTicks } from '../dropped.js';
 import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
 import { type AnalyzedDoc, type AnalyzedText, buildAnalyzed, buildTrackSegment } from './build.js';
@@ -99,13 +97,10 @@ export async function updateText(
   const { session, uploader } = context;
   const { staged, track } = change;
   if (staged.count === 0 && change.removed.size > 0) {
-    // A delete (spec 0020): only the segments that hold a removed item are rewritten, without it.
-    const removed = [...change.removed].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const holds = (s: SegmentRef) => {
-      const i = floorIndex(removed, (t) => t, s.last);
-      return i >= 0 && removed[i]! >= s.first;
-    };
-    return dropDocuments(context, segments, removed, holds);
+    // A delete (spec 0020): only the segments that hold a removed item change.
+    return dropTicks(context, segments, change.removed, (segment, gone) =>
+      eraseText(context, segment, (t) => gone.has(t)),
+    );
   }
   const texts = stagedTexts(change, analyze);
   if (change.append) {
@@ -185,48 +180,4 @@ export async function eraseText(
   const built = await mergeTextSegments([reader], (d) => !drop(d.tick) && !gone.has(d.tick));
   const ref = await upload(built, live[0]!.tick, live[live.length - 1]!.tick, context.uploader);
   return ref ? { ref } : {};
-}
-
-/** Past this share of a segment's documents dropped, a delete rewrites the segment instead of listing more. */
-const REWRITE_SHARE = 0.25;
-
-/** The ticks every segment of `segments` has dropped (spec 0020 §2.1). */
-export async function droppedUnion(session: Session, segments: readonly SegmentRef[]): Promise<Set<Tick>> {
-  const out = new Set<Tick>();
-  for (const s of segments)
-    if (s.dropped) for (const t of openDroppedTicks(await session.store.getObject(s.dropped))) out.add(t);
-  return out;
-}
-
-/**
- * A delete's removed ticks taken out of the segments that may hold them (spec 0020 §2.1): listed in each
- * segment's DroppedTicks (a small object, whatever the segment's size), or, once a quarter of a segment
- * is dropped, the segment rewritten without them (and without those it had dropped).
- */
-async function dropDocuments(
-  context: IndexContext,
-  segments: readonly SegmentRef[],
-  removed: readonly Tick[],
-  holds: (segment: SegmentRef) => boolean,
-): Promise<SegmentRef[]> {
-  const out: SegmentRef[] = [];
-  for (const segment of segments) {
-    if (!holds(segment)) {
-      out.push(segment);
-      continue;
-    }
-    const gone = await droppedUnion(context.session, [segment]);
-    for (const t of removed) if (t >= segment.first && t <= segment.last) gone.add(t);
-    if (gone.size > segment.count * REWRITE_SHARE) {
-      const rewritten = await eraseText(context, segment, (t) => gone.has(t));
-      if (rewritten === undefined) out.push(segment);
-      else if (rewritten.ref) out.push(rewritten.ref);
-      continue;
-    }
-    const bytes = sealDroppedTicks(gone);
-    const dropped = hashBytes(bytes);
-    await context.uploader.put(bytes, dropped);
-    out.push({ ...segment, dropped });
-  }
-  return out;
 }

@@ -136,7 +136,15 @@ describe('the verb routes', () => {
       timelines: [{ name: 's1', genesis: GENESIS }],
       tracks: [
         { timeline: 's1', name: 'notes', kind: 'event', modality: 'event.annotation' },
-        { timeline: 's1', name: 'emb', kind: 'event', modality: 'vector.f32;dim=4', bucketDuration: '10s' },
+        // LSH, named (the default of a vector track is the graph, tested below): its knobs are tested here.
+        {
+          timeline: 's1',
+          name: 'emb',
+          kind: 'event',
+          modality: 'vector.f32;dim=4',
+          bucketDuration: '10s',
+          indexes: { 'dreamdb.lsh-cosine': {} },
+        },
       ],
       writes: [
         { timeline: 's1', track: 'notes', items: notes },
@@ -399,6 +407,55 @@ describe('the verb routes', () => {
     );
   });
 
+  test('a vector track written without indexes gets the graph index; search answers by it, exactly on a small track', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => [Math.cos(i), Math.sin(i), (i % 7) / 7, 1]);
+    const write = await post('/lab/publish', {
+      ref: 'heads/graph',
+      expect: null,
+      timelines: [{ name: 'g1', genesis: GENESIS }],
+      tracks: [{ timeline: 'g1', name: 'emb', kind: 'event', modality: 'vector.f32;dim=4' }],
+      writes: [{ timeline: 'g1', track: 'emb', items: rows.map((v, i) => ({ tick: `${i}s`, payload: v })) }],
+    });
+    assert.equal(write.status, 200, JSON.stringify(write.json));
+    const listing = await get('/lab/timelines/g1?ref=heads/graph');
+    const emb = listing.json.tracks.find((t: { name: string }) => t.name === 'emb');
+    assert.deepEqual(Object.keys(emb.indexes), ['dreamdb.vamana-cosine']);
+    const graph = emb.indexes['dreamdb.vamana-cosine'];
+    assert.deepEqual(
+      [graph.role, graph.params.degree, graph.params.buildList, graph.params.alpha, graph.params.searchList],
+      ['vector', 32, 64, 1.2, 64],
+    );
+    const query = { ref: 'heads/graph', timeline: 'g1', track: 'emb', vector: [0.3, 0.9, 0.5, 1], k: 5 };
+    const exact = await post('/lab/search', { ...query, exact: true });
+    const indexed = await post('/lab/search', { ...query, rerank: 16 });
+    assert.equal(indexed.status, 200, JSON.stringify(indexed.json));
+    assert.equal(indexed.json.index.scheme, 'dreamdb.vamana-cosine');
+    assert.equal(indexed.json.index.rerank, 16);
+    const pairs = (hits: { tick: string; score: number }[]) => hits.map((h) => [h.tick, h.score]);
+    assert.deepEqual(pairs(indexed.json.hits), pairs(exact.json.hits));
+    const probes = await post('/lab/search', { ...query, probes: 3 });
+    assert.equal(probes.status, 400, JSON.stringify(probes.json));
+    assert.match(probes.json.message, /probes apply to dreamdb\.lsh-cosine/);
+    const bad = await post('/lab/write', {
+      base: null,
+      timelines: [{ name: 'g2' }],
+      tracks: [
+        {
+          timeline: 'g2',
+          name: 'emb',
+          kind: 'event',
+          modality: 'vector.f32;dim=4',
+          indexes: { 'dreamdb.vamana-cosine': { degree: 0 } },
+        },
+      ],
+    });
+    assert.equal(bad.status, 400, JSON.stringify(bad.json));
+    assert.match(
+      bad.json.message,
+      /indexes\.dreamdb\.vamana-cosine: graph degree 0 must be an integer from 2/,
+    );
+  });
+
   test('search pins the index lineage: the right one answers, another is 409 naming both', async () => {
     const listing = await get('/lab/timelines/s1');
     const emb = listing.json.tracks.find((t: { name: string }) => t.name === 'emb');
@@ -516,7 +573,7 @@ describe('the verb routes', () => {
     });
     assert.equal(status, 200, JSON.stringify(json));
     assert.equal(json.vector.track, 'frames');
-    assert.equal(json.vector.index.scheme, 'dreamdb.lsh-cosine');
+    assert.equal(json.vector.index.scheme, 'dreamdb.vamana-cosine');
     const [top] = json.hits;
     assert.deepEqual([top.track, top.tick, top.duration], ['captions', String(12n * S), String(4n * S)]);
     assert.equal(top.matched.text.rank, 2, 'the two kitchen captions tie on BM25: the earlier ranks first');
@@ -1145,11 +1202,11 @@ describe('bad input: a clear 4xx naming the field, and nothing stored changes', 
       /^vector: .*4-dimensional/,
     ],
     [
-      'hybrid: probes out of range',
+      'hybrid: probes on a graph index',
       '/lab/hybrid',
-      json({ timeline: 'talk', like: '3s', probes: 99 }),
+      json({ timeline: 'talk', like: '3s', probes: 9 }),
       400,
-      /^probes: .*from 1 to 17/,
+      /^probes: probes apply to dreamdb\.lsh-cosine indexes; this track's index is dreamdb\.vamana-cosine/,
     ],
     [
       'hybrid: vector track not a vector track',

@@ -1,0 +1,311 @@
+import { Tag } from 'cbor-x';
+import { equalBytes, hashBytes, hashParts, type Multihash } from '../../address/multihash.js';
+import { TAGS, tagTick } from '../../cbor/tags.js';
+import { EngineError } from '../../errors.js';
+import { openObject, sealObjectParts } from '../../format/envelope.js';
+import { FieldReader, fieldError } from '../../model/fields.js';
+import type { Tick } from '../../time/ticks.js';
+import type { GraphParams } from './params.js';
+import type { VamanaGraph } from './vamana.js';
+
+/**
+ * A graph segment as stored (spec 0013 §3): one GraphIndex object (parameters, entry point, the tick of
+ * each node, the hash of each page, the GraphPage objects) and GraphPage objects holding the node
+ * records in fixed-size pages, DiskANN's layout: a node's full-precision vector and its out-neighbours
+ * sit in one page, so one byte-range GET fetches what a search step needs, checked by the page's hash.
+ */
+
+/** The size pages are made of: records never straddle a page, and a page is a multiple of this. */
+export const SECTOR_BYTES = 4096;
+/** Pages per GraphPage object: 64 MiB at one sector a page, well under the object limit (0007 §6.4). */
+export const PAGES_PER_OBJECT = 16_384;
+/** Bytes of a page hash: the first 16 of its BLAKE3-256. */
+export const PAGE_HASH_BYTES = 16;
+/** A node slot without a neighbour. */
+const NO_NODE = 0xffffffff;
+
+/** The shape of a segment's pages: record and page sizes, records per page. */
+export interface PageLayout {
+  readonly recordBytes: number;
+  readonly pageBytes: number;
+  readonly perPage: number;
+}
+
+/** Node record: dimension f32, then a u32 count, then `degree` u32 neighbour slots (unused: 0xffffffff). */
+export function pageLayout(dimension: number, degree: number): PageLayout {
+  const recordBytes = 4 * dimension + 4 + 4 * degree;
+  const pageBytes = Math.ceil(recordBytes / SECTOR_BYTES) * SECTOR_BYTES;
+  return { recordBytes, pageBytes, perPage: Math.floor(pageBytes / recordBytes) };
+}
+
+/** A GraphIndex as decoded: who, under which parameters, the entry point, ticks and pages. */
+export interface GraphIndexObject {
+  readonly timeline: string;
+  readonly track: string;
+  readonly params: Omit<GraphParams, 'searchList'>;
+  readonly count: number;
+  readonly first: Tick;
+  readonly last: Tick;
+  readonly medoid: number;
+  readonly layout: PageLayout;
+  /** The GraphPage objects, in node order; object j holds pages [j·PAGES_PER_OBJECT, …). */
+  readonly pages: readonly Multihash[];
+  /** The tick of each node, ascending: node ids are tick order, so a time window is a range of ids. */
+  readonly ticks: BigUint64Array;
+  /** PAGE_HASH_BYTES per page. */
+  readonly pageHashes: Uint8Array;
+}
+
+const littleEndian = (a: BigUint64Array | Uint32Array | Float32Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** What a built segment is as objects: the GraphIndex's parts and hash, and each GraphPage's. */
+export interface EncodedSegment {
+  readonly index: { readonly parts: Uint8Array[]; readonly hash: Multihash };
+  readonly pages: readonly { readonly parts: Uint8Array[]; readonly hash: Multihash }[];
+}
+
+/**
+ * Encode a built graph over `vectors` (count × dimension, node order = tick order) as a GraphIndex and
+ * its GraphPage objects. The same inputs give the same bytes.
+ */
+export async function encodeGraphSegment(segment: {
+  timeline: string;
+  track: string;
+  params: GraphParams;
+  ticks: BigUint64Array;
+  vectors: Float32Array;
+  graph: VamanaGraph;
+}): Promise<EncodedSegment> {
+  const { params, ticks, vectors, graph } = segment;
+  const { dimension, degree } = params;
+  const count = graph.n;
+  if (count < 1) throw new EngineError('E_FIELD', `graph segment of ${segment.track}: no vectors`);
+  for (let i = 1; i < count; i++)
+    if (!(ticks[i - 1]! < ticks[i]!))
+      throw new EngineError(
+        'E_FIELD',
+        `graph segment of ${segment.track}: ticks are not ascending at node ${i}`,
+      );
+  const layout = pageLayout(dimension, degree);
+  const pageCount = Math.ceil(count / layout.perPage);
+  const pageHashes = new Uint8Array(pageCount * PAGE_HASH_BYTES);
+  const pages: { parts: Uint8Array[]; hash: Multihash }[] = [];
+  for (let from = 0; from < pageCount; from += PAGES_PER_OBJECT) {
+    const to = Math.min(pageCount, from + PAGES_PER_OBJECT);
+    const body = new Uint8Array((to - from) * layout.pageBytes);
+    const view = new DataView(body.buffer);
+    for (let p = from; p < to; p++) {
+      const pageAt = (p - from) * layout.pageBytes;
+      for (let slot = 0; slot < layout.perPage; slot++) {
+        const node = p * layout.perPage + slot;
+        if (node >= count) break;
+        const at = pageAt + slot * layout.recordBytes;
+        body.set(littleEndian(vectors.subarray(node * dimension, (node + 1) * dimension)), at);
+        const c = graph.counts[node]!;
+        view.setUint32(at + 4 * dimension, c, true);
+        for (let k = 0; k < degree; k++)
+          view.setUint32(
+            at + 4 * dimension + 4 + 4 * k,
+            k < c ? graph.neighbors[node * degree + k]! : NO_NODE,
+            true,
+          );
+      }
+      pageHashes.set(
+        hashBytes(body.subarray(pageAt, pageAt + layout.pageBytes)).subarray(2, 2 + PAGE_HASH_BYTES),
+        p * PAGE_HASH_BYTES,
+      );
+    }
+    const parts = sealObjectParts(
+      'graphPage',
+      { v: 0, dimension, degree, page_bytes: layout.pageBytes, first_page: from, pages: to - from },
+      [body],
+    );
+    pages.push({ parts, hash: await hashParts(parts) });
+  }
+  const header = {
+    v: 0,
+    timeline: segment.timeline,
+    track: segment.track,
+    dimension,
+    degree,
+    build_list: params.buildList,
+    alpha_percent: params.alphaPercent,
+    seed: params.seed,
+    count,
+    first: tagTick(ticks[0]!),
+    last: tagTick(ticks[count - 1]!),
+    medoid: graph.medoid,
+    page_bytes: layout.pageBytes,
+    pages: pages.map((p) => new Tag(p.hash, TAGS.multihash)),
+  };
+  const parts = sealObjectParts('graphIndex', header, [littleEndian(ticks.subarray(0, count)), pageHashes]);
+  return { index: { parts, hash: await hashParts(parts) }, pages };
+}
+
+const INDEX_FIELDS = [
+  'v',
+  'timeline',
+  'track',
+  'dimension',
+  'degree',
+  'build_list',
+  'alpha_percent',
+  'seed',
+  'count',
+  'first',
+  'last',
+  'medoid',
+  'page_bytes',
+  'pages',
+] as const;
+
+/**
+ * Decode a GraphIndex, refusing one built under other parameters than `params` (its graph would answer
+ * for another build: E_LINEAGE) and any inconsistency of sizes, ticks or entry point (E_FIELD).
+ */
+export function decodeGraphIndex(
+  bytes: Uint8Array,
+  params: GraphParams,
+  what = 'graph index',
+): GraphIndexObject {
+  const { header, payloadStart } = openObject(bytes, 'graphIndex', what);
+  const r = new FieldReader(header, what, INDEX_FIELDS);
+  if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
+  const built = {
+    dimension: r.uint('dimension'),
+    degree: r.uint('degree'),
+    buildList: r.uint('build_list'),
+    alphaPercent: r.uint('alpha_percent'),
+    seed: r.uint('seed'),
+  };
+  for (const key of Object.keys(built) as (keyof typeof built)[])
+    if (built[key] !== params[key])
+      throw new EngineError(
+        'E_LINEAGE',
+        `${what} was built with ${key} ${built[key]}, the track's index has ${params[key]}: its graph answers for another build`,
+      );
+  const count = r.uint('count');
+  const first = r.tick('first');
+  const last = r.tick('last');
+  const medoid = r.uint('medoid');
+  const layout = pageLayout(built.dimension, built.degree);
+  if (r.uint('page_bytes') !== layout.pageBytes)
+    fieldError(r.at('page_bytes'), `${r.uint('page_bytes')} is not the ${layout.pageBytes} the layout gives`);
+  const pageCount = Math.ceil(count / layout.perPage);
+  const pages = r.multihashes('pages');
+  if (count < 1 || medoid >= count) fieldError(what, `count ${count} and medoid ${medoid} do not fit`);
+  if (pages.length !== Math.ceil(pageCount / PAGES_PER_OBJECT))
+    fieldError(r.at('pages'), `${pages.length} objects for ${pageCount} pages`);
+  const expected = 8 * count + PAGE_HASH_BYTES * pageCount;
+  if (bytes.length - payloadStart !== expected)
+    fieldError(what, `payload of ${bytes.length - payloadStart} bytes; ${count} nodes need ${expected}`);
+  const ticks = new BigUint64Array(count);
+  littleEndian(ticks).set(bytes.subarray(payloadStart, payloadStart + 8 * count));
+  const pageHashes = bytes.slice(payloadStart + 8 * count, payloadStart + expected);
+  for (let n = 0; n < count; n++)
+    if ((n > 0 && ticks[n - 1]! >= ticks[n]!) || ticks[n]! < first || ticks[n]! > last)
+      fieldError(what, `tick ${ticks[n]} of node ${n} is out of order or outside [first, last]`);
+  return {
+    timeline: r.name('timeline'),
+    track: r.name('track'),
+    params: built,
+    count,
+    first,
+    last,
+    medoid,
+    layout,
+    pages,
+    ticks,
+    pageHashes,
+  };
+}
+
+/** Where node `node`'s page lies: the GraphPage object, and the page's byte offset in its payload. */
+export function pageOf(
+  index: GraphIndexObject,
+  node: number,
+): { object: number; page: number; offset: number } {
+  const page = Math.floor(node / index.layout.perPage);
+  const object = Math.floor(page / PAGES_PER_OBJECT);
+  return { object, page, offset: (page - object * PAGES_PER_OBJECT) * index.layout.pageBytes };
+}
+
+/** Check one page's bytes against the index's hash of it (a range read is not covered by the object's hash). */
+export function checkPage(index: GraphIndexObject, page: number, bytes: Uint8Array, what: string): void {
+  const want = index.pageHashes.subarray(page * PAGE_HASH_BYTES, (page + 1) * PAGE_HASH_BYTES);
+  if (
+    bytes.length !== index.layout.pageBytes ||
+    !equalBytes(hashBytes(bytes).subarray(2, 2 + PAGE_HASH_BYTES), want)
+  )
+    throw new EngineError(
+      'E_HASH_MISMATCH',
+      `${what}: page ${page} does not match its hash in the graph index`,
+    );
+}
+
+/**
+ * Read the records of one page (already checked) into a graph and rows: each node's vector into
+ * `setRow`, its neighbours into `neighbors`/`counts` (degree slots a node). Refuses a count over the
+ * degree, a neighbour outside the segment and a non-finite component.
+ */
+export function readPage(
+  index: GraphIndexObject,
+  page: number,
+  bytes: Uint8Array,
+  into: { neighbors: Int32Array; counts: Uint16Array; setRow: (node: number, row: Float32Array) => void },
+  what: string,
+): void {
+  const { dimension, degree } = index.params;
+  const { perPage, recordBytes } = index.layout;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const row = new Float32Array(dimension);
+  for (let slot = 0; slot < perPage; slot++) {
+    const node = page * perPage + slot;
+    if (node >= index.count) break;
+    const at = slot * recordBytes;
+    for (let i = 0; i < dimension; i++) {
+      const x = view.getFloat32(at + 4 * i, true);
+      if (!Number.isFinite(x)) fieldError(what, `node ${node} has a non-finite component`);
+      row[i] = x;
+    }
+    into.setRow(node, row);
+    const c = view.getUint32(at + 4 * dimension, true);
+    if (c > degree) fieldError(what, `node ${node} has ${c} neighbours, over the degree ${degree}`);
+    into.counts[node] = c;
+    for (let k = 0; k < c; k++) {
+      const nb = view.getUint32(at + 4 * dimension + 4 + 4 * k, true);
+      if (nb >= index.count) fieldError(what, `node ${node} links to ${nb}, outside the segment`);
+      into.neighbors[node * degree + k] = nb;
+    }
+  }
+}
+
+/** Open a GraphPage object: its payload, checked against the index (which pages it must hold). */
+export function openGraphPages(
+  bytes: Uint8Array,
+  index: GraphIndexObject,
+  object: number,
+  what: string,
+): Uint8Array {
+  const { header, payloadStart } = openObject(bytes, 'graphPage', what);
+  const r = new FieldReader(header, what, ['v', 'dimension', 'degree', 'page_bytes', 'first_page', 'pages']);
+  const pageCount = Math.ceil(index.count / index.layout.perPage);
+  const firstPage = object * PAGES_PER_OBJECT;
+  const pages = Math.min(PAGES_PER_OBJECT, pageCount - firstPage);
+  if (
+    r.uint('v') !== 0 ||
+    r.uint('dimension') !== index.params.dimension ||
+    r.uint('degree') !== index.params.degree ||
+    r.uint('page_bytes') !== index.layout.pageBytes ||
+    r.uint('first_page') !== firstPage ||
+    r.uint('pages') !== pages
+  )
+    fieldError(
+      what,
+      `header does not describe pages ${firstPage}..${firstPage + pages - 1} of the graph index`,
+    );
+  if (bytes.length - payloadStart !== pages * index.layout.pageBytes)
+    fieldError(what, `payload of ${bytes.length - payloadStart} bytes, not ${pages} pages`);
+  return bytes.subarray(payloadStart);
+}

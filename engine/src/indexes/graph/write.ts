@@ -1,0 +1,231 @@
+import { multihashToHex } from '../../address/multihash.js';
+import { decodeCanonical } from '../../cbor/deterministic.js';
+import type { SegmentRef } from '../../model/segments.js';
+import type { Session } from '../../session/session.js';
+import type { Tick } from '../../time/ticks.js';
+import { foldNorm, foldSquares } from '../../vectors/cosine.js';
+import { payloadVector } from '../../vectors/payload.js';
+import type { Uploader } from '../../writes/uploader.js';
+import { droppedUnion, dropTicks } from '../dropped.js';
+import type { IndexChange, IndexContext } from '../kind.js';
+import { appendSegments } from '../segment-log.js';
+import { DotKernel } from './dot-kernel.js';
+import { type GraphParams, vamanaParams } from './params.js';
+import {
+  decodeGraphIndex,
+  encodeGraphSegment,
+  openGraphPages,
+  PAGES_PER_OBJECT,
+  pageLayout,
+  readPage,
+} from './segment.js';
+import { buildVamana } from './vamana.js';
+
+/** Nodes a graph segment holds at most: larger segments are never merged again (spec 0013 §4). */
+export const GRAPH_SEGMENT_NODES = 4_000_000;
+
+/** Vectors in tick order: their ticks and full-precision components (count × dimension). */
+export interface GraphRows {
+  readonly count: number;
+  readonly ticks: BigUint64Array;
+  readonly vectors: Float32Array;
+}
+
+/** Whose segments these are. */
+interface Owner {
+  readonly timeline: string;
+  readonly track: string;
+  readonly params: GraphParams;
+}
+
+/**
+ * Rows scaled to unit length in f32 (x_i / |x|, |x| = foldNorm(foldSquares(x))): the graph's cosine
+ * distance is 1 − the dot product of unit rows (spec 0013 §1). Into `kernel` row by row.
+ */
+export function unitRows(vectors: Float32Array, count: number, dim: number, kernel: DotKernel): void {
+  const row = new Float32Array(dim);
+  for (let n = 0; n < count; n++) {
+    const norm = foldNorm(foldSquares(vectors, n * dim, dim));
+    for (let i = 0; i < dim; i++) row[i] = vectors[n * dim + i]! / norm;
+    kernel.setRow(n, row);
+  }
+}
+
+/** The vectors of a change's staged items (their CBOR decoded once), ticks ascending. */
+function stagedRows(owner: Owner, change: IndexChange): GraphRows {
+  const { staged } = change;
+  const dim = owner.params.dimension;
+  const ticks = new BigUint64Array(staged.count);
+  const vectors = new Float32Array(staged.count * dim);
+  for (let i = 0; i < staged.count; i++) {
+    const item = decodeCanonical(staged.bytes(i)) as { payload?: unknown };
+    ticks[i] = staged.ticks[i]!;
+    vectors.set(payloadVector(item.payload, dim, `${owner.timeline}/${owner.track}@${ticks[i]}`), i * dim);
+  }
+  return { count: staged.count, ticks, vectors };
+}
+
+/** Build one segment's graph over rows (tick order) and upload its GraphPage and GraphIndex objects. */
+async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): Promise<SegmentRef> {
+  const { dimension } = owner.params;
+  const kernel = new DotKernel(rows.count, dimension);
+  unitRows(rows.vectors, rows.count, dimension, kernel);
+  const unit = new Float32Array(rows.count * dimension);
+  for (let n = 0; n < rows.count; n++)
+    unit.set(kernel.rows.subarray(n * kernel.stride, n * kernel.stride + dimension), n * dimension);
+  const graph = buildVamana(unit, dimension, vamanaParams(owner.params), kernel);
+  const encoded = await encodeGraphSegment({
+    timeline: owner.timeline,
+    track: owner.track,
+    params: owner.params,
+    ticks: rows.ticks,
+    vectors: rows.vectors,
+    graph,
+  });
+  for (const page of encoded.pages) await uploader.put(page.parts, page.hash);
+  await uploader.put(encoded.index.parts, encoded.index.hash);
+  return {
+    object: encoded.index.hash,
+    count: rows.count,
+    first: rows.ticks[0]!,
+    last: rows.ticks[rows.count - 1]!,
+  };
+}
+
+/** Rows (tick order) as segments of at most GRAPH_SEGMENT_NODES, in equal pieces. */
+async function writeSegments(owner: Owner, rows: GraphRows, uploader: Uploader): Promise<SegmentRef[]> {
+  const pieces = Math.ceil(rows.count / GRAPH_SEGMENT_NODES);
+  const dim = owner.params.dimension;
+  const out: SegmentRef[] = [];
+  for (let p = 0; p < pieces; p++) {
+    const from = Math.floor((p * rows.count) / pieces);
+    const to = Math.floor(((p + 1) * rows.count) / pieces);
+    out.push(
+      await writeSegment(
+        owner,
+        {
+          count: to - from,
+          ticks: rows.ticks.subarray(from, to),
+          vectors: rows.vectors.subarray(from * dim, to * dim),
+        },
+        uploader,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
+ * Every live vector of some segments with their ticks, tick order: each GraphIndex and its GraphPage
+ * objects read (verified by hash), the ticks a segment dropped and those `drop` names left out.
+ */
+export async function readGraphRows(
+  session: Session,
+  params: GraphParams,
+  refs: readonly SegmentRef[],
+  drop?: (tick: Tick) => boolean,
+): Promise<GraphRows> {
+  const dim = params.dimension;
+  const parts: GraphRows[] = [];
+  for (const ref of refs) {
+    const hex = multihashToHex(ref.object);
+    const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
+    const gone = await droppedUnion(session, [ref]);
+    const vectors = new Float32Array(index.count * dim);
+    const scratch = {
+      neighbors: new Int32Array(index.count * params.degree),
+      counts: new Uint16Array(index.count),
+    };
+    const layout = pageLayout(dim, params.degree);
+    for (const [j, object] of index.pages.entries()) {
+      const what = `graph page ${multihashToHex(object)}`;
+      const body = openGraphPages(await session.store.getObject(object), index, j, what);
+      for (let at = 0; at < body.length; at += layout.pageBytes)
+        readPage(
+          index,
+          j * PAGES_PER_OBJECT + at / layout.pageBytes,
+          body.subarray(at, at + layout.pageBytes),
+          { ...scratch, setRow: (node, row) => vectors.set(row, node * dim) },
+          what,
+        );
+    }
+    const keep: number[] = [];
+    for (let n = 0; n < index.count; n++)
+      if (!gone.has(index.ticks[n]!) && !drop?.(index.ticks[n]!)) keep.push(n);
+    const ticks = new BigUint64Array(keep.length);
+    const kept = new Float32Array(keep.length * dim);
+    for (const [i, n] of keep.entries()) {
+      ticks[i] = index.ticks[n]!;
+      kept.set(vectors.subarray(n * dim, (n + 1) * dim), i * dim);
+    }
+    parts.push({ count: keep.length, ticks, vectors: kept });
+  }
+  return byTick(parts, dim);
+}
+
+/** Rows of several parts in one tick order. */
+function byTick(parts: readonly GraphRows[], dim: number): GraphRows {
+  const all: { tick: Tick; part: number; n: number }[] = [];
+  parts.forEach((p, part) => {
+    for (let n = 0; n < p.count; n++) all.push({ tick: p.ticks[n]!, part, n });
+  });
+  all.sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
+  const ticks = new BigUint64Array(all.length);
+  const vectors = new Float32Array(all.length * dim);
+  all.forEach(({ tick, part, n }, i) => {
+    ticks[i] = tick;
+    vectors.set(parts[part]!.vectors.subarray(n * dim, (n + 1) * dim), i * dim);
+  });
+  return { count: all.length, ticks, vectors };
+}
+
+/**
+ * The segments of a graph index after a change of the track's items (spec 0013 §4). An append builds
+ * the new vectors' graph as a new segment, merged log-structured (a merge rebuilds one graph over the
+ * group's live vectors); a delete lists the removed ticks per segment (rebuilt past a quarter); any other
+ * change rebuilds the track's segments from their vectors and the new items.
+ */
+export async function updateGraph(
+  context: IndexContext,
+  params: GraphParams,
+  segments: readonly SegmentRef[],
+  change: IndexChange,
+): Promise<SegmentRef[]> {
+  const { session, uploader } = context;
+  const owner: Owner = { timeline: change.track.timeline, track: change.track.name, params };
+  if (change.staged.count === 0 && change.removed.size > 0)
+    return dropTicks(context, segments, change.removed, async (segment, gone) => {
+      const rows = await readGraphRows(session, params, [segment], (t) => gone.has(t));
+      return rows.count === 0 ? {} : { ref: (await writeSegments(owner, rows, uploader))[0]! };
+    });
+  const fresh = stagedRows(owner, change);
+  if (change.append) {
+    const added = fresh.count > 0 ? await writeSegments(owner, fresh, uploader) : [];
+    return appendSegments(segments, added, GRAPH_SEGMENT_NODES, async (group) =>
+      writeSegments(owner, await readGraphRows(session, params, group), uploader),
+    );
+  }
+  const replaced = new Set<Tick>([...fresh.ticks, ...change.removed]);
+  const old = await readGraphRows(session, params, segments, (t) => replaced.has(t));
+  const all = byTick([old, fresh], params.dimension);
+  return all.count > 0 ? writeSegments(owner, all, uploader) : [];
+}
+
+/** Erasure (spec 0020 §7): one segment rebuilt without the vectors of erased ticks (nor those it dropped). */
+export async function eraseGraph(
+  context: IndexContext,
+  params: GraphParams,
+  segment: SegmentRef,
+  erased: (tick: Tick) => boolean,
+): Promise<{ object?: Uint8Array } | undefined> {
+  const index = decodeGraphIndex(await context.session.store.getObject(segment.object), params);
+  if (!index.ticks.some((t) => erased(t))) return undefined;
+  const rows = await readGraphRows(context.session, params, [segment], erased);
+  if (rows.count === 0) return {};
+  const [ref] = await writeSegments(
+    { timeline: index.timeline, track: index.track, params },
+    rows,
+    context.uploader,
+  );
+  return { object: ref!.object };
+}
