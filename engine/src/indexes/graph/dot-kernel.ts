@@ -62,17 +62,14 @@ import {
   i32,
   instanceWithMemory,
   LOOP,
-  MODULE_HEADER,
   mem,
-  name,
-  section,
   set,
   simd,
+  singleFunctionModule,
   tee,
   V128,
   V128_LOAD,
   VOID,
-  vec,
 } from '../lsh/wasm-asm.js';
 
 const F32X4_MUL = simd(0xe6);
@@ -186,20 +183,7 @@ function dotsBody(): number[] {
 
 /** The module's bytes (see the text above). */
 export function dotKernelBytes(): Uint8Array<ArrayBuffer> {
-  return Uint8Array.from([
-    ...MODULE_HEADER,
-    ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
-    ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 1]])),
-    ...section(
-      7,
-      vec([
-        [...name('memory'), 0x02, 0],
-        [...name('dots'), 0x00, 0],
-      ]),
-    ),
-    ...section(10, vec([dotsBody()])),
-  ]);
+  return singleFunctionModule('dots', 6, dotsBody());
 }
 
 let compiled: WebAssembly.Module | null | undefined;

@@ -66,17 +66,14 @@ import {
   i32,
   instanceWithMemory,
   LOOP,
-  MODULE_HEADER,
   mem,
-  name,
-  section,
   set,
+  singleFunctionModule,
   tee,
   V128,
   V128_LOAD,
   V128_LOAD8X8_S,
   VOID,
-  vec,
 } from './wasm-asm.js';
 
 /** The `dots` export: see the module text above. */
@@ -192,25 +189,7 @@ function dotsBody(): number[] {
 
 /** The module's bytes (see the text above). Deterministic: the same bytes on every call. */
 export function scorerWasmBytes(): Uint8Array<ArrayBuffer> {
-  const bytes = [
-    ...MODULE_HEADER,
-    // Types: 0 = (i32 × 6) → ().
-    ...section(1, vec([[0x60, ...vec(new Array(6).fill([I32])), ...vec([])]])),
-    // Functions: dots, of type 0.
-    ...section(3, vec([[0]])),
-    // Memory 0: at least 1 page, no maximum.
-    ...section(5, vec([[0x00, 1]])),
-    // Exports: memory, dots.
-    ...section(
-      7,
-      vec([
-        [...name('memory'), 0x02, 0],
-        [...name('dots'), 0x00, 0],
-      ]),
-    ),
-    ...section(10, vec([dotsBody()])),
-  ];
-  return Uint8Array.from(bytes);
+  return singleFunctionModule('dots', 6, dotsBody());
 }
 
 let compiled: WebAssembly.Module | null | undefined;

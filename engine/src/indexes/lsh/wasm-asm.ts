@@ -113,3 +113,27 @@ export function instanceWithMemory(
     return null;
   }
 }
+
+/**
+ * The bytes of a module that exports `memory` (one page at first, growable) and one function `fn` taking
+ * `params` i32 parameters and returning nothing, whose body is `body` (functionBody's output).
+ */
+export function singleFunctionModule(fn: string, params: number, body: number[]): Uint8Array<ArrayBuffer> {
+  return Uint8Array.from([
+    ...MODULE_HEADER,
+    // Types: 0 = (i32 × params) → ().
+    ...section(1, vec([[0x60, ...vec(new Array(params).fill([I32])), ...vec([])]])),
+    // Functions: one, of type 0.
+    ...section(3, vec([[0]])),
+    // Memory 0: at least 1 page, no maximum.
+    ...section(5, vec([[0x00, 1]])),
+    ...section(
+      7,
+      vec([
+        [...name('memory'), 0x02, 0],
+        [...name(fn), 0x00, 0],
+      ]),
+    ),
+    ...section(10, vec([body])),
+  ]);
+}
