@@ -1,14 +1,12 @@
 /** Tokens reach every URL a playlist lists: ffmpeg and GStreamer (no Authorization header) play with one. */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { promisify } from 'node:util';
 import { attenuateToken, issueToken, keyId, newIssuerKey } from '@dreamdb/engine/access';
+import { ffmpegCopy } from '../testing/ffmpeg.js';
 import { gstPlay } from '../testing/gstreamer.js';
 import { labForTests, probeStreams } from '../testing/lab.js';
 
-const run = promisify(execFile);
 const issuer = newIssuerKey();
 const served = labForTests('access-players', undefined, undefined, {
   issuers: new Map([[keyId(issuer.publicKey), issuer.publicKey]]),
@@ -24,40 +22,18 @@ const reader = issueToken(issuer, {
 test('ffmpeg and GStreamer play HLS and DASH with the token in the URL only', async () => {
   const hls = `${lab().base}/hls/lab/main/s1/master.m3u8?token=${reader}`;
   const copy = join(served.dir, 'copy.mp4');
-  await run('ffmpeg', ['-v', 'error', '-y', '-i', hls, '-map', '0', '-c', 'copy', copy]);
+  await ffmpegCopy(hls, copy, ['0']);
   const video = (await probeStreams(copy)).find((s) => s.codec_type === 'video')!;
   assert.ok(Math.abs(Number(video.duration) - 6) <= 0.04, `copied ${video.duration} s`);
   const dash = join(served.dir, 'dash.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${lab().base}/dash/lab/main/s1/manifest.mpd?token=${reader}`,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    dash,
-  ]);
+  await ffmpegCopy(`${lab().base}/dash/lab/main/s1/manifest.mpd?token=${reader}`, dash, ['0:v:0']);
   assert.ok(Math.abs(Number((await probeStreams(dash))[0]!.duration) - 6) <= 0.04);
   const played = await gstPlay(hls);
   assert.equal(played.video.buffers, 150, `${played.video.buffers} frames`);
   // Without the token nothing plays, and the refusal names why.
   const refused = await fetch(`${lab().base}/hls/lab/main/s1/master.m3u8`);
   assert.equal(refused.status, 401);
-  await assert.rejects(
-    run('ffmpeg', [
-      '-v',
-      'error',
-      '-y',
-      '-i',
-      `${lab().base}/hls/lab/main/s1/master.m3u8`,
-      '-c',
-      'copy',
-      join(served.dir, 'no.mp4'),
-    ]),
-  );
+  await assert.rejects(ffmpegCopy(`${lab().base}/hls/lab/main/s1/master.m3u8`, join(served.dir, 'no.mp4')));
 });
 
 test('every URL of a playlist served to a token carries it; the ETag differs per token', async () => {
@@ -95,18 +71,7 @@ test('a token for a 2-second clip plays the clip and no byte outside it', async 
   // The playlist of the clip (from/to within the window) is served; the whole timeline is not.
   assert.equal((await fetch(`${base}/master.m3u8?token=${clip}`)).status, 403);
   const copy = join(served.dir, 'clip.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${base}/master.m3u8?from=${from}&to=${to}&token=${clip}`,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    copy,
-  ]);
+  await ffmpegCopy(`${base}/master.m3u8?from=${from}&to=${to}&token=${clip}`, copy, ['0:v:0']);
   const duration = Number((await probeStreams(copy))[0]!.duration);
   assert.ok(duration >= 1.9 && duration <= 4.1, `copied ${duration} s`);
   // The whole timeline's fragments: those outside the clip are refused, though their URLs name real bytes.

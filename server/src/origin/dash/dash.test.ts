@@ -46,6 +46,7 @@ const mpdParser = createRequire(import.meta.url)('mpd-parser') as {
   stringToMpdXml(text: string): Element;
 };
 
+import { ffmpegCopy } from '../testing/ffmpeg.js';
 import { labForTests, probeStreams } from '../testing/lab.js';
 
 const run = promisify(execFile);
@@ -186,20 +187,7 @@ test('ffmpeg, a client nobody here wrote, copies the DASH video to the end: same
   const copy = join(served.dir, 'copy.mp4');
   // Asynchronously: the origin answering ffmpeg runs in this very process. Video and audio only: ffmpeg's
   // DASH demuxer ends everything at the end of the first representation to end (the captions, at 4.25 s).
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${lab().base}${MPD_PATH}`,
-    '-map',
-    '0:v',
-    '-map',
-    '0:a',
-    '-c',
-    'copy',
-    copy,
-  ]);
+  await ffmpegCopy(`${lab().base}${MPD_PATH}`, copy, ['0:v', '0:a']);
   const probe = { streams: await probeStreams(copy) };
   const videos = probe.streams.filter((s) => s.codec_type === 'video');
   assert.equal(videos.length, 2);
@@ -255,18 +243,7 @@ test('a clip (?from=2s&to=4s) has just the fragments covering it, starts the per
     assert.ok(Math.abs(at - 2) <= 1 / Number(list.timescale), `${id}: period at ${at} s`);
   }
   const copy = join(served.dir, 'clip.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${lab().base}${MPD_PATH}${query}`,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    copy,
-  ]);
+  await ffmpegCopy(`${lab().base}${MPD_PATH}${query}`, copy, ['0:v:0']);
   const duration = execFileSync('ffprobe', [
     '-v',
     'error',

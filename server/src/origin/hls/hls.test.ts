@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { parseFragment, parseInit } from '@dreamdb/packager';
 import HLS from 'hls-parser';
+import { ffmpegCopy } from '../testing/ffmpeg.js';
 import { gstPlay } from '../testing/gstreamer.js';
 import { httpOf } from '../testing/http.js';
 import { labForTests, probeStreams } from '../testing/lab.js';
@@ -19,7 +20,7 @@ test('ffmpeg, a client nobody here wrote, plays the HLS of every rung to the end
   const master = `${lab().base}/hls/lab/main/s1/master.m3u8`;
   const copy = join(served.dir, 'copy.mp4');
   // Asynchronously: the origin answering ffmpeg runs in this very process.
-  await run('ffmpeg', ['-v', 'error', '-y', '-i', master, '-map', '0', '-c', 'copy', copy]);
+  await ffmpegCopy(master, copy, ['0']);
   const probe = { streams: await probeStreams(copy) };
   const video = probe.streams.find((s) => s.codec_type === 'video')!;
   assert.ok(probe.streams.some((s) => s.codec_type === 'audio'));
@@ -143,16 +144,7 @@ test('a clip (?from=&to=) lists just the fragments covering it, and ffmpeg copie
     ['video-144p.m3u8?from=2000000000&to=4000000000'],
   );
   const copy = join(served.dir, 'clipped.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${lab().base}/hls/lab/main/s1/master.m3u8?from=${from}&to=${to}`,
-    '-c',
-    'copy',
-    copy,
-  ]);
+  await ffmpegCopy(`${lab().base}/hls/lab/main/s1/master.m3u8?from=${from}&to=${to}`, copy);
   // Audio fragments are cut apart from video ones: the clip keeps those overlapping it, so look at video.
   const { stdout } = await run('ffprobe', [
     '-v',

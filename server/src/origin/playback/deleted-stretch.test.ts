@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { Session, SpaceStore } from '@dreamdb/engine/store';
 import { collect, fsck } from '@dreamdb/engine/versions';
+import { ffmpegCopy } from '../testing/ffmpeg.js';
 import { gstPlay } from '../testing/gstreamer.js';
 import { labForTests } from '../testing/lab.js';
 
@@ -97,7 +98,7 @@ test('ffmpeg plays the HLS and the DASH across the deleted stretch: the frames b
     ['dash', `${lab().base}/dash/lab/heads%2Fcut/s1/manifest.mpd`],
   ] as const) {
     const copy = join(served.dir, `cut-${name}.mp4`);
-    await run('ffmpeg', ['-v', 'error', '-y', '-i', url, '-map', '0:v:0', '-c', 'copy', copy]);
+    await ffmpegCopy(url, copy, ['0:v:0']);
     const { frames, times } = await videoFrames(copy);
     // 4 s of the 6 s at 25 fps; nothing between 2 s and 4 s of the timeline.
     assert.ok(Math.abs(frames - 100) <= 1, `${name}: ${frames} frames`);
@@ -176,18 +177,7 @@ test('erase over HTTP: a real fragment and an event leave the store; the version
   const gonePlaylist = await (await fetch(`${lab().base}/hls/lab/tags%2Fbefore/s1/video-180p.m3u8`)).text();
   assert.ok(gonePlaylist.includes('#EXT-X-GAP'), gonePlaylist);
   const copy = join(served.dir, 'before-erased.mp4');
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    '-y',
-    '-i',
-    `${lab().base}/hls/lab/tags%2Fbefore/s1/video-180p.m3u8`,
-    '-map',
-    '0:v:0',
-    '-c',
-    'copy',
-    copy,
-  ]);
+  await ffmpegCopy(`${lab().base}/hls/lab/tags%2Fbefore/s1/video-180p.m3u8`, copy, ['0:v:0']);
   assert.ok(Math.abs((await videoFrames(copy)).frames - 100) <= 1);
   const event = await fetch(
     `${lab().base}/v0/spaces/lab/timelines/s1/tracks/events/items/3.99s?ref=tags/before`,
