@@ -47,35 +47,20 @@
  */
 
 import {
-  BR_IF,
   compileIfValid,
-  END,
+  F32_ADD,
+  F32_STORE,
   F32X4_ADD,
-  functionBody,
+  F32X4_EXTRACT_LANE,
+  F32X4_MUL,
   get,
-  I32,
-  I32_ADD,
-  I32_LOAD,
-  I32_LT_U,
-  I32_MUL,
-  I32_SUB,
-  i32,
   instanceWithMemory,
-  LOOP,
   mem,
+  rowScoresBody,
   set,
-  simd,
   singleFunctionModule,
-  tee,
-  V128,
   V128_LOAD,
-  VOID,
 } from '../lsh/wasm-asm.js';
-
-const F32X4_MUL = simd(0xe6);
-const F32X4_EXTRACT_LANE = simd(0x1f);
-const F32_ADD = 0x92;
-const F32_STORE = 0x38;
 
 type DotsFunction = (
   base: number,
@@ -88,97 +73,25 @@ type DotsFunction = (
 
 /** The body of `dots`, instruction for instruction the text above. */
 function dotsBody(): number[] {
-  const [base, stride, query, ids, count, out] = [0, 1, 2, 3, 4, 5];
-  const [p, end, q, a, b, zero] = [6, 7, 8, 9, 10, 11];
-  const half = (acc: number, offset: number) => [
-    ...get(acc),
-    ...get(p),
-    ...V128_LOAD,
-    ...mem(4, offset),
-    ...get(q),
-    ...V128_LOAD,
-    ...mem(4, offset),
-    ...F32X4_MUL,
-    ...F32X4_ADD,
-    ...set(acc),
-  ];
-  const lane = (n: number) => [...get(a), ...F32X4_EXTRACT_LANE, n];
-  const code: number[] = [
-    LOOP,
-    VOID, // $row
-    ...get(base),
-    ...get(ids),
-    I32_LOAD,
-    ...mem(2, 0),
-    ...get(stride),
-    I32_MUL,
-    I32_ADD,
-    ...set(p),
-    ...get(p),
-    ...get(stride),
-    I32_ADD,
-    ...set(end),
-    ...get(query),
-    ...set(q),
-    ...get(zero),
-    ...set(a),
-    ...get(zero),
-    ...set(b),
-    LOOP,
-    VOID, // $chunk
-    ...half(a, 0),
-    ...half(b, 16),
-    ...get(q),
-    ...i32(32),
-    I32_ADD,
-    ...set(q),
-    ...get(p),
-    ...i32(32),
-    I32_ADD,
-    ...tee(p),
-    ...get(end),
-    I32_LT_U,
-    BR_IF,
-    0, // $chunk
-    END,
-    ...get(a),
-    ...get(b),
-    ...F32X4_ADD,
-    ...set(a),
-    ...get(out),
-    ...lane(0),
-    ...lane(1),
-    F32_ADD,
-    ...lane(2),
-    ...lane(3),
-    F32_ADD,
-    F32_ADD,
-    F32_STORE,
-    ...mem(2, 0),
-    ...get(ids),
-    ...i32(4),
-    I32_ADD,
-    ...set(ids),
-    ...get(out),
-    ...i32(4),
-    I32_ADD,
-    ...set(out),
-    ...get(count),
-    ...i32(1),
-    I32_SUB,
-    ...tee(count),
-    BR_IF,
-    0, // $row
-    END,
-    END, // the function
-  ];
-  return functionBody(
-    [
-      [3, I32],
-      [3, V128],
+  return rowScoresBody({
+    accumulate: (acc, half, { p, q }) => [
+      ...get(acc),
+      ...get(p),
+      ...V128_LOAD,
+      ...mem(4, 16 * half),
+      ...get(q),
+      ...V128_LOAD,
+      ...mem(4, 16 * half),
+      ...F32X4_MUL,
+      ...F32X4_ADD,
+      ...set(acc),
     ],
-    code,
-  );
+    rowBytes: 32,
+    addVectors: F32X4_ADD,
+    extractLane: F32X4_EXTRACT_LANE,
+    addScalars: F32_ADD,
+    store: F32_STORE,
+  });
 }
 
 /** The module's bytes (see the text above). */

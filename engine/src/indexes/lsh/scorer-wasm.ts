@@ -48,32 +48,20 @@
  */
 
 import {
-  BR_IF,
   compileIfValid,
-  END,
-  functionBody,
   get,
-  I32,
   I32_ADD,
-  I32_LOAD,
-  I32_LT_U,
-  I32_MUL,
   I32_STORE,
-  I32_SUB,
   I32X4_ADD,
   I32X4_DOT_I16X8_S,
   I32X4_EXTRACT_LANE,
-  i32,
   instanceWithMemory,
-  LOOP,
   mem,
+  rowScoresBody,
   set,
   singleFunctionModule,
-  tee,
-  V128,
   V128_LOAD,
   V128_LOAD8X8_S,
-  VOID,
 } from './wasm-asm.js';
 
 /** The `dots` export: see the module text above. */
@@ -93,98 +81,25 @@ export interface ScorerWasmExports {
 
 /** The body of `dots`, instruction for instruction the text above. */
 function dotsBody(): number[] {
-  const [codes, stride, query, rows, count, out] = [0, 1, 2, 3, 4, 5];
-  const [p, end, q, a, b, zero] = [6, 7, 8, 9, 10, 11];
-  const half = (acc: number, offset: number) => [
-    ...get(acc),
-    ...get(p),
-    ...V128_LOAD8X8_S,
-    ...mem(3, offset),
-    ...get(q),
-    ...V128_LOAD,
-    ...mem(4, 2 * offset),
-    ...I32X4_DOT_I16X8_S,
-    ...I32X4_ADD,
-    ...set(acc),
-  ];
-  const lane = (n: number) => [...get(a), ...I32X4_EXTRACT_LANE, n];
-  const code: number[] = [
-    LOOP,
-    VOID, // $row
-    ...get(codes),
-    ...get(rows),
-    I32_LOAD,
-    ...mem(2, 0),
-    ...get(stride),
-    I32_MUL,
-    I32_ADD,
-    ...set(p),
-    ...get(p),
-    ...get(stride),
-    I32_ADD,
-    ...set(end),
-    ...get(query),
-    ...set(q),
-    ...get(zero),
-    ...set(a),
-    ...get(zero),
-    ...set(b),
-    LOOP,
-    VOID, // $chunk
-    ...half(a, 0),
-    ...half(b, 8),
-    ...get(q),
-    ...i32(32),
-    I32_ADD,
-    ...set(q),
-    ...get(p),
-    ...i32(16),
-    I32_ADD,
-    ...tee(p),
-    ...get(end),
-    I32_LT_U,
-    BR_IF,
-    0, // $chunk
-    END,
-    ...get(a),
-    ...get(b),
-    ...I32X4_ADD,
-    ...set(a),
-    ...get(out),
-    ...lane(0),
-    ...lane(1),
-    I32_ADD,
-    ...lane(2),
-    ...lane(3),
-    I32_ADD,
-    I32_ADD,
-    I32_STORE,
-    ...mem(2, 0),
-    ...get(rows),
-    ...i32(4),
-    I32_ADD,
-    ...set(rows),
-    ...get(out),
-    ...i32(4),
-    I32_ADD,
-    ...set(out),
-    ...get(count),
-    ...i32(1),
-    I32_SUB,
-    ...tee(count),
-    BR_IF,
-    0, // $row
-    END,
-    END, // the function
-  ];
-  // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
-  return functionBody(
-    [
-      [3, I32],
-      [3, V128],
+  return rowScoresBody({
+    accumulate: (acc, half, { p, q }) => [
+      ...get(acc),
+      ...get(p),
+      ...V128_LOAD8X8_S,
+      ...mem(3, 8 * half),
+      ...get(q),
+      ...V128_LOAD,
+      ...mem(4, 16 * half),
+      ...I32X4_DOT_I16X8_S,
+      ...I32X4_ADD,
+      ...set(acc),
     ],
-    code,
-  );
+    rowBytes: 16,
+    addVectors: I32X4_ADD,
+    extractLane: I32X4_EXTRACT_LANE,
+    addScalars: I32_ADD,
+    store: I32_STORE,
+  });
 }
 
 /** The module's bytes (see the text above). Deterministic: the same bytes on every call. */

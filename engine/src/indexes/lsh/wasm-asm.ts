@@ -53,6 +53,8 @@ export const I32_SUB = 0x6b;
 export const I32_MUL = 0x6c;
 export const I32_OR = 0x72;
 export const I32_SHL = 0x74;
+export const F32_ADD = 0x92;
+export const F32_STORE = 0x38;
 export const simd = (op: number): number[] => [0xfd, ...uleb(op)];
 export const V128_LOAD = simd(0x00);
 export const V128_LOAD8X8_S = simd(0x01);
@@ -65,6 +67,8 @@ export const I32X4_BITMASK = simd(0xa4);
 export const I32X4_ADD = simd(0xae);
 export const I32X4_DOT_I16X8_S = simd(0xba);
 export const F32X4_ADD = simd(0xe4);
+export const F32X4_MUL = simd(0xe6);
+export const F32X4_EXTRACT_LANE = simd(0x1f);
 
 /** memarg: alignment exponent, then offset. */
 export const mem = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
@@ -136,4 +140,98 @@ export function singleFunctionModule(fn: string, params: number, body: number[])
     ),
     ...section(10, vec([body])),
   ]);
+}
+
+/** How a row-scoring kernel (rowScoresBody) accumulates and joins one row's score. */
+export interface RowScoreOps {
+  /** Add the chunk at p (offset `half` · rowBytes/2) times the query at q into accumulator local `acc`. */
+  readonly accumulate: (acc: number, half: 0 | 1, locals: { p: number; q: number }) => number[];
+  /** Bytes of the row one chunk turn covers (both halves); the query advances 32 bytes a turn. */
+  readonly rowBytes: number;
+  /** The lane-wise add of two accumulators, the lane extract, the scalar add and the store of the result. */
+  readonly addVectors: number[];
+  readonly extractLane: number[];
+  readonly addScalars: number;
+  readonly store: number;
+}
+
+/**
+ * The body the row-scoring kernels share, with parameters (base, stride, query, ids, count, out): for each
+ * of `count` u32 row ids, two v128 accumulators over the row's chunks (`ops.accumulate`), joined lane-wise,
+ * then (lane 0 + lane 1) + (lane 2 + lane 3) stored as the row's 4-byte result. count >= 1.
+ */
+export function rowScoresBody(ops: RowScoreOps): number[] {
+  const [base, stride, query, ids, count, out] = [0, 1, 2, 3, 4, 5];
+  const [p, end, q, a, b, zero] = [6, 7, 8, 9, 10, 11];
+  const lane = (n: number) => [...get(a), ...ops.extractLane, n];
+  const step = (local: number, bytes: number) => [...get(local), ...i32(bytes), I32_ADD];
+  const code: number[] = [
+    LOOP,
+    VOID, // $row
+    ...get(base),
+    ...get(ids),
+    I32_LOAD,
+    ...mem(2, 0),
+    ...get(stride),
+    I32_MUL,
+    I32_ADD,
+    ...set(p),
+    ...get(p),
+    ...get(stride),
+    I32_ADD,
+    ...set(end),
+    ...get(query),
+    ...set(q),
+    ...get(zero),
+    ...set(a),
+    ...get(zero),
+    ...set(b),
+    LOOP,
+    VOID, // $chunk
+    ...ops.accumulate(a, 0, { p, q }),
+    ...ops.accumulate(b, 1, { p, q }),
+    ...step(q, 32),
+    ...set(q),
+    ...step(p, ops.rowBytes),
+    ...tee(p),
+    ...get(end),
+    I32_LT_U,
+    BR_IF,
+    0, // $chunk
+    END,
+    ...get(a),
+    ...get(b),
+    ...ops.addVectors,
+    ...set(a),
+    ...get(out),
+    ...lane(0),
+    ...lane(1),
+    ops.addScalars,
+    ...lane(2),
+    ...lane(3),
+    ops.addScalars,
+    ops.addScalars,
+    ops.store,
+    ...mem(2, 0),
+    ...step(ids, 4),
+    ...set(ids),
+    ...step(out, 4),
+    ...set(out),
+    ...get(count),
+    ...i32(1),
+    I32_SUB,
+    ...tee(count),
+    BR_IF,
+    0, // $row
+    END,
+    END, // the function
+  ];
+  // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
+  return functionBody(
+    [
+      [3, I32],
+      [3, V128],
+    ],
+    code,
+  );
 }
