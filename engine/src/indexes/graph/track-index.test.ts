@@ -10,6 +10,7 @@ import { type Resolved, Session } from '../../session/session.js';
 import { objectKey } from '../../store/keys.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { SpaceStore } from '../../store/space-store.js';
+import { clusteredVectors } from '../../testing/vectors.js';
 import { collect } from '../../versions/collect.js';
 import { fsck } from '../../versions/fsck.js';
 import { merge } from '../../versions/merge.js';
@@ -26,21 +27,8 @@ const SECOND = 1_000_000_000n;
 const code = (c: string, text?: RegExp) => (e: unknown) =>
   e instanceof EngineError && e.code === c && (!text || text.test(e.message));
 
-/** Clustered vectors (not unit: the index scales them) from a seeded generator. */
-function dataset(count: number, seed: number): Float32Array[] {
-  let s = seed;
-  const uniform = () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-  const centres = Array.from({ length: 30 }, () => Array.from({ length: DIM }, gauss));
-  return Array.from({ length: count }, () => {
-    const c = centres[Math.floor(uniform() * centres.length)]!;
-    const scale = 0.5 + 3 * uniform();
-    return Float32Array.from(c, (x) => scale * (x + 0.4 * gauss()));
-  });
-}
+const dataset = (count: number, seed: number) =>
+  clusteredVectors(count, { dim: DIM, seed, centres: 30, noise: 0.4, scaled: true });
 
 const track = (indexes?: Track['indexes']): Track => ({
   timeline: 's1',

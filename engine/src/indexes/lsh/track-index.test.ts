@@ -7,6 +7,7 @@ import { encodeVector, search } from '../../queries/search.js';
 import { type Resolved, Session } from '../../session/session.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { SpaceStore } from '../../store/space-store.js';
+import { clusteredVectors } from '../../testing/vectors.js';
 import { publish } from '../../writes/publish.js';
 import { Writer } from '../../writes/writer.js';
 import { LSH_COSINE } from './lsh.js';
@@ -23,20 +24,8 @@ const SECOND = 1_000_000_000n;
 const code = (c: string, text?: RegExp) => (e: unknown) =>
   e instanceof EngineError && e.code === c && (!text || text.test(e.message));
 
-/** Clustered unit vectors from a seeded generator: 40 centres, each point a centre plus noise. */
-function dataset(count: number, seed: number): Float32Array[] {
-  let s = seed;
-  const uniform = () => {
-    s = (Math.imul(s, 1_664_525) + 1_013_904_223) >>> 0;
-    return s / 2 ** 32;
-  };
-  const gauss = () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform());
-  const centres = Array.from({ length: 40 }, () => Array.from({ length: DIM }, gauss));
-  return Array.from({ length: count }, () => {
-    const c = centres[Math.floor(uniform() * centres.length)]!;
-    return Float32Array.from(c, (x) => x + 0.35 * gauss());
-  });
-}
+const dataset = (count: number, seed: number) =>
+  clusteredVectors(count, { dim: DIM, seed, centres: 40, noise: 0.35 });
 
 const track = (): Track => ({
   timeline: 's1',
