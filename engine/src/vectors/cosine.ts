@@ -32,3 +32,12 @@ export function cosineAt(
   const cos = Math.fround(dot / Math.fround(queryNorm * rowNorm));
   return Math.min(1, Math.max(-1, cos));
 }
+
+/**
+ * Row `offset..offset+out.length` of `values` scaled to unit length in f32 into `out`: each component
+ * divided by foldNorm(foldSquares(row)) (spec 0013 §1: the graph index's rows and queries).
+ */
+export function scaleToUnit(values: Float32Array, offset: number, out: Float32Array): void {
+  const norm = foldNorm(foldSquares(values, offset, out.length));
+  for (let i = 0; i < out.length; i++) out[i] = values[offset + i]! / norm;
+}

@@ -2,7 +2,7 @@ import { multihashToHex } from '../../address/multihash.js';
 import { EngineError } from '../../errors.js';
 import { fieldError } from '../../model/fields.js';
 import type { Track } from '../../model/track.js';
-import { foldNorm, foldSquares } from '../../vectors/cosine.js';
+import { scaleToUnit } from '../../vectors/cosine.js';
 import { vectorTrackDimension } from '../../vectors/payload.js';
 import type { IndexKind, VectorIndexReader } from '../kind.js';
 import { type GraphHit, loadGraph, searchSegment } from './load.js';
@@ -15,7 +15,7 @@ import {
   graphParamsToCbor,
   VAMANA_COSINE,
 } from './params.js';
-import { checkPage, decodeGraphIndex, openGraphPages, PAGES_PER_OBJECT, readPage } from './segment.js';
+import { checkPage, decodeGraphIndex, forEachPage, readPage } from './segment.js';
 import { eraseGraph, updateGraph } from './write.js';
 
 /** Vector tracks wider than this get no index by default (exact search only). */
@@ -66,8 +66,8 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
             `probes apply to dreamdb.lsh-cosine indexes; this track's index is ${VAMANA_COSINE} (its search list is rerank)`,
           );
         const list = Math.max(k, rerank ?? params.searchList);
-        const norm = foldNorm(foldSquares(query));
-        const unit = query.map((x) => x / norm);
+        const unit = new Float32Array(query.length);
+        scaleToUnit(query, 0, unit);
         const hits: GraphHit[] = [];
         for (const { ref, graph } of opened) {
           if (ref.last < from || (to !== undefined && ref.first >= to)) continue;
@@ -103,17 +103,14 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
       counts: new Uint16Array(index.count),
       setRow: () => {},
     };
-    const pageBytes = index.layout.pageBytes;
-    for (const [j, object] of index.pages.entries()) {
-      const what = `graph page ${multihashToHex(object)}`;
-      const body = openGraphPages(await session.store.getObject(object), index, j, what);
-      for (let at = 0; at < body.length; at += pageBytes) {
-        const page = j * PAGES_PER_OBJECT + at / pageBytes;
-        const bytes = body.subarray(at, at + pageBytes);
+    await forEachPage(
+      index,
+      (object) => session.store.getObject(object),
+      (page, bytes, what) => {
         checkPage(index, page, bytes, what);
         readPage(index, page, bytes, scratch, what);
-      }
-    }
+      },
+    );
   },
   describe: describeGraph,
 };

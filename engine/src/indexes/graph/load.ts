@@ -3,12 +3,12 @@ import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
 import { sessionCache } from '../../session/session-cache.js';
 import type { Tick } from '../../time/ticks.js';
-import { foldNorm, foldSquares } from '../../vectors/cosine.js';
+import { scaleToUnit } from '../../vectors/cosine.js';
 import { droppedUnion } from '../dropped.js';
 import { lowerBound } from '../lsh/load.js';
 import { DotKernel } from './dot-kernel.js';
 import type { GraphParams } from './params.js';
-import { decodeGraphIndex, openGraphPages, PAGES_PER_OBJECT, readPage } from './segment.js';
+import { decodeGraphIndex, forEachPage, readPage } from './segment.js';
 import { type VamanaGraph, VamanaSearcher } from './vamana.js';
 
 /** One graph segment in memory for queries: its searcher (unit rows in the dot kernel), ticks, dropped ticks. */
@@ -42,26 +42,21 @@ export function loadGraph(session: Session, params: GraphParams, ref: SegmentRef
       counts: new Uint16Array(n),
       medoid: index.medoid,
     };
-    const row = new Float32Array(dimension);
-    const setRow = (node: number, values: Float32Array) => {
-      // The unit row in f32, as unitRows makes it at build time.
-      const norm = foldNorm(foldSquares(values, 0, dimension));
-      for (let i = 0; i < dimension; i++) row[i] = values[i]! / norm;
-      kernel.setRow(node, row);
+    const unit = new Float32Array(dimension);
+    const into = {
+      neighbors: graph.neighbors,
+      counts: graph.counts,
+      // The unit row in f32, as the build saw it (spec 0013 §1).
+      setRow: (node: number, values: Float32Array) => {
+        scaleToUnit(values, 0, unit);
+        kernel.setRow(node, unit);
+      },
     };
-    const pageBytes = index.layout.pageBytes;
-    for (const [j, object] of index.pages.entries()) {
-      const what = `graph page ${multihashToHex(object)}`;
-      const body = openGraphPages(await session.store.getObject(object), index, j, what);
-      for (let at = 0; at < body.length; at += pageBytes)
-        readPage(
-          index,
-          j * PAGES_PER_OBJECT + at / pageBytes,
-          body.subarray(at, at + pageBytes),
-          { neighbors: graph.neighbors, counts: graph.counts, setRow },
-          what,
-        );
-    }
+    await forEachPage(
+      index,
+      (object) => session.store.getObject(object),
+      (page, bytes, what) => readPage(index, page, bytes, into, what),
+    );
     const gone = ref.dropped ? await droppedUnion(session, [ref]) : undefined;
     return { searcher: new VamanaSearcher(graph, kernel), ticks: index.ticks, dropped: gone, degree };
   });

@@ -1,5 +1,5 @@
 import { Tag } from 'cbor-x';
-import { equalBytes, hashBytes, hashParts, type Multihash } from '../../address/multihash.js';
+import { equalBytes, hashBytes, hashParts, type Multihash, multihashToHex } from '../../address/multihash.js';
 import { TAGS, tagTick } from '../../cbor/tags.js';
 import { EngineError } from '../../errors.js';
 import { openObject, sealObjectParts } from '../../format/envelope.js';
@@ -308,4 +308,22 @@ export function openGraphPages(
   if (bytes.length - payloadStart !== pages * index.layout.pageBytes)
     fieldError(what, `payload of ${bytes.length - payloadStart} bytes, not ${pages} pages`);
   return bytes.subarray(payloadStart);
+}
+
+/**
+ * Every page of a segment in node order: each GraphPage object fetched with `fetch` (which checks it by
+ * its address), opened against the index, and each of its pages handed to `visit` with its number.
+ */
+export async function forEachPage(
+  index: GraphIndexObject,
+  fetch: (object: Multihash) => Promise<Uint8Array>,
+  visit: (page: number, bytes: Uint8Array, what: string) => void,
+): Promise<void> {
+  const { pageBytes } = index.layout;
+  for (const [j, object] of index.pages.entries()) {
+    const what = `graph page ${multihashToHex(object)}`;
+    const body = openGraphPages(await fetch(object), index, j, what);
+    for (let at = 0; at < body.length; at += pageBytes)
+      visit(j * PAGES_PER_OBJECT + at / pageBytes, body.subarray(at, at + pageBytes), what);
+  }
 }

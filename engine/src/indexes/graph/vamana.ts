@@ -244,16 +244,16 @@ function robustPrune(
   return out;
 }
 
-/** The row nearest the centroid of all rows (ties: the lowest id): the graph's entry point. */
-export function medoid(v: Float32Array, dim: number, n: number): number {
+/** The row nearest the centroid of all rows (ties: the lowest id): the graph's entry point. Rows `stride` apart. */
+export function medoid(v: Float32Array, dim: number, n: number, stride = dim): number {
   const centroid = new Float64Array(dim);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) centroid[d] = centroid[d]! + v[i * dim + d]!;
+  for (let i = 0; i < n; i++) for (let d = 0; d < dim; d++) centroid[d] = centroid[d]! + v[i * stride + d]!;
   let best = 0;
   let bestD = Number.POSITIVE_INFINITY;
   for (let i = 0; i < n; i++) {
     let d2 = 0;
     for (let d = 0; d < dim; d++) {
-      const x = v[i * dim + d]! - centroid[d]! / n;
+      const x = v[i * stride + d]! - centroid[d]! / n;
       d2 += x * x;
     }
     if (d2 < bestD) {
@@ -271,23 +271,22 @@ export function medoid(v: Float32Array, dim: number, n: number): number {
  * the graph so far, linked to the robust-pruned nodes that search expanded, and back-linked from them
  * (pruned again when full).
  */
-export function buildVamana(
-  v: Float32Array,
-  dim: number,
-  params: VamanaParams,
-  kernel?: DotKernel,
-): VamanaGraph {
+export function buildVamana(v: Float32Array, dim: number, params: VamanaParams): VamanaGraph {
+  return buildGraph(new DotKernel(Math.floor(v.length / dim), dim, v), params);
+}
+
+/** buildVamana over the rows a dot kernel holds (no copy of them). */
+export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
   const { degree, buildList, alpha, seed } = checkVamanaParams(params);
-  const n = Math.floor(v.length / dim);
+  const { n, dim } = rows;
   if (n === 0) throw new EngineError('E_BAD_REQUEST', 'a graph needs at least one vector');
-  const rows = kernel ?? new DotKernel(n, dim, v);
   // While building, a node takes back-links up to SLACK times its degree before it is pruned (DiskANN's
   // slack): pruning on every back-link to a full node would cost most of the build.
   const width = Math.ceil(degree * SLACK);
   const neighbors = new Int32Array(n * width).fill(-1);
   const counts = new Uint16Array(n);
   const rng = mulberry32(seed);
-  const entry = medoid(v, dim, n);
+  const entry = medoid(rows.rows, dim, n, rows.stride);
   const order = Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));

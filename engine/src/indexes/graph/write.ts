@@ -3,7 +3,7 @@ import { decodeCanonical } from '../../cbor/deterministic.js';
 import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
-import { foldNorm, foldSquares } from '../../vectors/cosine.js';
+import { scaleToUnit } from '../../vectors/cosine.js';
 import { payloadVector } from '../../vectors/payload.js';
 import type { Uploader } from '../../writes/uploader.js';
 import { droppedUnion, dropTicks } from '../dropped.js';
@@ -11,15 +11,8 @@ import type { IndexChange, IndexContext } from '../kind.js';
 import { appendSegments } from '../segment-log.js';
 import { DotKernel } from './dot-kernel.js';
 import { type GraphParams, vamanaParams } from './params.js';
-import {
-  decodeGraphIndex,
-  encodeGraphSegment,
-  openGraphPages,
-  PAGES_PER_OBJECT,
-  pageLayout,
-  readPage,
-} from './segment.js';
-import { buildVamana } from './vamana.js';
+import { decodeGraphIndex, encodeGraphSegment, forEachPage, readPage } from './segment.js';
+import { buildGraph } from './vamana.js';
 
 /** Nodes a graph segment holds at most: larger segments are never merged again (spec 0013 §4). */
 export const GRAPH_SEGMENT_NODES = 4_000_000;
@@ -36,19 +29,6 @@ interface Owner {
   readonly timeline: string;
   readonly track: string;
   readonly params: GraphParams;
-}
-
-/**
- * Rows scaled to unit length in f32 (x_i / |x|, |x| = foldNorm(foldSquares(x))): the graph's cosine
- * distance is 1 − the dot product of unit rows (spec 0013 §1). Into `kernel` row by row.
- */
-export function unitRows(vectors: Float32Array, count: number, dim: number, kernel: DotKernel): void {
-  const row = new Float32Array(dim);
-  for (let n = 0; n < count; n++) {
-    const norm = foldNorm(foldSquares(vectors, n * dim, dim));
-    for (let i = 0; i < dim; i++) row[i] = vectors[n * dim + i]! / norm;
-    kernel.setRow(n, row);
-  }
 }
 
 /** The vectors of a change's staged items (their CBOR decoded once), ticks ascending. */
@@ -68,12 +48,14 @@ function stagedRows(owner: Owner, change: IndexChange): GraphRows {
 /** Build one segment's graph over rows (tick order) and upload its GraphPage and GraphIndex objects. */
 async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): Promise<SegmentRef> {
   const { dimension } = owner.params;
+  // The graph is built over unit rows in the kernel (spec 0013 §1); the pages keep the rows as written.
   const kernel = new DotKernel(rows.count, dimension);
-  unitRows(rows.vectors, rows.count, dimension, kernel);
-  const unit = new Float32Array(rows.count * dimension);
-  for (let n = 0; n < rows.count; n++)
-    unit.set(kernel.rows.subarray(n * kernel.stride, n * kernel.stride + dimension), n * dimension);
-  const graph = buildVamana(unit, dimension, vamanaParams(owner.params), kernel);
+  const unit = new Float32Array(dimension);
+  for (let n = 0; n < rows.count; n++) {
+    scaleToUnit(rows.vectors, n * dimension, unit);
+    kernel.setRow(n, unit);
+  }
+  const graph = buildGraph(kernel, vamanaParams(owner.params));
   const encoded = await encodeGraphSegment({
     timeline: owner.timeline,
     track: owner.track,
@@ -132,23 +114,16 @@ export async function readGraphRows(
     const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
     const gone = await droppedUnion(session, [ref]);
     const vectors = new Float32Array(index.count * dim);
-    const scratch = {
+    const into = {
       neighbors: new Int32Array(index.count * params.degree),
       counts: new Uint16Array(index.count),
+      setRow: (node: number, row: Float32Array) => vectors.set(row, node * dim),
     };
-    const layout = pageLayout(dim, params.degree);
-    for (const [j, object] of index.pages.entries()) {
-      const what = `graph page ${multihashToHex(object)}`;
-      const body = openGraphPages(await session.store.getObject(object), index, j, what);
-      for (let at = 0; at < body.length; at += layout.pageBytes)
-        readPage(
-          index,
-          j * PAGES_PER_OBJECT + at / layout.pageBytes,
-          body.subarray(at, at + layout.pageBytes),
-          { ...scratch, setRow: (node, row) => vectors.set(row, node * dim) },
-          what,
-        );
-    }
+    await forEachPage(
+      index,
+      (object) => session.store.getObject(object),
+      (page, bytes, what) => readPage(index, page, bytes, into, what),
+    );
     const keep: number[] = [];
     for (let n = 0; n < index.count; n++)
       if (!gone.has(index.ticks[n]!) && !drop?.(index.ticks[n]!)) keep.push(n);
@@ -163,20 +138,33 @@ export async function readGraphRows(
   return byTick(parts, dim);
 }
 
-/** Rows of several parts in one tick order. */
+/** Rows of several parts (each in tick order) in one tick order: concatenated when the parts follow each other. */
 function byTick(parts: readonly GraphRows[], dim: number): GraphRows {
-  const all: { tick: Tick; part: number; n: number }[] = [];
-  parts.forEach((p, part) => {
-    for (let n = 0; n < p.count; n++) all.push({ tick: p.ticks[n]!, part, n });
-  });
+  const nonEmpty = parts.filter((p) => p.count > 0);
+  const ordered = nonEmpty.every(
+    (p, i) => i === 0 || nonEmpty[i - 1]!.ticks[nonEmpty[i - 1]!.count - 1]! < p.ticks[0]!,
+  );
+  const count = nonEmpty.reduce((n, p) => n + p.count, 0);
+  const ticks = new BigUint64Array(count);
+  const vectors = new Float32Array(count * dim);
+  if (ordered) {
+    let at = 0;
+    for (const p of nonEmpty) {
+      ticks.set(p.ticks.subarray(0, p.count), at);
+      vectors.set(p.vectors.subarray(0, p.count * dim), at * dim);
+      at += p.count;
+    }
+    return { count, ticks, vectors };
+  }
+  const all: { tick: Tick; part: GraphRows; n: number }[] = [];
+  for (const part of nonEmpty)
+    for (let n = 0; n < part.count; n++) all.push({ tick: part.ticks[n]!, part, n });
   all.sort((a, b) => (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
-  const ticks = new BigUint64Array(all.length);
-  const vectors = new Float32Array(all.length * dim);
   all.forEach(({ tick, part, n }, i) => {
     ticks[i] = tick;
-    vectors.set(parts[part]!.vectors.subarray(n * dim, (n + 1) * dim), i * dim);
+    vectors.set(part.vectors.subarray(n * dim, (n + 1) * dim), i * dim);
   });
-  return { count: all.length, ticks, vectors };
+  return { count, ticks, vectors };
 }
 
 /**
