@@ -8,7 +8,7 @@ import { droppedUnion } from '../dropped.js';
 import { lowerBound } from '../lsh/load.js';
 import { DotKernel } from './dot-kernel.js';
 import type { GraphParams } from './params.js';
-import { decodeGraphIndex, forEachPage, readPage } from './segment.js';
+import { decodeGraphIndex, forEachPage, readPage, upperGraph } from './segment.js';
 import { type VamanaGraph, VamanaSearcher } from './vamana.js';
 
 /** One graph segment in memory for queries: its searcher (unit rows in the dot kernel), ticks, dropped ticks. */
@@ -41,6 +41,7 @@ export function loadGraph(session: Session, params: GraphParams, ref: SegmentRef
       neighbors: new Int32Array(n * degree).fill(-1),
       counts: new Uint16Array(n),
       medoid: index.medoid,
+      ...(index.upper.length > 0 && { upper: upperGraph(index.upper, dimension)! }),
     };
     const unit = new Float32Array(dimension);
     const into = {

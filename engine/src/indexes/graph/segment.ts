@@ -6,7 +6,7 @@ import { openObject, sealObjectParts } from '../../format/envelope.js';
 import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Tick } from '../../time/ticks.js';
 import type { GraphParams } from './params.js';
-import type { VamanaGraph } from './vamana.js';
+import { upperLayers, type VamanaGraph } from './vamana.js';
 
 /**
  * A graph segment as stored (spec 0013 §3): one GraphIndex object (parameters, entry point, the tick of
@@ -54,6 +54,40 @@ export interface GraphIndexObject {
   readonly ticks: BigUint64Array;
   /** PAGE_HASH_BYTES per page. */
   readonly pageHashes: Uint8Array;
+  /** The navigation layers (spec 0013 §3), lowest first: each a graph over every UPPER_EVERY-th node below. */
+  readonly upper: readonly UpperLayer[];
+}
+
+/** One navigation layer as stored: its node count, degree, entry point and out-edges (degree slots a node). */
+export interface UpperLayer {
+  readonly n: number;
+  readonly degree: number;
+  readonly medoid: number;
+  readonly neighbors: Int32Array;
+  readonly counts: Uint16Array;
+}
+
+/** The navigation layers of a graph, lowest first. */
+function layersOf(graph: VamanaGraph): UpperLayer[] {
+  const out: UpperLayer[] = [];
+  for (let g = graph.upper; g; g = g.upper) out.push(g);
+  return out;
+}
+
+/** A layer's out-edges as u32 LE, `degree` slots a node, unused 0xffffffff. */
+function encodeLayer(layer: UpperLayer): Uint8Array {
+  const out = new Uint32Array(layer.n * layer.degree).fill(NO_NODE);
+  for (let i = 0; i < layer.n; i++)
+    for (let k = 0; k < layer.counts[i]!; k++)
+      out[i * layer.degree + k] = layer.neighbors[i * layer.degree + k]!;
+  return littleEndian(out);
+}
+
+/** The graph of stored navigation layers (lowest first), chained as VamanaGraph.upper. */
+export function upperGraph(layers: readonly UpperLayer[], dim: number): VamanaGraph | undefined {
+  let upper: VamanaGraph | undefined;
+  for (let j = layers.length - 1; j >= 0; j--) upper = { ...layers[j]!, dim, ...(upper && { upper }) };
+  return upper;
 }
 
 const littleEndian = (a: BigUint64Array | Uint32Array | Float32Array): Uint8Array =>
@@ -138,8 +172,13 @@ export async function encodeGraphSegment(segment: {
     medoid: graph.medoid,
     page_bytes: layout.pageBytes,
     pages: pages.map((p) => new Tag(p.hash, TAGS.multihash)),
+    upper_medoids: layersOf(graph).map((l) => l.medoid),
   };
-  const parts = sealObjectParts('graphIndex', header, [littleEndian(ticks.subarray(0, count)), pageHashes]);
+  const parts = sealObjectParts('graphIndex', header, [
+    littleEndian(ticks.subarray(0, count)),
+    pageHashes,
+    ...layersOf(graph).map(encodeLayer),
+  ]);
   return { index: { parts, hash: await hashParts(parts) }, pages };
 }
 
@@ -158,6 +197,7 @@ const INDEX_FIELDS = [
   'medoid',
   'page_bytes',
   'pages',
+  'upper_medoids',
 ] as const;
 
 /**
@@ -197,12 +237,46 @@ export function decodeGraphIndex(
   if (count < 1 || medoid >= count) fieldError(what, `count ${count} and medoid ${medoid} do not fit`);
   if (pages.length !== Math.ceil(pageCount / PAGES_PER_OBJECT))
     fieldError(r.at('pages'), `${pages.length} objects for ${pageCount} pages`);
-  const expected = 8 * count + PAGE_HASH_BYTES * pageCount;
+  // The layers a graph of `count` nodes has (spec 0013 §3), with their sizes and degrees.
+  const shapes = upperLayers(count, {
+    degree: built.degree,
+    buildList: built.buildList,
+    alpha: 1,
+    seed: 0,
+  });
+  const medoids = r.array('upper_medoids');
+  if (
+    medoids.length !== shapes.length ||
+    !medoids.every((m, j) => Number.isInteger(m) && (m as number) < shapes[j]!.n)
+  )
+    fieldError(
+      r.at('upper_medoids'),
+      `${medoids.length} entry points do not fit the ${shapes.length} layers ${count} nodes have`,
+    );
+  const layerBytes = shapes.reduce((sum, l) => sum + 4 * l.n * l.degree, 0);
+  const expected = 8 * count + PAGE_HASH_BYTES * pageCount + layerBytes;
   if (bytes.length - payloadStart !== expected)
     fieldError(what, `payload of ${bytes.length - payloadStart} bytes; ${count} nodes need ${expected}`);
   const ticks = new BigUint64Array(count);
   littleEndian(ticks).set(bytes.subarray(payloadStart, payloadStart + 8 * count));
-  const pageHashes = bytes.slice(payloadStart + 8 * count, payloadStart + expected);
+  const hashesEnd = payloadStart + 8 * count + PAGE_HASH_BYTES * pageCount;
+  const pageHashes = bytes.slice(payloadStart + 8 * count, hashesEnd);
+  let at = hashesEnd;
+  const upper = shapes.map(({ n, degree }, j) => {
+    const view = new DataView(bytes.buffer, bytes.byteOffset + at, 4 * n * degree);
+    at += 4 * n * degree;
+    const neighbors = new Int32Array(n * degree).fill(-1);
+    const counts = new Uint16Array(n);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < degree; k++) {
+        const nb = view.getUint32(4 * (i * degree + k), true);
+        if (nb === NO_NODE) break;
+        if (nb >= n) fieldError(what, `upper layer ${j + 1}: node ${i} links to ${nb}, outside the layer`);
+        neighbors[i * degree + k] = nb;
+        counts[i] = k + 1;
+      }
+    return { n, degree, medoid: medoids[j] as number, neighbors, counts };
+  });
   for (let n = 0; n < count; n++)
     if ((n > 0 && ticks[n - 1]! >= ticks[n]!) || ticks[n]! < first || ticks[n]! > last)
       fieldError(what, `tick ${ticks[n]} of node ${n} is out of order or outside [first, last]`);
@@ -218,6 +292,7 @@ export function decodeGraphIndex(
     pages,
     ticks,
     pageHashes,
+    upper,
   };
 }
 

@@ -65,6 +65,29 @@ test('a Vamana graph finds the exact 10 nearest of clustered vectors with recall
   const recall = found / (Q * 10);
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
   assert.ok(expanded / Q < 400, `${expanded / Q} nodes expanded per query`);
+  // The navigation layer: every 32nd node, half the degree, linked only within itself; none above it.
+  const upper = graph.upper!;
+  assert.equal(upper.n, 125);
+  assert.equal(upper.degree, 8);
+  assert.equal(upper.upper, undefined);
+  assert.ok(upper.counts.every((c) => c >= 1 && c <= 8));
+  assert.ok(upper.neighbors.every((nb) => nb >= -1 && nb < 125));
+  assert.deepEqual(
+    upper,
+    buildVamana(
+      rows.filter((_, i) => Math.floor(i / dim) % 32 === 0),
+      dim,
+      { ...PARAMS, degree: 8, buildList: 24 },
+    ),
+  );
+  // Starting from the layer's nearest nodes, a short list finds what a long walk from the medoid finds.
+  const query = rows.slice(77 * dim, 78 * dim);
+  assert.equal(searcher.search(query, 1, 8).ids[0], 77);
+  assert.equal(
+    buildVamana(rows.subarray(0, 2047 * dim), dim, PARAMS).upper,
+    undefined,
+    'under 2048 nodes: no layer',
+  );
 });
 
 test('the same vectors and parameters give the same graph; another seed another', () => {

@@ -26,6 +26,48 @@ export interface VamanaGraph {
   readonly neighbors: Int32Array;
   readonly counts: Uint16Array;
   readonly medoid: number;
+  /**
+   * The navigation layer (spec 0013 §3): a graph over every UPPER_EVERY-th node (its node i is node
+   * i · UPPER_EVERY here), itself with an upper layer while large enough. A search starts from the nodes
+   * its search finds instead of walking from the medoid: HNSW's hierarchy, over Vamana graphs.
+   */
+  readonly upper?: VamanaGraph;
+}
+
+/** Every this-many-th node of a graph is a node of its upper layer. */
+export const UPPER_EVERY = 32;
+/** A graph of at least this many nodes has an upper layer. */
+export const UPPER_MIN = 2048;
+/** The upper layer's search: its list, and how many of the nodes it finds start the search below. */
+const UPPER_LIST = 16;
+const UPPER_STARTS = 4;
+
+/** The build parameters of a graph's upper layer: half the degree and build list (rounded up), the same alpha and seed. */
+export function upperParams(p: VamanaParams): VamanaParams {
+  const degree = Math.max(2, Math.ceil(p.degree / 2));
+  return { degree, buildList: Math.max(degree, Math.ceil(p.buildList / 2)), alpha: p.alpha, seed: p.seed };
+}
+
+/** The navigation layers a graph of `n` nodes has under `params` (lowest first): their node counts and degrees. */
+export function upperLayers(n: number, params: VamanaParams): { n: number; degree: number }[] {
+  const out: { n: number; degree: number }[] = [];
+  let p = params;
+  for (let count = n; count >= UPPER_MIN; ) {
+    count = Math.floor(count / UPPER_EVERY);
+    p = upperParams(p);
+    out.push({ n: count, degree: p.degree });
+  }
+  return out;
+}
+
+/** The rows of a kernel's upper-layer sample (rows 0, UPPER_EVERY, 2·UPPER_EVERY, …) in a kernel of their own. */
+export function upperRows(rows: DotKernel, count: number): DotKernel {
+  const sample = new DotKernel(count, rows.dim);
+  for (let i = 0; i < count; i++) {
+    const at = i * UPPER_EVERY * rows.stride;
+    sample.setRow(i, rows.rows.subarray(at, at + rows.dim));
+  }
+  return sample;
 }
 
 /** What a search found: node ids best first, their distances, and how many nodes it expanded. */
@@ -143,14 +185,14 @@ class Visits {
 const scratch = { distances: new Float64Array(DOT_BATCH) };
 
 /**
- * Greedy beam search from `start` toward the kernel's query: expand the best unexpanded candidate until
+ * Greedy beam search from `starts` toward the kernel's query: expand the best unexpanded candidate until
  * none is left in the list of `listSize`; an expansion measures its unvisited neighbours in one kernel
  * call. Returns the list and the nodes expanded in order.
  */
 function greedy(
   graph: { neighbors: Int32Array; counts: Uint16Array; degree: number },
   kernel: DotKernel,
-  start: number,
+  starts: ArrayLike<number>,
   listSize: number,
   visits: Visits,
   keep: ((i: number) => boolean) | undefined,
@@ -161,12 +203,14 @@ function greedy(
   const distances = scratch.distances;
   const ids = kernel.ids;
   visits.next();
-  visits.mark(start);
-  ids[0] = start;
-  kernel.dots(1);
-  const first = 1 - kernel.out[0]!;
-  list.insert(start, first);
-  if (keep && kept && keep(start)) kept.insert(start, first);
+  let m0 = 0;
+  for (let j = 0; j < starts.length; j++) if (visits.mark(starts[j]!)) ids[m0++] = starts[j]!;
+  kernel.dots(m0);
+  for (let j = 0; j < m0; j++) distances[j] = 1 - kernel.out[j]!;
+  for (let j = 0; j < m0; j++) {
+    list.insert(ids[j]!, distances[j]!);
+    if (keep && kept && keep(ids[j]!)) kept.insert(ids[j]!, distances[j]!);
+  }
   const { neighbors, counts, degree } = graph;
   for (;;) {
     const node = list.next();
@@ -300,9 +344,10 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
     counts[node] = list.length;
   };
   const outOf = (node: number) => Array.from(neighbors.subarray(node * width, node * width + counts[node]!));
+  const fromEntry = [entry];
   for (const p of order) {
     rows.queryRow(p);
-    const { expanded } = greedy(graph, rows, entry, buildList, visits, undefined);
+    const { expanded } = greedy(graph, rows, fromEntry, buildList, visits, undefined);
     // DiskANN prunes over the nodes the search expanded, and the node's own out-edges.
     set(p, robustPrune(rows, p, [...expanded, ...outOf(p)], alpha, degree));
     for (let k = 0, c = counts[p]!; k < c; k++) {
@@ -330,7 +375,11 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
     for (let k = 0; k < out.length; k++) final[i * degree + k] = out[k]!;
     finalCounts[i] = out.length;
   }
-  return { n, dim, degree, neighbors: final, counts: finalCounts, medoid: entry };
+  const upper =
+    n >= UPPER_MIN
+      ? buildGraph(upperRows(rows, Math.floor(n / UPPER_EVERY)), upperParams(params))
+      : undefined;
+  return { n, dim, degree, neighbors: final, counts: finalCounts, medoid: entry, ...(upper && { upper }) };
 }
 
 /** How many more out-edges than its degree a node may hold while the graph is built. */
@@ -343,12 +392,25 @@ export class VamanaSearcher {
   readonly kernel: DotKernel;
 
   /** `vectors`: the graph's rows, packed (copied into a kernel), or a kernel holding them already. */
+  /** The upper layer's searcher (its own copy of the sampled rows), when the graph has one. */
+  private readonly upper: VamanaSearcher | undefined;
+  private readonly starts = new Int32Array(UPPER_STARTS);
+
   constructor(
     private readonly graph: VamanaGraph,
     vectors: Float32Array | DotKernel,
   ) {
     this.visits = new Visits(graph.n);
     this.kernel = vectors instanceof DotKernel ? vectors : new DotKernel(graph.n, graph.dim, vectors);
+    if (graph.upper) this.upper = new VamanaSearcher(graph.upper, upperRows(this.kernel, graph.upper.n));
+  }
+
+  /** Where a search starts: the nodes the upper layer finds nearest, else the medoid. */
+  private startsFor(query: Float32Array): ArrayLike<number> {
+    if (!this.upper) return [this.graph.medoid];
+    const found = this.upper.search(query, UPPER_STARTS, UPPER_LIST).ids;
+    for (let j = 0; j < found.length; j++) this.starts[j] = found[j]! * UPPER_EVERY;
+    return this.starts.subarray(0, found.length);
   }
 
   /** The k nearest rows to unit `query` with a search list of `list` (>= k); `keep` filters inside the walk. */
@@ -356,8 +418,9 @@ export class VamanaSearcher {
     const { graph, kernel } = this;
     const size = Math.max(k, list);
     const kept = keep ? new CandidateList(k) : undefined;
+    const starts = this.startsFor(query);
     kernel.setQuery(query);
-    const walk = greedy(graph, kernel, graph.medoid, size, this.visits, keep, kept);
+    const walk = greedy(graph, kernel, starts, size, this.visits, keep, kept);
     const found = kept ?? walk.list;
     const m = Math.min(k, found.length);
     return {
