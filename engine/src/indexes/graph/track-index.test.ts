@@ -120,16 +120,16 @@ test('a new vector track gets the graph index; searches find the exact top 10, i
     code('E_HASH_MISMATCH', /does not match its hash/),
   );
   assert.throws(() => decodeGraphIndex(bytes, { ...params, degree: 16 }), code('E_LINEAGE', /degree 32.*16/));
-  // Its navigation layer (3000 nodes: one of 93), read back as written; a link outside it is refused.
+  // Its navigation layer (3000 nodes: one of 187), read back as written; a link outside it is refused.
   assert.deepEqual(
     index.upper.map((l) => [l.n, l.degree]),
-    [[93, 16]],
+    [[187, 16]],
   );
   const bad = bytes.slice();
-  new DataView(bad.buffer).setUint32(bad.length - 4 * 93 * 16, 93, true);
+  new DataView(bad.buffer).setUint32(bad.length - 4 * 187 * 16, 187, true);
   assert.throws(
     () => decodeGraphIndex(bad, params),
-    code('E_FIELD', /upper layer 1: node 0 links to 93, outside the layer/),
+    code('E_FIELD', /upper layer 1: node 0 links to 187, outside the layer/),
   );
 });
 

@@ -65,17 +65,17 @@ test('a Vamana graph finds the exact 10 nearest of clustered vectors with recall
   const recall = found / (Q * 10);
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
   assert.ok(expanded / Q < 400, `${expanded / Q} nodes expanded per query`);
-  // The navigation layer: every 32nd node, half the degree, linked only within itself; none above it.
+  // The navigation layer: every 16th node, half the degree, linked only within itself; none above it.
   const upper = graph.upper!;
-  assert.equal(upper.n, 125);
+  assert.equal(upper.n, 250);
   assert.equal(upper.degree, 8);
   assert.equal(upper.upper, undefined);
   assert.ok(upper.counts.every((c) => c >= 1 && c <= 8));
-  assert.ok(upper.neighbors.every((nb) => nb >= -1 && nb < 125));
+  assert.ok(upper.neighbors.every((nb) => nb >= -1 && nb < 250));
   assert.deepEqual(
     upper,
     buildVamana(
-      rows.filter((_, i) => Math.floor(i / dim) % 32 === 0),
+      rows.filter((_, i) => Math.floor(i / dim) % 16 === 0),
       dim,
       { ...PARAMS, degree: 8, buildList: 24 },
     ),

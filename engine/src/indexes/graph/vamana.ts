@@ -35,12 +35,12 @@ export interface VamanaGraph {
 }
 
 /** Every this-many-th node of a graph is a node of its upper layer. */
-export const UPPER_EVERY = 32;
+export const UPPER_EVERY = 16;
 /** A graph of at least this many nodes has an upper layer. */
 export const UPPER_MIN = 2048;
 /** The upper layer's search: its list, and how many of the nodes it finds start the search below. */
-const UPPER_LIST = 16;
-const UPPER_STARTS = 4;
+const UPPER_LIST = 32;
+const UPPER_STARTS = 8;
 
 /** The build parameters of a graph's upper layer: half the degree and build list (rounded up), the same alpha and seed. */
 export function upperParams(p: VamanaParams): VamanaParams {
@@ -344,10 +344,21 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
     counts[node] = list.length;
   };
   const outOf = (node: number) => Array.from(neighbors.subarray(node * width, node * width + counts[node]!));
+  // The navigation layers are built first, over their sample: each insertion then searches from the nodes
+  // the layer above finds nearest the new node (HNSW's descent), not from the medoid, whose walk stalls
+  // where clusters lie at equal distances from everything else (as at 100k x 768).
+  const upper =
+    n >= UPPER_MIN
+      ? buildGraph(upperRows(rows, Math.floor(n / UPPER_EVERY)), upperParams(params))
+      : undefined;
+  const navigator = upper && new VamanaSearcher(upper, upperRows(rows, upper.n));
   const fromEntry = [entry];
   for (const p of order) {
+    const starts = navigator
+      ? navigator.startsOf(rows.rows.subarray(p * rows.stride, p * rows.stride + dim))
+      : fromEntry;
     rows.queryRow(p);
-    const { expanded } = greedy(graph, rows, fromEntry, buildList, visits, undefined);
+    const { expanded } = greedy(graph, rows, starts, buildList, visits, undefined);
     // DiskANN prunes over the nodes the search expanded, and the node's own out-edges.
     set(p, robustPrune(rows, p, [...expanded, ...outOf(p)], alpha, degree));
     for (let k = 0, c = counts[p]!; k < c; k++) {
@@ -375,10 +386,6 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
     for (let k = 0; k < out.length; k++) final[i * degree + k] = out[k]!;
     finalCounts[i] = out.length;
   }
-  const upper =
-    n >= UPPER_MIN
-      ? buildGraph(upperRows(rows, Math.floor(n / UPPER_EVERY)), upperParams(params))
-      : undefined;
   return { n, dim, degree, neighbors: final, counts: finalCounts, medoid: entry, ...(upper && { upper }) };
 }
 
@@ -407,8 +414,12 @@ export class VamanaSearcher {
 
   /** Where a search starts: the nodes the upper layer finds nearest, else the medoid. */
   private startsFor(query: Float32Array): ArrayLike<number> {
-    if (!this.upper) return [this.graph.medoid];
-    const found = this.upper.search(query, UPPER_STARTS, UPPER_LIST).ids;
+    return this.upper ? this.upper.startsOf(query) : [this.graph.medoid];
+  }
+
+  /** The graph below's starting nodes for `query`: the UPPER_STARTS best of this layer, as ids below. */
+  startsOf(query: Float32Array): Int32Array {
+    const found = this.search(query, UPPER_STARTS, UPPER_LIST).ids;
     for (let j = 0; j < found.length; j++) this.starts[j] = found[j]! * UPPER_EVERY;
     return this.starts.subarray(0, found.length);
   }
