@@ -2,13 +2,17 @@
  * The Vamana graph of the graph index (spec 0013: the build and search the index kind runs per segment)
  * against hnswlib-node on the search bench's clustered data, same run, one thread: build time, memory per
  * vector, and at recall@10 targets 0.90, 0.95 and 0.99 the QPS of the fastest setting of each that reaches
- * the target, as a ratio.
+ * the target, as a ratio; then the whole path: the vectors published as a track and the `search` verb's
+ * p50 and p99 (warm, memory store).
  * Run: npm run bench -- graph   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768, as
  * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200)
  */
 import { buildVamana, VamanaSearcher } from '@dreamdb/engine/indexes/graph';
+import { search } from '@dreamdb/engine/query';
+import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
 import hnswlib from 'hnswlib-node';
 import { groundTruth, K, makeData, recallAt10, searchParams, timeQueries } from './search-data.ts';
+import { publishRows } from './search-dreamdb.ts';
 
 const params = { ...searchParams(), n: Number(process.env.DREAMDB_BENCH_N ?? 100_000) };
 const data = makeData(params);
@@ -83,4 +87,38 @@ for (const target of [0.9, 0.95, 0.99]) {
 const hnswBytes = 4 * dim + 4 * (2 * 16 + 1) + 8 + (4 * (16 + 1)) / Math.log(16);
 console.log(
   `memory per vector: vamana ${(dim * 4 + graphBytes / n + 8).toFixed(0)} B (vector, graph and layers, tick), hnswlib ~${hnswBytes.toFixed(0)} B (by its layout)`,
+);
+
+// The whole path: every vector written as an item and published to a memory store (the track's default
+// index: the graph), then the `search` verb answering one query at a time, hits with their items.
+const session = new Session(new SpaceStore(new MemoryStore(), 'bench'));
+t0 = performance.now();
+const main = await publishRows(session, undefined, data, 0, n, 'default');
+const publishMs = performance.now() - t0;
+t0 = performance.now();
+await search(session, main, {
+  timeline: 'bench',
+  track: 'emb',
+  vector: data.queryVectors.subarray(0, dim),
+  k: K,
+});
+const loadMs = performance.now() - t0;
+const verbMs: number[] = [];
+const verbResults: Uint32Array[] = [];
+for (let q = 0; q < data.queries; q++) {
+  const t = performance.now();
+  const hits = await search(session, main, {
+    timeline: 'bench',
+    track: 'emb',
+    vector: data.queryVectors.subarray(q * dim, (q + 1) * dim),
+    k: K,
+  });
+  verbMs.push(performance.now() - t);
+  verbResults.push(Uint32Array.from(hits, (h) => Number(h.tick / 1_000_000_000n)));
+}
+verbMs.sort((a, b) => a - b);
+const at = (p: number) => verbMs[Math.min(verbMs.length - 1, Math.ceil(p * verbMs.length) - 1)]!;
+const raw = vamana.find((v) => v.list === 64)!;
+console.log(
+  `\nsearch verb (memory store, default index: the graph, search list 64): publish ${(publishMs / 1000).toFixed(1)} s, first query (loads the segments) ${loadMs.toFixed(0)} ms; recall@10 ${recallAt10(verbResults, truth).toFixed(3)}, p50 ${at(0.5).toFixed(3)} ms, p99 ${at(0.99).toFixed(3)} ms, ${((1000 * verbMs.length) / verbMs.reduce((a, b) => a + b, 0)).toFixed(0)} QPS (the index alone at list 64: ${raw.qps.toFixed(0)} QPS, p99 ${raw.p99Ms.toFixed(3)} ms)`,
 );

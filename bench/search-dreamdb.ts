@@ -107,13 +107,17 @@ export async function dreamdbRuns(data: SearchData, truth: Truth): Promise<Searc
 
 const SECOND = 1_000_000_000n;
 
-/** Write rows [from, to) as items of the vector track, one second apart, and publish. */
-async function publishRows(
+/**
+ * Write rows [from, to) as items of the vector track, one second apart, and publish. A new track gets the
+ * LSH index, or with `index: 'default'` what a vector track gets when it names none (the graph).
+ */
+export async function publishRows(
   session: Session,
   base: Resolved | undefined,
   data: SearchData,
   from: number,
   to: number,
+  index: 'lsh' | 'default' = 'lsh',
 ) {
   const writer = new Writer(base);
   if (!base)
@@ -123,8 +127,11 @@ async function publishRows(
       kind: 'event',
       modality: `vector.f32;dim=${data.dim}`,
       bucketDuration: 600n * SECOND,
-      // Named: this is the LSH bench (a vector track's default index is the graph, `bench -- graph`).
-      indexes: { [LSH_COSINE]: { params: spatialIndexToCbor(defaultSpatialIndex(data.dim)), segments: [] } },
+      ...(index === 'lsh' && {
+        indexes: {
+          [LSH_COSINE]: { params: spatialIndexToCbor(defaultSpatialIndex(data.dim)), segments: [] },
+        },
+      }),
     });
   const batch = 10_000;
   for (let at = from; at < to; at += batch) {
