@@ -12,7 +12,7 @@ import { EngineError } from '../errors.js';
  *   4  u8  version     0
  *   5  u8  kind        1 manifest, 2 index page, 3 bucket, 4 item manifest, 5 spatial segment,
  *                      6 text directory, 7 text page, 8 tombstone list, 9 dropped ticks,
- *                      10 graph index, 11 graph page
+ *                      10 graph index, 11 graph page, 12 vector compressor
  *   6  u16 flags       0 (readers refuse other values)
  *   8  u32 header_len  big-endian length of the CBOR header
  *  12  header          deterministic CBOR map
@@ -35,6 +35,7 @@ export const OBJECT_KINDS = {
   droppedTicks: 9,
   graphIndex: 10,
   graphPage: 11,
+  vectorCompressor: 12,
 } as const;
 export type ObjectKind = keyof typeof OBJECT_KINDS;
 const KIND_NAMES = new Map<number, ObjectKind>(

@@ -44,7 +44,7 @@ export interface VectorIndexReader {
   nearest(
     query: Float32Array,
     options: { k: number; from: Tick; to?: Tick; probes?: number; rerank?: number },
-  ): { tick: Tick; score: number }[];
+  ): { tick: Tick; score: number }[] | Promise<{ tick: Tick; score: number }[]>;
 }
 
 /**

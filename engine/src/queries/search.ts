@@ -158,7 +158,7 @@ async function indexedSearch(
       `rerank ${quote(query.rerank)} must be an integer of at least k (${query.k})`,
     );
   const index = await openIndex<VectorIndexReader>(session, track, scheme);
-  const found = index.nearest(values, {
+  const found = await index.nearest(values, {
     k: query.k,
     from: t0,
     ...(t1 !== undefined && { to: t1 }),

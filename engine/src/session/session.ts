@@ -14,6 +14,15 @@ export interface Resolved {
   readonly ref?: { readonly name: string; readonly state: RefState };
 }
 
+/** How a session holds what it reads. */
+export interface SessionOptions {
+  /**
+   * A graph index segment whose pages total at most this many bytes is loaded whole for queries; a
+   * larger one (with codes, spec 0010) is searched paged: its codes in memory, its pages read by range.
+   */
+  readonly graphResidentBytes?: number;
+}
+
 /** Decoded manifests a session keeps, least recently used out first. */
 const MAX_MANIFESTS = 256;
 
@@ -26,7 +35,10 @@ export class Session {
   private readonly refs = new Map<string, { at: number; resolved: Resolved }>();
   private readonly manifests = new Map<string, Manifest>();
 
-  constructor(readonly store: SpaceStore) {
+  constructor(
+    readonly store: SpaceStore,
+    readonly options: SessionOptions = {},
+  ) {
     this.pages = new TreeReader((mh) => store.getObject(mh));
   }
 

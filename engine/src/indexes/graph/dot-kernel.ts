@@ -184,14 +184,52 @@ export class DotKernel {
       return;
     }
     const { rows, ids, out, stride } = this;
-    const q = this.queryAt;
-    const f = Math.fround;
-    const p = new Float32Array(8);
-    for (let j = 0; j < count; j++) {
-      const r = ids[j]! * stride;
-      p.fill(0);
-      for (let i = 0; i < stride; i++) p[i & 7] = p[i & 7]! + f(rows[q + i]! * rows[r + i]!);
-      out[j] = f(f(f(p[0]! + p[4]!) + f(p[1]! + p[5]!)) + f(f(p[2]! + p[6]!) + f(p[3]! + p[7]!)));
-    }
+    for (let j = 0; j < count; j++) out[j] = orderedDot(rows, this.queryAt, rows, ids[j]! * stride, stride);
   }
+}
+
+/**
+ * The f32 dot of a[aAt..aAt+length) and b[bAt..) in the kernel's order (spec 0013 §1): partial sums
+ * i mod 8, then (p0+p4 + p1+p5) + (p2+p6 + p3+p7). Components past `length` count as the zero pad.
+ */
+export function orderedDot(
+  a: Float32Array,
+  aAt: number,
+  b: Float32Array,
+  bAt: number,
+  length: number,
+): number {
+  const f = Math.fround;
+  let p0 = 0;
+  let p1 = 0;
+  let p2 = 0;
+  let p3 = 0;
+  let p4 = 0;
+  let p5 = 0;
+  let p6 = 0;
+  let p7 = 0;
+  let i = 0;
+  for (; i + 8 <= length; i += 8) {
+    p0 = f(p0 + f(a[aAt + i]! * b[bAt + i]!));
+    p1 = f(p1 + f(a[aAt + i + 1]! * b[bAt + i + 1]!));
+    p2 = f(p2 + f(a[aAt + i + 2]! * b[bAt + i + 2]!));
+    p3 = f(p3 + f(a[aAt + i + 3]! * b[bAt + i + 3]!));
+    p4 = f(p4 + f(a[aAt + i + 4]! * b[bAt + i + 4]!));
+    p5 = f(p5 + f(a[aAt + i + 5]! * b[bAt + i + 5]!));
+    p6 = f(p6 + f(a[aAt + i + 6]! * b[bAt + i + 6]!));
+    p7 = f(p7 + f(a[aAt + i + 7]! * b[bAt + i + 7]!));
+  }
+  const tail = [p0, p1, p2, p3, p4, p5, p6, p7];
+  for (; i < length; i++) tail[i & 7] = f(tail[i & 7]! + f(a[aAt + i]! * b[bAt + i]!));
+  const [q0, q1, q2, q3, q4, q5, q6, q7] = tail as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return f(f(f(q0 + q4) + f(q1 + q5)) + f(f(q2 + q6) + f(q3 + q7)));
 }

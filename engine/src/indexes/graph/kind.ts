@@ -5,7 +5,7 @@ import type { Track } from '../../model/track.js';
 import { scaleToUnit } from '../../vectors/cosine.js';
 import { vectorTrackDimension } from '../../vectors/payload.js';
 import type { IndexKind, VectorIndexReader } from '../kind.js';
-import { type GraphHit, loadGraph, searchSegment } from './load.js';
+import { type GraphHit, loadGraph, searchSegment, segmentCodebooks } from './load.js';
 import {
   defaultGraphParams,
   describeGraph,
@@ -27,7 +27,7 @@ const MAX_DEFAULT_DIMENSION = 4096;
  */
 export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
   scheme: VAMANA_COSINE,
-  objects: ['graphIndex', 'graphPage'],
+  objects: ['graphIndex', 'graphPage', 'vectorCompressor'],
   role: 'vector',
   readParams: (record, path) => graphParamsFromCbor(record, path),
   writeParams: graphParamsToCbor,
@@ -39,6 +39,7 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
     alpha: p.alphaPercent / 100,
     seed: p.seed,
     searchList: p.searchList,
+    subspaces: p.subspaces,
   }),
   fits(track: Track, p: GraphParams, path: string) {
     const dim = vectorTrackDimension(track);
@@ -58,7 +59,7 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
       segments.map(async (s) => ({ ref: s, graph: await loadGraph(session, params, s) })),
     );
     return {
-      nearest(query, options) {
+      async nearest(query, options) {
         const { k, from, to, probes, rerank } = options;
         if (probes !== undefined)
           throw new EngineError(
@@ -71,7 +72,7 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
         const hits: GraphHit[] = [];
         for (const { ref, graph } of opened) {
           if (ref.last < from || (to !== undefined && ref.first >= to)) continue;
-          hits.push(...searchSegment(graph, unit, k, list, from, to));
+          hits.push(...(await searchSegment(graph, unit, k, list, from, to)));
         }
         hits.sort((a, b) => a.distance - b.distance || (a.tick < b.tick ? -1 : a.tick > b.tick ? 1 : 0));
         return hits.slice(0, k).map((h) => ({ tick: h.tick, score: 1 - h.distance }));
@@ -80,7 +81,7 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
   },
   async follow(session, segment, params) {
     const index = decodeGraphIndex(await session.store.getObject(segment.object), params);
-    return index.pages;
+    return index.compressed ? [...index.pages, index.compressed.compressor] : index.pages;
   },
   async check(session, segment, params, replaced) {
     const hex = multihashToHex(segment.object);
@@ -97,6 +98,7 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
         'E_FIELD',
         `graph index ${hex} holds ${index.count} nodes in [${index.first}, ${index.last}], not the ${segment.count} in [${segment.first}, ${segment.last}] the track names`,
       );
+    if (index.compressed) await segmentCodebooks(session, index);
     const { degree } = params;
     const scratch = {
       neighbors: new Int32Array(index.count * degree),

@@ -1,66 +1,110 @@
 import { multihashToHex } from '../../address/multihash.js';
+import { openVectorCompressor } from '../../format/vector-compressor.js';
+import { fieldError } from '../../model/fields.js';
 import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
 import { sessionCache } from '../../session/session-cache.js';
 import type { Tick } from '../../time/ticks.js';
 import { scaleToUnit } from '../../vectors/cosine.js';
+import type { Codebooks } from '../../vectors/pq.js';
 import { droppedUnion } from '../dropped.js';
 import { lowerBound } from '../lsh/load.js';
 import { DotKernel } from './dot-kernel.js';
+import { PagedGraph } from './paged.js';
 import type { GraphParams } from './params.js';
-import { decodeGraphIndex, forEachPage, readPage, upperGraph } from './segment.js';
-import { type VamanaGraph, VamanaSearcher } from './vamana.js';
+import { decodeGraphIndex, forEachPage, type GraphIndexObject, readPage, upperGraph } from './segment.js';
+import { type VamanaGraph, type VamanaHits, VamanaSearcher } from './vamana.js';
 
-/** One graph segment in memory for queries: its searcher (unit rows in the dot kernel), ticks, dropped ticks. */
+/** Pages of a segment up to this many bytes are held whole unless the session says otherwise (256 MiB). */
+export const GRAPH_RESIDENT_BYTES = 256 << 20;
+
+/**
+ * One graph segment ready for queries: held whole (its rows in the dot kernel) or paged (codes in memory,
+ * pages read by range), with its ticks and dropped ticks.
+ */
 export interface LoadedGraph {
-  readonly searcher: VamanaSearcher;
+  readonly searcher: VamanaSearcher | PagedGraph;
   readonly ticks: BigUint64Array;
   readonly dropped: ReadonlySet<Tick> | undefined;
   readonly degree: number;
 }
 
-/** Segments kept per session (each holds its vectors: the most recently used 64). */
+/** Segments kept per session (each holds its vectors or codes: the most recently used 64). */
 const loaded = sessionCache<LoadedGraph>(64);
 
 /**
- * A graph segment loaded for queries, once per session: its GraphIndex and every GraphPage object
- * fetched (verified by hash) and decoded, rows scaled to unit length as the build saw them.
+ * A graph segment loaded for queries, once per session. A segment with codes whose pages exceed the
+ * session's graphResidentBytes is paged (its GraphIndex and VectorCompressor read, pages on demand);
+ * any other is read whole: every GraphPage object fetched (verified by hash), rows scaled to unit length
+ * as the build saw them.
  */
 export function loadGraph(session: Session, params: GraphParams, ref: SegmentRef): Promise<LoadedGraph> {
   const key = `${multihashToHex(ref.object)}/${ref.dropped ? multihashToHex(ref.dropped) : ''}`;
   return loaded(session, key, async () => {
     const hex = multihashToHex(ref.object);
     const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
-    const { dimension, degree } = params;
-    const n = index.count;
-    const kernel = new DotKernel(n, dimension);
-    const graph: VamanaGraph = {
-      n,
-      dim: dimension,
-      degree,
-      neighbors: new Int32Array(n * degree).fill(-1),
-      counts: new Uint16Array(n),
-      medoid: index.medoid,
-      ...(index.upper.length > 0 && { upper: upperGraph(index.upper, dimension)! }),
-    };
-    const unit = new Float32Array(dimension);
-    const into = {
-      neighbors: graph.neighbors,
-      counts: graph.counts,
-      // The unit row in f32, as the build saw it (spec 0013 §1).
-      setRow: (node: number, values: Float32Array) => {
-        scaleToUnit(values, 0, unit);
-        kernel.setRow(node, unit);
-      },
-    };
-    await forEachPage(
-      index,
-      (object) => session.store.getObject(object),
-      (page, bytes, what) => readPage(index, page, bytes, into, what),
-    );
+    const pageBytes = Math.ceil(index.count / index.layout.perPage) * index.layout.pageBytes;
+    const budget = session.options.graphResidentBytes ?? GRAPH_RESIDENT_BYTES;
+    const searcher =
+      index.compressed && pageBytes > budget
+        ? await pagedGraph(session, index)
+        : await residentGraph(session, index);
     const gone = ref.dropped ? await droppedUnion(session, [ref]) : undefined;
-    return { searcher: new VamanaSearcher(graph, kernel), ticks: index.ticks, dropped: gone, degree };
+    return { searcher, ticks: index.ticks, dropped: gone, degree: params.degree };
   });
+}
+
+/** A segment held whole: every page read into a graph and a dot kernel of unit rows. */
+async function residentGraph(session: Session, index: GraphIndexObject): Promise<VamanaSearcher> {
+  const { dimension, degree } = index.params;
+  const n = index.count;
+  const kernel = new DotKernel(n, dimension);
+  const graph: VamanaGraph = {
+    n,
+    dim: dimension,
+    degree,
+    neighbors: new Int32Array(n * degree).fill(-1),
+    counts: new Uint16Array(n),
+    medoid: index.medoid,
+    ...(index.upper.length > 0 && { upper: upperGraph(index.upper, dimension)! }),
+  };
+  const unit = new Float32Array(dimension);
+  const into = {
+    neighbors: graph.neighbors,
+    counts: graph.counts,
+    // The unit row in f32, as the build saw it (spec 0013 §1).
+    setRow: (node: number, values: Float32Array) => {
+      scaleToUnit(values, 0, unit);
+      kernel.setRow(node, unit);
+    },
+  };
+  await forEachPage(
+    index,
+    (object) => session.store.getObject(object),
+    (page, bytes, what) => readPage(index, page, bytes, into, what),
+  );
+  return new VamanaSearcher(graph, kernel);
+}
+
+/** The codebooks of a segment's codes: its VectorCompressor read (verified) and checked against the segment. */
+export async function segmentCodebooks(session: Session, index: GraphIndexObject): Promise<Codebooks> {
+  const { compressor, subspaces } = index.compressed!;
+  const what = `vector compressor ${multihashToHex(compressor)}`;
+  const { books } = openVectorCompressor(await session.store.getObject(compressor), what);
+  if (books.dimension !== index.params.dimension || books.subspaces !== subspaces)
+    fieldError(
+      what,
+      `has ${books.subspaces} subspaces of ${books.dimension} dimensions; the graph index's codes need ${subspaces} of ${index.params.dimension}`,
+    );
+  return books;
+}
+
+/** A segment searched paged: codes and codebooks in memory, pages read by range. */
+async function pagedGraph(session: Session, index: GraphIndexObject): Promise<PagedGraph> {
+  const books = await segmentCodebooks(session, index);
+  return new PagedGraph(index, books, index.compressed!.codes, (object, start, end) =>
+    session.store.getRange(object, { start, end }),
+  );
 }
 
 /** A hit of one segment: its tick and cosine distance on unit rows. */
@@ -74,24 +118,24 @@ export interface GraphHit {
  * window holds few rows (cheaper than a walk, and exact), else a walk with the window and the dropped
  * ticks as a filter inside it, its list widened by the share of the segment the window leaves out.
  */
-export function searchSegment(
+export async function searchSegment(
   segment: LoadedGraph,
   query: Float32Array,
   k: number,
   list: number,
   from: Tick,
   to: Tick | undefined,
-): GraphHit[] {
+): Promise<GraphHit[]> {
   const { searcher, ticks, dropped } = segment;
   const lo = lowerBound(ticks, from);
   const hi = to === undefined ? ticks.length : lowerBound(ticks, to);
   if (hi <= lo) return [];
   const live = (i: number) => !dropped?.has(ticks[i]!);
   const rows = hi - lo;
-  if (rows <= exactBelow(list, segment.degree)) {
-    const hits = searcher.scan(query, k, lo, hi, dropped ? live : undefined);
-    return Array.from(hits.ids, (id, i) => ({ tick: ticks[id]!, distance: hits.distances[i]! }));
-  }
+  const answer = (hits: VamanaHits) =>
+    Array.from(hits.ids, (id, i) => ({ tick: ticks[id]!, distance: hits.distances[i]! }));
+  if (rows <= exactBelow(list, segment.degree))
+    return answer(await searcher.scan(query, k, lo, hi, dropped ? live : undefined));
   const whole = lo === 0 && hi === ticks.length;
   const keep = whole
     ? dropped
@@ -101,8 +145,7 @@ export function searchSegment(
       ? (i: number) => i >= lo && i < hi && live(i)
       : (i: number) => i >= lo && i < hi;
   const widened = whole ? list : Math.min(list * 8, Math.ceil((list * ticks.length) / rows));
-  const hits = searcher.search(query, k, widened, keep);
-  return Array.from(hits.ids, (id, i) => ({ tick: ticks[id]!, distance: hits.distances[i]! }));
+  return answer(await searcher.search(query, k, widened, keep));
 }
 
 /** A window of at most this many rows is scanned exactly: about the distances one walk measures. */

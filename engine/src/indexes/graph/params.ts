@@ -2,6 +2,7 @@ import { quote } from '../../errors.js';
 import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Track } from '../../model/track.js';
 import { vectorTrackDimension } from '../../vectors/payload.js';
+import { defaultSubspaces } from '../../vectors/pq.js';
 import { checkVamanaParams } from './vamana.js';
 
 /** The scheme of the graph index (spec 0013). */
@@ -19,9 +20,20 @@ export interface GraphParams {
   readonly alphaPercent: number;
   readonly seed: number;
   readonly searchList: number;
+  /** Product-quantization subspaces M of the codes a large segment carries (spec 0010): M bytes a vector. */
+  readonly subspaces: number;
 }
 
-const FIELDS = ['v', 'dimension', 'degree', 'build_list', 'alpha_percent', 'seed', 'search_list'] as const;
+const FIELDS = [
+  'v',
+  'dimension',
+  'degree',
+  'build_list',
+  'alpha_percent',
+  'seed',
+  'search_list',
+  'subspaces',
+] as const;
 
 /** The defaults: R 32, L 64, alpha 1.2 (DiskANN's in-memory defaults are R 64, L 100; this halves the memory at recall@10 >= 0.99 on the bench sets), search list 64. */
 export const defaultGraphParams = (dimension: number): GraphParams => ({
@@ -31,6 +43,7 @@ export const defaultGraphParams = (dimension: number): GraphParams => ({
   alphaPercent: 120,
   seed: 0,
   searchList: 64,
+  subspaces: defaultSubspaces(dimension),
 });
 
 /** Check parameters (E_FIELD naming `path` and the field). */
@@ -41,6 +54,11 @@ export function checkGraphParams(p: GraphParams, path: string): GraphParams {
     fieldError(`${path}.alpha_percent`, `${quote(p.alphaPercent)} must be an integer from 100 to 400`);
   if (!(Number.isInteger(p.searchList) && p.searchList >= 1 && p.searchList <= 65_535))
     fieldError(`${path}.search_list`, `${quote(p.searchList)} must be an integer from 1 to 65535`);
+  if (!(Number.isInteger(p.subspaces) && p.subspaces >= 1 && p.subspaces <= p.dimension))
+    fieldError(
+      `${path}.subspaces`,
+      `${quote(p.subspaces)} must be an integer from 1 to the dimension ${p.dimension}`,
+    );
   try {
     checkVamanaParams(vamanaParams(p));
   } catch (error) {
@@ -67,6 +85,7 @@ export function graphParamsToCbor(p: GraphParams): Record<string, unknown> {
     build_list: p.buildList,
     search_list: p.searchList,
     alpha_percent: p.alphaPercent,
+    subspaces: p.subspaces,
   };
 }
 
@@ -82,6 +101,7 @@ export function graphParamsFromCbor(value: unknown, path: string): GraphParams {
       alphaPercent: r.uint('alpha_percent'),
       seed: r.uint('seed'),
       searchList: r.uint('search_list'),
+      subspaces: r.uint('subspaces'),
     },
     path,
   );
@@ -93,6 +113,7 @@ const OPTION_FIELDS: Record<string, keyof GraphParams> = {
   alpha: 'alphaPercent',
   seed: 'seed',
   searchList: 'searchList',
+  subspaces: 'subspaces',
 };
 
 /** Parameters from a request's options (`{"degree": 48, "alpha": 1.2}`): what is left out takes the default. */
@@ -123,4 +144,4 @@ export function graphParamsFromOptions(
 
 /** The parameters in a few words. */
 export const describeGraph = (p: GraphParams): string =>
-  `R ${p.degree}, L ${p.buildList}, alpha ${p.alphaPercent / 100}, seed ${p.seed}`;
+  `R ${p.degree}, L ${p.buildList}, alpha ${p.alphaPercent / 100}, seed ${p.seed}, PQ ${p.subspaces} bytes`;

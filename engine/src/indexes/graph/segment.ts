@@ -2,7 +2,7 @@ import { Tag } from 'cbor-x';
 import { equalBytes, hashBytes, hashParts, type Multihash, multihashToHex } from '../../address/multihash.js';
 import { TAGS, tagTick } from '../../cbor/tags.js';
 import { EngineError } from '../../errors.js';
-import { openObject, sealObjectParts } from '../../format/envelope.js';
+import { openObject, PREAMBLE_BYTES, sealObjectParts } from '../../format/envelope.js';
 import { FieldReader, fieldError } from '../../model/fields.js';
 import type { Tick } from '../../time/ticks.js';
 import type { GraphParams } from './params.js';
@@ -56,6 +56,14 @@ export interface GraphIndexObject {
   readonly pageHashes: Uint8Array;
   /** The navigation layers (spec 0013 §3), lowest first: each a graph over every UPPER_EVERY-th node below. */
   readonly upper: readonly UpperLayer[];
+  /** Where each GraphPage object's payload starts: a page's byte range is known without reading the object. */
+  readonly pageOffsets: readonly number[];
+  /** The VectorCompressor whose codes the segment carries (spec 0010), and the codes: M bytes a node. */
+  readonly compressed?: {
+    readonly compressor: Multihash;
+    readonly subspaces: number;
+    readonly codes: Uint8Array;
+  };
 }
 
 /** One navigation layer as stored: its node count, degree, entry point and out-edges (degree slots a node). */
@@ -110,8 +118,10 @@ export async function encodeGraphSegment(segment: {
   ticks: BigUint64Array;
   vectors: Float32Array;
   graph: VamanaGraph;
+  /** The codes of the nodes (M bytes each) and the VectorCompressor they come from, for segments that have them. */
+  compressed?: { compressor: Multihash; codes: Uint8Array };
 }): Promise<EncodedSegment> {
-  const { params, ticks, vectors, graph } = segment;
+  const { params, ticks, vectors, graph, compressed } = segment;
   const { dimension, degree } = params;
   const count = graph.n;
   if (count < 1) throw new EngineError('E_FIELD', `graph segment of ${segment.track}: no vectors`);
@@ -124,7 +134,7 @@ export async function encodeGraphSegment(segment: {
   const layout = pageLayout(dimension, degree);
   const pageCount = Math.ceil(count / layout.perPage);
   const pageHashes = new Uint8Array(pageCount * PAGE_HASH_BYTES);
-  const pages: { parts: Uint8Array[]; hash: Multihash }[] = [];
+  const pages: { parts: Uint8Array[]; hash: Multihash; payloadStart: number }[] = [];
   for (let from = 0; from < pageCount; from += PAGES_PER_OBJECT) {
     const to = Math.min(pageCount, from + PAGES_PER_OBJECT);
     const body = new Uint8Array((to - from) * layout.pageBytes);
@@ -155,7 +165,7 @@ export async function encodeGraphSegment(segment: {
       { v: 0, dimension, degree, page_bytes: layout.pageBytes, first_page: from, pages: to - from },
       [body],
     );
-    pages.push({ parts, hash: await hashParts(parts) });
+    pages.push({ parts, hash: await hashParts(parts), payloadStart: parts[0]!.length });
   }
   const header = {
     v: 0,
@@ -166,18 +176,27 @@ export async function encodeGraphSegment(segment: {
     build_list: params.buildList,
     alpha_percent: params.alphaPercent,
     seed: params.seed,
+    subspaces: params.subspaces,
     count,
     first: tagTick(ticks[0]!),
     last: tagTick(ticks[count - 1]!),
     medoid: graph.medoid,
     page_bytes: layout.pageBytes,
     pages: pages.map((p) => new Tag(p.hash, TAGS.multihash)),
+    page_offsets: pages.map((p) => p.payloadStart),
     upper_medoids: layersOf(graph).map((l) => l.medoid),
+    ...(compressed && { compressor: new Tag(compressed.compressor, TAGS.multihash) }),
   };
+  if (compressed && compressed.codes.length !== count * params.subspaces)
+    throw new EngineError(
+      'E_FIELD',
+      `graph segment of ${segment.track}: ${compressed.codes.length} code bytes for ${count} nodes`,
+    );
   const parts = sealObjectParts('graphIndex', header, [
     littleEndian(ticks.subarray(0, count)),
     pageHashes,
     ...layersOf(graph).map(encodeLayer),
+    ...(compressed ? [compressed.codes] : []),
   ]);
   return { index: { parts, hash: await hashParts(parts) }, pages };
 }
@@ -191,13 +210,16 @@ const INDEX_FIELDS = [
   'build_list',
   'alpha_percent',
   'seed',
+  'subspaces',
   'count',
   'first',
   'last',
   'medoid',
   'page_bytes',
   'pages',
+  'page_offsets',
   'upper_medoids',
+  'compressor',
 ] as const;
 
 /**
@@ -218,6 +240,7 @@ export function decodeGraphIndex(
     buildList: r.uint('build_list'),
     alphaPercent: r.uint('alpha_percent'),
     seed: r.uint('seed'),
+    subspaces: r.uint('subspaces'),
   };
   for (const key of Object.keys(built) as (keyof typeof built)[])
     if (built[key] !== params[key])
@@ -253,8 +276,18 @@ export function decodeGraphIndex(
       r.at('upper_medoids'),
       `${medoids.length} entry points do not fit the ${shapes.length} layers ${count} nodes have`,
     );
+  const offsets = r.array('page_offsets');
+  if (
+    offsets.length !== pages.length ||
+    !offsets.every((o) => Number.isSafeInteger(o) && (o as number) >= PREAMBLE_BYTES)
+  )
+    fieldError(r.at('page_offsets'), `${offsets.length} payload offsets for ${pages.length} page objects`);
+  const compressor = r.has('compressor')
+    ? r.multihashesOf([r.raw('compressor')], 'compressor')[0]!
+    : undefined;
   const layerBytes = shapes.reduce((sum, l) => sum + 4 * l.n * l.degree, 0);
-  const expected = 8 * count + PAGE_HASH_BYTES * pageCount + layerBytes;
+  const codeBytes = compressor ? count * params.subspaces : 0;
+  const expected = 8 * count + PAGE_HASH_BYTES * pageCount + layerBytes + codeBytes;
   if (bytes.length - payloadStart !== expected)
     fieldError(what, `payload of ${bytes.length - payloadStart} bytes; ${count} nodes need ${expected}`);
   const ticks = new BigUint64Array(count);
@@ -277,6 +310,7 @@ export function decodeGraphIndex(
       }
     return { n, degree, medoid: medoids[j] as number, neighbors, counts };
   });
+  const codes = compressor ? bytes.slice(at, at + codeBytes) : undefined;
   for (let n = 0; n < count; n++)
     if ((n > 0 && ticks[n - 1]! >= ticks[n]!) || ticks[n]! < first || ticks[n]! > last)
       fieldError(what, `tick ${ticks[n]} of node ${n} is out of order or outside [first, last]`);
@@ -293,6 +327,8 @@ export function decodeGraphIndex(
     ticks,
     pageHashes,
     upper,
+    pageOffsets: offsets as number[],
+    ...(compressor && { compressed: { compressor, subspaces: params.subspaces, codes: codes! } }),
   };
 }
 

@@ -70,6 +70,28 @@ export function upperRows(rows: DotKernel, count: number): DotKernel {
   return sample;
 }
 
+/**
+ * What a search scores rows with: a query set once, then dot products of batches of row ids. The dot
+ * kernel of full vectors, or product-quantization codes (pq-kernel.ts) for paged segments.
+ */
+export interface QueryScorer {
+  readonly ids: Uint32Array;
+  readonly out: Float32Array;
+  setQuery(query: Float32Array): void;
+  /** out[j] = the query's dot with row ids[j], j < count. */
+  dots(count: number): void;
+  /** The rows 0, UPPER_EVERY, 2·UPPER_EVERY, … (`count` of them) as a scorer of their own: an upper layer's. */
+  sample(count: number): QueryScorer;
+}
+
+const dotScorer = (kernel: DotKernel): QueryScorer => ({
+  ids: kernel.ids,
+  out: kernel.out,
+  setQuery: (q) => kernel.setQuery(q),
+  dots: (count) => kernel.dots(count),
+  sample: (count) => dotScorer(upperRows(kernel, count)),
+});
+
 /** What a search found: node ids best first, their distances, and how many nodes it expanded. */
 export interface VamanaHits {
   readonly ids: Int32Array;
@@ -105,7 +127,7 @@ function measure(kernel: DotKernel, ids: ArrayLike<number>, count: number, out: 
 }
 
 /** A best-first list of at most `size` candidates, kept sorted by (distance, id), with expansion marks. */
-class CandidateList {
+export class CandidateList {
   readonly ids: Int32Array;
   readonly distances: Float64Array;
   readonly expanded: Uint8Array;
@@ -160,7 +182,7 @@ class CandidateList {
 }
 
 /** Scratch space reused across searches of one graph: visit stamps, so nothing is cleared per search. */
-class Visits {
+export class Visits {
   private stamps: Uint32Array;
   private stamp = 0;
   constructor(n: number) {
@@ -191,7 +213,7 @@ const scratch = { distances: new Float64Array(DOT_BATCH) };
  */
 function greedy(
   graph: { neighbors: Int32Array; counts: Uint16Array; degree: number },
-  kernel: DotKernel,
+  kernel: QueryScorer,
   starts: ArrayLike<number>,
   listSize: number,
   visits: Visits,
@@ -353,12 +375,13 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
       : undefined;
   const navigator = upper && new VamanaSearcher(upper, upperRows(rows, upper.n));
   const fromEntry = [entry];
+  const scorer = dotScorer(rows);
   for (const p of order) {
     const starts = navigator
       ? navigator.startsOf(rows.rows.subarray(p * rows.stride, p * rows.stride + dim))
       : fromEntry;
     rows.queryRow(p);
-    const { expanded } = greedy(graph, rows, starts, buildList, visits, undefined);
+    const { expanded } = greedy(graph, scorer, starts, buildList, visits, undefined);
     // DiskANN prunes over the nodes the search expanded, and the node's own out-edges.
     set(p, robustPrune(rows, p, [...expanded, ...outOf(p)], alpha, degree));
     for (let k = 0, c = counts[p]!; k < c; k++) {
@@ -395,25 +418,29 @@ const SLACK = 1.3;
 /** A searcher of one graph: scratch space kept across queries (one query at a time). */
 export class VamanaSearcher {
   private readonly visits: Visits;
-  /** The rows the graph links, as the dot kernel holds them. */
-  readonly kernel: DotKernel;
-
-  /** `vectors`: the graph's rows, packed (copied into a kernel), or a kernel holding them already. */
+  /** How the graph's rows are scored. */
+  readonly scorer: QueryScorer;
   /** The upper layer's searcher (its own copy of the sampled rows), when the graph has one. */
   private readonly upper: VamanaSearcher | undefined;
   private readonly starts = new Int32Array(UPPER_STARTS);
 
+  /** `vectors`: the graph's rows, packed (copied into a kernel), a kernel holding them, or another scorer. */
   constructor(
     private readonly graph: VamanaGraph,
-    vectors: Float32Array | DotKernel,
+    vectors: Float32Array | DotKernel | QueryScorer,
   ) {
     this.visits = new Visits(graph.n);
-    this.kernel = vectors instanceof DotKernel ? vectors : new DotKernel(graph.n, graph.dim, vectors);
-    if (graph.upper) this.upper = new VamanaSearcher(graph.upper, upperRows(this.kernel, graph.upper.n));
+    this.scorer =
+      vectors instanceof DotKernel
+        ? dotScorer(vectors)
+        : vectors instanceof Float32Array
+          ? dotScorer(new DotKernel(graph.n, graph.dim, vectors))
+          : vectors;
+    if (graph.upper) this.upper = new VamanaSearcher(graph.upper, this.scorer.sample(graph.upper.n));
   }
 
   /** Where a search starts: the nodes the upper layer finds nearest, else the medoid. */
-  private startsFor(query: Float32Array): ArrayLike<number> {
+  startsFor(query: Float32Array): ArrayLike<number> {
     return this.upper ? this.upper.startsOf(query) : [this.graph.medoid];
   }
 
@@ -426,12 +453,12 @@ export class VamanaSearcher {
 
   /** The k nearest rows to unit `query` with a search list of `list` (>= k); `keep` filters inside the walk. */
   search(query: Float32Array, k: number, list: number, keep?: (i: number) => boolean): VamanaHits {
-    const { graph, kernel } = this;
+    const { graph, scorer } = this;
     const size = Math.max(k, list);
     const kept = keep ? new CandidateList(k) : undefined;
     const starts = this.startsFor(query);
-    kernel.setQuery(query);
-    const walk = greedy(graph, kernel, starts, size, this.visits, keep, kept);
+    scorer.setQuery(query);
+    const walk = greedy(graph, scorer, starts, size, this.visits, keep, kept);
     const found = kept ?? walk.list;
     const m = Math.min(k, found.length);
     return {
@@ -443,7 +470,7 @@ export class VamanaSearcher {
 
   /** The exact k nearest rows of ids [from, to) that `keep` accepts (all without it): a scan in kernel batches. */
   scan(query: Float32Array, k: number, from: number, to: number, keep?: (i: number) => boolean): VamanaHits {
-    const { kernel } = this;
+    const kernel = this.scorer;
     kernel.setQuery(query);
     const best = new CandidateList(k);
     for (let start = from; start < to; start += DOT_BATCH) {

@@ -1,10 +1,12 @@
-import { multihashToHex } from '../../address/multihash.js';
+import { hashParts, type Multihash, multihashToHex } from '../../address/multihash.js';
 import { decodeCanonical } from '../../cbor/deterministic.js';
+import { sealVectorCompressor } from '../../format/vector-compressor.js';
 import type { SegmentRef } from '../../model/segments.js';
 import type { Session } from '../../session/session.js';
 import type { Tick } from '../../time/ticks.js';
 import { scaleToUnit } from '../../vectors/cosine.js';
 import { payloadVector } from '../../vectors/payload.js';
+import { defaultPqParams, encodePq, type PqParams, trainPq } from '../../vectors/pq.js';
 import type { Uploader } from '../../writes/uploader.js';
 import { droppedUnion, dropTicks } from '../dropped.js';
 import type { IndexChange, IndexContext } from '../kind.js';
@@ -16,6 +18,9 @@ import { buildGraph } from './vamana.js';
 
 /** Nodes a graph segment holds at most: larger segments are never merged again (spec 0013 §4). */
 export const GRAPH_SEGMENT_NODES = 4_000_000;
+
+/** Segments of at least this many nodes carry product-quantization codes (spec 0010) for paged queries. */
+export const COMPRESS_MIN_NODES = 4096;
 
 /** Vectors in tick order: their ticks and full-precision components (count × dimension). */
 export interface GraphRows {
@@ -56,6 +61,7 @@ async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): 
     kernel.setRow(n, unit);
   }
   const graph = buildGraph(kernel, vamanaParams(owner.params));
+  const compressed = await compressRows(owner.params, kernel, uploader);
   const encoded = await encodeGraphSegment({
     timeline: owner.timeline,
     track: owner.track,
@@ -63,6 +69,7 @@ async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): 
     ticks: rows.ticks,
     vectors: rows.vectors,
     graph,
+    ...(compressed && { compressed }),
   });
   for (const page of encoded.pages) await uploader.put(page.parts, page.hash);
   await uploader.put(encoded.index.parts, encoded.index.hash);
@@ -72,6 +79,28 @@ async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): 
     first: rows.ticks[0]!,
     last: rows.ticks[rows.count - 1]!,
   };
+}
+
+/**
+ * The codes of a segment's unit rows and their VectorCompressor (uploaded), for segments of at least
+ * COMPRESS_MIN_NODES; smaller ones are always read whole, so codes would only cost bytes.
+ */
+async function compressRows(
+  params: GraphParams,
+  kernel: DotKernel,
+  uploader: Uploader,
+): Promise<{ compressor: Multihash; codes: Uint8Array } | undefined> {
+  if (kernel.n < COMPRESS_MIN_NODES) return undefined;
+  const pq: PqParams = {
+    ...defaultPqParams(params.dimension),
+    subspaces: params.subspaces,
+    seed: params.seed,
+  };
+  const books = trainPq(kernel.rows, kernel.n, pq, kernel.stride);
+  const parts = sealVectorCompressor(pq, books);
+  const compressor = await hashParts(parts);
+  await uploader.put(parts, compressor);
+  return { compressor, codes: encodePq(books, kernel.rows, kernel.n, kernel.stride) };
 }
 
 /** Rows (tick order) as segments of at most GRAPH_SEGMENT_NODES, in equal pieces. */

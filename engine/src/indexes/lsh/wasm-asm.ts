@@ -39,6 +39,7 @@ export const name = (s: string): number[] => vec([...s].map((c) => [c.charCodeAt
 export const MODULE_HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 export const I32 = 0x7f;
+export const F32 = 0x7d;
 export const V128 = 0x7b;
 export const LOOP = 0x03;
 export const IF = 0x04;
@@ -46,6 +47,8 @@ export const END = 0x0b;
 export const BR_IF = 0x0d;
 export const VOID = 0x40;
 export const I32_LOAD = 0x28;
+export const F32_LOAD = 0x2a;
+export const I32_LOAD8_U = 0x2d;
 export const I32_STORE = 0x36;
 export const I32_LT_U = 0x49;
 export const I32_ADD = 0x6a;
@@ -76,6 +79,8 @@ export const get = (local: number): number[] => [0x20, ...uleb(local)];
 export const set = (local: number): number[] => [0x21, ...uleb(local)];
 export const tee = (local: number): number[] => [0x22, ...uleb(local)];
 export const i32 = (n: number): number[] => [0x41, ...sleb(n)];
+/** f32.const 0. */
+export const F32_ZERO = [0x43, 0, 0, 0, 0];
 
 /** A function body: its local declarations ([count, type] runs), then its code, length first. */
 export function functionBody(locals: number[][], code: number[]): number[] {
