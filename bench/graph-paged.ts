@@ -51,7 +51,8 @@ const read = async (object: Uint8Array, start: number, end: number) => {
   await delay();
   return (await store.get(objectKey('bench', object), { start, end })).body;
 };
-const paged = new PagedGraph(index, books, compressor.codes, read);
+// Room for every page, so that the warm runs hold all they read.
+const paged = new PagedGraph(index, books, compressor.codes, read, Math.ceil(n / index.layout.perPage));
 
 // Memory per vector: what each path holds per node.
 let layerNodes = 0;

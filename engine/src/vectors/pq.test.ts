@@ -33,7 +33,8 @@ const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * 
 
 test('subspace bounds split the dimensions evenly and refuse more subspaces than dimensions', () => {
   assert.deepEqual([...subspaceBounds(10, 4)], [0, 2, 5, 7, 10]);
-  assert.equal(defaultSubspaces(128), 32);
+  assert.equal(defaultSubspaces(128), 64);
+  assert.equal(defaultSubspaces(24), 12);
   assert.equal(defaultSubspaces(768), 96);
   assert.throws(() => subspaceBounds(4, 5), /5 subspaces do not fit 4 dimensions/);
 });

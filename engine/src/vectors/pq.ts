@@ -31,9 +31,13 @@ export interface Codebooks {
   readonly centroids: Float32Array;
 }
 
-/** Default subspaces: 4 components each up to 256 dimensions, 8 beyond (32 bytes for 128-d, 96 for 768-d). */
+/**
+ * Default subspaces: half the dimension up to 64 bytes, or an eighth of it where that is more (64 bytes
+ * for 128-d, 96 for 768-d). On the bench's clustered 100k x 128, 32 bytes reach recall@10 0.95 at a
+ * search list of 64 and 64 bytes 0.999: the walk ranks by the codes, so they must tell neighbours apart.
+ */
 export const defaultSubspaces = (dimension: number): number =>
-  Math.ceil(dimension / (dimension <= 256 ? 4 : 8));
+  Math.min(Math.ceil(dimension / 2), Math.max(64, Math.ceil(dimension / 8)));
 
 /** Default training: 40 rows per centroid (FAISS's floor for a stable k-means), 10 rounds. */
 export const defaultPqParams = (dimension: number): PqParams => ({

@@ -16,7 +16,7 @@ import { fsck } from '../../versions/fsck.js';
 import { publish } from '../../writes/publish.js';
 import { Writer } from '../../writes/writer.js';
 import { loadGraph } from './load.js';
-import { PagedGraph } from './paged.js';
+import { BEAM_WIDTH, PagedGraph } from './paged.js';
 import { defaultGraphParams, VAMANA_COSINE } from './params.js';
 import { decodeGraphIndex } from './segment.js';
 import { VamanaSearcher } from './vamana.js';
@@ -102,14 +102,14 @@ test('paged search: codes walk, pages by range in beams, exact re-rank; recall a
   let expanded = 0;
   for (const [qi, vector] of queries.entries()) {
     const q = { timeline: 's1', track: 'emb', vector, k: 10 };
-    // The segment's own counters, cold for the first query: pages read in rounds of a beam of 4.
+    // The segment's own counters, cold for the first query: pages read in rounds of a beam of BEAM_WIDTH.
     const unit = new Float32Array(DIM);
     const norm = Math.hypot(...vector);
     for (let i = 0; i < DIM; i++) unit[i] = vector[i]! / norm;
     const run = await (paged.searcher as PagedGraph).search(unit, 10, 64);
     if (qi === 0) {
       assert.ok(
-        run.rounds >= run.expanded / 4 - 1 && run.rounds <= Math.ceil(run.expanded / 4),
+        run.rounds >= run.expanded / BEAM_WIDTH - 1 && run.rounds <= Math.ceil(run.expanded / BEAM_WIDTH),
         `${run.rounds} rounds`,
       );
       assert.ok(run.pagesRead > run.rounds && run.pagesRead <= run.expanded, `${run.pagesRead} pages`);
@@ -117,7 +117,6 @@ test('paged search: codes walk, pages by range in beams, exact re-rank; recall a
     rounds += run.rounds;
     expanded += run.expanded;
     const exact = await search(resident, main, { ...q, exact: true });
-    const before = counting.counts.get;
     const hits = await search(session, main, q);
     const truth = new Map(exact.map((h) => [h.tick, h.score]));
     for (const h of await search(resident, main, q)) agreeResident += truth.has(h.tick) ? 1 : 0;
@@ -125,18 +124,20 @@ test('paged search: codes walk, pages by range in beams, exact re-rank; recall a
       if (truth.has(h.tick)) assert.equal(h.score, truth.get(h.tick));
       agree += truth.has(h.tick) ? 1 : 0;
     }
-    if (qi === 0) assert.ok(counting.counts.get - before >= 1, 'the first query reads pages');
   }
-  // 6 bytes a 24-d vector cost a little recall against the full vectors (0.86 against 0.94 here).
+  // 12 bytes a 24-d vector cost little recall against the full vectors (0.925 against 0.9275 here).
   const recall = agree / (queries.length * 10);
   const residentRecall = agreeResident / (queries.length * 10);
   assert.ok(
-    recall >= 0.82 && recall >= residentRecall - 0.12,
+    recall >= 0.88 && recall >= residentRecall - 0.05,
     `paged recall@10 ${recall}, resident ${residentRecall}`,
   );
-  // Rounds of a beam of 4: about a quarter as many as expansions, each at least the list's length.
+  // Rounds of a beam: about 1/BEAM_WIDTH as many as expansions, each query at least the list's length.
   assert.ok(expanded >= 64 * queries.length, `${expanded} expansions`);
-  assert.ok(rounds <= Math.ceil(expanded / 4), `${rounds} rounds for ${expanded} expansions`);
+  assert.ok(
+    rounds <= Math.ceil(expanded / BEAM_WIDTH) + queries.length,
+    `${rounds} rounds for ${expanded} expansions`,
+  );
   // Warm: every page the queries need is held; a repeat reads nothing.
   const searcher = paged.searcher as PagedGraph;
   const unit = new Float32Array(DIM).fill(1 / Math.sqrt(DIM));

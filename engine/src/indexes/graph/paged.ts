@@ -16,8 +16,11 @@ import { CandidateList, type VamanaHits, VamanaSearcher, Visits } from './vamana
  * of the object store per round, not per node.
  */
 
-/** Nodes expanded per round: pages fetched at once (DiskANN's beam width). */
-export const BEAM_WIDTH = 4;
+/**
+ * Nodes expanded per round: pages fetched at once (DiskANN's beam width). At list 64 on 100k x 128 with
+ * 20 ms a GET: beam 4 takes 16.5 round trips a query (p50 346 ms), 8 takes 9 (185 ms) for 5% more pages.
+ */
+export const BEAM_WIDTH = 8;
 
 /** Verified pages a paged segment keeps (64 MiB of 4 KiB pages), least recently used out first. */
 export const PAGE_CACHE_PAGES = 16_384;
