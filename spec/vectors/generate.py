@@ -798,4 +798,68 @@ for R, L, a, seed in ((8, 16, 1.2, 7), (6, 12, 1.0, 3)):
                 "op": "vamana-build", "input": {"dim": 6, "rows": graph_rows, "degree": R, "buildList": L, "alpha": a, "seed": seed},
                 "output": {"medoid": entry, "neighbors": neighbors}})
 
+
+def sum_in_order(a, b):
+    acc = 0.0
+    for x, y in zip(a, b):
+        acc += x * y
+    return acc
+
+# ---------------------------------------------------------------- product quantization (spec 0010 §2)
+def pq_train(rows, d, M, seed, train_rows, iterations):
+    """Codebooks as 0010 §2 trains them: Python floats are float64, each centroid rounded to float32."""
+    n = len(rows)
+    order = list(range(n))
+    if n > train_rows:
+        rng = mulberry32(seed)
+        for i in range(train_rows):
+            j = i + int(rng() * (n - i))
+            order[i], order[j] = order[j], order[i]
+        order = order[:train_rows]
+    bounds = [m * d // M for m in range(M + 1)]
+    books = []
+    for m in range(M):
+        lo, hi = bounds[m], bounds[m + 1]
+        cents = [list(rows[order[c % len(order)]][lo:hi]) for c in range(256)]
+        for _ in range(iterations):
+            sums = [[0.0] * (hi - lo) for _ in range(256)]
+            sizes = [0] * 256
+            for r in order:
+                c = pq_nearest(cents, rows[r][lo:hi])
+                sizes[c] += 1
+                for i, x in enumerate(rows[r][lo:hi]):
+                    sums[c][i] += x
+            cents = [[f32(x / sizes[c]) for x in sums[c]] if sizes[c] else cents[c] for c in range(256)]
+        books.append(cents)
+    return bounds, books
+
+def pq_nearest(cents, sub):
+    best, best_d = 0, float("inf")
+    for c, cent in enumerate(cents):
+        dd = 0.0
+        for x, y in zip(sub, cent):
+            dd += (x - y) * (x - y)
+        if dd < best_d:
+            best, best_d = c, dd
+    return best
+
+pq_rng = mulberry32(2010)
+pq_rows = [[f32(pq_rng() - 0.5) for _ in range(16)] for _ in range(300)]
+pq_query = [f32(pq_rng() - 0.5) for _ in range(16)]
+bounds, books = pq_train(pq_rows, 16, 5, 3, 200, 4)
+codes = [[pq_nearest(books[m], row[bounds[m]:bounds[m + 1]]) for m in range(5)] for row in pq_rows]
+table = [[f32(sum_in_order(pq_query[bounds[m]:bounds[m + 1]], cent)) for cent in books[m]] for m in range(5)]
+def f32_fold(values):
+    acc = 0.0
+    for v in values:
+        acc = f32(acc + v)
+    return acc
+dots = [f32_fold(table[m][code[m]] for m in range(5)) for code in codes[:20]]
+fmt.append({"name": "product quantization of 300 x 16 rows, 5 subspaces, seed 3, 200 training rows, 4 rounds",
+            "op": "pq", "input": {"dim": 16, "subspaces": 5, "seed": 3, "trainRows": 200, "iterations": 4,
+                                  "rows": pq_rows, "query": pq_query},
+            "output": {"centroids": [x for cents in books for cent in cents for x in cent],
+                       "codes": [c for code in codes for c in code], "table": [x for t in table for x in t],
+                       "dots": dots}})
+
 write("format.json", "0007", "Object envelope, buckets, index pages and page boundaries", fmt)

@@ -7,7 +7,9 @@ import { fromHex, fromJsonForm, toHex, toJsonForm } from '../cbor/json-form.js';
 import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
 import { openDroppedTicks, sealDroppedTicks } from '../format/dropped-ticks.js';
+import { CodeKernel } from '../indexes/graph/code-kernel.js';
 import { buildVamana } from '../indexes/graph/vamana.js';
+import { encodePq, pqTable, trainPq } from '../vectors/pq.js';
 import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
 import '../indexes/builtin.js';
 import { decodeRegistry, encodeRegistry } from '../deletes/registry.js';
@@ -255,6 +257,38 @@ const RUNNERS: Record<string, Runner> = {
       neighbors: Array.from({ length: graph.n }, (_, i) =>
         Array.from(graph.neighbors.subarray(i * graph.degree, i * graph.degree + graph.counts[i]!)),
       ),
+    };
+  },
+  pq: (v) => {
+    const input = v.input as {
+      dim: number;
+      subspaces: number;
+      seed: number;
+      trainRows: number;
+      iterations: number;
+      rows: number[][];
+      query: number[];
+    };
+    const rows = Float32Array.from(input.rows.flat());
+    const books = trainPq(rows, input.rows.length, {
+      dimension: input.dim,
+      subspaces: input.subspaces,
+      seed: input.seed,
+      trainRows: input.trainRows,
+      iterations: input.iterations,
+    });
+    const codes = encodePq(books, rows, input.rows.length);
+    const table = pqTable(books, Float32Array.from(input.query), new Float32Array(input.subspaces * 256));
+    // The estimated dots by the kernel (WebAssembly where it runs), as the paged search scores them.
+    const kernel = new CodeKernel(books, input.rows.length, codes);
+    kernel.setQuery(Float32Array.from(input.query));
+    for (let j = 0; j < 20; j++) kernel.ids[j] = j;
+    kernel.dots(20);
+    return {
+      centroids: Array.from(books.centroids),
+      codes: Array.from(codes),
+      table: Array.from(table),
+      dots: Array.from(kernel.out.subarray(0, 20)),
     };
   },
   'encode-dropped-ticks': (v) => {

@@ -99,6 +99,7 @@ function nearest(
   row: Float32Array,
   at: number,
 ): number {
+  if (width === 2) return nearest2(centroids, base, row, at);
   if (width === 4) return nearest4(centroids, base, row, at);
   let best = 0;
   let bestD = Number.POSITIVE_INFINITY;
@@ -108,6 +109,24 @@ function nearest(
       const t = row[at + i]! - centroids[o + i]!;
       d += t * t;
     }
+    if (d < bestD) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** nearest() for width 2, unrolled (the default up to 128 dimensions): the same sums in the same order. */
+function nearest2(centroids: Float32Array, base: number, row: Float32Array, at: number): number {
+  const x0 = row[at]!;
+  const x1 = row[at + 1]!;
+  let best = 0;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (let c = 0, o = base; c < PQ_CENTROIDS; c++, o += 2) {
+    const t0 = x0 - centroids[o]!;
+    const t1 = x1 - centroids[o + 1]!;
+    const d = t0 * t0 + t1 * t1;
     if (d < bestD) {
       bestD = d;
       best = c;

@@ -168,13 +168,15 @@ export class CodeKernel {
   private readonly at: { table: number; codes: number; ids: number; out: number };
 
   readonly subspaces: number;
+  /** For a sample (an upper layer's codes): the kernel whose table it copies instead of computing its own. */
+  private readonly root: CodeKernel | undefined;
 
   /** Room for `n` codes under `books`, copied from `codes` when given. */
   constructor(
     readonly books: Codebooks,
     readonly n: number,
     codes?: Uint8Array,
-    options: { wasm?: boolean } = {},
+    options: { wasm?: boolean; root?: CodeKernel } = {},
   ) {
     const { subspaces } = books;
     this.subspaces = subspaces;
@@ -194,16 +196,22 @@ export class CodeKernel {
     this.out = new Float32Array(buffer, outAt, CODE_BATCH);
     this.codes = new Uint8Array(buffer, codesAt, n * subspaces);
     if (codes) this.codes.set(codes.subarray(0, n * subspaces));
+    this.root = options.root;
   }
 
-  /** Score against `query` (`dimension` components) from now on: its table of subvector · centroid dots. */
+  /**
+   * Score against `query` (`dimension` components) from now on: its table of subvector · centroid dots.
+   * A sample copies its root's table instead: set the root's query first (one table a query, whatever
+   * the number of layers).
+   */
   setQuery(query: Float32Array): void {
-    pqTable(this.books, query, this.table);
+    if (this.root) this.table.set(this.root.table);
+    else pqTable(this.books, query, this.table);
   }
 
-  /** The codes of rows 0, every, 2·every, … (`count` of them) in a kernel of their own. */
+  /** The codes of rows 0, every, 2·every, … (`count` of them) in a kernel of their own, its table its root's. */
   sample(count: number, every = UPPER_EVERY): CodeKernel {
-    const out = new CodeKernel(this.books, count);
+    const out = new CodeKernel(this.books, count, undefined, { root: this.root ?? this });
     const m = this.subspaces;
     for (let i = 0; i < count; i++)
       out.codes.set(this.codes.subarray(i * every * m, (i * every + 1) * m), i * m);

@@ -146,8 +146,9 @@ export class PagedGraph {
     const { index, codes, visits } = this;
     const { dimension, degree } = index.params;
     const { perPage, recordBytes } = index.layout;
-    const starts = this.upper ? this.upper.startsOf(query) : [index.medoid];
+    // The table first: the layers' kernels copy it.
     codes.setQuery(query);
+    const starts = this.upper ? this.upper.startsOf(query) : [index.medoid];
     const candidates = new CandidateList(Math.max(k, list));
     const best = new CandidateList(k);
     visits.next();
