@@ -97,7 +97,7 @@ for (const list of [16, 32, 64, 128]) {
   ms.sort((a, b) => a - b);
   const p99 = ms[Math.ceil(0.99 * ms.length) - 1]!;
   const recall = recallAt10(results, truth);
-  const base = timeQueries(data, (query) => Uint32Array.from(resident.search(query, K, list).ids));
+  const base = await timeQueries(data, (query) => Uint32Array.from(resident.search(query, K, list).ids));
   runs.push({ list, paged: qps, resident: base.qps, recall, p99 });
   console.log(
     `${`paged list ${list}`.padEnd(20)}${recall.toFixed(3).padStart(10)}${qps.toFixed(0).padStart(9)}${p99.toFixed(3).padStart(9)}`,
@@ -114,6 +114,7 @@ for (const beam of [1, 4, 8]) {
   let rounds = 0;
   let pages = 0;
   const results: Uint32Array[] = [];
+  gets = 0;
   for (let q = 0; q < coldQueries; q++) {
     paged.forget();
     const t = performance.now();
@@ -133,7 +134,7 @@ for (const beam of [1, 4, 8]) {
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!;
   const sub = { ...truth, ids: truth.ids.slice(0, coldQueries * truth.k) };
   console.log(
-    `  beam ${beam}: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; ${(rounds / coldQueries).toFixed(1)} round trips and ${(pages / coldQueries).toFixed(0)} pages a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
+    `  beam ${beam}: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; ${(rounds / coldQueries).toFixed(1)} round trips, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
   );
 }
 t0 = performance.now();

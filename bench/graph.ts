@@ -1,20 +1,32 @@
 /**
  * The Vamana graph of the graph index (spec 0013: the build and search the index kind runs per segment)
- * against hnswlib-node on the search bench's clustered data, same run, one thread: build time, memory per
+ * against hnswlib-node, usearch and LanceDB (IVF-PQ with refine) on the search bench's clustered data,
+ * same run, one thread (LanceDB's index build uses its own threads): build time, memory per
  * vector, and at recall@10 targets 0.90, 0.95 and 0.99 the QPS of the fastest setting of each that reaches
  * the target, as a ratio; then the whole path: the vectors published as a track and the `search` verb's
  * p50 and p99 (warm, memory store).
  * Run: npm run bench -- graph   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768, as
  * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200)
  */
+
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildVamana, VamanaSearcher } from '@dreamdb/engine/indexes/graph';
 import { search } from '@dreamdb/engine/query';
 import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
 import hnswlib from 'hnswlib-node';
+import usearch from 'usearch';
 import { groundTruth, K, makeData, recallAt10, searchParams, timeQueries } from './search-data.ts';
 import { publishRows } from './search-dreamdb.ts';
 
 const params = { ...searchParams(), n: Number(process.env.DREAMDB_BENCH_N ?? 100_000) };
+
+/** Bytes of every file under a directory. */
+const directoryBytes = (dir: string): number =>
+  readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 const data = makeData(params);
 const truth = groundTruth(data);
 const { n, dim, vectors } = data;
@@ -49,7 +61,9 @@ const queries = Array.from({ length: data.queries }, (_, q) =>
 const hnsw: { ef: number; qps: number; p99Ms: number; recall: number }[] = [];
 for (const ef of [10, 16, 24, 32, 48, 64, 128, 256]) {
   index.setEf(ef);
-  const run = timeQueries(data, (_query, q) => Uint32Array.from(index.searchKnn(queries[q]!, K).neighbors));
+  const run = await timeQueries(data, (_query, q) =>
+    Uint32Array.from(index.searchKnn(queries[q]!, K).neighbors),
+  );
   hnsw.push({ ef, qps: run.qps, p99Ms: run.p99Ms, recall: recallAt10(run.results, truth) });
 }
 console.log(`\n${'run'.padEnd(22)}${'recall@10'.padStart(10)}${'QPS'.padStart(9)}${'p99 ms'.padStart(9)}`);
@@ -57,9 +71,108 @@ for (const h of hnsw)
   console.log(
     `${`hnswlib ef ${h.ef}`.padEnd(22)}${h.recall.toFixed(3).padStart(10)}${h.qps.toFixed(0).padStart(9)}${h.p99Ms.toFixed(3).padStart(9)}`,
   );
+// usearch (HNSW in C++ with SIMD kernels): the same M 16 and construction list, one thread; its search
+// list is fixed per Index object, so each setting views the saved index with its own.
+const usearchDir = mkdtempSync(join(tmpdir(), 'dreamdb-usearch-'));
+const usearchFile = join(usearchDir, 'index.usearch');
+const usearchConfig = {
+  metric: usearch.MetricKind.Cos,
+  quantization: usearch.ScalarKind.F32,
+  multi: false,
+  connectivity: 16,
+  dimensions: dim,
+  expansion_add: efConstruction,
+};
+const built = new usearch.Index({ ...usearchConfig, expansion_search: 64 });
+const keys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+t0 = performance.now();
+built.add(keys, vectors, 1);
+const usearchMs = performance.now() - t0;
+built.save(usearchFile);
+const usearchBytes = statSync(usearchFile).size;
+console.log(
+  `usearch M 16 expansion_add ${efConstruction}: built in ${(usearchMs / 1000).toFixed(1)} s (one thread); ${(usearchBytes / n).toFixed(0)} B per vector as saved`,
+);
+const usearchRuns: { ef: number; qps: number; p99Ms: number; recall: number }[] = [];
+for (const ef of [10, 16, 24, 32, 48, 64, 128]) {
+  const viewed = new usearch.Index({ ...usearchConfig, expansion_search: ef });
+  viewed.view(usearchFile);
+  const run = await timeQueries(data, (query) => {
+    const found = viewed.search(query, K, 1);
+    return Uint32Array.from(found.keys, Number);
+  });
+  usearchRuns.push({ ef, qps: run.qps, p99Ms: run.p99Ms, recall: recallAt10(run.results, truth) });
+}
+rmSync(usearchDir, { recursive: true, force: true });
+
+// LanceDB (IVF-PQ with refine, on its local Lance files): a table of the vectors, the index built by
+// its defaults for partitions and 16-byte codes, queries through its Node client one at a time.
+// Lance logs a deprecation warning per query unless told to keep to errors (read when it loads).
+process.env.LANCEDB_LOG ??= 'error';
+const lancedb = await import('@lancedb/lancedb');
+const lanceDir = mkdtempSync(join(tmpdir(), 'dreamdb-lancedb-'));
+const db = await lancedb.connect(lanceDir);
+const table = await db.createTable(
+  'vectors',
+  Array.from({ length: n }, (_, i) => ({
+    id: i,
+    vector: Array.from(vectors.subarray(i * dim, (i + 1) * dim)),
+  })),
+);
+t0 = performance.now();
+await table.createIndex('vector', {
+  config: lancedb.Index.ivfPq({ distanceType: 'cosine', numSubVectors: Math.max(1, Math.floor(dim / 8)) }),
+});
+const lanceMs = performance.now() - t0;
+const lanceBytes = directoryBytes(lanceDir);
+console.log(
+  `LanceDB 0.31 IVF-PQ (${Math.floor(dim / 8)}-byte codes, cosine): index built in ${(lanceMs / 1000).toFixed(1)} s (its own threads); ${(lanceBytes / n).toFixed(0)} B per vector on disk (rows and index)`,
+);
+const lanceRuns: { setting: string; qps: number; p99Ms: number; recall: number }[] = [];
+for (const [nprobes, refine] of [
+  [10, 5],
+  [20, 10],
+  [20, 20],
+  [40, 20],
+  [40, 50],
+  [80, 50],
+] as const) {
+  const run = await timeQueries(
+    data,
+    async (query) => {
+      const rows = await table
+        .vectorSearch(query)
+        .distanceType('cosine')
+        .nprobes(nprobes)
+        .refineFactor(refine)
+        .limit(K)
+        .select(['id'])
+        .toArray();
+      return Uint32Array.from(rows, (r) => r.id as number);
+    },
+    1,
+    0,
+  );
+  lanceRuns.push({
+    setting: `nprobes ${nprobes} refine ${refine}`,
+    qps: run.qps,
+    p99Ms: run.p99Ms,
+    recall: recallAt10(run.results, truth),
+  });
+}
+rmSync(lanceDir, { recursive: true, force: true });
+for (const u of usearchRuns)
+  console.log(
+    `${`usearch ef ${u.ef}`.padEnd(22)}${u.recall.toFixed(3).padStart(10)}${u.qps.toFixed(0).padStart(9)}${u.p99Ms.toFixed(3).padStart(9)}`,
+  );
+for (const l of lanceRuns)
+  console.log(
+    `${`lancedb ${l.setting}`.padEnd(22)}${l.recall.toFixed(3).padStart(10)}${l.qps.toFixed(0).padStart(9)}${l.p99Ms.toFixed(3).padStart(9)}`,
+  );
+
 const vamana: { list: number; qps: number; p99Ms: number; recall: number }[] = [];
 for (const list of [10, 16, 24, 32, 48, 64, 128, 256]) {
-  const run = timeQueries(data, (query) => Uint32Array.from(searcher.search(query, K, list).ids));
+  const run = await timeQueries(data, (query) => Uint32Array.from(searcher.search(query, K, list).ids));
   // One more pass, untimed, counts the nodes a query expands (timeQueries runs several passes).
   let expanded = 0;
   for (let q = 0; q < data.queries; q++)
@@ -78,8 +191,14 @@ for (const target of [0.9, 0.95, 0.99]) {
     runs.filter((r) => r.recall >= target).sort((a, b) => b.qps - a.qps)[0];
   const v = best(vamana);
   const h = best(hnsw);
+  const u = best(usearchRuns);
+  const l = best(lanceRuns);
+  const other = (name: string, r: { qps: number; p99Ms: number } | undefined, setting: string) =>
+    r
+      ? `${name} ${setting} ${r.qps.toFixed(0)} QPS, p99 ${r.p99Ms.toFixed(3)} ms${v ? ` (ours ${(v.qps / r.qps).toFixed(2)}x)` : ''}`
+      : `${name} not reached`;
   console.log(
-    `  ${target.toFixed(2)}: vamana ${v ? `list ${v.list} ${v.qps.toFixed(0)} QPS, p99 ${v.p99Ms.toFixed(3)} ms` : 'not reached'}; hnswlib ${h ? `ef ${h.ef} ${h.qps.toFixed(0)} QPS, p99 ${h.p99Ms.toFixed(3)} ms` : 'not reached'}${v && h ? `: ${(v.qps / h.qps).toFixed(2)}x` : ''}`,
+    `  ${target.toFixed(2)}: vamana ${v ? `list ${v.list} ${v.qps.toFixed(0)} QPS, p99 ${v.p99Ms.toFixed(3)} ms` : 'not reached'}; ${other('hnswlib', h, `ef ${h?.ef}`)}; ${other('usearch', u, `ef ${u?.ef}`)}; ${other('lancedb', l, l?.setting ?? '')}`,
   );
 }
 // hnswlib's memory per vector: the vector, level-0 links (2M + 1 u32) and its label, plus upper levels

@@ -330,14 +330,14 @@ export function recallAt10(results: Uint32Array[], truth: Truth): number {
  * Run `search` over every query one at a time (one thread): `runs` passes, and more until `minMs` have gone by
  * (at most 20), so that a brief disturbance from another process does not make the figure; the results of the
  * last pass, and the best pass's queries per second and 99th-percentile query latency. `search` gets a view of
- * the query row and its number, and returns row ordinals, best first.
+ * the query row and its number, and returns row ordinals, best first (or a promise of them, awaited one at a time).
  */
-export function timeQueries(
+export async function timeQueries(
   data: SearchData,
-  search: (query: Float32Array, q: number) => Uint32Array,
+  search: (query: Float32Array, q: number) => Uint32Array | Promise<Uint32Array>,
   runs = 3,
   minMs = 2000,
-): { qps: number; p99Ms: number; results: Uint32Array[] } {
+): Promise<{ qps: number; p99Ms: number; results: Uint32Array[] }> {
   const { dim, queries, queryVectors } = data;
   const views = Array.from({ length: queries }, (_, q) => queryVectors.subarray(q * dim, (q + 1) * dim));
   let results: Uint32Array[] = [];
@@ -350,7 +350,9 @@ export function timeQueries(
     const t0 = performance.now();
     for (let q = 0; q < queries; q++) {
       const t = performance.now();
-      out[q] = search(views[q]!, q);
+      const found = search(views[q]!, q);
+      // Awaited only when asynchronous (LanceDB, the paged graph): a sync search pays no microtask.
+      out[q] = found instanceof Promise ? await found : found;
       latencies[q] = performance.now() - t;
     }
     const ms = performance.now() - t0;

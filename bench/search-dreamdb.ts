@@ -85,7 +85,7 @@ export async function dreamdbRuns(data: SearchData, truth: Truth): Promise<Searc
     const tables = new LshTables(params, vectors, n, all.keys.subarray(0, s.tables * n));
     const tablesMs = performance.now() - t0;
     const bytes = process.memoryUsage().arrayBuffers - heapBefore;
-    const timed = timeQueries(data, (query) => {
+    const timed = await timeQueries(data, (query) => {
       const hits = tables.search(query, { k: 10, ...(s.rerank !== undefined && { rerank: s.rerank }) });
       return Uint32Array.from(hits, (h) => h.ordinal);
     });

@@ -65,7 +65,7 @@ const runs: SearchRun[] = [];
 {
   const sample = Math.min(queries, Math.max(5, Math.round(2e9 / (n * dim))));
   const sub = { ...data, queries: sample };
-  const { qps, results } = timeQueries(sub, (_, q) => bruteForce(data, q, q + 1).ids, 1, 0);
+  const { qps, results } = await timeQueries(sub, (_, q) => bruteForce(data, q, q + 1).ids, 1, 0);
   const subTruth = { ...truth, ids: truth.ids.subarray(0, sample * K) };
   runs.push({
     name: 'brute force (one query at a time)',
@@ -124,7 +124,7 @@ if (process.env.DREAMDB_BENCH_SKIP_HNSW === '1') {
   for (const a of qArrays) index.searchKnn(a, K);
   for (const ef of [16, 32, 64, 128]) {
     index.setEf(ef);
-    const { qps, results } = timeQueries(data, (_, q) =>
+    const { qps, results } = await timeQueries(data, (_, q) =>
       Uint32Array.from(index.searchKnn(qArrays[q]!, K).neighbors),
     );
     const run: SearchRun = {
