@@ -100,7 +100,6 @@ function nearest(
   at: number,
 ): number {
   if (width === 2) return nearest2(centroids, base, row, at);
-  if (width === 4) return nearest4(centroids, base, row, at);
   let best = 0;
   let bestD = Number.POSITIVE_INFINITY;
   for (let c = 0, o = base; c < PQ_CENTROIDS; c++, o += width) {
@@ -127,28 +126,6 @@ function nearest2(centroids: Float32Array, base: number, row: Float32Array, at: 
     const t0 = x0 - centroids[o]!;
     const t1 = x1 - centroids[o + 1]!;
     const d = t0 * t0 + t1 * t1;
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return best;
-}
-
-/** nearest() for width 4, unrolled (the default up to 256 dimensions): the same sums in the same order. */
-function nearest4(centroids: Float32Array, base: number, row: Float32Array, at: number): number {
-  const x0 = row[at]!;
-  const x1 = row[at + 1]!;
-  const x2 = row[at + 2]!;
-  const x3 = row[at + 3]!;
-  let best = 0;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (let c = 0, o = base; c < PQ_CENTROIDS; c++, o += 4) {
-    const t0 = x0 - centroids[o]!;
-    const t1 = x1 - centroids[o + 1]!;
-    const t2 = x2 - centroids[o + 2]!;
-    const t3 = x3 - centroids[o + 3]!;
-    const d = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3;
     if (d < bestD) {
       bestD = d;
       best = c;

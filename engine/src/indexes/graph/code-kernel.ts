@@ -54,6 +54,7 @@ import {
   instanceWithMemory,
   LOOP,
   mem,
+  nextRow,
   set,
   singleFunctionModule,
   tee,
@@ -120,17 +121,7 @@ function codeDotsBody(): number[] {
     ...get(acc),
     F32_STORE,
     ...mem(2, 0),
-    ...step(ids, 4),
-    ...set(ids),
-    ...step(out, 4),
-    ...set(out),
-    ...get(count),
-    ...i32(1),
-    I32_SUB,
-    ...tee(count),
-    BR_IF,
-    0, // $row
-    END,
+    ...nextRow(ids, out, count), // $row
     END, // the function
   ];
   return functionBody(

@@ -221,15 +221,6 @@ export function orderedDot(
   }
   const tail = [p0, p1, p2, p3, p4, p5, p6, p7];
   for (; i < length; i++) tail[i & 7] = f(tail[i & 7]! + f(a[aAt + i]! * b[bAt + i]!));
-  const [q0, q1, q2, q3, q4, q5, q6, q7] = tail as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  return f(f(f(q0 + q4) + f(q1 + q5)) + f(f(q2 + q6) + f(q3 + q7)));
+  const t = (j: number) => tail[j]!;
+  return f(f(f(t(0) + t(4)) + f(t(1) + t(5))) + f(f(t(2) + t(6)) + f(t(3) + t(7))));
 }

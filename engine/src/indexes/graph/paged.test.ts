@@ -147,23 +147,16 @@ test('paged search: codes walk, pages by range in beams, exact re-rank; recall a
   assert.equal(again.rounds, 0);
   // A narrow window is scanned exactly from one ranged read of its run of pages.
   const gets = counting.counts.get;
-  const windowed = await search(session, main, {
+  const window = {
     timeline: 's1',
     track: 'emb',
     vector: queries[0]!,
     k: 5,
     t0: 5000n * SECOND,
     t1: 5400n * SECOND,
-  });
-  const truth = await search(resident, main, {
-    timeline: 's1',
-    track: 'emb',
-    vector: queries[0]!,
-    k: 5,
-    t0: 5000n * SECOND,
-    t1: 5400n * SECOND,
-    exact: true,
-  });
+  };
+  const windowed = await search(session, main, window);
+  const truth = await search(resident, main, { ...window, exact: true });
   assert.deepEqual(
     windowed.map((h) => h.tick),
     truth.map((h) => h.tick),

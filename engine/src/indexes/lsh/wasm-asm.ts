@@ -147,6 +147,15 @@ export function singleFunctionModule(fn: string, params: number, body: number[])
   ]);
 }
 
+/**
+ * The end of a per-row loop over `count` ids (locals `ids`, `out`, `count`): step to the next u32 id and
+ * 4-byte result, count down, and branch back to the loop (label 0) while rows are left; then close it.
+ */
+export function nextRow(ids: number, out: number, count: number): number[] {
+  const step = (local: number) => [...get(local), ...i32(4), I32_ADD, ...set(local)];
+  return [...step(ids), ...step(out), ...get(count), ...i32(1), I32_SUB, ...tee(count), BR_IF, 0, END];
+}
+
 /** How a row-scoring kernel (rowScoresBody) accumulates and joins one row's score. */
 export interface RowScoreOps {
   /** Add the chunk at p (offset `half` · rowBytes/2) times the query at q into accumulator local `acc`. */
@@ -218,17 +227,7 @@ export function rowScoresBody(ops: RowScoreOps): number[] {
     ops.addScalars,
     ops.store,
     ...mem(2, 0),
-    ...step(ids, 4),
-    ...set(ids),
-    ...step(out, 4),
-    ...set(out),
-    ...get(count),
-    ...i32(1),
-    I32_SUB,
-    ...tee(count),
-    BR_IF,
-    0, // $row
-    END,
+    ...nextRow(ids, out, count), // $row
     END, // the function
   ];
   // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
