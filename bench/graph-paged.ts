@@ -4,7 +4,8 @@
  * path, same run). Warm: QPS, p99 and recall@10 with every page the queries need held. Cold: each query
  * from an empty page cache over a store that answers every GET after DREAMDB_BENCH_LATENCY_MS (20 ms, an
  * object store's first-byte latency): p50/p99 per query, round trips and pages, at beam widths 1 (one
- * node per round trip, the naive path), 4 and 8. Memory per vector of both paths beside hnswlib's layout.
+ * node per round trip, the naive path), 4 and 8, then with the out-edges held (one round trip a query).
+ * Memory per vector of both paths beside hnswlib's layout.
  * Run: npm run bench -- graph-paged   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768,
  * as search-data.ts)
  */
@@ -137,6 +138,45 @@ for (const beam of [1, 4, 8]) {
     `  beam ${beam}: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; ${(rounds / coldQueries).toFixed(1)} round trips, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
   );
 }
+// The out-edges held (every page read once, whole objects): a query walks codes and edges in memory
+// and reads its list's pages in one round to re-rank.
+t0 = performance.now();
+await paged.holdLinks(async (object) => {
+  await delay();
+  return (await store.get(objectKey('bench', object))).body;
+});
+console.log(
+  `  out-edges held after reading every page once: ${((performance.now() - t0) / 1000).toFixed(1)} s (${index.pages.length} GETs of whole GraphPage objects), ${4 * graphParams.degree + 2} B more per vector`,
+);
+{
+  const ms: number[] = [];
+  let pages = 0;
+  const results: Uint32Array[] = [];
+  gets = 0;
+  for (let q = 0; q < coldQueries; q++) {
+    paged.forget();
+    const t = performance.now();
+    const hits = await paged.search(data.queryVectors.subarray(q * dim, (q + 1) * dim), K, 64);
+    ms.push(performance.now() - t);
+    pages += hits.pagesRead;
+    results.push(Uint32Array.from(hits.ids));
+  }
+  ms.sort((a, b) => a - b);
+  const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!;
+  const sub = { ...truth, ids: truth.ids.slice(0, coldQueries * truth.k) };
+  console.log(
+    `  out-edges held: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; 1 round trip, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
+  );
+  // Warm with the out-edges held: every page of the lists held.
+  for (let q = 0; q < data.queries; q++)
+    await paged.search(data.queryVectors.subarray(q * dim, (q + 1) * dim), K, 64);
+  const warm = await timeQueries(data, async (query) =>
+    Uint32Array.from((await paged.search(query, K, 64)).ids),
+  );
+  console.log(
+    `  out-edges held, warm, list 64: ${warm.qps.toFixed(0)} QPS, p99 ${warm.p99Ms.toFixed(3)} ms, recall@10 ${recallAt10(warm.results, truth).toFixed(3)}`,
+  );
+}
 t0 = performance.now();
 gets = 0;
 await delay();
@@ -144,7 +184,8 @@ const indexBytes = (await store.get(objectKey('bench', ref.object))).body;
 await delay();
 await store.get(objectKey('bench', compressor.compressor));
 const opened = new PagedGraph(decodeGraphIndex(indexBytes, graphParams), books, compressor.codes, read);
+gets = 0;
 const first = await opened.search(data.queryVectors.subarray(0, dim), K, 64);
 console.log(
-  `  a new origin's first query: ${(performance.now() - t0).toFixed(0)} ms (GraphIndex of ${(indexBytes.length / 2 ** 20).toFixed(1)} MiB and VectorCompressor read, then ${first.rounds} round trips)`,
+  `  a new origin's first query: ${(performance.now() - t0).toFixed(0)} ms (GraphIndex of ${(indexBytes.length / 2 ** 20).toFixed(1)} MiB and VectorCompressor read, then ${first.rounds} round trips of ${gets} GETs, page by page)`,
 );

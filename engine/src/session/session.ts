@@ -21,6 +21,11 @@ export interface SessionOptions {
    * larger one (with codes, spec 0010) is searched paged: its codes in memory, its pages read by range.
    */
   readonly graphResidentBytes?: number;
+  /**
+   * Whether a paged segment reads all its pages once in the background to hold its out-edges (4·R bytes
+   * a node), after which a query reads pages in one round (default true). False keeps to byte ranges.
+   */
+  readonly graphHoldLinks?: boolean;
 }
 
 /** Decoded manifests a session keeps, least recently used out first. */

@@ -49,7 +49,6 @@ import {
   I32_LT_U,
   I32_MUL,
   I32_SHL,
-  I32_SUB,
   i32,
   instanceWithMemory,
   LOOP,

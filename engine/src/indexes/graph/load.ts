@@ -99,12 +99,20 @@ export async function segmentCodebooks(session: Session, index: GraphIndexObject
   return books;
 }
 
-/** A segment searched paged: codes and codebooks in memory, pages read by range. */
+/**
+ * A segment searched paged: codes and codebooks in memory, pages read by range; unless the session says
+ * otherwise, its out-edges read in the background (queries walk page by page until they are held).
+ */
 async function pagedGraph(session: Session, index: GraphIndexObject): Promise<PagedGraph> {
   const books = await segmentCodebooks(session, index);
-  return new PagedGraph(index, books, index.compressed!.codes, (object, start, end) =>
+  const graph = new PagedGraph(index, books, index.compressed!.codes, (object, start, end) =>
     session.store.getRange(object, { start, end }),
   );
+  if (session.options.graphHoldLinks !== false)
+    // A failure here costs only the faster path: the queries keep reading pages by range, and meet any
+    // bad page themselves (refused by its hash).
+    graph.holdLinks((object) => session.store.getObject(object)).catch(() => {});
+  return graph;
 }
 
 /** A hit of one segment: its tick and cosine distance on unit rows. */

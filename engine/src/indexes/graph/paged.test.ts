@@ -52,10 +52,13 @@ async function published(store: MemoryStore, data: Float32Array[]) {
 const segmentOf = (r: Resolved) =>
   r.manifest.tracks.find((t) => t.name === 'emb')!.indexes![VAMANA_COSINE]!.segments[0]!;
 const params = defaultGraphParams(DIM);
-/** A session that pages every segment with codes (its resident budget 0), over a store that counts GETs. */
+/** A session that pages every segment with codes (its resident budget 0, out-edges never held), over a store that counts GETs. */
 const pagedSession = (store: MemoryStore) => {
   const counting = new CountingStore(store);
-  return { counting, session: new Session(new SpaceStore(counting, 'lab'), { graphResidentBytes: 0 }) };
+  return {
+    counting,
+    session: new Session(new SpaceStore(counting, 'lab'), { graphResidentBytes: 0, graphHoldLinks: false }),
+  };
 };
 
 test('a segment of at least COMPRESS_MIN_NODES carries PQ codes and its VectorCompressor; smaller ones none', async () => {
@@ -63,8 +66,14 @@ test('a segment of at least COMPRESS_MIN_NODES carries PQ codes and its VectorCo
   const store = new MemoryStore();
   const main = await published(store, dataset(N, 1));
   const session = new Session(new SpaceStore(store, 'lab'));
-  const index = decodeGraphIndex(await session.store.getObject(segmentOf(main).object), params);
+  const bytes = await session.store.getObject(segmentOf(main).object);
+  const index = decodeGraphIndex(bytes, params);
   assert.ok(index.compressed);
+  // Codes of another M answer for another index: refused as another lineage.
+  assert.throws(
+    () => decodeGraphIndex(bytes, { ...params, subspaces: 6 }),
+    code('E_LINEAGE', /subspaces 12.*6/),
+  );
   assert.equal(index.compressed.codes.length, N * params.subspaces);
   const { params: trained, books } = openVectorCompressor(
     await session.store.getObject(index.compressed.compressor),
@@ -184,4 +193,68 @@ test('a paged page that does not match its hash is refused, never searched as go
     code('E_HASH_MISMATCH', /does not match its hash/),
   );
   assert.ok((await fsck(store)).problems.some((p) => p.includes(multihashToHex(index.pages[0]!))));
+});
+
+test('concurrent paged searches (each awaiting its pages) answer as they would one at a time', async () => {
+  const store = new MemoryStore();
+  const main = await published(store, dataset(N, 7));
+  const { session } = pagedSession(store);
+  const paged = (await loadGraph(session, params, segmentOf(main))).searcher as PagedGraph;
+  const queries = dataset(12, 8).map((v) => {
+    const norm = Math.hypot(...v);
+    return v.map((x) => x / norm);
+  });
+  const alone = [];
+  for (const q of queries) {
+    paged.forget();
+    alone.push(await paged.search(q, 10, 48));
+  }
+  paged.forget();
+  const together = await Promise.all(queries.map((q) => paged.search(q, 10, 48)));
+  assert.deepEqual(
+    together.map((h) => [...h.ids]),
+    alone.map((h) => [...h.ids]),
+  );
+});
+
+test('with its out-edges held, a cold paged query reads its list’s pages in one round', async () => {
+  const store = new MemoryStore();
+  const main = await published(store, dataset(N, 9));
+  const resident = new Session(new SpaceStore(store, 'lab'));
+  const { counting, session } = pagedSession(store);
+  const paged = (await loadGraph(session, params, segmentOf(main))).searcher as PagedGraph;
+  assert.equal(paged.holdsLinks, false);
+  const before = counting.counts.get;
+  await paged.holdLinks((object) => session.store.getObject(object));
+  assert.equal(paged.holdsLinks, true);
+  assert.equal(
+    counting.counts.get - before,
+    decodeGraphIndex(await resident.store.getObject(segmentOf(main).object), params).pages.length,
+  );
+  let agree = 0;
+  const queries = dataset(30, 10);
+  for (const vector of queries) {
+    const norm = Math.hypot(...vector);
+    const unit = vector.map((x) => x / norm);
+    paged.forget();
+    const gets = counting.counts.get;
+    const run = await paged.search(unit, 10, 64);
+    assert.equal(run.rounds, 1);
+    // At most one GET a page (fewer when the store's own cache still holds a range).
+    assert.ok(run.pagesRead <= 64 && counting.counts.get - gets <= run.pagesRead, `${run.pagesRead} pages`);
+    const exact = await search(resident, main, { timeline: 's1', track: 'emb', vector, k: 10, exact: true });
+    const truth = new Set(exact.map((h) => h.tick));
+    agree += [...run.ids].filter((id) => truth.has(BigInt(id) * SECOND)).length;
+  }
+  const recall = agree / (queries.length * 10);
+  assert.ok(recall >= 0.88, `recall@10 ${recall} with the out-edges held`);
+  // A window: the walk keeps only its nodes, and the answer holds no other.
+  paged.forget();
+  const inside = await paged.search(
+    queries[0]!.map((x) => x / Math.hypot(...queries[0]!)),
+    10,
+    64,
+    (i) => i >= 1000 && i < 4000,
+  );
+  assert.ok(inside.ids.length === 10 && [...inside.ids].every((i) => i >= 1000 && i < 4000));
 });

@@ -4,7 +4,15 @@ import { scaleToUnit } from '../../vectors/cosine.js';
 import type { Codebooks } from '../../vectors/pq.js';
 import { CodeKernel } from './code-kernel.js';
 import { orderedDot } from './dot-kernel.js';
-import { checkPage, type GraphIndexObject, PAGES_PER_OBJECT, pageOf, upperGraph } from './segment.js';
+import {
+  checkPage,
+  forEachPage,
+  type GraphIndexObject,
+  PAGES_PER_OBJECT,
+  pageOf,
+  readPage,
+  upperGraph,
+} from './segment.js';
 import { CandidateList, type VamanaHits, VamanaSearcher, Visits } from './vamana.js';
 
 /**
@@ -37,7 +45,10 @@ export interface PagedHits extends VamanaHits {
 export class PagedGraph {
   private readonly codes: CodeKernel;
   private readonly upper: VamanaSearcher | undefined;
-  private readonly visits: Visits;
+  /** Visit marks of searches in flight (a query awaits its pages while others run): one each, reused. */
+  private readonly visitsPool: Visits[] = [];
+  /** Which search's table the code kernel holds now. */
+  private tableOwner: object | undefined;
   private readonly cache = new Map<number, Uint8Array>();
   private readonly pending = new Map<number, Promise<Uint8Array>>();
   private readonly unit: Float32Array;
@@ -53,9 +64,34 @@ export class PagedGraph {
     this.codes = new CodeKernel(books, index.count, codes);
     const upper = upperGraph(index.upper, index.params.dimension);
     this.upper = upper && new VamanaSearcher(upper, this.codes.sample(upper.n));
-    this.visits = new Visits(index.count);
     this.unit = new Float32Array(index.params.dimension);
     this.row = new Float32Array(index.params.dimension);
+  }
+
+  /** With every out-edge held (holdLinks): a searcher walking codes and edges without reading pages. */
+  private linked: VamanaSearcher | undefined;
+
+  /** Whether the out-edges are held: a query then reads pages once, to re-rank its list. */
+  get holdsLinks(): boolean {
+    return this.linked !== undefined;
+  }
+
+  /**
+   * Read every page once (whole GraphPage objects, each checked by its address) and hold the out-edges,
+   * 4·R bytes a node. From then on a query walks codes and edges in memory and reads the pages of its
+   * list in one round, to re-rank them (spec 0013 §3.2): one round trip a cold query instead of
+   * list / beam.
+   */
+  async holdLinks(fetchObject: (object: Multihash) => Promise<Uint8Array>): Promise<void> {
+    const { index } = this;
+    const { degree, dimension } = index.params;
+    const neighbors = new Int32Array(index.count * degree).fill(-1);
+    const counts = new Uint16Array(index.count);
+    const into = { neighbors, counts, setRow: () => {} };
+    await forEachPage(index, fetchObject, (page, bytes, what) => readPage(index, page, bytes, into, what));
+    const upper = upperGraph(index.upper, dimension);
+    const graph = { n: index.count, dim: dimension, degree, neighbors, counts, medoid: index.medoid };
+    this.linked = new VamanaSearcher(upper ? { ...graph, upper } : graph, this.codes);
   }
 
   /** Drop every page held: the next queries start cold (benches and tests). */
@@ -143,12 +179,73 @@ export class PagedGraph {
     keep?: (i: number) => boolean,
     beam = BEAM_WIDTH,
   ): Promise<PagedHits> {
-    const { index, codes, visits } = this;
+    if (this.linked) return this.searchLinked(this.linked, query, k, list, keep);
+    const visits = this.visitsPool.pop() ?? new Visits(this.index.count);
+    try {
+      return await this.walk(query, k, list, keep, beam, visits);
+    } finally {
+      this.visitsPool.push(visits);
+    }
+  }
+
+  /**
+   * With the out-edges held: the walk over codes and edges in memory (synchronous, so no other search
+   * interleaves), its list's kept candidates re-ranked exactly from their pages, read in one round.
+   */
+  private async searchLinked(
+    linked: VamanaSearcher,
+    query: Float32Array,
+    k: number,
+    list: number,
+    keep: ((i: number) => boolean) | undefined,
+  ): Promise<PagedHits> {
+    const { dimension } = this.index.params;
+    const { perPage, recordBytes } = this.index.layout;
+    // The root's table first: the layers' kernels copy it.
+    this.codes.setQuery(query);
+    const size = Math.max(k, list);
+    const walk = linked.search(query, size, size, keep);
+    const pages = Array.from(walk.ids, (node) => this.page(Math.floor(node / perPage)));
+    const missing = new Set(pages.filter((p) => p instanceof Promise)).size;
+    const loaded = missing > 0 ? await Promise.all(pages) : (pages as Uint8Array[]);
+    const best = new CandidateList(k);
+    const row = new Float32Array(dimension);
+    const unit = new Float32Array(dimension);
+    for (const [j, node] of walk.ids.entries()) {
+      const bytes = loaded[j]!;
+      row.set(new Float32Array(bytes.buffer, bytes.byteOffset + (node % perPage) * recordBytes, dimension));
+      scaleToUnit(row, 0, unit);
+      best.insert(node, 1 - orderedDot(query, 0, unit, 0, dimension));
+    }
+    return {
+      ids: best.ids.slice(0, best.length),
+      distances: best.distances.slice(0, best.length),
+      expanded: walk.expanded,
+      pagesRead: missing,
+      rounds: missing > 0 ? 1 : 0,
+    };
+  }
+
+  private async walk(
+    query: Float32Array,
+    k: number,
+    list: number,
+    keep: ((i: number) => boolean) | undefined,
+    beam: number,
+    visits: Visits,
+  ): Promise<PagedHits> {
+    const { index, codes } = this;
     const { dimension, degree } = index.params;
     const { perPage, recordBytes } = index.layout;
-    // The table first: the layers' kernels copy it.
+    // The table first: the layers' kernels copy it. Other searches may set theirs while this one
+    // awaits pages, so it keeps a copy and puts it back when it resumes.
     codes.setQuery(query);
+    const owner = {};
+    this.tableOwner = owner;
+    const table = codes.table.slice();
     const starts = this.upper ? this.upper.startsOf(query) : [index.medoid];
+    const row = new Float32Array(dimension);
+    const unit = new Float32Array(dimension);
     const candidates = new CandidateList(Math.max(k, list));
     const best = new CandidateList(k);
     visits.next();
@@ -175,13 +272,17 @@ export class PagedGraph {
         pagesRead += new Set(missing).size;
       }
       const loaded = missing.length > 0 ? await Promise.all(pages) : (pages as Uint8Array[]);
+      if (this.tableOwner !== owner) {
+        codes.table.set(table);
+        this.tableOwner = owner;
+      }
       for (const [j, node] of frontier.entries()) {
         expanded++;
         const bytes = loaded[j]!;
         const at = bytes.byteOffset + (node % perPage) * recordBytes;
-        this.row.set(new Float32Array(bytes.buffer, at, dimension));
-        scaleToUnit(this.row, 0, this.unit);
-        if (!keep || keep(node)) best.insert(node, 1 - orderedDot(query, 0, this.unit, 0, dimension));
+        row.set(new Float32Array(bytes.buffer, at, dimension));
+        scaleToUnit(row, 0, unit);
+        if (!keep || keep(node)) best.insert(node, 1 - orderedDot(query, 0, unit, 0, dimension));
         const links = new Uint32Array(bytes.buffer, at + 4 * dimension, 1 + degree);
         const c = links[0]!;
         if (c > degree)

@@ -232,6 +232,17 @@ test('bad parameters and a merge across graph parameters are refused, naming the
     () => indexesFromOptions(t, { [VAMANA_COSINE]: { beam: 4 } }),
     code('E_FIELD', /beam: unknown option/),
   );
+  assert.throws(
+    () => indexesFromOptions(t, { [VAMANA_COSINE]: { subspaces: DIM + 1 } }),
+    code('E_FIELD', /subspaces: 25 must be an integer from 1 to the dimension 24/),
+  );
+  assert.equal(
+    vamanaCosine.readParams(
+      indexesFromOptions(t, { [VAMANA_COSINE]: { subspaces: 6 } })[VAMANA_COSINE]!.params,
+      'p',
+    ).subspaces,
+    6,
+  );
   const custom = indexesFromOptions(t, { [VAMANA_COSINE]: { degree: 16, alpha: 1.1 } });
   assert.equal(vamanaCosine.readParams(custom[VAMANA_COSINE]!.params, 'p').alphaPercent, 110);
 
