@@ -35,7 +35,7 @@ test('subspace bounds split the dimensions evenly and refuse more subspaces than
   assert.deepEqual([...subspaceBounds(10, 4)], [0, 2, 5, 7, 10]);
   assert.equal(defaultSubspaces(128), 64);
   assert.equal(defaultSubspaces(24), 12);
-  assert.equal(defaultSubspaces(768), 96);
+  assert.equal(defaultSubspaces(768), 192);
   assert.throws(() => subspaceBounds(4, 5), /5 subspaces do not fit 4 dimensions/);
 });
 

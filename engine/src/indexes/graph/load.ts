@@ -15,8 +15,11 @@ import type { GraphParams } from './params.js';
 import { decodeGraphIndex, forEachPage, type GraphIndexObject, readPage, upperGraph } from './segment.js';
 import { type VamanaGraph, type VamanaHits, VamanaSearcher } from './vamana.js';
 
-/** Pages of a segment up to this many bytes are held whole unless the session says otherwise (256 MiB). */
-export const GRAPH_RESIDENT_BYTES = 256 << 20;
+/**
+ * Pages of a segment up to this many bytes are held whole unless the session says otherwise (1 GiB:
+ * 1M x 128 or 100k x 768 stay in memory, as hnswlib would hold them; past it, codes and pages).
+ */
+export const GRAPH_RESIDENT_BYTES = 1 << 30;
 
 /**
  * One graph segment ready for queries: held whole (its rows in the dot kernel) or paged (codes in memory,
