@@ -15,7 +15,7 @@ import {
   loadGraph,
   openVectorCompressor,
   PagedGraph,
-  type VamanaSearcher,
+  VamanaSearcher,
 } from '@dreamdb/engine/indexes/graph';
 import { MemoryStore, objectKey, Session, SpaceStore } from '@dreamdb/engine/store';
 import { groundTruth, K, makeData, recallAt10, searchParams, timeQueries } from './search-data.ts';
@@ -39,8 +39,11 @@ if (record.segments.length !== 1) throw new Error(`expected one segment, got ${r
 const ref = record.segments[0]!;
 const graphParams = defaultGraphParams(dim);
 
-// The segment held whole (the resident path) and paged, both from the stored objects.
-const resident = (await loadGraph(session, graphParams, ref)).searcher as VamanaSearcher;
+// The segment held whole (the resident path, whatever its size) and paged, both from the stored objects.
+const whole = new Session(session.store, { graphResidentBytes: Number.POSITIVE_INFINITY });
+const resident = (await loadGraph(whole, graphParams, ref)).searcher;
+if (!(resident instanceof VamanaSearcher))
+  throw new Error('the resident path did not load the segment whole');
 const index = decodeGraphIndex(await session.store.getObject(ref.object), graphParams);
 const compressor = index.compressed!;
 const { books } = openVectorCompressor(await session.store.getObject(compressor.compressor));
