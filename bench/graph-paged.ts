@@ -113,7 +113,8 @@ for (const list of [16, 32, 64, 128]) {
 
 console.log(`\ncold (no page held, every GET ${latencyMs} ms), list 64, one query at a time:`);
 const coldQueries = Math.min(data.queries, 100);
-for (const beam of [1, 4, 8]) {
+/** Each of the first coldQueries queries from an empty page cache: the line of figures for `label`. */
+async function coldRun(label: string, beam?: number): Promise<void> {
   const ms: number[] = [];
   let rounds = 0;
   let pages = 0;
@@ -122,13 +123,8 @@ for (const beam of [1, 4, 8]) {
   for (let q = 0; q < coldQueries; q++) {
     paged.forget();
     const t = performance.now();
-    const hits = await paged.search(
-      data.queryVectors.subarray(q * dim, (q + 1) * dim),
-      K,
-      64,
-      undefined,
-      beam,
-    );
+    const query = data.queryVectors.subarray(q * dim, (q + 1) * dim);
+    const hits = await paged.search(query, K, 64, undefined, beam);
     ms.push(performance.now() - t);
     rounds += hits.rounds;
     pages += hits.pagesRead;
@@ -138,9 +134,10 @@ for (const beam of [1, 4, 8]) {
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!;
   const sub = { ...truth, ids: truth.ids.slice(0, coldQueries * truth.k) };
   console.log(
-    `  beam ${beam}: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; ${(rounds / coldQueries).toFixed(1)} round trips, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
+    `  ${label}: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; ${(rounds / coldQueries).toFixed(1)} round trips, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
   );
 }
+for (const beam of [1, 4, 8]) await coldRun(`beam ${beam}`, beam);
 // The out-edges held (every page read once, whole objects): a query walks codes and edges in memory
 // and reads its list's pages in one round to re-rank.
 t0 = performance.now();
@@ -152,24 +149,7 @@ console.log(
   `  out-edges held after reading every page once: ${((performance.now() - t0) / 1000).toFixed(1)} s (${index.pages.length} GETs of whole GraphPage objects), ${4 * graphParams.degree + 2} B more per vector`,
 );
 {
-  const ms: number[] = [];
-  let pages = 0;
-  const results: Uint32Array[] = [];
-  gets = 0;
-  for (let q = 0; q < coldQueries; q++) {
-    paged.forget();
-    const t = performance.now();
-    const hits = await paged.search(data.queryVectors.subarray(q * dim, (q + 1) * dim), K, 64);
-    ms.push(performance.now() - t);
-    pages += hits.pagesRead;
-    results.push(Uint32Array.from(hits.ids));
-  }
-  ms.sort((a, b) => a - b);
-  const at = (p: number) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)]!;
-  const sub = { ...truth, ids: truth.ids.slice(0, coldQueries * truth.k) };
-  console.log(
-    `  out-edges held: p50 ${at(0.5).toFixed(0)} ms, p99 ${at(0.99).toFixed(0)} ms; 1 round trip, ${(pages / coldQueries).toFixed(0)} pages and ${(gets / coldQueries).toFixed(0)} GETs a query; recall@10 ${recallAt10(results, sub).toFixed(3)}`,
-  );
+  await coldRun('out-edges held');
   // Warm with the out-edges held: every page of the lists held.
   for (let q = 0; q < data.queries; q++)
     await paged.search(data.queryVectors.subarray(q * dim, (q + 1) * dim), K, 64);
