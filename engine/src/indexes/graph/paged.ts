@@ -51,8 +51,6 @@ export class PagedGraph {
   private tableOwner: object | undefined;
   private readonly cache = new Map<number, Uint8Array>();
   private readonly pending = new Map<number, Promise<Uint8Array>>();
-  private readonly unit: Float32Array;
-  private readonly row: Float32Array;
 
   constructor(
     readonly index: GraphIndexObject,
@@ -64,8 +62,6 @@ export class PagedGraph {
     this.codes = new CodeKernel(books, index.count, codes);
     const upper = upperGraph(index.upper, index.params.dimension);
     this.upper = upper && new VamanaSearcher(upper, this.codes.sample(upper.n));
-    this.unit = new Float32Array(index.params.dimension);
-    this.row = new Float32Array(index.params.dimension);
   }
 
   /** With every out-edge held (holdLinks): a searcher walking codes and edges without reading pages. */
@@ -99,9 +95,15 @@ export class PagedGraph {
     this.cache.clear();
   }
 
-  /** Pages held now. */
-  get cachedPages(): number {
-    return this.cache.size;
+  /**
+   * The exact distance (spec 0013 §1) of unit `query` to `node`, from the full-precision vector in its
+   * page's verified `bytes`; `unit` is scratch of the dimension.
+   */
+  private exact(query: Float32Array, bytes: Uint8Array, node: number, unit: Float32Array): number {
+    const { perPage, recordBytes } = this.index.layout;
+    const at = bytes.byteOffset + (node % perPage) * recordBytes;
+    scaleToUnit(new Float32Array(bytes.buffer, at, unit.length), 0, unit);
+    return 1 - orderedDot(query, 0, unit, 0, unit.length);
   }
 
   /** Page `page`'s verified bytes (4-byte aligned), from the cache or one ranged read. */
@@ -199,24 +201,15 @@ export class PagedGraph {
     list: number,
     keep: ((i: number) => boolean) | undefined,
   ): Promise<PagedHits> {
-    const { dimension } = this.index.params;
-    const { perPage, recordBytes } = this.index.layout;
-    // The root's table first: the layers' kernels copy it.
-    this.codes.setQuery(query);
+    const { perPage } = this.index.layout;
     const size = Math.max(k, list);
     const walk = linked.search(query, size, size, keep);
     const pages = Array.from(walk.ids, (node) => this.page(Math.floor(node / perPage)));
     const missing = new Set(pages.filter((p) => p instanceof Promise)).size;
     const loaded = missing > 0 ? await Promise.all(pages) : (pages as Uint8Array[]);
     const best = new CandidateList(k);
-    const row = new Float32Array(dimension);
-    const unit = new Float32Array(dimension);
-    for (const [j, node] of walk.ids.entries()) {
-      const bytes = loaded[j]!;
-      row.set(new Float32Array(bytes.buffer, bytes.byteOffset + (node % perPage) * recordBytes, dimension));
-      scaleToUnit(row, 0, unit);
-      best.insert(node, 1 - orderedDot(query, 0, unit, 0, dimension));
-    }
+    const unit = new Float32Array(this.index.params.dimension);
+    for (const [j, node] of walk.ids.entries()) best.insert(node, this.exact(query, loaded[j]!, node, unit));
     return {
       ids: best.ids.slice(0, best.length),
       distances: best.distances.slice(0, best.length),
@@ -244,7 +237,6 @@ export class PagedGraph {
     this.tableOwner = owner;
     const table = codes.table.slice();
     const starts = this.upper ? this.upper.startsOf(query) : [index.medoid];
-    const row = new Float32Array(dimension);
     const unit = new Float32Array(dimension);
     const candidates = new CandidateList(Math.max(k, list));
     const best = new CandidateList(k);
@@ -280,9 +272,7 @@ export class PagedGraph {
         expanded++;
         const bytes = loaded[j]!;
         const at = bytes.byteOffset + (node % perPage) * recordBytes;
-        row.set(new Float32Array(bytes.buffer, at, dimension));
-        scaleToUnit(row, 0, unit);
-        if (!keep || keep(node)) best.insert(node, 1 - orderedDot(query, 0, unit, 0, dimension));
+        if (!keep || keep(node)) best.insert(node, this.exact(query, bytes, node, unit));
         const links = new Uint32Array(bytes.buffer, at + 4 * dimension, 1 + degree);
         const c = links[0]!;
         if (c > degree)
@@ -321,22 +311,16 @@ export class PagedGraph {
     to: number,
     keep?: (i: number) => boolean,
   ): Promise<PagedHits> {
-    const { dimension } = this.index.params;
-    const { perPage, recordBytes } = this.index.layout;
+    const { perPage } = this.index.layout;
     const first = Math.floor(from / perPage);
     const last = Math.floor((to - 1) / perPage);
     const missing = await this.readRun(first, last);
     const pages = await Promise.all(Array.from({ length: last - first + 1 }, (_, j) => this.page(first + j)));
     const best = new CandidateList(k);
-    for (let node = from; node < to; node++) {
-      if (keep && !keep(node)) continue;
-      const bytes = pages[Math.floor(node / perPage) - first]!;
-      this.row.set(
-        new Float32Array(bytes.buffer, bytes.byteOffset + (node % perPage) * recordBytes, dimension),
-      );
-      scaleToUnit(this.row, 0, this.unit);
-      best.insert(node, 1 - orderedDot(query, 0, this.unit, 0, dimension));
-    }
+    const unit = new Float32Array(this.index.params.dimension);
+    for (let node = from; node < to; node++)
+      if (!keep || keep(node))
+        best.insert(node, this.exact(query, pages[Math.floor(node / perPage) - first]!, node, unit));
     return {
       ids: best.ids.slice(0, best.length),
       distances: best.distances.slice(0, best.length),

@@ -72,7 +72,7 @@ export function upperRows(rows: DotKernel, count: number): DotKernel {
 
 /**
  * What a search scores rows with: a query set once, then dot products of batches of row ids. The dot
- * kernel of full vectors, or product-quantization codes (pq-kernel.ts) for paged segments.
+ * kernel of full vectors, or product-quantization codes (code-kernel.ts) for paged segments.
  */
 export interface QueryScorer {
   readonly ids: Uint32Array;
@@ -456,8 +456,9 @@ export class VamanaSearcher {
     const { graph, scorer } = this;
     const size = Math.max(k, list);
     const kept = keep ? new CandidateList(k) : undefined;
-    const starts = this.startsFor(query);
+    // This layer's query first: a code kernel's upper layers copy its table (code-kernel.ts).
     scorer.setQuery(query);
+    const starts = this.startsFor(query);
     const walk = greedy(graph, scorer, starts, size, this.visits, keep, kept);
     const found = kept ?? walk.list;
     const m = Math.min(k, found.length);
