@@ -6,7 +6,7 @@
  * the target, as a ratio; then the whole path: the vectors published as a track and the `search` verb's
  * p50 and p99 (warm, memory store).
  * Run: npm run bench -- graph   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768, as
- * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200)
+ * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200; DREAMDB_BENCH_VERB=0 skips the verb)
  */
 
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -35,10 +35,9 @@ const graphParams = { degree: 32, buildList: 64, alpha: 1.2, seed: 7 };
 let t0 = performance.now();
 const graph = buildVamana(vectors, dim, graphParams);
 const graphMs = performance.now() - t0;
-// The graph and its navigation layers (each layer also keeps a copy of its nodes' vectors to search them).
+// The graph and its navigation layers (their links: a layer scores its nodes' rows where they lie).
 let graphBytes = graph.neighbors.byteLength + graph.counts.byteLength;
-for (let g = graph.upper; g; g = g.upper)
-  graphBytes += g.neighbors.byteLength + g.counts.byteLength + g.n * dim * 4;
+for (let g = graph.upper; g; g = g.upper) graphBytes += g.neighbors.byteLength + g.counts.byteLength;
 console.log(
   `vamana R ${graphParams.degree} L ${graphParams.buildList} alpha ${graphParams.alpha}: built ${n} x ${dim} in ${(graphMs / 1000).toFixed(1)} s; graph and layers ${(graphBytes / n).toFixed(0)} bytes per vector (+ ${dim * 4} of vector)`,
 );
@@ -213,6 +212,8 @@ console.log(
 
 // The whole path: every vector written as an item and published to a memory store (the track's default
 // index: the graph), then the `search` verb answering one query at a time, hits with their items.
+// DREAMDB_BENCH_VERB=0 stops before it (at 1M, publishing builds the graph a second time).
+if (process.env.DREAMDB_BENCH_VERB === '0') process.exit(0);
 const session = new Session(new SpaceStore(new MemoryStore(), 'bench'));
 t0 = performance.now();
 const main = await publishRows(session, undefined, data, 0, n, 'default');

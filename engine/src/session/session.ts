@@ -22,6 +22,11 @@ export interface SessionOptions {
    */
   readonly graphResidentBytes?: number;
   /**
+   * The bytes of graph segments a session keeps loaded, resident or paged (default GRAPH_CACHE_BYTES,
+   * 4 GiB); past it the least recently used are dropped and loaded again when next searched.
+   */
+  readonly graphCacheBytes?: number;
+  /**
    * Whether a paged segment reads all its pages once in the background to hold its out-edges (4·R bytes
    * a node), after which a query reads pages in one round (default true). False keeps to byte ranges.
    */

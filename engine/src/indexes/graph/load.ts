@@ -10,7 +10,7 @@ import type { Codebooks } from '../../vectors/pq.js';
 import { droppedUnion } from '../dropped.js';
 import { lowerBound } from '../lsh/load.js';
 import { DotKernel } from './dot-kernel.js';
-import { PagedGraph } from './paged.js';
+import { PAGE_CACHE_PAGES, PagedGraph } from './paged.js';
 import type { GraphParams } from './params.js';
 import { decodeGraphIndex, forEachPage, type GraphIndexObject, readPage, upperGraph } from './segment.js';
 import { type VamanaGraph, type VamanaHits, VamanaSearcher } from './vamana.js';
@@ -21,6 +21,9 @@ import { type VamanaGraph, type VamanaHits, VamanaSearcher } from './vamana.js';
  */
 export const GRAPH_RESIDENT_BYTES = 1 << 30;
 
+/** The bytes of loaded graph segments a session keeps unless it says otherwise (4 GiB: four of the largest held whole). */
+export const GRAPH_CACHE_BYTES = 4 * 2 ** 30;
+
 /**
  * One graph segment ready for queries: held whole (its rows in the dot kernel) or paged (codes in memory,
  * pages read by range), with its ticks and dropped ticks.
@@ -30,10 +33,15 @@ export interface LoadedGraph {
   readonly ticks: BigUint64Array;
   readonly dropped: ReadonlySet<Tick> | undefined;
   readonly degree: number;
+  /** What it holds in memory, at most: rows and links held whole; or codes, links, layers and its page cache. */
+  readonly bytes: number;
 }
 
-/** Segments kept per session (each holds its vectors or codes: the most recently used 64). */
-const loaded = sessionCache<LoadedGraph>(64);
+/** Segments kept per session: the most recently used 64, within the session's graphCacheBytes. */
+const loaded = sessionCache<LoadedGraph>(64, {
+  bytes: (segment) => segment.bytes,
+  budget: (session) => session.options.graphCacheBytes ?? GRAPH_CACHE_BYTES,
+});
 
 /**
  * A graph segment loaded for queries, once per session. A segment with codes whose pages exceed the
@@ -48,12 +56,18 @@ export function loadGraph(session: Session, params: GraphParams, ref: SegmentRef
     const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
     const pageBytes = Math.ceil(index.count / index.layout.perPage) * index.layout.pageBytes;
     const budget = session.options.graphResidentBytes ?? GRAPH_RESIDENT_BYTES;
-    const searcher =
-      index.compressed && pageBytes > budget
-        ? await pagedGraph(session, index)
-        : await residentGraph(session, index);
+    const paged = index.compressed !== undefined && pageBytes > budget;
+    const searcher = paged ? await pagedGraph(session, index) : await residentGraph(session, index);
     const gone = ref.dropped ? await droppedUnion(session, [ref]) : undefined;
-    return { searcher, ticks: index.ticks, dropped: gone, degree: params.degree };
+    const layers = index.upper.reduce((sum, l) => sum + 4 * l.n * l.degree, 0);
+    const bytes =
+      8 * index.count +
+      layers +
+      (paged
+        ? index.count * (index.compressed!.subspaces + 4 * params.degree) +
+          PAGE_CACHE_PAGES * index.layout.pageBytes
+        : pageBytes);
+    return { searcher, ticks: index.ticks, dropped: gone, degree: params.degree, bytes };
   });
 }
 

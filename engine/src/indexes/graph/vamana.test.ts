@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EngineError } from '../../errors.js';
 import { random } from '../../testing/random.js';
-import { buildVamana, checkVamanaParams, VamanaSearcher } from './vamana.js';
+import { buildVamana, checkVamanaParams, upperLayers, VamanaSearcher } from './vamana.js';
 
 /** n unit rows of dim in clusters (normalize(center + noise)), and the exact top k of some queries. */
 function clustered(n: number, dim: number, clusters: number, seed: number) {
@@ -127,4 +127,24 @@ test('bad parameters are refused, naming the parameter', () => {
   refused({ buildList: 8 }, /build list/);
   refused({ alpha: 0.9 }, /alpha/);
   refused({ seed: -1 }, /seed/);
+});
+
+test('every navigation layer has the first layer’s degree: a layer above a layer is not thinner', () => {
+  const params = { degree: 32, buildList: 64, alpha: 1.2, seed: 7 };
+  assert.deepEqual(upperLayers(1_000_000, params), [
+    { n: 62_500, degree: 16 },
+    { n: 3906, degree: 16 },
+    { n: 244, degree: 16 },
+  ]);
+  assert.deepEqual(upperLayers(2047, params), []);
+  // Built: 33,000 nodes have two layers (2062 and 128 nodes), both of degree 4 under degree 8.
+  const dim = 4;
+  const { rows } = clustered(33_000, dim, 40, 5);
+  const graph = buildVamana(rows, dim, { degree: 8, buildList: 16, alpha: 1.2, seed: 3 });
+  assert.deepEqual(
+    [graph.upper!.n, graph.upper!.degree, graph.upper!.upper!.n, graph.upper!.upper!.degree],
+    [2062, 4, 128, 4],
+  );
+  assert.equal(graph.upper!.upper!.upper, undefined);
+  assert.ok(graph.upper!.upper!.counts.every((c) => c >= 1 && c <= 4));
 });

@@ -51,11 +51,10 @@ export function upperParams(p: VamanaParams): VamanaParams {
 /** The navigation layers a graph of `n` nodes has under `params` (lowest first): their node counts and degrees. */
 export function upperLayers(n: number, params: VamanaParams): { n: number; degree: number }[] {
   const out: { n: number; degree: number }[] = [];
-  let p = params;
+  const { degree } = upperParams(params);
   for (let count = n; count >= UPPER_MIN; ) {
     count = Math.floor(count / UPPER_EVERY);
-    p = upperParams(p);
-    out.push({ n: count, degree: p.degree });
+    out.push({ n: count, degree });
   }
   return out;
 }
@@ -84,13 +83,24 @@ export interface QueryScorer {
   sample(count: number): QueryScorer;
 }
 
-const dotScorer = (kernel: DotKernel): QueryScorer => ({
-  ids: kernel.ids,
-  out: kernel.out,
-  setQuery: (q) => kernel.setQuery(q),
-  dots: (count) => kernel.dots(count),
-  sample: (count) => dotScorer(upperRows(kernel, count)),
-});
+/**
+ * A scorer of a dot kernel's rows 0, every, 2·every, … (all rows when every is 1). Samples score the rows
+ * where they lie (no copy: the layers above cost only their links) and share the kernel's query and
+ * buffers, as layers are searched one after the other.
+ */
+function dotScorer(kernel: DotKernel, every = 1): QueryScorer {
+  const ids = every === 1 ? kernel.ids : new Uint32Array(DOT_BATCH);
+  return {
+    ids,
+    out: kernel.out,
+    setQuery: (q) => kernel.setQuery(q),
+    dots: (count) => {
+      if (every !== 1) for (let j = 0; j < count; j++) kernel.ids[j] = ids[j]! * every;
+      kernel.dots(count);
+    },
+    sample: () => dotScorer(kernel, every * UPPER_EVERY),
+  };
+}
 
 /** What a search found: node ids best first, their distances, and how many nodes it expanded. */
 export interface VamanaHits {
@@ -263,51 +273,79 @@ function greedy(
 /**
  * RobustPrune (DiskANN Algorithm 2): from candidates (ids, with their distance to p), keep the nearest,
  * drop every candidate c with alpha · d(kept, c) <= d(p, c), repeat until `degree` are kept. Ties by id.
+ * Its scratch is kept across calls: a build prunes once per insertion and once per full back-linked node.
  */
-function robustPrune(
-  kernel: DotKernel,
-  p: number,
-  candidates: readonly number[],
-  alpha: number,
-  degree: number,
-): number[] {
-  const seen = new Set<number>();
-  const unique: number[] = [];
-  for (const c of candidates)
-    if (c !== p && !seen.has(c)) {
-      seen.add(c);
-      unique.push(c);
-    }
-  const toP = new Float64Array(unique.length);
-  kernel.queryRow(p);
-  measure(kernel, unique, unique.length, toP);
-  const order = Array.from({ length: unique.length }, (_, i) => i).sort(
-    (x, y) => toP[x]! - toP[y]! || unique[x]! - unique[y]!,
-  );
-  const poolIds = order.map((i) => unique[i]!);
-  const poolD = order.map((i) => toP[i]!);
-  const out: number[] = [];
-  const alive = new Uint8Array(poolIds.length).fill(1);
-  const rest: number[] = [];
-  const restAt: number[] = [];
-  const toStar = new Float64Array(poolIds.length);
-  for (let i = 0; i < poolIds.length && out.length < degree; i++) {
-    if (!alive[i]) continue;
-    const star = poolIds[i]!;
-    out.push(star);
-    rest.length = 0;
-    restAt.length = 0;
-    for (let j = i + 1; j < poolIds.length; j++)
-      if (alive[j]) {
-        rest.push(poolIds[j]!);
-        restAt.push(j);
-      }
-    if (rest.length === 0) break;
-    kernel.queryRow(star);
-    measure(kernel, rest, rest.length, toStar);
-    for (let r = 0; r < rest.length; r++) if (alpha * toStar[r]! <= poolD[restAt[r]!]!) alive[restAt[r]!] = 0;
+class Pruner {
+  private readonly seen: Visits;
+  private pool = new Int32Array(0);
+  private poolD = new Float64Array(0);
+  private order = new Uint32Array(0);
+  private sortedIds = new Int32Array(0);
+  private sortedD = new Float64Array(0);
+  private alive = new Uint8Array(0);
+  private rest = new Int32Array(0);
+  private restAt = new Int32Array(0);
+  private toStar = new Float64Array(0);
+
+  constructor(
+    private readonly kernel: DotKernel,
+    private readonly alpha: number,
+    private readonly degree: number,
+  ) {
+    this.seen = new Visits(kernel.n);
   }
-  return out;
+
+  private room(size: number): void {
+    if (this.pool.length >= size) return;
+    const cap = Math.max(size, 2 * this.pool.length);
+    this.pool = new Int32Array(cap);
+    this.poolD = new Float64Array(cap);
+    this.order = new Uint32Array(cap);
+    this.sortedIds = new Int32Array(cap);
+    this.sortedD = new Float64Array(cap);
+    this.alive = new Uint8Array(cap);
+    this.rest = new Int32Array(cap);
+    this.restAt = new Int32Array(cap);
+    this.toStar = new Float64Array(cap);
+  }
+
+  /** The pruned out-neighbours of p from `candidates` (duplicates and p itself ignored), nearest first. */
+  prune(p: number, candidates: ArrayLike<number>): number[] {
+    const { kernel, alpha, degree, seen } = this;
+    this.room(candidates.length);
+    const { pool, poolD, order, sortedIds, sortedD, alive, rest, restAt, toStar } = this;
+    seen.next();
+    seen.mark(p);
+    let count = 0;
+    for (let j = 0; j < candidates.length; j++) if (seen.mark(candidates[j]!)) pool[count++] = candidates[j]!;
+    kernel.queryRow(p);
+    measure(kernel, pool, count, poolD);
+    for (let j = 0; j < count; j++) order[j] = j;
+    order.subarray(0, count).sort((x, y) => poolD[x]! - poolD[y]! || pool[x]! - pool[y]!);
+    for (let j = 0; j < count; j++) {
+      sortedIds[j] = pool[order[j]!]!;
+      sortedD[j] = poolD[order[j]!]!;
+    }
+    alive.fill(1, 0, count);
+    const out: number[] = [];
+    for (let i = 0; i < count && out.length < degree; i++) {
+      if (!alive[i]) continue;
+      const star = sortedIds[i]!;
+      out.push(star);
+      if (out.length === degree) break;
+      let m = 0;
+      for (let j = i + 1; j < count; j++)
+        if (alive[j]) {
+          rest[m] = sortedIds[j]!;
+          restAt[m++] = j;
+        }
+      if (m === 0) break;
+      kernel.queryRow(star);
+      measure(kernel, rest, m, toStar);
+      for (let r = 0; r < m; r++) if (alpha * toStar[r]! <= sortedD[restAt[r]!]!) alive[restAt[r]!] = 0;
+    }
+    return out;
+  }
 }
 
 /** The row nearest the centroid of all rows (ties: the lowest id): the graph's entry point. Rows `stride` apart. */
@@ -342,7 +380,7 @@ export function buildVamana(v: Float32Array, dim: number, params: VamanaParams):
 }
 
 /** buildVamana over the rows a dot kernel holds (no copy of them). */
-export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
+export function buildGraph(rows: DotKernel, params: VamanaParams, layer = upperParams(params)): VamanaGraph {
   const { degree, buildList, alpha, seed } = checkVamanaParams(params);
   const { n, dim } = rows;
   if (n === 0) throw new EngineError('E_BAD_REQUEST', 'a graph needs at least one vector');
@@ -370,12 +408,11 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
   // the layer above finds nearest the new node (HNSW's descent), not from the medoid, whose walk stalls
   // where clusters lie at equal distances from everything else (as at 100k x 768).
   const upper =
-    n >= UPPER_MIN
-      ? buildGraph(upperRows(rows, Math.floor(n / UPPER_EVERY)), upperParams(params))
-      : undefined;
-  const navigator = upper && new VamanaSearcher(upper, upperRows(rows, upper.n));
-  const fromEntry = [entry];
+    n >= UPPER_MIN ? buildGraph(upperRows(rows, Math.floor(n / UPPER_EVERY)), layer, layer) : undefined;
   const scorer = dotScorer(rows);
+  const pruner = new Pruner(rows, alpha, degree);
+  const navigator = upper && new VamanaSearcher(upper, scorer.sample(upper.n));
+  const fromEntry = [entry];
   for (const p of order) {
     const starts = navigator
       ? navigator.startsOf(rows.rows.subarray(p * rows.stride, p * rows.stride + dim))
@@ -383,7 +420,7 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
     rows.queryRow(p);
     const { expanded } = greedy(graph, scorer, starts, buildList, visits, undefined);
     // DiskANN prunes over the nodes the search expanded, and the node's own out-edges.
-    set(p, robustPrune(rows, p, [...expanded, ...outOf(p)], alpha, degree));
+    set(p, pruner.prune(p, [...expanded, ...outOf(p)]));
     for (let k = 0, c = counts[p]!; k < c; k++) {
       const j = neighbors[p * width + k]!;
       const base = j * width;
@@ -398,14 +435,14 @@ export function buildGraph(rows: DotKernel, params: VamanaParams): VamanaGraph {
       if (cj < width) {
         neighbors[base + cj] = p;
         counts[j] = cj + 1;
-      } else set(j, robustPrune(rows, j, [...outOf(j), p], alpha, degree));
+      } else set(j, pruner.prune(j, [...outOf(j), p]));
     }
   }
   // The graph as stored: every node pruned to its degree (in id order, deterministic).
   const final = new Int32Array(n * degree).fill(-1);
   const finalCounts = new Uint16Array(n);
   for (let i = 0; i < n; i++) {
-    const out = counts[i]! > degree ? robustPrune(rows, i, outOf(i), alpha, degree) : outOf(i);
+    const out = counts[i]! > degree ? pruner.prune(i, outOf(i)) : outOf(i);
     for (let k = 0; k < out.length; k++) final[i * degree + k] = out[k]!;
     finalCounts[i] = out.length;
   }
@@ -420,7 +457,7 @@ export class VamanaSearcher {
   private readonly visits: Visits;
   /** How the graph's rows are scored. */
   readonly scorer: QueryScorer;
-  /** The upper layer's searcher (its own copy of the sampled rows), when the graph has one. */
+  /** The upper layer's searcher (scoring the sampled rows of this one's scorer), when the graph has one. */
   private readonly upper: VamanaSearcher | undefined;
   private readonly starts = new Int32Array(UPPER_STARTS);
 
