@@ -44,6 +44,7 @@ export const V128 = 0x7b;
 export const LOOP = 0x03;
 export const IF = 0x04;
 export const END = 0x0b;
+export const DROP = 0x1a;
 export const BR_IF = 0x0d;
 export const VOID = 0x40;
 export const I32_LOAD = 0x28;
@@ -167,6 +168,75 @@ export interface RowScoreOps {
   readonly extractLane: number[];
   readonly addScalars: number;
   readonly store: number;
+  /**
+   * When set, a first pass loads every `touch`-th byte of each row before any is scored: the loads do
+   * not wait on one another, so the rows' cache misses overlap (WebAssembly has no prefetch).
+   */
+  readonly touch?: number;
+}
+
+/** The touch pass of rowScoresBody: each row's bytes every `touch` loaded (and dropped), ids in order. */
+function touchRows(
+  touch: number,
+  l: {
+    base: number;
+    stride: number;
+    ids: number;
+    count: number;
+    p: number;
+    end: number;
+    q: number;
+    rowEnd: number;
+  },
+): number[] {
+  return [
+    ...get(l.ids),
+    ...get(l.count),
+    ...i32(2),
+    I32_SHL,
+    I32_ADD,
+    ...set(l.end),
+    ...get(l.ids),
+    ...set(l.q),
+    LOOP,
+    VOID, // $touch: one row
+    ...get(l.base),
+    ...get(l.q),
+    I32_LOAD,
+    ...mem(2, 0),
+    ...get(l.stride),
+    I32_MUL,
+    I32_ADD,
+    ...set(l.p),
+    ...get(l.p),
+    ...get(l.stride),
+    I32_ADD,
+    ...set(l.rowEnd),
+    LOOP,
+    VOID, // $line
+    ...get(l.p),
+    I32_LOAD,
+    ...mem(2, 0),
+    DROP,
+    ...get(l.p),
+    ...i32(touch),
+    I32_ADD,
+    ...tee(l.p),
+    ...get(l.rowEnd),
+    I32_LT_U,
+    BR_IF,
+    0,
+    END,
+    ...get(l.q),
+    ...i32(4),
+    I32_ADD,
+    ...tee(l.q),
+    ...get(l.end),
+    I32_LT_U,
+    BR_IF,
+    0,
+    END,
+  ];
 }
 
 /**
@@ -179,7 +249,9 @@ export function rowScoresBody(ops: RowScoreOps): number[] {
   const [p, end, q, a, b, zero] = [6, 7, 8, 9, 10, 11];
   const lane = (n: number) => [...get(a), ...ops.extractLane, n];
   const step = (local: number, bytes: number) => [...get(local), ...i32(bytes), I32_ADD];
+  const rowEnd = 12;
   const code: number[] = [
+    ...(ops.touch ? touchRows(ops.touch, { base, stride, ids, count, p, end, q, rowEnd }) : []),
     LOOP,
     VOID, // $row
     ...get(base),
@@ -231,11 +303,5 @@ export function rowScoresBody(ops: RowScoreOps): number[] {
     END, // the function
   ];
   // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
-  return functionBody(
-    [
-      [3, I32],
-      [3, V128],
-    ],
-    code,
-  );
+  return functionBody([[3, I32], [3, V128], ...(ops.touch ? [[1, I32]] : [])], code);
 }
