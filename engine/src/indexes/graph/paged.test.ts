@@ -118,8 +118,9 @@ test('paged search: codes walk, pages by range in beams, exact re-rank; recall a
     const run = await (paged.searcher as PagedGraph).search(unit, 10, 64);
     if (qi === 0) {
       assert.ok(
-        run.rounds >= run.expanded / BEAM_WIDTH - 1 && run.rounds <= Math.ceil(run.expanded / BEAM_WIDTH),
-        `${run.rounds} rounds`,
+        // (+1: the first round expands only the layers' starting nodes, fewer than a beam)
+        run.rounds >= run.expanded / BEAM_WIDTH - 1 && run.rounds <= Math.ceil(run.expanded / BEAM_WIDTH) + 1,
+        `${run.rounds} rounds for ${run.expanded} expanded`,
       );
       assert.ok(run.pagesRead > run.rounds && run.pagesRead <= run.expanded, `${run.pagesRead} pages`);
     }

@@ -65,7 +65,7 @@ test('a Vamana graph finds the exact 10 nearest of clustered vectors with recall
   const recall = found / (Q * 10);
   assert.ok(recall >= 0.95, `recall@10 ${recall}`);
   assert.ok(expanded / Q < 400, `${expanded / Q} nodes expanded per query`);
-  // The navigation layer: every 16th node, half the degree, linked only within itself; none above it.
+  // The navigation layer: every 16th node, half the degree, alpha 1, linked only within itself; none above it.
   const upper = graph.upper!;
   assert.equal(upper.n, 250);
   assert.equal(upper.degree, 8);
@@ -77,7 +77,7 @@ test('a Vamana graph finds the exact 10 nearest of clustered vectors with recall
     buildVamana(
       rows.filter((_, i) => Math.floor(i / dim) % 16 === 0),
       dim,
-      { ...PARAMS, degree: 8, buildList: 24 },
+      { ...PARAMS, degree: 8, buildList: 24, alpha: 1 },
     ),
   );
   // Starting from the layer's nearest nodes, a short list finds what a long walk from the medoid finds.

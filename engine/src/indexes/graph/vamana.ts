@@ -39,13 +39,17 @@ export const UPPER_EVERY = 16;
 /** A graph of at least this many nodes has an upper layer. */
 export const UPPER_MIN = 2048;
 /** The upper layer's search: its list, and how many of the nodes it finds start the search below. */
-const UPPER_LIST = 32;
+const UPPER_LIST = 16;
 const UPPER_STARTS = 8;
 
-/** The build parameters of a graph's upper layer: half the degree and build list (rounded up), the same alpha and seed. */
+/**
+ * The build parameters of a graph's upper layers: half the degree and build list (rounded up), alpha 1
+ * (HNSW's heuristic: a layer prunes more of a node's near neighbours and keeps links to other clusters,
+ * which is what a layer is for), the same seed.
+ */
 export function upperParams(p: VamanaParams): VamanaParams {
   const degree = Math.max(2, Math.ceil(p.degree / 2));
-  return { degree, buildList: Math.max(degree, Math.ceil(p.buildList / 2)), alpha: p.alpha, seed: p.seed };
+  return { degree, buildList: Math.max(degree, Math.ceil(p.buildList / 2)), alpha: 1, seed: p.seed };
 }
 
 /** The navigation layers a graph of `n` nodes has under `params` (lowest first): their node counts and degrees. */
