@@ -8,11 +8,16 @@ import { sessionCache } from './session-cache.js';
 test('a weighed session cache keeps its budget of bytes, least recently used out first, the newest always', async () => {
   const session = new Session(new SpaceStore(new MemoryStore(), 'lab'));
   const made: string[] = [];
-  const cache = sessionCache<{ bytes: number }>(8, { bytes: (v) => v.bytes, budget: () => 100 });
+  const dropped: string[] = [];
+  const cache = sessionCache<{ key: string; bytes: number }>(8, {
+    bytes: (v) => v.bytes,
+    budget: () => 100,
+    dropped: (v) => dropped.push(v.key),
+  });
   const get = (key: string, bytes: number) =>
     cache(session, key, async () => {
       made.push(key);
-      return { bytes };
+      return { key, bytes };
     });
   await get('a', 40);
   await get('b', 40);
@@ -28,6 +33,29 @@ test('a weighed session cache keeps its budget of bytes, least recently used out
   await get('huge', 500);
   await get('c', 40);
   assert.deepEqual(made, ['a', 'b', 'c', 'b', 'huge', 'c']);
+  assert.deepEqual(dropped, ['b', 'c', 'a', 'b', 'huge']);
+  // Loads under way weigh nothing and are not dropped for the budget: a large one settling first
+  // leaves the others to settle, then the least recently used go.
+  const gates: (() => void)[] = [];
+  const slow = (key: string, bytes: number) =>
+    cache(session, key, () => {
+      made.push(key);
+      return new Promise((resolve) => gates.push(() => resolve({ key, bytes })));
+    });
+  const pending = [slow('p1', 30), slow('p2', 30), slow('big', 90)];
+  gates[2]!(); // big settles first: 120 bytes with c, c goes; p1 and p2 stay, still loading
+  await pending[2];
+  await new Promise((r) => setImmediate(r));
+  assert.equal(dropped.at(-1), 'c');
+  gates[0]!();
+  gates[1]!();
+  await Promise.all(pending);
+  await new Promise((r) => setImmediate(r));
+  // p1 settled: 120 bytes, big (least recently used of the settled, not the one settling) goes.
+  assert.deepEqual(dropped.slice(-2), ['c', 'big']);
+  made.length = 0;
+  await Promise.all([slow('p1', 30), slow('p2', 30)]);
+  assert.deepEqual(made, [], 'p1 and p2 kept');
   // A rejected make is forgotten: the next call makes it again.
   await assert.rejects(
     cache(session, 'bad', () => Promise.reject(new Error('no'))),

@@ -6,6 +6,8 @@ export interface CacheWeight<T> {
   readonly bytes: (value: T) => number;
   /** The bytes a session's cache may hold; past it the least recently used values are dropped. */
   readonly budget: (session: Session) => number;
+  /** Told of a settled value dropped for the budget or the count (to stop work it still does). */
+  readonly dropped?: (value: T) => void;
 }
 
 /**
@@ -19,28 +21,36 @@ export function sessionCache<T>(
   keep: number,
   weight?: CacheWeight<T>,
 ): (session: Session, key: string, make: () => Promise<T>) => Promise<T> {
-  const caches = new WeakMap<Session, { entries: Map<string, Promise<T>>; bytes: Map<string, number> }>();
-  const trim = (
-    session: Session,
-    cache: { entries: Map<string, Promise<T>>; bytes: Map<string, number> },
-  ) => {
+  interface Cache {
+    entries: Map<string, Promise<T>>;
+    /** Settled values with their bytes (a value still being made weighs nothing yet). */
+    settled: Map<string, { value: T; bytes: number }>;
+  }
+  const caches = new WeakMap<Session, Cache>();
+  const drop = (cache: Cache, key: string) => {
+    const held = cache.settled.get(key);
+    cache.entries.delete(key);
+    cache.settled.delete(key);
+    if (held) weight?.dropped?.(held.value);
+  };
+  // Over the budget, settled values go least recently used first, never `spare` (the value just made or
+  // asked for) and never the last settled one; values still being made are left to settle first.
+  const trim = (session: Session, cache: Cache, spare: string) => {
     while (cache.entries.size > keep) drop(cache, cache.entries.keys().next().value!);
     if (!weight) return;
     const budget = weight.budget(session);
     let total = 0;
-    for (const b of cache.bytes.values()) total += b;
-    for (const key of cache.entries.keys()) {
-      if (total <= budget || cache.entries.size <= 1) break;
-      total -= cache.bytes.get(key) ?? 0;
+    for (const { bytes } of cache.settled.values()) total += bytes;
+    for (const key of [...cache.entries.keys()]) {
+      if (total <= budget || cache.settled.size <= 1) break;
+      const held = cache.settled.get(key);
+      if (!held || key === spare) continue;
+      total -= held.bytes;
       drop(cache, key);
     }
   };
-  const drop = (cache: { entries: Map<string, Promise<T>>; bytes: Map<string, number> }, key: string) => {
-    cache.entries.delete(key);
-    cache.bytes.delete(key);
-  };
   return (session, key, make) => {
-    const cache = caches.get(session) ?? { entries: new Map(), bytes: new Map() };
+    const cache = caches.get(session) ?? { entries: new Map(), settled: new Map() };
     caches.set(session, cache);
     let entry = cache.entries.get(key);
     if (entry)
@@ -50,10 +60,11 @@ export function sessionCache<T>(
       entry = made;
       made.then(
         (value) => {
-          // Weighed once settled, and only while still cached (a value dropped meanwhile holds nothing here).
-          if (weight && cache.entries.get(key) === made) {
-            cache.bytes.set(key, weight.bytes(value));
-            trim(session, cache);
+          // Weighed once settled, and only while still cached (a value dropped meanwhile is told so).
+          if (cache.entries.get(key) !== made) weight?.dropped?.(value);
+          else if (weight) {
+            cache.settled.set(key, { value, bytes: weight.bytes(value) });
+            trim(session, cache, key);
           }
         },
         () => {
@@ -62,7 +73,7 @@ export function sessionCache<T>(
       );
     }
     cache.entries.set(key, entry);
-    trim(session, cache);
+    trim(session, cache, key);
     return entry;
   };
 }

@@ -41,6 +41,9 @@ export interface LoadedGraph {
 const loaded = sessionCache<LoadedGraph>(64, {
   bytes: (segment) => segment.bytes,
   budget: (session) => session.options.graphCacheBytes ?? GRAPH_CACHE_BYTES,
+  dropped: (segment) => {
+    if (segment.searcher instanceof PagedGraph) segment.searcher.close();
+  },
 });
 
 /**

@@ -84,7 +84,13 @@ export class PagedGraph {
     const neighbors = new Int32Array(index.count * degree).fill(-1);
     const counts = new Uint16Array(index.count);
     const into = { neighbors, counts, setRow: () => {} };
-    await forEachPage(index, fetchObject, (page, bytes, what) => readPage(index, page, bytes, into, what));
+    await forEachPage(
+      index,
+      fetchObject,
+      (page, bytes, what) => readPage(index, page, bytes, into, what),
+      () => this.closed,
+    );
+    if (this.closed) return;
     const upper = upperGraph(index.upper, dimension);
     const graph = { n: index.count, dim: dimension, degree, neighbors, counts, medoid: index.medoid };
     this.linked = new VamanaSearcher(upper ? { ...graph, upper } : graph, this.codes);
@@ -92,6 +98,14 @@ export class PagedGraph {
 
   /** Drop every page held: the next queries start cold (benches and tests). */
   forget(): void {
+    this.cache.clear();
+  }
+
+  private closed = false;
+
+  /** No longer in use (dropped from its session's cache): a holdLinks under way stops at its next object. */
+  close(): void {
+    this.closed = true;
     this.cache.clear();
   }
 
@@ -203,6 +217,8 @@ export class PagedGraph {
   ): Promise<PagedHits> {
     const { perPage } = this.index.layout;
     const size = Math.max(k, list);
+    // The walk overwrites the codes' table: a paged walk awaiting its pages must compute its own again.
+    this.tableOwner = undefined;
     const walk = linked.search(query, size, size, keep);
     const pages = Array.from(walk.ids, (node) => this.page(Math.floor(node / perPage)));
     const missing = new Set(pages.filter((p) => p instanceof Promise)).size;

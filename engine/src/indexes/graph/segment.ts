@@ -429,9 +429,11 @@ export async function forEachPage(
   index: GraphIndexObject,
   fetch: (object: Multihash) => Promise<Uint8Array>,
   visit: (page: number, bytes: Uint8Array, what: string) => void,
+  stop?: () => boolean,
 ): Promise<void> {
   const { pageBytes } = index.layout;
   for (const [j, object] of index.pages.entries()) {
+    if (stop?.()) return;
     const what = `graph page ${multihashToHex(object)}`;
     const body = openGraphPages(await fetch(object), index, j, what);
     for (let at = 0; at < body.length; at += pageBytes)

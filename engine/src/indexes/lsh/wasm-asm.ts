@@ -302,6 +302,6 @@ export function rowScoresBody(ops: RowScoreOps): number[] {
     ...nextRow(ids, out, count), // $row
     END, // the function
   ];
-  // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero).
+  // Local declarations: 3 i32 ($p $end $q), then 3 v128 ($a $b $zero), then with a touch pass 1 i32 ($rowEnd).
   return functionBody([[3, I32], [3, V128], ...(ops.touch ? [[1, I32]] : [])], code);
 }
