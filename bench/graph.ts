@@ -6,7 +6,8 @@
  * the target, as a ratio; then the whole path: the vectors published as a track and the `search` verb's
  * p50 and p99 (warm, memory store).
  * Run: npm run bench -- graph   (defaults: 100k x 128; DREAMDB_BENCH_N, DREAMDB_BENCH_PRESET=768, as
- * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200; DREAMDB_BENCH_VERB=0 skips the verb)
+ * search-data.ts; DREAMDB_BENCH_EF_CONSTRUCTION for hnswlib, default 200; DREAMDB_BENCH_VERB=0 skips the verb,
+ * DREAMDB_BENCH_BASELINES=hnswlib skips usearch and LanceDB)
  */
 
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -83,99 +84,103 @@ for (const list of [10, 16, 24, 32, 48, 64, 128, 256]) {
     `${`vamana list ${list}`.padEnd(22)}${recall.toFixed(3).padStart(10)}${run.qps.toFixed(0).padStart(9)}${run.p99Ms.toFixed(3).padStart(9)}  (${(expanded / data.queries).toFixed(0)} nodes expanded per query)`,
   );
 }
+// DREAMDB_BENCH_BASELINES=hnswlib runs hnswlib alone (a second run at 1M: usearch and LanceDB take most of it).
+const others = process.env.DREAMDB_BENCH_BASELINES !== 'hnswlib';
 // usearch (HNSW in C++ with SIMD kernels): the same M 16 and construction list, one thread; its search
 // list is fixed per Index object, so each setting views the saved index with its own.
-const usearchDir = mkdtempSync(join(tmpdir(), 'dreamdb-usearch-'));
-const usearchFile = join(usearchDir, 'index.usearch');
-const usearchConfig = {
-  metric: usearch.MetricKind.Cos,
-  quantization: usearch.ScalarKind.F32,
-  multi: false,
-  connectivity: 16,
-  dimensions: dim,
-  expansion_add: efConstruction,
-};
-const built = new usearch.Index({ ...usearchConfig, expansion_search: 64 });
-const keys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
-t0 = performance.now();
-built.add(keys, vectors, 1);
-const usearchMs = performance.now() - t0;
-built.save(usearchFile);
-const usearchBytes = statSync(usearchFile).size;
-console.log(
-  `usearch M 16 expansion_add ${efConstruction}: built in ${(usearchMs / 1000).toFixed(1)} s (one thread); ${(usearchBytes / n).toFixed(0)} B per vector as saved`,
-);
 const usearchRuns: { ef: number; qps: number; p99Ms: number; recall: number }[] = [];
-for (const ef of [10, 16, 24, 32, 48, 64, 128]) {
-  const viewed = new usearch.Index({ ...usearchConfig, expansion_search: ef });
-  viewed.view(usearchFile);
-  const run = await timeQueries(data, (query) => {
-    const found = viewed.search(query, K, 1);
-    return Uint32Array.from(found.keys, Number);
-  });
-  usearchRuns.push({ ef, qps: run.qps, p99Ms: run.p99Ms, recall: recallAt10(run.results, truth) });
-}
-rmSync(usearchDir, { recursive: true, force: true });
-
-// LanceDB (IVF-PQ with refine, on its local Lance files), last of the baselines: its worker threads and
-// the garbage of its rows slowed what ran after it. A table of the vectors, the index built by
-// its defaults for partitions and 16-byte codes, queries through its Node client one at a time.
-// Lance logs a deprecation warning per query unless told to keep to errors (read when it loads).
-process.env.LANCEDB_LOG ??= 'error';
-const lancedb = await import('@lancedb/lancedb');
-const lanceDir = mkdtempSync(join(tmpdir(), 'dreamdb-lancedb-'));
-const db = await lancedb.connect(lanceDir);
-const table = await db.createTable(
-  'vectors',
-  Array.from({ length: n }, (_, i) => ({
-    id: i,
-    vector: Array.from(vectors.subarray(i * dim, (i + 1) * dim)),
-  })),
-);
-t0 = performance.now();
-await table.createIndex('vector', {
-  config: lancedb.Index.ivfPq({ distanceType: 'cosine', numSubVectors: Math.max(1, Math.floor(dim / 8)) }),
-});
-const lanceMs = performance.now() - t0;
-const lanceBytes = directoryBytes(lanceDir);
-console.log(
-  `LanceDB 0.31 IVF-PQ (${Math.floor(dim / 8)}-byte codes, cosine): index built in ${(lanceMs / 1000).toFixed(1)} s (its own threads); ${(lanceBytes / n).toFixed(0)} B per vector on disk (rows and index)`,
-);
 const lanceRuns: { setting: string; qps: number; p99Ms: number; recall: number }[] = [];
-for (const [nprobes, refine] of [
-  [10, 5],
-  [20, 10],
-  [20, 20],
-  [40, 20],
-  [40, 50],
-  [80, 50],
-] as const) {
-  const run = await timeQueries(
-    data,
-    async (query) => {
-      const rows = await table
-        .vectorSearch(query)
-        .distanceType('cosine')
-        .nprobes(nprobes)
-        .refineFactor(refine)
-        .limit(K)
-        .select(['id'])
-        .toArray();
-      return Uint32Array.from(rows, (r) => r.id as number);
-    },
-    1,
-    0,
+if (others) {
+  const usearchDir = mkdtempSync(join(tmpdir(), 'dreamdb-usearch-'));
+  const usearchFile = join(usearchDir, 'index.usearch');
+  const usearchConfig = {
+    metric: usearch.MetricKind.Cos,
+    quantization: usearch.ScalarKind.F32,
+    multi: false,
+    connectivity: 16,
+    dimensions: dim,
+    expansion_add: efConstruction,
+  };
+  const built = new usearch.Index({ ...usearchConfig, expansion_search: 64 });
+  const keys = BigUint64Array.from({ length: n }, (_, i) => BigInt(i));
+  t0 = performance.now();
+  built.add(keys, vectors, 1);
+  const usearchMs = performance.now() - t0;
+  built.save(usearchFile);
+  const usearchBytes = statSync(usearchFile).size;
+  console.log(
+    `usearch M 16 expansion_add ${efConstruction}: built in ${(usearchMs / 1000).toFixed(1)} s (one thread); ${(usearchBytes / n).toFixed(0)} B per vector as saved`,
   );
-  lanceRuns.push({
-    setting: `nprobes ${nprobes} refine ${refine}`,
-    qps: run.qps,
-    p99Ms: run.p99Ms,
-    recall: recallAt10(run.results, truth),
+  for (const ef of [10, 16, 24, 32, 48, 64, 128]) {
+    const viewed = new usearch.Index({ ...usearchConfig, expansion_search: ef });
+    viewed.view(usearchFile);
+    const run = await timeQueries(data, (query) => {
+      const found = viewed.search(query, K, 1);
+      return Uint32Array.from(found.keys, Number);
+    });
+    usearchRuns.push({ ef, qps: run.qps, p99Ms: run.p99Ms, recall: recallAt10(run.results, truth) });
+  }
+  rmSync(usearchDir, { recursive: true, force: true });
+
+  // LanceDB (IVF-PQ with refine, on its local Lance files), last of the baselines: its worker threads and
+  // the garbage of its rows slowed what ran after it. A table of the vectors, the index built by
+  // its defaults for partitions and 16-byte codes, queries through its Node client one at a time.
+  // Lance logs a deprecation warning per query unless told to keep to errors (read when it loads).
+  process.env.LANCEDB_LOG ??= 'error';
+  const lancedb = await import('@lancedb/lancedb');
+  const lanceDir = mkdtempSync(join(tmpdir(), 'dreamdb-lancedb-'));
+  const db = await lancedb.connect(lanceDir);
+  const table = await db.createTable(
+    'vectors',
+    Array.from({ length: n }, (_, i) => ({
+      id: i,
+      vector: Array.from(vectors.subarray(i * dim, (i + 1) * dim)),
+    })),
+  );
+  t0 = performance.now();
+  await table.createIndex('vector', {
+    config: lancedb.Index.ivfPq({ distanceType: 'cosine', numSubVectors: Math.max(1, Math.floor(dim / 8)) }),
   });
+  const lanceMs = performance.now() - t0;
+  const lanceBytes = directoryBytes(lanceDir);
+  console.log(
+    `LanceDB 0.31 IVF-PQ (${Math.floor(dim / 8)}-byte codes, cosine): index built in ${(lanceMs / 1000).toFixed(1)} s (its own threads); ${(lanceBytes / n).toFixed(0)} B per vector on disk (rows and index)`,
+  );
+  for (const [nprobes, refine] of [
+    [10, 5],
+    [20, 10],
+    [20, 20],
+    [40, 20],
+    [40, 50],
+    [80, 50],
+  ] as const) {
+    const run = await timeQueries(
+      data,
+      async (query) => {
+        const rows = await table
+          .vectorSearch(query)
+          .distanceType('cosine')
+          .nprobes(nprobes)
+          .refineFactor(refine)
+          .limit(K)
+          .select(['id'])
+          .toArray();
+        return Uint32Array.from(rows, (r) => r.id as number);
+      },
+      1,
+      0,
+    );
+    lanceRuns.push({
+      setting: `nprobes ${nprobes} refine ${refine}`,
+      qps: run.qps,
+      p99Ms: run.p99Ms,
+      recall: recallAt10(run.results, truth),
+    });
+  }
+  table.close();
+  db.close();
+  rmSync(lanceDir, { recursive: true, force: true });
 }
-table.close();
-db.close();
-rmSync(lanceDir, { recursive: true, force: true });
 for (const u of usearchRuns)
   console.log(
     `${`usearch ef ${u.ef}`.padEnd(22)}${u.recall.toFixed(3).padStart(10)}${u.qps.toFixed(0).padStart(9)}${u.p99Ms.toFixed(3).padStart(9)}`,
