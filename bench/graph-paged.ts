@@ -74,8 +74,9 @@ const residentBytes = (
   2 +
   8 +
   4 +
-  (layerEdges * 4 + layerNodes * (2 + 4 * stride + 4)) / n
-).toFixed(0);
+  (layerEdges * 4 + layerNodes * (2 + 4)) / n
+) // the layers score the rows where they lie
+  .toFixed(0);
 const hnswBytes = (4 * dim + 4 * (2 * 16 + 1) + 8 + (4 * (16 + 1)) / Math.log(16)).toFixed(0);
 console.log(
   `memory per vector: paged ${pagedBytes} B (${m}-byte code, tick, visit mark, layers; pages in the store), resident ${residentBytes} B, hnswlib ~${hnswBytes} B (by its layout)`,
