@@ -116,38 +116,59 @@ function normalizeRow(a: Float32Array, off: number, dim: number): void {
   for (let j = 0; j < dim; j++) a[off + j]! *= inv;
 }
 
-/** The vectors and queries for `p` (deterministic). */
-export function makeData(p: SearchParams = searchParams()): SearchData {
-  const { n, dim, clusters, queries, sigma, seed } = p;
+/**
+ * The rows of `p` as a stream: each call fills the next `rows` rows (unit length) and their labels. The
+ * rows do not depend on how they are asked for, nor on n: the first rows of a larger set are a smaller one.
+ */
+export function rowStream(p: SearchParams): (out: Float32Array, labels: Uint32Array, rows: number) => void {
+  const { dim, clusters, sigma, seed } = p;
   const uniform = random(seed);
   const gauss = gaussian(uniform);
   const centers = new Float32Array(clusters * dim);
   for (let i = 0; i < centers.length; i++) centers[i] = gauss();
   for (let c = 0; c < clusters; c++) normalizeRow(centers, c * dim, dim);
-  const fill = (
-    out: Float32Array,
-    labels: Uint32Array,
-    rows: number,
-    rand: () => number,
-    g: () => number,
-  ) => {
-    for (let i = 0; i < rows; i++) {
-      const c = Math.min(clusters - 1, Math.floor(rand() * clusters));
-      labels[i] = c;
-      const off = i * dim;
-      const coff = c * dim;
-      for (let j = 0; j < dim; j++) out[off + j] = centers[coff + j]! + sigma * g();
-      normalizeRow(out, off, dim);
-    }
-  };
-  const vectors = new Float32Array(n * dim);
-  const labels = new Uint32Array(n);
-  fill(vectors, labels, n, uniform, gauss);
-  // Queries from their own stream, so that changing N keeps the same queries.
+  return (out, labels, rows) => fillRows(centers, p, out, labels, rows, uniform, gauss);
+}
+
+function fillRows(
+  centers: Float32Array,
+  p: SearchParams,
+  out: Float32Array,
+  labels: Uint32Array,
+  rows: number,
+  rand: () => number,
+  g: () => number,
+): void {
+  const { dim, clusters, sigma } = p;
+  for (let i = 0; i < rows; i++) {
+    const c = Math.min(clusters - 1, Math.floor(rand() * clusters));
+    labels[i] = c;
+    const off = i * dim;
+    const coff = c * dim;
+    for (let j = 0; j < dim; j++) out[off + j] = centers[coff + j]! + sigma * g();
+    normalizeRow(out, off, dim);
+  }
+}
+
+/** The queries of `p`: rows of the same clusters from their own stream, so that changing n keeps them. */
+export function queryRows(p: SearchParams): Float32Array {
+  const { dim, clusters, queries, seed } = p;
+  const centerSource = gaussian(random(seed));
+  const centers = new Float32Array(clusters * dim);
+  for (let i = 0; i < centers.length; i++) centers[i] = centerSource();
+  for (let c = 0; c < clusters; c++) normalizeRow(centers, c * dim, dim);
   const qUniform = random(seed ^ 0x5bd1e995);
-  const queryVectors = new Float32Array(queries * dim);
-  fill(queryVectors, new Uint32Array(queries), queries, qUniform, gaussian(qUniform));
-  return { ...p, vectors, labels, queryVectors };
+  const out = new Float32Array(queries * dim);
+  fillRows(centers, p, out, new Uint32Array(queries), queries, qUniform, gaussian(qUniform));
+  return out;
+}
+
+/** The vectors and queries for `p` (deterministic). */
+export function makeData(p: SearchParams = searchParams()): SearchData {
+  const vectors = new Float32Array(p.n * p.dim);
+  const labels = new Uint32Array(p.n);
+  rowStream(p)(vectors, labels, p.n);
+  return { ...p, vectors, labels, queryVectors: queryRows(p) };
 }
 
 /** Mean cosine of `pairs` random pairs of rows from one cluster, and from different clusters. */

@@ -17,12 +17,24 @@ export {
   VAMANA_COSINE,
 } from '../indexes/graph/params.js';
 export {
+  buildPartitioned,
+  memorySpill,
+  type PartitionedGraph,
+  type RowSource,
+  runShardsHere,
+  type ShardRunner,
+  type Spill,
+} from '../indexes/graph/partitioned.js';
+export {
   decodeGraphIndex,
+  GRAPH_INDEX_INLINE_BYTES,
   type GraphIndexObject,
   pageLayout,
+  readGraphIndex,
   SECTOR_BYTES,
 } from '../indexes/graph/segment.js';
 export {
+  buildGraph,
   buildVamana,
   checkVamanaParams,
   medoid,
@@ -31,4 +43,5 @@ export {
   type VamanaParams,
   VamanaSearcher,
 } from '../indexes/graph/vamana.js';
-export { COMPRESS_MIN_NODES, GRAPH_SEGMENT_NODES } from '../indexes/graph/write.js';
+export { COMPRESS_MIN_NODES, GRAPH_BUILD_BYTES, GRAPH_SEGMENT_NODES } from '../indexes/graph/write.js';
+export { type LargeSegment, writeLargeSegment } from '../indexes/graph/write-large.js';

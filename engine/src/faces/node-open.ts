@@ -5,4 +5,5 @@
  */
 import '../node/native-blake3.js';
 
+export { nodeGraphBuild } from '../node/graph-shards.js';
 export { defaultStoreDir, type OpenedStore, type OpenStoreOptions, openStore } from '../node/store/open.js';

@@ -1,4 +1,6 @@
 /** @dreamdb/engine/node: the Node-only edge of the engine. Loading it installs native BLAKE3 when present. */
+
+export { fileSpill, nodeGraphBuild, workerShards } from '../node/graph-shards.js';
 export { HASH_CHUNK_BYTES, hashFile } from '../node/hash-file.js';
 export { loadNativeBlake3, nativeBlake3 } from '../node/native-blake3.js';
 export { FsStore, isAlive, MAX_OBJECT_BYTES } from '../node/store/fs-store.js';

@@ -36,6 +36,7 @@ export const OBJECT_KINDS = {
   graphIndex: 10,
   graphPage: 11,
   vectorCompressor: 12,
+  graphBody: 13,
 } as const;
 export type ObjectKind = keyof typeof OBJECT_KINDS;
 const KIND_NAMES = new Map<number, ObjectKind>(

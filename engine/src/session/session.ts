@@ -1,6 +1,7 @@
 import type { Multihash } from '../address/multihash.js';
 import { multihashToHex } from '../address/multihash.js';
 import { EngineError } from '../errors.js';
+import type { LargeBuildOptions } from '../indexes/large-build.js';
 import { type Manifest, openManifest } from '../model/manifest.js';
 import type { Track } from '../model/track.js';
 import type { RefState, SpaceStore } from '../store/space-store.js';
@@ -31,6 +32,11 @@ export interface SessionOptions {
    * a node), after which a query reads pages in one round (default true). False keeps to byte ranges.
    */
   readonly graphHoldLinks?: boolean;
+  /**
+   * How graph segments too large to build whole are built over partitions (spec 0013 §2.1): where they
+   * spill (default: memory) and who builds the shards (default: this thread, one at a time).
+   */
+  readonly graphBuild?: LargeBuildOptions;
 }
 
 /** Decoded manifests a session keeps, least recently used out first. */

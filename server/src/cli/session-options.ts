@@ -1,5 +1,5 @@
 import { formatAddress, type Manifest, multihashFromHex, tickToHex, toJsonForm } from '@dreamdb/engine';
-import { openStore } from '@dreamdb/engine/node/open';
+import { nodeGraphBuild, openStore } from '@dreamdb/engine/node/open';
 import type { ReadItem } from '@dreamdb/engine/query';
 import { type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import type { Command } from 'commander';
@@ -20,7 +20,7 @@ export interface VersionOptions extends SpaceOptions {
 export async function withSession<T>(opts: SpaceOptions, fn: (session: Session) => Promise<T>): Promise<T> {
   const opened = await openStore(opts.store);
   try {
-    return await fn(new Session(new SpaceStore(opened.store, opts.space)));
+    return await fn(new Session(new SpaceStore(opened.store, opts.space), { graphBuild: nodeGraphBuild() }));
   } finally {
     await opened.close();
   }

@@ -1,4 +1,5 @@
 import { EngineError, MULTIHASH_HEX, multihashFromHex, type Timeline } from '@dreamdb/engine';
+import { nodeGraphBuild } from '@dreamdb/engine/node/open';
 import { type ObjectStore, type Resolved, Session, SpaceStore } from '@dreamdb/engine/store';
 import { TextCache } from './http/text-cache.js';
 import { Erasures } from './objects/erasures.js';
@@ -29,7 +30,7 @@ export class OriginContext {
       // Most recently used last: the oldest goes first when a request names one space too many.
       this.#sessions.delete(space);
     } else {
-      session = new Session(new SpaceStore(this.store, space));
+      session = new Session(new SpaceStore(this.store, space), { graphBuild: nodeGraphBuild() });
       if (this.#sessions.size >= MAX_SESSIONS)
         this.#sessions.delete(this.#sessions.keys().next().value as string);
     }

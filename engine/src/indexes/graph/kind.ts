@@ -15,7 +15,7 @@ import {
   graphParamsToCbor,
   VAMANA_COSINE,
 } from './params.js';
-import { checkPage, decodeGraphIndex, forEachPage, readPage } from './segment.js';
+import { checkPage, forEachPage, readGraphIndex, readPage } from './segment.js';
 import { eraseGraph, updateGraph } from './write.js';
 
 /** Vector tracks wider than this get no index by default (exact search only). */
@@ -27,7 +27,7 @@ const MAX_DEFAULT_DIMENSION = 4096;
  */
 export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
   scheme: VAMANA_COSINE,
-  objects: ['graphIndex', 'graphPage', 'vectorCompressor'],
+  objects: ['graphIndex', 'graphBody', 'graphPage', 'vectorCompressor'],
   role: 'vector',
   readParams: (record, path) => graphParamsFromCbor(record, path),
   writeParams: graphParamsToCbor,
@@ -80,13 +80,14 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
     };
   },
   async follow(session, segment, params) {
-    const index = decodeGraphIndex(await session.store.getObject(segment.object), params);
-    return index.compressed ? [...index.pages, index.compressed.compressor] : index.pages;
+    const index = await readGraphIndex((o) => session.store.getObject(o), segment.object, params);
+    return [...index.body, ...index.pages, ...(index.compressed ? [index.compressed.compressor] : [])];
   },
   async check(session, segment, params, replaced) {
     const hex = multihashToHex(segment.object);
-    const index = decodeGraphIndex(
-      await session.store.getObject(segment.object),
+    const index = await readGraphIndex(
+      (o) => session.store.getObject(o),
+      segment.object,
       params,
       `graph index ${hex}`,
     );

@@ -12,7 +12,7 @@ import { lowerBound } from '../lsh/load.js';
 import { DotKernel } from './dot-kernel.js';
 import { PAGE_CACHE_PAGES, PagedGraph } from './paged.js';
 import type { GraphParams } from './params.js';
-import { decodeGraphIndex, forEachPage, type GraphIndexObject, readPage, upperGraph } from './segment.js';
+import { forEachPage, type GraphIndexObject, readGraphIndex, readPage, upperGraph } from './segment.js';
 import { type VamanaGraph, type VamanaHits, VamanaSearcher } from './vamana.js';
 
 /**
@@ -56,7 +56,12 @@ export function loadGraph(session: Session, params: GraphParams, ref: SegmentRef
   const key = `${multihashToHex(ref.object)}/${ref.dropped ? multihashToHex(ref.dropped) : ''}`;
   return loaded(session, key, async () => {
     const hex = multihashToHex(ref.object);
-    const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
+    const index = await readGraphIndex(
+      (o) => session.store.getObject(o),
+      ref.object,
+      params,
+      `graph index ${hex}`,
+    );
     const pageBytes = Math.ceil(index.count / index.layout.perPage) * index.layout.pageBytes;
     const budget = session.options.graphResidentBytes ?? GRAPH_RESIDENT_BYTES;
     const paged = index.compressed !== undefined && pageBytes > budget;

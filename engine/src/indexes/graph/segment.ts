@@ -21,6 +21,13 @@ export const SECTOR_BYTES = 4096;
 export const PAGES_PER_OBJECT = 16_384;
 /** Bytes of a page hash: the first 16 of its BLAKE3-256. */
 export const PAGE_HASH_BYTES = 16;
+/**
+ * A GraphIndex whose payload is longer moves it to GraphBody objects: stores refuse objects over 100 MiB
+ * (0007 §6.4), and a segment of 1.4M nodes with 64-byte codes has a payload that large.
+ */
+export const GRAPH_INDEX_INLINE_BYTES = 64 << 20;
+/** Payload bytes of a GraphBody object (the last holds the rest). */
+export const GRAPH_BODY_BYTES = 64 << 20;
 /** A node slot without a neighbour. */
 const NO_NODE = 0xffffffff;
 
@@ -56,6 +63,8 @@ export interface GraphIndexObject {
   readonly pageHashes: Uint8Array;
   /** The navigation layers (spec 0013 §3), lowest first: each a graph over every UPPER_EVERY-th node below. */
   readonly upper: readonly UpperLayer[];
+  /** The GraphBody objects its payload lies in, when too long to be inline (none otherwise). */
+  readonly body: readonly Multihash[];
   /** Where each GraphPage object's payload starts: a page's byte range is known without reading the object. */
   readonly pageOffsets: readonly number[];
   /** The VectorCompressor whose codes the segment carries (spec 0010), and the codes: M bytes a node. */
@@ -76,7 +85,7 @@ export interface UpperLayer {
 }
 
 /** The navigation layers of a graph, lowest first. */
-function layersOf(graph: VamanaGraph): UpperLayer[] {
+function layersOf(graph: { readonly upper?: VamanaGraph }): UpperLayer[] {
   const out: UpperLayer[] = [];
   for (let g = graph.upper; g; g = g.upper) out.push(g);
   return out;
@@ -101,27 +110,64 @@ export function upperGraph(layers: readonly UpperLayer[], dim: number): VamanaGr
 const littleEndian = (a: BigUint64Array | Uint32Array | Float32Array): Uint8Array =>
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
-/** What a built segment is as objects: the GraphIndex's parts and hash, and each GraphPage's. */
-export interface EncodedSegment {
-  readonly index: { readonly parts: Uint8Array[]; readonly hash: Multihash };
-  readonly pages: readonly { readonly parts: Uint8Array[]; readonly hash: Multihash }[];
+/** An object as sealed parts and its hash. */
+export interface EncodedObject {
+  readonly parts: Uint8Array[];
+  readonly hash: Multihash;
 }
 
 /**
- * Encode a built graph over `vectors` (count × dimension, node order = tick order) as a GraphIndex and
- * its GraphPage objects. The same inputs give the same bytes.
+ * A built graph as the encoder reads it: its entry point and navigation layers, and its node records by
+ * range, so that a graph built over partitions is written without holding its out-edges.
  */
-export async function encodeGraphSegment(segment: {
-  timeline: string;
-  track: string;
-  params: GraphParams;
-  ticks: BigUint64Array;
-  vectors: Float32Array;
-  graph: VamanaGraph;
-  /** The codes of the nodes (M bytes each) and the VectorCompressor they come from, for segments that have them. */
-  compressed?: { compressor: Multihash; codes: Uint8Array };
-}): Promise<EncodedSegment> {
-  const { params, ticks, vectors, graph, compressed } = segment;
+export interface GraphRecords {
+  readonly n: number;
+  readonly medoid: number;
+  readonly upper?: VamanaGraph;
+  /** The vectors (as written) and out-edges (`degree` slots a node, `counts` used) of nodes [from, to). */
+  nodes(
+    from: number,
+    to: number,
+  ): Promise<{ vectors: Float32Array; neighbors: Int32Array; counts: Uint16Array }>;
+}
+
+/** The records of a graph held whole over `vectors` (count × dimension, node order). */
+export function heldRecords(graph: VamanaGraph, vectors: Float32Array): GraphRecords {
+  const { dim, degree } = graph;
+  return {
+    n: graph.n,
+    medoid: graph.medoid,
+    ...(graph.upper && { upper: graph.upper }),
+    async nodes(from, to) {
+      return {
+        vectors: vectors.subarray(from * dim, to * dim),
+        neighbors: graph.neighbors.subarray(from * degree, to * degree),
+        counts: graph.counts.subarray(from, to),
+      };
+    },
+  };
+}
+
+/**
+ * Encode a built graph as GraphPage objects, each handed to `put` as soon as it is made (one object's
+ * nodes are held at a time), and return its GraphIndex (its payload in GraphBody objects, also handed to
+ * `put`, when longer than `sizes.inline`). Node order = tick order; the same inputs give
+ * the same bytes.
+ */
+export async function encodeGraphSegment(
+  segment: {
+    timeline: string;
+    track: string;
+    params: GraphParams;
+    ticks: BigUint64Array;
+    graph: GraphRecords;
+    /** The codes of the nodes (M bytes each) and the VectorCompressor they come from, for segments that have them. */
+    compressed?: { compressor: Multihash; codes: Uint8Array };
+  },
+  put: (page: EncodedObject) => Promise<void>,
+  sizes = { inline: GRAPH_INDEX_INLINE_BYTES, body: GRAPH_BODY_BYTES },
+): Promise<EncodedObject> {
+  const { params, ticks, graph, compressed } = segment;
   const { dimension, degree } = params;
   const count = graph.n;
   if (count < 1) throw new EngineError('E_FIELD', `graph segment of ${segment.track}: no vectors`);
@@ -134,24 +180,27 @@ export async function encodeGraphSegment(segment: {
   const layout = pageLayout(dimension, degree);
   const pageCount = Math.ceil(count / layout.perPage);
   const pageHashes = new Uint8Array(pageCount * PAGE_HASH_BYTES);
-  const pages: { parts: Uint8Array[]; hash: Multihash; payloadStart: number }[] = [];
+  const pages: { hash: Multihash; payloadStart: number }[] = [];
   for (let from = 0; from < pageCount; from += PAGES_PER_OBJECT) {
     const to = Math.min(pageCount, from + PAGES_PER_OBJECT);
     const body = new Uint8Array((to - from) * layout.pageBytes);
     const view = new DataView(body.buffer);
+    const first = from * layout.perPage;
+    const nodes = await graph.nodes(first, Math.min(count, to * layout.perPage));
     for (let p = from; p < to; p++) {
       const pageAt = (p - from) * layout.pageBytes;
       for (let slot = 0; slot < layout.perPage; slot++) {
         const node = p * layout.perPage + slot;
         if (node >= count) break;
         const at = pageAt + slot * layout.recordBytes;
-        body.set(littleEndian(vectors.subarray(node * dimension, (node + 1) * dimension)), at);
-        const c = graph.counts[node]!;
+        const i = node - first;
+        body.set(littleEndian(nodes.vectors.subarray(i * dimension, (i + 1) * dimension)), at);
+        const c = nodes.counts[i]!;
         view.setUint32(at + 4 * dimension, c, true);
         for (let k = 0; k < degree; k++)
           view.setUint32(
             at + 4 * dimension + 4 + 4 * k,
-            k < c ? graph.neighbors[node * degree + k]! : NO_NODE,
+            k < c ? nodes.neighbors[i * degree + k]! : NO_NODE,
             true,
           );
       }
@@ -165,7 +214,9 @@ export async function encodeGraphSegment(segment: {
       { v: 0, dimension, degree, page_bytes: layout.pageBytes, first_page: from, pages: to - from },
       [body],
     );
-    pages.push({ parts, hash: await hashParts(parts), payloadStart: parts[0]!.length });
+    const hash = await hashParts(parts);
+    await put({ parts, hash });
+    pages.push({ hash, payloadStart: parts[0]!.length });
   }
   const header = {
     v: 0,
@@ -192,13 +243,89 @@ export async function encodeGraphSegment(segment: {
       'E_FIELD',
       `graph segment of ${segment.track}: ${compressed.codes.length} code bytes for ${count} nodes`,
     );
-  const parts = sealObjectParts('graphIndex', header, [
+  const payload = [
     littleEndian(ticks.subarray(0, count)),
     pageHashes,
     ...layersOf(graph).map(encodeLayer),
     ...(compressed ? [compressed.codes] : []),
-  ]);
-  return { index: { parts, hash: await hashParts(parts) }, pages };
+  ];
+  const size = payload.reduce((sum, p) => sum + p.length, 0);
+  if (size <= sizes.inline) {
+    const parts = sealObjectParts('graphIndex', header, payload);
+    return { parts, hash: await hashParts(parts) };
+  }
+  const body: Multihash[] = [];
+  for (const chunk of chunksOf(payload, sizes.body)) {
+    const parts = sealObjectParts('graphBody', { v: 0, part: body.length }, [chunk]);
+    const hash = await hashParts(parts);
+    await put({ parts, hash });
+    body.push(hash);
+  }
+  const parts = sealObjectParts(
+    'graphIndex',
+    { ...header, body: body.map((h) => new Tag(h, TAGS.multihash)) },
+    [],
+  );
+  return { parts, hash: await hashParts(parts) };
+}
+
+/** The bytes of `parts`, in order, cut into chunks of `size` (the last shorter). */
+function* chunksOf(parts: readonly Uint8Array[], size: number): Generator<Uint8Array> {
+  let chunk = new Uint8Array(size);
+  let at = 0;
+  for (const part of parts)
+    for (let from = 0; from < part.length; ) {
+      const n = Math.min(size - at, part.length - from);
+      chunk.set(part.subarray(from, from + n), at);
+      at += n;
+      from += n;
+      if (at === size) {
+        yield chunk;
+        chunk = new Uint8Array(size);
+        at = 0;
+      }
+    }
+  if (at > 0) yield chunk.subarray(0, at);
+}
+
+/** The GraphBody objects a GraphIndex's bytes name (none when its payload is inline). */
+export function graphBodyObjects(bytes: Uint8Array, what = 'graph index'): Multihash[] {
+  const { header } = openObject(bytes, 'graphIndex', what);
+  const r = new FieldReader(header, what, INDEX_FIELDS);
+  return r.has('body') ? r.multihashes('body') : [];
+}
+
+/**
+ * Read and decode a GraphIndex and, when its payload lies in GraphBody objects, those (in parallel),
+ * each checked by its address and part number.
+ */
+export async function readGraphIndex(
+  get: (object: Multihash) => Promise<Uint8Array>,
+  object: Multihash,
+  params: GraphParams,
+  what = `graph index ${multihashToHex(object)}`,
+): Promise<GraphIndexObject> {
+  const bytes = await get(object);
+  const listed = graphBodyObjects(bytes, what);
+  if (listed.length === 0) return decodeGraphIndex(bytes, params, what);
+  const chunks = await Promise.all(
+    listed.map(async (hash, j) => {
+      const part = `${what} body ${j} (${multihashToHex(hash)})`;
+      const bytes = await get(hash);
+      const opened = openObject(bytes, 'graphBody', part);
+      const r = new FieldReader(opened.header, part, ['v', 'part'] as const);
+      if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
+      if (r.uint('part') !== j) fieldError(r.at('part'), `part ${r.uint('part')} listed at ${j}`);
+      return bytes.subarray(opened.payloadStart);
+    }),
+  );
+  const body = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c, at);
+    at += c.length;
+  }
+  return decodeGraphIndex(bytes, params, what, body);
 }
 
 const INDEX_FIELDS = [
@@ -220,6 +347,7 @@ const INDEX_FIELDS = [
   'page_offsets',
   'upper_medoids',
   'compressor',
+  'body',
 ] as const;
 
 /**
@@ -227,12 +355,26 @@ const INDEX_FIELDS = [
  * for another build: E_LINEAGE) and any inconsistency of sizes, ticks or entry point (E_FIELD).
  */
 export function decodeGraphIndex(
-  bytes: Uint8Array,
+  indexBytes: Uint8Array,
   params: GraphParams,
   what = 'graph index',
+  /** The payload of its GraphBody objects, joined, when it lists them (readGraphIndex reads them). */
+  body?: Uint8Array,
 ): GraphIndexObject {
-  const { header, payloadStart } = openObject(bytes, 'graphIndex', what);
-  const r = new FieldReader(header, what, INDEX_FIELDS);
+  const opened = openObject(indexBytes, 'graphIndex', what);
+  const r = new FieldReader(opened.header, what, INDEX_FIELDS);
+  const listed = r.has('body') ? r.multihashes('body') : [];
+  if (listed.length > 0 !== (body !== undefined))
+    fieldError(
+      r.at('body'),
+      body
+        ? 'lists no GraphBody objects, yet a body was given'
+        : `lists ${listed.length} GraphBody objects: read them first (readGraphIndex)`,
+    );
+  if (listed.length > 0 && indexBytes.length > opened.payloadStart)
+    fieldError(what, 'has both a payload and GraphBody objects');
+  const bytes = body ?? indexBytes;
+  const payloadStart = body ? 0 : opened.payloadStart;
   if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
   const built = {
     dimension: r.uint('dimension'),
@@ -328,6 +470,7 @@ export function decodeGraphIndex(
     pageHashes,
     upper,
     pageOffsets: offsets as number[],
+    body: listed,
     ...(compressor && { compressed: { compressor, subspaces: params.subspaces, codes: codes! } }),
   };
 }

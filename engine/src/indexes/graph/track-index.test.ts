@@ -264,3 +264,32 @@ test('bad parameters and a merge across graph parameters are refused, naming the
   );
   assert.deepEqual(await other.store.readRef('main'), before);
 });
+
+test('a segment larger than the build budget is built over partitions at publish: found as well, checked by fsck, kept by collect', async () => {
+  // 24 components a row: 96 bytes in the kernel; a budget of 1,500 rows makes 5,000 rows 7 shards.
+  const session = new Session(new SpaceStore(new MemoryStore(), 'lab'), {
+    graphBuild: { buildBytes: 96 * 1500 },
+  });
+  const data = dataset(5000, 21);
+  const main = await write(session, undefined, data, 0);
+  const [segment] = graph(emb(main)).segments;
+  assert.equal(segment!.count, 5000);
+  const params = graphParamsFromCbor(graph(emb(main)).params, 'p');
+  const index = decodeGraphIndex(await session.store.getObject(segment!.object), params);
+  // Built over partitions: with codes (every partitioned segment carries them) and its layers.
+  assert.ok(index.compressed, 'a partitioned segment has codes');
+  assert.equal(index.upper[0]!.n, Math.floor(5000 / 16));
+  assert.ok((await recallOf(session, main, dataset(30, 22))) >= 0.95);
+  // The same rows, the same segment: partitioning is deterministic.
+  const again = await write(
+    new Session(new SpaceStore(new MemoryStore(), 'lab'), { graphBuild: { buildBytes: 96 * 1500 } }),
+    undefined,
+    data,
+    0,
+  );
+  assert.equal(multihashToHex(graph(emb(again)).segments[0]!.object), multihashToHex(segment!.object));
+  assert.deepEqual((await fsck(session.store.store)).problems, []);
+  await collect(session, { graceMs: 0 });
+  assert.deepEqual((await fsck(session.store.store)).problems, []);
+  assert.ok((await recallOf(new Session(session.store), main, dataset(10, 23))) >= 0.95);
+});

@@ -10,11 +10,14 @@ import { defaultPqParams, encodePq, type PqParams, trainPq } from '../../vectors
 import type { Uploader } from '../../writes/uploader.js';
 import { droppedUnion, dropTicks } from '../dropped.js';
 import type { IndexChange, IndexContext } from '../kind.js';
+import type { LargeBuildOptions } from '../large-build.js';
 import { appendSegments } from '../segment-log.js';
-import { DotKernel } from './dot-kernel.js';
+import { DotKernel, paddedDimension } from './dot-kernel.js';
 import { type GraphParams, vamanaParams } from './params.js';
-import { decodeGraphIndex, encodeGraphSegment, forEachPage, readPage } from './segment.js';
+import { memorySpill } from './partitioned.js';
+import { encodeGraphSegment, forEachPage, heldRecords, readGraphIndex, readPage } from './segment.js';
 import { buildGraph } from './vamana.js';
+import { writeLargeSegment } from './write-large.js';
 
 /** Nodes a graph segment holds at most: larger segments are never merged again (spec 0013 §4). */
 export const GRAPH_SEGMENT_NODES = 4_000_000;
@@ -29,11 +32,15 @@ export interface GraphRows {
   readonly vectors: Float32Array;
 }
 
-/** Whose segments these are. */
+/** Rows a graph build holds at most (the dot kernel's copy): larger segments are built over partitions (spec 0013 §2.1). */
+export const GRAPH_BUILD_BYTES = 2 ** 30;
+
+/** Whose segments these are, and how a large one is built. */
 interface Owner {
   readonly timeline: string;
   readonly track: string;
   readonly params: GraphParams;
+  readonly build?: LargeBuildOptions | undefined;
 }
 
 /** The vectors of a change's staged items (their CBOR decoded once), ticks ascending. */
@@ -53,6 +60,10 @@ function stagedRows(owner: Owner, change: IndexChange): GraphRows {
 /** Build one segment's graph over rows (tick order) and upload its GraphPage and GraphIndex objects. */
 async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): Promise<SegmentRef> {
   const { dimension } = owner.params;
+  const budget = owner.build?.buildBytes ?? GRAPH_BUILD_BYTES;
+  const rowBytes = 4 * paddedDimension(dimension);
+  if (rows.count * rowBytes > budget)
+    return writePartitioned(owner, rows, uploader, Math.floor(budget / rowBytes));
   // The graph is built over unit rows in the kernel (spec 0013 §1); the pages keep the rows as written.
   const kernel = new DotKernel(rows.count, dimension);
   const unit = new Float32Array(dimension);
@@ -62,23 +73,61 @@ async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): 
   }
   const graph = buildGraph(kernel, vamanaParams(owner.params));
   const compressed = await compressRows(owner.params, kernel, uploader);
-  const encoded = await encodeGraphSegment({
-    timeline: owner.timeline,
-    track: owner.track,
-    params: owner.params,
-    ticks: rows.ticks,
-    vectors: rows.vectors,
-    graph,
-    ...(compressed && { compressed }),
-  });
-  for (const page of encoded.pages) await uploader.put(page.parts, page.hash);
-  await uploader.put(encoded.index.parts, encoded.index.hash);
+  const index = await encodeGraphSegment(
+    {
+      timeline: owner.timeline,
+      track: owner.track,
+      params: owner.params,
+      ticks: rows.ticks,
+      graph: heldRecords(graph, rows.vectors),
+      ...(compressed && { compressed }),
+    },
+    (page) => uploader.put(page.parts, page.hash),
+  );
+  await uploader.put(index.parts, index.hash);
   return {
-    object: encoded.index.hash,
+    object: index.hash,
     count: rows.count,
     first: rows.ticks[0]!,
     last: rows.ticks[rows.count - 1]!,
   };
+}
+
+/** A segment too large to build whole, built over partitions of about `shardNodes` rows. */
+async function writePartitioned(
+  owner: Owner,
+  rows: GraphRows,
+  uploader: Uploader,
+  shardNodes: number,
+): Promise<SegmentRef> {
+  const dim = owner.params.dimension;
+  const spill = await (owner.build?.spill ?? (async () => memorySpill()))();
+  try {
+    const { index } = await writeLargeSegment(
+      {
+        timeline: owner.timeline,
+        track: owner.track,
+        params: owner.params,
+        ticks: rows.ticks,
+        source: {
+          count: rows.count,
+          dimension: dim,
+          rows: async (from, to) => rows.vectors.subarray(from * dim, to * dim),
+        },
+      },
+      { shardNodes, spill, ...(owner.build?.runShards && { runShards: owner.build.runShards }) },
+      (object) => uploader.put(object.parts, object.hash),
+    );
+    await uploader.put(index.parts, index.hash);
+    return {
+      object: index.hash,
+      count: rows.count,
+      first: rows.ticks[0]!,
+      last: rows.ticks[rows.count - 1]!,
+    };
+  } finally {
+    await spill.remove();
+  }
 }
 
 /**
@@ -140,7 +189,12 @@ export async function readGraphRows(
   const parts: GraphRows[] = [];
   for (const ref of refs) {
     const hex = multihashToHex(ref.object);
-    const index = decodeGraphIndex(await session.store.getObject(ref.object), params, `graph index ${hex}`);
+    const index = await readGraphIndex(
+      (o) => session.store.getObject(o),
+      ref.object,
+      params,
+      `graph index ${hex}`,
+    );
     const gone = await droppedUnion(session, [ref]);
     const vectors = new Float32Array(index.count * dim);
     const into = {
@@ -209,7 +263,12 @@ export async function updateGraph(
   change: IndexChange,
 ): Promise<SegmentRef[]> {
   const { session, uploader } = context;
-  const owner: Owner = { timeline: change.track.timeline, track: change.track.name, params };
+  const owner: Owner = {
+    timeline: change.track.timeline,
+    track: change.track.name,
+    params,
+    build: session.options.graphBuild,
+  };
   if (change.staged.count === 0 && change.removed.size > 0)
     return dropTicks(context, segments, change.removed, async (segment, gone) => {
       const rows = await readGraphRows(session, params, [segment], (t) => gone.has(t));
@@ -235,12 +294,12 @@ export async function eraseGraph(
   segment: SegmentRef,
   erased: (tick: Tick) => boolean,
 ): Promise<{ object?: Uint8Array } | undefined> {
-  const index = decodeGraphIndex(await context.session.store.getObject(segment.object), params);
+  const index = await readGraphIndex((o) => context.session.store.getObject(o), segment.object, params);
   if (!index.ticks.some((t) => erased(t))) return undefined;
   const rows = await readGraphRows(context.session, params, [segment], erased);
   if (rows.count === 0) return {};
   const [ref] = await writeSegments(
-    { timeline: index.timeline, track: index.track, params },
+    { timeline: index.timeline, track: index.track, params, build: context.session.options.graphBuild },
     rows,
     context.uploader,
   );
