@@ -466,6 +466,7 @@ for ref in ("", "Main", "heads//a", "/main", "main/", "..", "heads/..", "a..b", 
 write("backend.json", "0005", "Backend contract: ETag normalization, Range headers, ref names and keys", backend)
 
 # ---------------------------------------------------------------- objects, buckets, index pages (spec 0007)
+import math
 import struct
 
 import cbor2
@@ -797,6 +798,129 @@ for R, L, a, seed in ((8, 16, 1.2, 7), (6, 12, 1.0, 3)):
     fmt.append({"name": f"a Vamana graph of 120 x 6 vectors, degree {R}, build list {L}, alpha {a}, seed {seed}",
                 "op": "vamana-build", "input": {"dim": 6, "rows": graph_rows, "degree": R, "buildList": L, "alpha": a, "seed": seed},
                 "output": {"medoid": entry, "neighbors": neighbors}})
+
+
+# The build over partitions (spec 0013 §2.1), independently: unit rows (§1), spherical k-means with
+# k-means++ seeding, each row in the shards of its 2 nearest centroids, a Vamana graph per shard at degree
+# ceil(2R/3), the shards' lists joined in turn up to R, the medoid of all unit rows.
+def kernel_dot(a, b):
+    p = [0.0] * 8
+    for i in range(len(a)):
+        p[i % 8] = f32(p[i % 8] + f32(a[i] * b[i]))
+    s = [f32(p[j] + p[j + 4]) for j in range(4)]
+    return f32(f32(s[0] + s[1]) + f32(s[2] + s[3]))
+
+def to_unit(row):
+    sq = 0.0
+    for x in row:
+        sq = f32(sq + f32(x * x))
+    norm = f32(math.sqrt(sq))
+    return [f32(x / norm) for x in row]
+
+def largest(scores, k):
+    out = []
+    for _ in range(k):
+        best = -1
+        for s in range(len(scores)):
+            if s not in out and (best < 0 or scores[s] > scores[best]):
+                best = s
+        out.append(best)
+    return out
+
+def spherical_kmeans(rows, k, seed):
+    n, dim = len(rows), len(rows[0])
+    nxt = mulberry32((seed ^ 0x2545F491) & 0xFFFFFFFF)
+    best = [math.inf] * n
+    cents = []
+    pick = math.floor(nxt() * n)
+    for c in range(k):
+        cents.append(list(rows[pick]))
+        if c == k - 1:
+            break
+        for i in range(n):
+            best[i] = min(best[i], max(0.0, 1 - kernel_dot(rows[pick], rows[i])))
+        total = 0.0
+        for i in range(n):
+            total += best[i]
+        target = nxt() * total
+        pick = n - 1
+        for i in range(n):
+            target -= best[i]
+            if target < 0:
+                pick = i
+                break
+    for _ in range(12):
+        sums = [[0.0] * dim for _ in range(k)]
+        for i in range(n):
+            c = largest([kernel_dot(rows[i], cents[s]) for s in range(k)], 1)[0]
+            for d in range(dim):
+                sums[c][d] += rows[i][d]
+        for c in range(k):
+            norm = 0.0
+            for d in range(dim):
+                norm += sums[c][d] * sums[c][d]
+            if norm == 0:
+                continue
+            inv = 1 / math.sqrt(norm)
+            cents[c] = [f32(sums[c][d] * inv) for d in range(dim)]
+    return cents
+
+def partitioned_build(rows, degree, build_list, alpha, seed, shard_nodes):
+    n, dim = len(rows), len(rows[0])
+    unit = [to_unit(r) for r in rows]
+    shards = min(max(1, math.ceil(2 * n / shard_nodes)), n)
+    overlap = min(2, shards)
+    every = max(1, n // 65536)
+    sample = unit[::every]
+    cents = spherical_kmeans(sample, shards, seed)
+    mean = [0.0] * dim
+    for u in unit:
+        for d in range(dim):
+            mean[d] += u[d]
+    mean = [m / n for m in mean]
+    medoid, best = 0, math.inf
+    homes, ids = [], [[] for _ in range(shards)]
+    for i, u in enumerate(unit):
+        d2 = 0.0
+        for d in range(dim):
+            x = u[d] - mean[d]
+            d2 += x * x
+        if d2 < best:
+            best, medoid = d2, i
+        home = largest([kernel_dot(u, cents[s]) for s in range(shards)], overlap)
+        homes.append(home)
+        for s in home:
+            ids[s].append(i)
+    sub = max(2, math.ceil(2 * degree / 3)) if overlap > 1 else degree
+    lists = []
+    for s in range(shards):
+        _, out = vamana_build([unit[i] for i in ids[s]], sub, build_list, alpha, seed) if ids[s] else (0, [])
+        lists.append([[ids[s][j] for j in o] for o in out])
+    cursor = [0] * shards
+    neighbors = []
+    for i in range(n):
+        parts = []
+        for s in homes[i]:
+            parts.append(lists[s][cursor[s]])
+            cursor[s] += 1
+        row, taken = [], set()
+        for e in range(sub):
+            for part in parts:
+                if len(row) == degree:
+                    break
+                if e < len(part) and part[e] not in taken:
+                    taken.add(part[e])
+                    row.append(part[e])
+        neighbors.append(row)
+    return medoid, [len(x) for x in ids], neighbors
+
+part_rng = mulberry32(5)
+part_centres = [[part_rng() - 0.5 for _ in range(6)] for _ in range(5)]
+part_rows = [[f32(3 * (part_centres[i % 5][d] + 0.15 * (part_rng() - 0.5))) for d in range(6)] for i in range(300)]
+medoid, sizes, neighbors = partitioned_build(part_rows, 8, 16, 1.2, 7, 200)
+fmt.append({"name": "a Vamana graph of 300 x 6 vectors built over 3 shards (shard nodes 200), degree 8, build list 16, alpha 1.2, seed 7",
+            "op": "vamana-partitioned", "input": {"dim": 6, "rows": part_rows, "degree": 8, "buildList": 16, "alpha": 1.2, "seed": 7, "shardNodes": 200},
+            "output": {"medoid": medoid, "shards": sizes, "neighbors": neighbors}})
 
 
 def sum_in_order(a, b):

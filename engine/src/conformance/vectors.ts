@@ -8,6 +8,7 @@ import { EngineError } from '../errors.js';
 import { decodeBucket, encodeBucket } from '../format/bucket.js';
 import { openDroppedTicks, sealDroppedTicks } from '../format/dropped-ticks.js';
 import { CodeKernel } from '../indexes/graph/code-kernel.js';
+import { buildPartitioned, memorySpill } from '../indexes/graph/partitioned.js';
 import { buildVamana } from '../indexes/graph/vamana.js';
 import { encodePq, pqTable, trainPq } from '../vectors/pq.js';
 import { runTokenVectors, type TokenVectorFile } from './token-vectors.js';
@@ -256,6 +257,35 @@ const RUNNERS: Record<string, Runner> = {
       medoid: graph.medoid,
       neighbors: Array.from({ length: graph.n }, (_, i) =>
         Array.from(graph.neighbors.subarray(i * graph.degree, i * graph.degree + graph.counts[i]!)),
+      ),
+    };
+  },
+  'vamana-partitioned': async (v) => {
+    const input = v.input as {
+      dim: number;
+      rows: number[][];
+      degree: number;
+      buildList: number;
+      alpha: number;
+      seed: number;
+      shardNodes: number;
+    };
+    const rows = Float32Array.from(input.rows.flat());
+    const graph = await buildPartitioned(
+      {
+        count: input.rows.length,
+        dimension: input.dim,
+        rows: async (from, to) => rows.subarray(from * input.dim, to * input.dim),
+      },
+      input,
+      { shardNodes: input.shardNodes, spill: memorySpill() },
+    );
+    const { neighbors, counts } = await graph.edges(0, graph.n);
+    return {
+      medoid: graph.medoid,
+      shards: graph.shardSizes,
+      neighbors: Array.from({ length: graph.n }, (_, i) =>
+        Array.from(neighbors.subarray(i * graph.degree, i * graph.degree + counts[i]!)),
       ),
     };
   },

@@ -52,6 +52,8 @@ export interface PartitionedGraph {
   readonly shards: number;
   /** Nodes of the largest shard. */
   readonly largestShard: number;
+  /** Nodes of each shard. */
+  readonly shardSizes: readonly number[];
   /** The k-means sample (unit rows, evenly spaced): what codebooks are trained on too. */
   readonly sample: { readonly rows: Float32Array; readonly count: number };
   /** Out-edges of nodes [from, to): `degree` slots a node (unused −1) and their counts. */
@@ -231,6 +233,7 @@ export async function buildPartitioned(
     ...(upper && { upper }),
     shards,
     largestShard,
+    shardSizes: jobs.map((j) => j.count),
     sample: { rows: sample, count: sampleN },
     async edges(from, to) {
       const bytes = await spill.read(MERGED, from * rowBytes, (to - from) * rowBytes);
