@@ -13,7 +13,7 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildVamana, VamanaSearcher } from '@dreamdb/engine/indexes/graph';
+import { buildVamana, defaultGraphParams, VamanaSearcher } from '@dreamdb/engine/indexes/graph';
 import { search } from '@dreamdb/engine/query';
 import { MemoryStore, Session, SpaceStore } from '@dreamdb/engine/store';
 import hnswlib from 'hnswlib-node';
@@ -31,7 +31,14 @@ const directoryBytes = (dir: string): number =>
 const data = makeData(params);
 const truth = groundTruth(data);
 const { n, dim, vectors } = data;
-const graphParams = { degree: 32, buildList: 64, alpha: 1.2, seed: 7 };
+// The index's defaults (spec 0013 §4) unless DREAMDB_BENCH_R / _L / _ALPHA name others.
+const defaults = defaultGraphParams(dim);
+const graphParams = {
+  degree: Number(process.env.DREAMDB_BENCH_R || defaults.degree),
+  buildList: Number(process.env.DREAMDB_BENCH_L || defaults.buildList),
+  alpha: Number(process.env.DREAMDB_BENCH_ALPHA || defaults.alphaPercent / 100),
+  seed: 7,
+};
 
 let t0 = performance.now();
 const graph = buildVamana(vectors, dim, graphParams);

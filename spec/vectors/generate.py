@@ -817,13 +817,17 @@ def to_unit(row):
     norm = f32(math.sqrt(sq))
     return [f32(x / norm) for x in row]
 
-def largest(scores, k):
+def largest(scores, k, is_open=lambda s: True):
     out = []
     for _ in range(k):
         best = -1
         for s in range(len(scores)):
-            if s not in out and (best < 0 or scores[s] > scores[best]):
+            if s not in out and is_open(s) and (best < 0 or scores[s] > scores[best]):
                 best = s
+        if best < 0:
+            for s in range(len(scores)):
+                if s not in out and (best < 0 or scores[s] > scores[best]):
+                    best = s
         out.append(best)
     return out
 
@@ -870,6 +874,7 @@ def partitioned_build(rows, degree, build_list, alpha, seed, shard_nodes):
     unit = [to_unit(r) for r in rows]
     shards = min(max(1, math.ceil(2 * n / shard_nodes)), n)
     overlap = min(2, shards)
+    capacity = math.ceil(1.25 * overlap * n / shards)
     every = max(1, n // 65536)
     sample = unit[::every]
     cents = spherical_kmeans(sample, shards, seed)
@@ -887,7 +892,7 @@ def partitioned_build(rows, degree, build_list, alpha, seed, shard_nodes):
             d2 += x * x
         if d2 < best:
             best, medoid = d2, i
-        home = largest([kernel_dot(u, cents[s]) for s in range(shards)], overlap)
+        home = largest([kernel_dot(u, cents[s]) for s in range(shards)], overlap, lambda s: len(ids[s]) < capacity)
         homes.append(home)
         for s in home:
             ids[s].append(i)
@@ -917,10 +922,15 @@ def partitioned_build(rows, degree, build_list, alpha, seed, shard_nodes):
 part_rng = mulberry32(5)
 part_centres = [[part_rng() - 0.5 for _ in range(6)] for _ in range(5)]
 part_rows = [[f32(3 * (part_centres[i % 5][d] + 0.15 * (part_rng() - 0.5))) for d in range(6)] for i in range(300)]
-medoid, sizes, neighbors = partitioned_build(part_rows, 8, 16, 1.2, 7, 200)
-fmt.append({"name": "a Vamana graph of 300 x 6 vectors built over 3 shards (shard nodes 200), degree 8, build list 16, alpha 1.2, seed 7",
-            "op": "vamana-partitioned", "input": {"dim": 6, "rows": part_rows, "degree": 8, "buildList": 16, "alpha": 1.2, "seed": 7, "shardNodes": 200},
-            "output": {"medoid": medoid, "shards": sizes, "neighbors": neighbors}})
+# Skewed: 4 rows of 5 in one cluster, so shards fill to their capacity (1.25 of their share) and rows
+# go on to the next nearest shard with room.
+skew_rows = [[f32(3 * (part_centres[0 if i % 5 else 1 + (i // 5) % 4][d] + 0.15 * (part_rng() - 0.5))) for d in range(6)] for i in range(300)]
+for name, rows_, R, L, a, seed, nodes in (("300 x 6 vectors built over 3 shards (shard nodes 200), degree 8, build list 16, alpha 1.2, seed 7", part_rows, 8, 16, 1.2, 7, 200),
+                                          ("300 x 6 vectors, 4 in 5 in one cluster, over 5 shards (shard nodes 120) filled to capacity, degree 6, build list 12, alpha 1.0, seed 3", skew_rows, 6, 12, 1.0, 3, 120)):
+    medoid, sizes, neighbors = partitioned_build(rows_, R, L, a, seed, nodes)
+    fmt.append({"name": f"a Vamana graph of {name}",
+                "op": "vamana-partitioned", "input": {"dim": 6, "rows": rows_, "degree": R, "buildList": L, "alpha": a, "seed": seed, "shardNodes": nodes},
+                "output": {"medoid": medoid, "shards": sizes, "neighbors": neighbors}})
 
 
 def sum_in_order(a, b):

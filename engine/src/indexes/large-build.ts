@@ -45,6 +45,9 @@ export type ShardRunner = (jobs: readonly ShardJob[], spill: Spill) => Promise<v
 export interface LargeBuildOptions {
   readonly spill?: () => Promise<Spill>;
   readonly runShards?: ShardRunner;
-  /** Rows (as the dot kernel holds them) a build holds at most (default GRAPH_BUILD_BYTES, 1 GiB). */
+  /**
+   * Rows (as the dot kernel holds them) a build holds at most. Spec 0013 §2.1 fixes 1 GiB
+   * (GRAPH_BUILD_BYTES): another value gives segments other bytes, so only tests change it.
+   */
   readonly buildBytes?: number;
 }

@@ -5,7 +5,7 @@ import { fileSpill, type ShardMessage } from './graph-shards.js';
 // One shard at a time: its rows read from the spill, its out-edges written back (graph-shards.ts).
 parentPort?.on('message', async ({ job, dir }: ShardMessage) => {
   try {
-    const spill = await fileSpill(dir);
+    const spill = await fileSpill(dir, { create: false });
     try {
       await buildShard(job, spill);
     } finally {

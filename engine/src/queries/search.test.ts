@@ -269,6 +269,7 @@ test('search refuses bad queries and tracks that are not vector tracks; writes r
   refused({ vector: 'not bytes' }, /s1\/old\[1\]: payload .* neither/);
   refused(encodeVector([0, 0, 0, 0]), /zero vector has no direction/);
   refused(encodeVector([1e30, 1, 1, 1]), /squared length overflows/);
+  refused(encodeVector([1e-30, 1e-30, 0, 0]), /squared length underflows float32 to 0/);
   assert.equal(writer.size, 0);
   assert.throws(
     () =>

@@ -86,7 +86,11 @@ export function payloadVector(payload: unknown, dim: number, where: string): Flo
       'E_FIELD',
       `${where}: a zero vector has no direction; cosine search cannot rank it`,
     );
-  if (!Number.isFinite(foldSquares(values)))
+  const squares = foldSquares(values);
+  if (!Number.isFinite(squares))
     throw new EngineError('E_FIELD', `${where}: the vector's squared length overflows float32`);
+  // Components so small their squares underflow: the length is 0 in float32 and the unit row infinite.
+  if (squares === 0)
+    throw new EngineError('E_FIELD', `${where}: the vector's squared length underflows float32 to 0`);
   return values;
 }

@@ -15,7 +15,7 @@ import {
   graphParamsToCbor,
   VAMANA_COSINE,
 } from './params.js';
-import { checkPage, forEachPage, readGraphIndex, readPage } from './segment.js';
+import { checkPage, forEachPage, graphIndexChildren, readGraphIndex, readPage } from './segment.js';
 import { eraseGraph, updateGraph } from './write.js';
 
 /** Vector tracks wider than this get no index by default (exact search only). */
@@ -79,9 +79,8 @@ export const vamanaCosine: IndexKind<GraphParams, VectorIndexReader> = {
       },
     };
   },
-  async follow(session, segment, params) {
-    const index = await readGraphIndex((o) => session.store.getObject(o), segment.object, params);
-    return [...index.body, ...index.pages, ...(index.compressed ? [index.compressed.compressor] : [])];
+  async follow(session, segment) {
+    return graphIndexChildren(await session.store.getObject(segment.object));
   },
   async check(session, segment, params, replaced) {
     const hex = multihashToHex(segment.object);

@@ -4,15 +4,7 @@ import { scaleToUnit } from '../../vectors/cosine.js';
 import type { Codebooks } from '../../vectors/pq.js';
 import { CodeKernel } from './code-kernel.js';
 import { orderedDot } from './dot-kernel.js';
-import {
-  checkPage,
-  forEachPage,
-  type GraphIndexObject,
-  PAGES_PER_OBJECT,
-  pageOf,
-  readPage,
-  upperGraph,
-} from './segment.js';
+import { checkPage, forEachPage, type GraphIndexObject, pageOf, readPage, upperGraph } from './segment.js';
 import { CandidateList, type VamanaHits, VamanaSearcher, Visits } from './vamana.js';
 
 /**
@@ -151,7 +143,7 @@ export class PagedGraph {
     const reads: Promise<void>[] = [];
     for (let p = from; p <= to; ) {
       const { object, offset } = pageOf(index, p * perPage);
-      const end = Math.min(to, (object + 1) * PAGES_PER_OBJECT - 1);
+      const end = Math.min(to, (object + 1) * index.layout.perObject - 1);
       const start = index.pageOffsets[object]! + offset;
       const firstPage = p;
       reads.push(

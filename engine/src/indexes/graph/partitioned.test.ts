@@ -335,3 +335,55 @@ test('a GraphIndex whose payload is too long lies in GraphBody objects, read bac
   for (const body of b.body) assert.ok(names.has(multihashToHex(body)), 'a GraphBody object is kept');
   for (const page of b.pages) assert.ok(names.has(multihashToHex(page)));
 });
+
+test('wide rows: a GraphPage object holds 64 MiB of pages at most, so stores under 100 MiB take them', async () => {
+  // 1024 components: a record of 4228 bytes, pages of 8192 bytes, so 8192 pages (nodes) an object.
+  const dim = 1024;
+  const n = 8200;
+  const rows = new Float32Array(n * dim).map((_, i) => ((i * 7919) % 1000) / 1000 + 0.001);
+  const degree = 4;
+  const neighbors = new Int32Array(n * degree).map((_, i) => (Math.floor(i / degree) + 1 + (i % degree)) % n);
+  // Its navigation layer (8200 / 16 nodes of degree 2): a ring.
+  const upper = {
+    n: 512,
+    dim,
+    degree: 2,
+    neighbors: new Int32Array(1024).map((_, i) => (Math.floor(i / 2) + 1 + (i % 2)) % 512),
+    counts: new Uint16Array(512).fill(2),
+    medoid: 0,
+  };
+  const graph = { n, dim, degree, neighbors, counts: new Uint16Array(n).fill(degree), medoid: 0, upper };
+  const params = { ...defaultGraphParams(dim), degree, buildList: 8 };
+  const stored = new Map<string, Uint8Array>();
+  const index = await encodeGraphSegment(
+    {
+      timeline: 't',
+      track: 'emb',
+      params,
+      ticks: BigUint64Array.from({ length: n }, (_, i) => BigInt(i)),
+      graph: heldRecords(graph, rows),
+    },
+    async (o) => {
+      const bytes = concat(o.parts);
+      assert.ok(bytes.length <= 64 * 2 ** 20 + 4096, `a GraphPage object of ${bytes.length} bytes`);
+      stored.set(multihashToHex(o.hash), bytes);
+    },
+  );
+  const decoded = decodeGraphIndex(concat(index.parts), params);
+  assert.equal(decoded.layout.pageBytes, 8192);
+  assert.equal(decoded.layout.perObject, 8192);
+  assert.equal(decoded.pages.length, 2);
+  const back = new Float32Array(n * dim);
+  const into = {
+    neighbors: new Int32Array(n * degree),
+    counts: new Uint16Array(n),
+    setRow: (node: number, row: Float32Array) => back.set(row, node * dim),
+  };
+  await forEachPage(
+    decoded,
+    async (o) => stored.get(multihashToHex(o))!,
+    (page, bytes, what) => readPage(decoded, page, bytes, into, what),
+  );
+  assert.deepEqual(into.neighbors, neighbors);
+  assert.deepEqual(back, rows);
+});

@@ -62,8 +62,12 @@ export interface PartitionedGraph {
 
 /** Shards each vector joins: its nearest centroids (DiskANN's k_base). */
 export const SHARD_OVERLAP = 2;
-/** Rows of the k-means sample (at most). */
+/** The sample takes every floor(n / SAMPLE_ROWS)-th row (so from 65,536 to 131,071 rows past 65,536). */
 const SAMPLE_ROWS = 65_536;
+/** A shard's capacity over its share of the rows (SHARD_OVERLAP · n / shards). */
+const SHARD_SLACK = 1.25;
+/** Shards a build may have: the centroids are scored in one dot-kernel batch, and shard ids are u16. */
+const MAX_SHARDS = 8192;
 const KMEANS_ROUNDS = 12;
 const MERGED = 'merged-edges';
 
@@ -111,7 +115,14 @@ export async function buildPartitioned(
   const chunk = options.chunk ?? 65_536;
   const { spill } = options;
   const shards = Math.min(shardCount(n, options.shardNodes), n);
+  if (shards > MAX_SHARDS)
+    throw new EngineError(
+      'E_BAD_REQUEST',
+      `${shards} shards of ${options.shardNodes} rows: at most ${MAX_SHARDS}`,
+    );
   const overlap = Math.min(SHARD_OVERLAP, shards);
+  // A shard takes at most a quarter more than its share: skewed data cannot make one as large as the track.
+  const capacity = Math.ceil((SHARD_SLACK * overlap * n) / shards);
   const started = performance.now();
   const log = (what: string) =>
     options.log?.(`${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -157,7 +168,7 @@ export async function buildPartitioned(
     }
     near.setQuery(unit);
     near.dots(shards);
-    nearest(near.out, shards, overlap, home, i * overlap);
+    nearest(near.out, shards, overlap, home, i * overlap, (s) => ids[s]!.length < capacity);
     for (let k = 0; k < overlap; k++) {
       const s = home[i * overlap + k]!;
       ids[s]!.push(i);
@@ -280,15 +291,32 @@ async function forEachUnitRow(
   }
 }
 
-/** The `k` largest of `scores[0..m)` by index into `out` at `at`, best first (ties: the lowest index). */
-function nearest(scores: Float32Array, m: number, k: number, out: Uint16Array, at: number): void {
+/**
+ * The `k` largest of `scores[0..m)` that `open` allows, by index into `out` at `at`, best first (ties: the
+ * lowest index).
+ */
+function nearest(
+  scores: Float32Array,
+  m: number,
+  k: number,
+  out: Uint16Array,
+  at: number,
+  open: (s: number) => boolean = () => true,
+): void {
   for (let r = 0; r < k; r++) {
     let best = -1;
     for (let s = 0; s < m; s++) {
       let used = false;
       for (let q = 0; q < r; q++) if (out[at + q] === s) used = true;
-      if (!used && (best < 0 || scores[s]! > scores[best]!)) best = s;
+      if (!used && open(s) && (best < 0 || scores[s]! > scores[best]!)) best = s;
     }
+    // Every shard still open is taken: the rest of the row's shards are the best of the full ones.
+    if (best < 0)
+      for (let s = 0; s < m; s++) {
+        let used = false;
+        for (let q = 0; q < r; q++) if (out[at + q] === s) used = true;
+        if (!used && (best < 0 || scores[s]! > scores[best]!)) best = s;
+      }
     out[at + r] = best;
   }
 }

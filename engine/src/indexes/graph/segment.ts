@@ -17,8 +17,8 @@ import { upperLayers, type VamanaGraph } from './vamana.js';
 
 /** The size pages are made of: records never straddle a page, and a page is a multiple of this. */
 export const SECTOR_BYTES = 4096;
-/** Pages per GraphPage object: 64 MiB at one sector a page, well under the object limit (0007 §6.4). */
-export const PAGES_PER_OBJECT = 16_384;
+/** Bytes of a GraphPage object's pages at most: well under the object limit of 100 MiB (0007 §6.4). */
+export const PAGE_OBJECT_BYTES = 64 << 20;
 /** Bytes of a page hash: the first 16 of its BLAKE3-256. */
 export const PAGE_HASH_BYTES = 16;
 /**
@@ -26,23 +26,32 @@ export const PAGE_HASH_BYTES = 16;
  * (0007 §6.4), and a segment of 1.4M nodes with 64-byte codes has a payload that large.
  */
 export const GRAPH_INDEX_INLINE_BYTES = 64 << 20;
+/** GraphBody objects a reader fetches at once. */
+const BODY_READS = 4;
 /** Payload bytes of a GraphBody object (the last holds the rest). */
 export const GRAPH_BODY_BYTES = 64 << 20;
 /** A node slot without a neighbour. */
 const NO_NODE = 0xffffffff;
 
-/** The shape of a segment's pages: record and page sizes, records per page. */
+/** The shape of a segment's pages: record and page sizes, records per page, pages per GraphPage object. */
 export interface PageLayout {
   readonly recordBytes: number;
   readonly pageBytes: number;
   readonly perPage: number;
+  /** floor(PAGE_OBJECT_BYTES / pageBytes): 16,384 at one sector a page. */
+  readonly perObject: number;
 }
 
 /** Node record: dimension f32, then a u32 count, then `degree` u32 neighbour slots (unused: 0xffffffff). */
 export function pageLayout(dimension: number, degree: number): PageLayout {
   const recordBytes = 4 * dimension + 4 + 4 * degree;
   const pageBytes = Math.ceil(recordBytes / SECTOR_BYTES) * SECTOR_BYTES;
-  return { recordBytes, pageBytes, perPage: Math.floor(pageBytes / recordBytes) };
+  return {
+    recordBytes,
+    pageBytes,
+    perPage: Math.floor(pageBytes / recordBytes),
+    perObject: Math.floor(PAGE_OBJECT_BYTES / pageBytes),
+  };
 }
 
 /** A GraphIndex as decoded: who, under which parameters, the entry point, ticks and pages. */
@@ -55,7 +64,7 @@ export interface GraphIndexObject {
   readonly last: Tick;
   readonly medoid: number;
   readonly layout: PageLayout;
-  /** The GraphPage objects, in node order; object j holds pages [j·PAGES_PER_OBJECT, …). */
+  /** The GraphPage objects, in node order; object j holds pages [j·layout.perObject, …). */
   readonly pages: readonly Multihash[];
   /** The tick of each node, ascending: node ids are tick order, so a time window is a range of ids. */
   readonly ticks: BigUint64Array;
@@ -181,8 +190,8 @@ export async function encodeGraphSegment(
   const pageCount = Math.ceil(count / layout.perPage);
   const pageHashes = new Uint8Array(pageCount * PAGE_HASH_BYTES);
   const pages: { hash: Multihash; payloadStart: number }[] = [];
-  for (let from = 0; from < pageCount; from += PAGES_PER_OBJECT) {
-    const to = Math.min(pageCount, from + PAGES_PER_OBJECT);
+  for (let from = 0; from < pageCount; from += layout.perObject) {
+    const to = Math.min(pageCount, from + layout.perObject);
     const body = new Uint8Array((to - from) * layout.pageBytes);
     const view = new DataView(body.buffer);
     const first = from * layout.perPage;
@@ -296,6 +305,20 @@ export function graphBodyObjects(bytes: Uint8Array, what = 'graph index'): Multi
 }
 
 /**
+ * Every object a GraphIndex names, from its header alone (its GraphBody, GraphPage and VectorCompressor
+ * objects): what collect keeps and fsck looks for, without reading a body of hundreds of MiB.
+ */
+export function graphIndexChildren(bytes: Uint8Array, what = 'graph index'): Multihash[] {
+  const { header } = openObject(bytes, 'graphIndex', what);
+  const r = new FieldReader(header, what, INDEX_FIELDS);
+  return [
+    ...(r.has('body') ? r.multihashes('body') : []),
+    ...r.multihashes('pages'),
+    ...(r.has('compressor') ? r.multihashesOf([r.raw('compressor')], 'compressor') : []),
+  ];
+}
+
+/**
  * Read and decode a GraphIndex and, when its payload lies in GraphBody objects, those (in parallel),
  * each checked by its address and part number.
  */
@@ -308,23 +331,39 @@ export async function readGraphIndex(
   const bytes = await get(object);
   const listed = graphBodyObjects(bytes, what);
   if (listed.length === 0) return decodeGraphIndex(bytes, params, what);
-  const chunks = await Promise.all(
-    listed.map(async (hash, j) => {
-      const part = `${what} body ${j} (${multihashToHex(hash)})`;
-      const bytes = await get(hash);
-      const opened = openObject(bytes, 'graphBody', part);
-      const r = new FieldReader(opened.header, part, ['v', 'part'] as const);
-      if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
-      if (r.uint('part') !== j) fieldError(r.at('part'), `part ${r.uint('part')} listed at ${j}`);
-      return bytes.subarray(opened.payloadStart);
-    }),
-  );
-  const body = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
+  // Parts are fetched a few at a time and copied into one buffer in order as they come: the payload is
+  // held once (with at most BODY_READS parts in flight), not as parts and their join.
+  const part = async (j: number) => {
+    const hash = listed[j]!;
+    const name = `${what} body ${j} (${multihashToHex(hash)})`;
+    const object = await get(hash);
+    const opened = openObject(object, 'graphBody', name);
+    const r = new FieldReader(opened.header, name, ['v', 'part'] as const);
+    if (r.uint('v') !== 0) fieldError(r.at('v'), `version ${String(r.raw('v'))} is not 0`);
+    if (r.uint('part') !== j) fieldError(r.at('part'), `part ${r.uint('part')} listed at ${j}`);
+    return object.subarray(opened.payloadStart);
+  };
+  const inFlight = new Map<number, Promise<Uint8Array>>();
+  for (let j = 0; j < Math.min(BODY_READS, listed.length); j++) inFlight.set(j, part(j));
+  let body = new Uint8Array(0);
+  let size = 0;
+  try {
+    for (let j = 0; j < listed.length; j++) {
+      const chunk = await inFlight.get(j)!;
+      inFlight.delete(j);
+      if (j + BODY_READS < listed.length) inFlight.set(j + BODY_READS, part(j + BODY_READS));
+      if (size + chunk.length > body.length) {
+        const grown = new Uint8Array(Math.max(size + chunk.length, chunk.length * listed.length));
+        grown.set(body.subarray(0, size));
+        body = grown;
+      }
+      body.set(chunk, size);
+      size += chunk.length;
+    }
+  } finally {
+    for (const pending of inFlight.values()) pending.catch(() => {});
   }
+  body = body.subarray(0, size);
   return decodeGraphIndex(bytes, params, what, body);
 }
 
@@ -400,7 +439,7 @@ export function decodeGraphIndex(
   const pageCount = Math.ceil(count / layout.perPage);
   const pages = r.multihashes('pages');
   if (count < 1 || medoid >= count) fieldError(what, `count ${count} and medoid ${medoid} do not fit`);
-  if (pages.length !== Math.ceil(pageCount / PAGES_PER_OBJECT))
+  if (pages.length !== Math.ceil(pageCount / layout.perObject))
     fieldError(r.at('pages'), `${pages.length} objects for ${pageCount} pages`);
   // The layers a graph of `count` nodes has (spec 0013 §3), with their sizes and degrees.
   const shapes = upperLayers(count, {
@@ -435,7 +474,9 @@ export function decodeGraphIndex(
   const ticks = new BigUint64Array(count);
   littleEndian(ticks).set(bytes.subarray(payloadStart, payloadStart + 8 * count));
   const hashesEnd = payloadStart + 8 * count + PAGE_HASH_BYTES * pageCount;
-  const pageHashes = bytes.slice(payloadStart + 8 * count, hashesEnd);
+  // A body given is this decoder's own: views of it, not copies (an inline payload is copied out).
+  const take = (from: number, to: number) => (body ? bytes.subarray(from, to) : bytes.slice(from, to));
+  const pageHashes = take(payloadStart + 8 * count, hashesEnd);
   let at = hashesEnd;
   const upper = shapes.map(({ n, degree }, j) => {
     const view = new DataView(bytes.buffer, bytes.byteOffset + at, 4 * n * degree);
@@ -452,7 +493,7 @@ export function decodeGraphIndex(
       }
     return { n, degree, medoid: medoids[j] as number, neighbors, counts };
   });
-  const codes = compressor ? bytes.slice(at, at + codeBytes) : undefined;
+  const codes = compressor ? take(at, at + codeBytes) : undefined;
   for (let n = 0; n < count; n++)
     if ((n > 0 && ticks[n - 1]! >= ticks[n]!) || ticks[n]! < first || ticks[n]! > last)
       fieldError(what, `tick ${ticks[n]} of node ${n} is out of order or outside [first, last]`);
@@ -481,8 +522,8 @@ export function pageOf(
   node: number,
 ): { object: number; page: number; offset: number } {
   const page = Math.floor(node / index.layout.perPage);
-  const object = Math.floor(page / PAGES_PER_OBJECT);
-  return { object, page, offset: (page - object * PAGES_PER_OBJECT) * index.layout.pageBytes };
+  const object = Math.floor(page / index.layout.perObject);
+  return { object, page, offset: (page - object * index.layout.perObject) * index.layout.pageBytes };
 }
 
 /** Check one page's bytes against the index's hash of it (a range read is not covered by the object's hash). */
@@ -545,8 +586,8 @@ export function openGraphPages(
   const { header, payloadStart } = openObject(bytes, 'graphPage', what);
   const r = new FieldReader(header, what, ['v', 'dimension', 'degree', 'page_bytes', 'first_page', 'pages']);
   const pageCount = Math.ceil(index.count / index.layout.perPage);
-  const firstPage = object * PAGES_PER_OBJECT;
-  const pages = Math.min(PAGES_PER_OBJECT, pageCount - firstPage);
+  const firstPage = object * index.layout.perObject;
+  const pages = Math.min(index.layout.perObject, pageCount - firstPage);
   if (
     r.uint('v') !== 0 ||
     r.uint('dimension') !== index.params.dimension ||
@@ -580,6 +621,6 @@ export async function forEachPage(
     const what = `graph page ${multihashToHex(object)}`;
     const body = openGraphPages(await fetch(object), index, j, what);
     for (let at = 0; at < body.length; at += pageBytes)
-      visit(j * PAGES_PER_OBJECT + at / pageBytes, body.subarray(at, at + pageBytes), what);
+      visit(j * index.layout.perObject + at / pageBytes, body.subarray(at, at + pageBytes), what);
   }
 }

@@ -126,7 +126,8 @@ async function writePartitioned(
       last: rows.ticks[rows.count - 1]!,
     };
   } finally {
-    await spill.remove();
+    // A failure to clean up never hides the build's own error.
+    await spill.remove().catch(() => {});
   }
 }
 
