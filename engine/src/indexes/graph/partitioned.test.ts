@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { multihashToHex } from '../../address/multihash.js';
+import { joinParts } from '../../bytes.js';
 import { Session } from '../../session/session.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { SpaceStore } from '../../store/space-store.js';
@@ -26,15 +27,7 @@ import {
 } from './segment.js';
 import { buildVamana, type VamanaGraph, VamanaSearcher } from './vamana.js';
 
-const concat = (parts: Uint8Array[]) => {
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
+const concat = joinParts;
 
 const PARAMS = { degree: 16, buildList: 48, alpha: 1.2, seed: 7 };
 

@@ -84,13 +84,17 @@ async function writeSegment(owner: Owner, rows: GraphRows, uploader: Uploader): 
     },
     (page) => uploader.put(page.parts, page.hash),
   );
+  return uploadIndex(index, rows, uploader);
+}
+
+/** Upload a segment's GraphIndex (after its pages) and name it as the track's segment of `rows`. */
+async function uploadIndex(
+  index: { parts: Uint8Array[]; hash: Multihash },
+  rows: GraphRows,
+  uploader: Uploader,
+): Promise<SegmentRef> {
   await uploader.put(index.parts, index.hash);
-  return {
-    object: index.hash,
-    count: rows.count,
-    first: rows.ticks[0]!,
-    last: rows.ticks[rows.count - 1]!,
-  };
+  return { object: index.hash, count: rows.count, first: rows.ticks[0]!, last: rows.ticks[rows.count - 1]! };
 }
 
 /** A segment too large to build whole, built over partitions of about `shardNodes` rows. */
@@ -118,13 +122,7 @@ async function writePartitioned(
       { shardNodes, spill, ...(owner.build?.runShards && { runShards: owner.build.runShards }) },
       (object) => uploader.put(object.parts, object.hash),
     );
-    await uploader.put(index.parts, index.hash);
-    return {
-      object: index.hash,
-      count: rows.count,
-      first: rows.ticks[0]!,
-      last: rows.ticks[rows.count - 1]!,
-    };
+    return await uploadIndex(index, rows, uploader);
   } finally {
     // A failure to clean up never hides the build's own error.
     await spill.remove().catch(() => {});
