@@ -24,7 +24,7 @@ import { publishRows } from './search-dreamdb.ts';
 const params = { ...searchParams(), n: Number(process.env.DREAMDB_BENCH_N ?? 100_000) };
 const latencyMs = Number(process.env.DREAMDB_BENCH_LATENCY_MS ?? 20);
 const data = makeData(params);
-const truth = groundTruth(data);
+const truth = await groundTruth(data);
 const { n, dim } = data;
 
 const store = new MemoryStore();

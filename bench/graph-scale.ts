@@ -26,7 +26,7 @@ import {
 } from '@dreamdb/engine/indexes/graph';
 import { FsStore, fileSpill, workerShards } from '@dreamdb/engine/node';
 import { objectKey, SpaceStore } from '@dreamdb/engine/store';
-import { K, queryRows, recallAt10, rowStream, searchParams, type Truth } from './search-data.ts';
+import { cachedTruth, K, queryRows, recallAt10, rowStream, searchParams, type Truth } from './search-data.ts';
 
 const env = (name: string, fallback: number) => Number(process.env[name] || fallback);
 const p = {
@@ -78,57 +78,40 @@ const source: RowSource = {
 const queries = queryRows(p);
 
 /** The exact top 10 of every query, one streamed pass over the rows in the dot kernel (cached). */
-async function exactTruth(): Promise<Truth> {
-  const file = join(dir, `truth-v1-${tag}-q${p.queries}-k${K}.bin`);
-  const size = 8 + p.queries * K * 8;
-  if (existsSync(file) && statSync(file).size === size) {
-    const buf = (await import('node:fs')).readFileSync(file);
-    const ab = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length);
-    return {
-      k: K,
-      blockedMsPerQuery: new Float64Array(ab, 0, 1)[0]!,
-      ids: new Uint32Array(ab, 8, p.queries * K),
-      scores: new Float32Array(ab, 8 + p.queries * K * 4, p.queries * K),
-      cached: true,
-    };
-  }
-  const t = performance.now();
-  const ids = new Uint32Array(p.queries * K);
-  const scores = new Float32Array(p.queries * K).fill(Number.NEGATIVE_INFINITY);
-  const kernel = new DotKernel(CHUNK, dim);
-  for (let from = 0; from < n; from += CHUNK) {
-    const m = Math.min(CHUNK, n - from);
-    const rows = await source.rows(from, from + m);
-    for (let i = 0; i < m; i++) kernel.setRow(i, rows.subarray(i * dim, (i + 1) * dim));
-    for (let q = 0; q < p.queries; q++) {
-      kernel.setQuery(queries.subarray(q * dim, (q + 1) * dim));
-      for (let b = 0; b < m; b += kernel.ids.length) {
-        const c = Math.min(kernel.ids.length, m - b);
-        for (let j = 0; j < c; j++) kernel.ids[j] = b + j;
-        kernel.dots(c);
-        for (let j = 0; j < c; j++) {
-          const s = kernel.out[j]!;
-          if (s <= scores[q * K + K - 1]!) continue;
-          let at = K - 1;
-          while (at > 0 && scores[q * K + at - 1]! < s) {
-            scores[q * K + at] = scores[q * K + at - 1]!;
-            ids[q * K + at] = ids[q * K + at - 1]!;
-            at--;
+function exactTruth(): Promise<Truth> {
+  return cachedTruth(`truth-v1-${tag}-q${p.queries}-k${K}.bin`, p.queries, async () => {
+    const t = performance.now();
+    const ids = new Uint32Array(p.queries * K);
+    const scores = new Float32Array(p.queries * K).fill(Number.NEGATIVE_INFINITY);
+    const kernel = new DotKernel(CHUNK, dim);
+    for (let from = 0; from < n; from += CHUNK) {
+      const m = Math.min(CHUNK, n - from);
+      const rows = await source.rows(from, from + m);
+      for (let i = 0; i < m; i++) kernel.setRow(i, rows.subarray(i * dim, (i + 1) * dim));
+      for (let q = 0; q < p.queries; q++) {
+        kernel.setQuery(queries.subarray(q * dim, (q + 1) * dim));
+        for (let b = 0; b < m; b += kernel.ids.length) {
+          const c = Math.min(kernel.ids.length, m - b);
+          for (let j = 0; j < c; j++) kernel.ids[j] = b + j;
+          kernel.dots(c);
+          for (let j = 0; j < c; j++) {
+            const s = kernel.out[j]!;
+            if (s <= scores[q * K + K - 1]!) continue;
+            let at = K - 1;
+            while (at > 0 && scores[q * K + at - 1]! < s) {
+              scores[q * K + at] = scores[q * K + at - 1]!;
+              ids[q * K + at] = ids[q * K + at - 1]!;
+              at--;
+            }
+            scores[q * K + at] = s;
+            ids[q * K + at] = from + b + j;
           }
-          scores[q * K + at] = s;
-          ids[q * K + at] = from + b + j;
         }
       }
     }
-  }
-  const blockedMsPerQuery = (performance.now() - t) / p.queries;
-  const out = new Uint8Array(size);
-  new Float64Array(out.buffer, 0, 1)[0] = blockedMsPerQuery;
-  new Uint32Array(out.buffer, 8, p.queries * K).set(ids);
-  new Float32Array(out.buffer, 8 + p.queries * K * 4, p.queries * K).set(scores);
-  (await import('node:fs')).writeFileSync(file, out);
-  console.log(`exact top 10 of ${p.queries} queries in ${secs(t)} s (cached in ${file})`);
-  return { k: K, ids, scores, blockedMsPerQuery, cached: false };
+    console.log(`exact top 10 of ${p.queries} queries in ${secs(t)} s`);
+    return { ids, scores };
+  });
 }
 const truth = await exactTruth();
 

@@ -29,7 +29,7 @@ const directoryBytes = (dir: string): number =>
     .filter((e) => e.isFile())
     .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
 const data = makeData(params);
-const truth = groundTruth(data);
+const truth = await groundTruth(data);
 const { n, dim, vectors } = data;
 // The index's defaults (spec 0013 §4) unless DREAMDB_BENCH_R / _L / _ALPHA name others.
 const defaults = defaultGraphParams(dim);

@@ -281,14 +281,19 @@ export function bruteForce(
 
 const CACHE_DIR = join(tmpdir(), 'dreamdb-bench-search');
 
-/** The exact top 10 of every query: from the cache file when present, else by brute force (then cached). */
-export function groundTruth(data: SearchData, log: (line: string) => void = console.log): Truth {
-  const { n, dim, clusters, queries, sigma, seed } = data;
+/**
+ * The exact top 10 of `queries` queries cached in `name` under the cache directory: read when present,
+ * else computed by `compute` (its ids and scores; the time it took per query is measured) and written.
+ */
+export async function cachedTruth(
+  name: string,
+  queries: number,
+  compute: () =>
+    | { ids: Uint32Array; scores: Float32Array }
+    | Promise<{ ids: Uint32Array; scores: Float32Array }>,
+): Promise<Truth> {
   mkdirSync(CACHE_DIR, { recursive: true });
-  const file = join(
-    CACHE_DIR,
-    `truth-v1-n${n}-d${dim}-c${clusters}-q${queries}-s${sigma.toPrecision(6)}-seed${seed}-k${K}.bin`,
-  );
+  const file = join(CACHE_DIR, name);
   const size = 8 + queries * K * 8;
   if (existsSync(file)) {
     const buf = readFileSync(file);
@@ -303,16 +308,8 @@ export function groundTruth(data: SearchData, log: (line: string) => void = cons
       };
     }
   }
-  log(`ground truth: brute force over ${n} x ${dim} for ${queries} queries (cached in ${file})…`);
   const t0 = performance.now();
-  let last = t0;
-  const { ids, scores } = bruteForce(data, 0, queries, K, (done) => {
-    const now = performance.now();
-    if (now - last > 10_000) {
-      last = now;
-      log(`  ${((100 * done) / n).toFixed(0)}% of rows, ${((now - t0) / 1000).toFixed(0)} s`);
-    }
-  });
+  const { ids, scores } = await compute();
   const blockedMsPerQuery = (performance.now() - t0) / queries;
   const out = new Uint8Array(size);
   new Float64Array(out.buffer, 0, 1)[0] = blockedMsPerQuery;
@@ -321,6 +318,26 @@ export function groundTruth(data: SearchData, log: (line: string) => void = cons
   writeFileSync(`${file}.part`, out);
   renameSync(`${file}.part`, file);
   return { k: K, ids, scores, blockedMsPerQuery, cached: false };
+}
+
+/** The exact top 10 of every query: from the cache file when present, else by brute force (then cached). */
+export function groundTruth(data: SearchData, log: (line: string) => void = console.log): Promise<Truth> {
+  const { n, dim, clusters, queries, sigma, seed } = data;
+  const name = `truth-v1-n${n}-d${dim}-c${clusters}-q${queries}-s${sigma.toPrecision(6)}-seed${seed}-k${K}.bin`;
+  return cachedTruth(name, queries, () => {
+    log(
+      `ground truth: brute force over ${n} x ${dim} for ${queries} queries (cached in ${CACHE_DIR}/${name})…`,
+    );
+    const t0 = performance.now();
+    let last = t0;
+    return bruteForce(data, 0, queries, K, (done) => {
+      const now = performance.now();
+      if (now - last > 10_000) {
+        last = now;
+        log(`  ${((100 * done) / n).toFixed(0)}% of rows, ${((now - t0) / 1000).toFixed(0)} s`);
+      }
+    });
+  });
 }
 
 /**

@@ -45,7 +45,7 @@ console.log(
     `across clusters ${cos.inter.toFixed(3)}`,
 );
 
-const truth = groundTruth(data);
+const truth = await groundTruth(data);
 {
   let top1 = 0;
   let top10 = 0;

@@ -87,6 +87,16 @@ export interface VectorOutcome {
   detail?: string;
 }
 
+/** The input of the Vamana build vectors (spec 0013 §7): rows and the build's parameters. */
+type VamanaInput = {
+  dim: number;
+  rows: number[][];
+  degree: number;
+  buildList: number;
+  alpha: number;
+  seed: number;
+};
+
 type Runner = (vector: Vector) => unknown | Promise<unknown>;
 
 const str = (v: Vector, key: string): string => String(v.input?.[key]);
@@ -244,14 +254,7 @@ const RUNNERS: Record<string, Runner> = {
     return { tombstones: list.tombstones.length };
   },
   'vamana-build': (v) => {
-    const input = v.input as {
-      dim: number;
-      rows: number[][];
-      degree: number;
-      buildList: number;
-      alpha: number;
-      seed: number;
-    };
+    const input = v.input as VamanaInput;
     const graph = buildVamana(Float32Array.from(input.rows.flat()), input.dim, input);
     return {
       medoid: graph.medoid,
@@ -261,15 +264,7 @@ const RUNNERS: Record<string, Runner> = {
     };
   },
   'vamana-partitioned': async (v) => {
-    const input = v.input as {
-      dim: number;
-      rows: number[][];
-      degree: number;
-      buildList: number;
-      alpha: number;
-      seed: number;
-      shardNodes: number;
-    };
+    const input = v.input as VamanaInput & { shardNodes: number };
     const rows = Float32Array.from(input.rows.flat());
     const graph = await buildPartitioned(
       {
